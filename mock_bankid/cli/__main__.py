@@ -1,0 +1,3 @@
+from mock_bankid.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""Helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import click
+
+
+def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an expected failure (ValueError, OSError, LookupError) into one line and exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, OSError, LookupError) as exc:
+            raise click.ClickException(str(exc).strip() or type(exc).__name__) from None
+
+    return wrapper
