@@ -1,0 +1,89 @@
+"""The application factory: ``create_app(settings)`` wires blueprints, hooks and error handling."""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from mock_bankid import __version__
+from mock_bankid.endpoints import authorize, control, discovery, jwks, token, userinfo
+from mock_bankid.errors import InvalidToken, OAuthError
+from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.settings import Settings
+from mock_bankid.store import Store
+
+log = logging.getLogger("mock_bankid")
+
+# Blueprints served under the issuer path (/auth/realms/<realm>), in registration order.
+ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp]
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
+    app.json.sort_keys = False  # keep discovery in a readable order
+    provider = Provider.build(settings, store=store)
+    app.extensions[EXTENSION_KEY] = provider
+
+    base_path = urlsplit(settings.base_url).path.rstrip("/")
+    issuer_path = urlsplit(settings.issuer).path
+    for bp in ISSUER_BLUEPRINTS:
+        app.register_blueprint(bp, url_prefix=issuer_path)
+    app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
+    app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
+
+    @app.before_request
+    def _before() -> Response | None:
+        g.started = time.perf_counter()
+        return provider.scenarios.at("request", {"endpoint": request.endpoint, "path": request.path})
+
+    @app.after_request
+    def _after(response: Response) -> Response:
+        response.headers.setdefault("X-Mock-BankID", "true; not-for-production")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if settings.log_requests:
+            elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+            client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+            log.info("%s %s %s %.1fms client=%s", request.method, request.path, response.status_code,
+                     elapsed, client_id or "-")
+        return response
+
+    @app.errorhandler(OAuthError)
+    def _oauth_error(exc: OAuthError) -> Response:
+        response = jsonify(exc.as_dict())
+        response.status_code = exc.status
+        for name, value in exc.headers.items():
+            response.headers[name] = value
+        if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
+            desc = exc.description.replace('"', "'")
+            response.headers["WWW-Authenticate"] = f'Bearer realm="mock-bankid", error="invalid_token", error_description="{desc}"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        response = jsonify({"error": _http_error_code(exc.code or 500), "error_description": exc.description})
+        response.status_code = exc.code or 500
+        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error in mock-bankid %s", __version__)
+        response = jsonify({"error": "server_error", "error_description": "Unexpected error in mock-bankid; see its log."})
+        response.status_code = 500
+        return response
+
+    return app
+
+
+def _http_error_code(status: int) -> str:
+    return {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(
+        status, "invalid_request" if status < 500 else "server_error"
+    )

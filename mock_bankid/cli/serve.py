@@ -1,0 +1,109 @@
+"""``mock-bankid serve``: the provider under gunicorn, several workers sharing one store."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from mock_bankid import __version__
+from mock_bankid.cli._common import one_line_errors
+from mock_bankid.settings import Settings
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def default_workers() -> int:
+    """Two per core (signing is CPU-bound, the store is I/O), at most 8."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def banner(settings: Settings, workers: int) -> str:
+    scheme = "https" if settings.tls else "http"
+    lines = [
+        "=" * 78,
+        f" mock-bankid {__version__}: a MOCK of the BankID OpenID Connect provider",
+        " NOT FOR PRODUCTION. Tokens are signed with local test keys; anyone can sign in as anyone.",
+        "=" * 78,
+        f" listening      {scheme}://{settings.host}:{settings.port}  ({workers} workers)",
+        f" issuer         {settings.issuer}",
+        f" discovery      {settings.issuer}/.well-known/openid-configuration",
+        f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
+        f" login page     {settings.issuer}/precheck/auth (via your client)",
+        f" control        {settings.mock_base}/",
+        f" store          {settings.store} (data in {settings.data_dir})",
+        f" keys           {settings.keys_dir}",
+        f" fixtures       {settings.fixtures_dir}",
+        f" auto-login     {settings.auto_login}" if settings.auto_login else None,
+        "=" * 78,
+    ]
+    return "\n".join(line for line in lines if line is not None)
+
+
+def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from mock_bankid.app import create_app
+
+    class MockBankIDServer(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"],
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 4,
+                "keepalive": 5,
+                "timeout": 120,
+                "graceful_timeout": 5,
+                "preload_app": True,  # keys are created once, in the master, before workers fork
+                "accesslog": None,  # the app logs one line per request, without query strings
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "mock-bankid",
+                "when_ready": lambda _server: print(banner(settings, workers), file=sys.stderr, flush=True),
+                **(extra or {}),
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    MockBankIDServer().run()
+
+
+def register(group: click.Group) -> None:
+    @group.command()
+    @click.option("--host", help="Address to bind (default 127.0.0.1; MOCK_BANKID_HOST).")
+    @click.option("--port", type=int, help="Port (default 8080; MOCK_BANKID_PORT).")
+    @click.option("--workers", type=int, help="gunicorn workers (default: 2 per core, max 8; MOCK_BANKID_WORKERS).")
+    @click.option("--base-url", help="What browsers reach, e.g. http://localhost:8080 (MOCK_BANKID_BASE_URL).")
+    @click.option("--auto-login", help="Persona that signs in when nothing else chose one (MOCK_BANKID_AUTO_LOGIN).")
+    @click.option("--allow-public-bind", is_flag=True, default=None,
+                  help="Allow binding a non-loopback address. The mock lets anyone sign in as anyone.")
+    @one_line_errors
+    def serve(host: str | None, port: int | None, workers: int | None, base_url: str | None,
+              auto_login: str | None, allow_public_bind: bool | None) -> None:
+        """Run the mock provider under gunicorn."""
+        settings = Settings.from_env(host=host, port=port, workers=workers, base_url=base_url,
+                                     auto_login=auto_login, allow_public_bind=allow_public_bind)
+        if not is_loopback(settings.host) and not settings.allow_public_bind:
+            raise click.ClickException(
+                f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "
+                "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, e.g. in a container."
+            )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s", stream=sys.stderr)
+        run_gunicorn(settings, settings.workers or default_workers())

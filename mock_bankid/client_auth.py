@@ -1,0 +1,91 @@
+"""Client authentication at the token-style endpoints (RFC 6749 §2.3, OIDC Core §9).
+
+``authenticate_client`` finds which method the request used, checks that the client is
+registered for it, and verifies the credential. Every failure is ``invalid_client``; when the
+client tried HTTP Basic the 401 carries ``WWW-Authenticate: Basic`` as RFC 6749 §5.2 requires.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from flask import Request
+
+from mock_bankid.clients import Client
+from mock_bankid.errors import InvalidClient, InvalidRequest
+from mock_bankid.provider import Provider
+
+SUPPORTED_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+"""What the token endpoint can verify; discovery advertises exactly this."""
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-8"'}
+
+
+
+def _basic_credentials(req: Request) -> tuple[str, str] | None:
+    header = req.headers.get("Authorization", "")
+    if not header[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("Malformed HTTP Basic credentials.", headers=BASIC_CHALLENGE) from None
+    if ":" not in decoded:
+        raise InvalidClient("Malformed HTTP Basic credentials.", headers=BASIC_CHALLENGE)
+    client_id, secret = decoded.split(":", 1)
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
+    """Return the authenticated client and the method it used, or raise ``InvalidClient``."""
+    form = req.form
+    basic = _basic_credentials(req)
+    methods_used = [
+        name for name, used in (
+            ("client_secret_basic", basic is not None),
+            ("client_secret_post", "client_secret" in form),
+            ("client_assertion", "client_assertion" in form),
+        ) if used
+    ]
+    if len(methods_used) > 1:
+        raise InvalidRequest("Use exactly one client authentication method (RFC 6749 §2.3).")
+
+    if basic is not None:
+        client_id, secret = basic
+        if form.get("client_id") not in (None, "", client_id):
+            raise InvalidClient("client_id in the body differs from the HTTP Basic user.", headers=BASIC_CHALLENGE)
+        client = _registered(p, client_id, "client_secret_basic", BASIC_CHALLENGE)
+        if not client.check_secret(secret):
+            raise InvalidClient("Client authentication failed: wrong client secret.", headers=BASIC_CHALLENGE)
+        return client, "client_secret_basic"
+
+    if "client_assertion" in form:
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}.")
+        raise InvalidClient("private_key_jwt and client_secret_jwt are not supported yet.")
+
+    client_id = form.get("client_id")
+    if not client_id:
+        raise InvalidClient("No client authentication: send HTTP Basic credentials or client_id.", headers=BASIC_CHALLENGE)
+    if "client_secret" in form:
+        client = _registered(p, client_id, "client_secret_post")
+        if not client.check_secret(form["client_secret"]):
+            raise InvalidClient("Client authentication failed: wrong client secret.")
+        return client, "client_secret_post"
+    client = _registered(p, client_id, "none")
+    return client, "none"
+
+
+def _registered(p: Provider, client_id: str, method: str, headers: dict | None = None) -> Client:
+    client = p.clients.get(client_id)
+    if client is None:
+        raise InvalidClient(f"Unknown client {client_id!r}.", headers=headers)
+    if method not in client.auth_methods:
+        allowed = ", ".join(client.auth_methods)
+        raise InvalidClient(
+            f"Client {client_id!r} is not registered for {method} (registered: {allowed}).", headers=headers
+        )
+    return client

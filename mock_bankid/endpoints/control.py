@@ -1,0 +1,159 @@
+"""The mock's own control surface under ``{base}/_mock``: health, next-login queue, clock, personas.
+
+Nothing here exists at real BankID. It is for CI and QA, who drive the mock over HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from mock_bankid import __version__
+from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid.errors import InvalidRequest
+from mock_bankid.personas import Persona, PersonaError
+from mock_bankid.provider import CLOCK_NS, provider
+
+bp = Blueprint("control", __name__)
+
+NEXT_LOGIN_TTL = 600
+SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
+
+
+def _json_body() -> dict[str, Any]:
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InvalidRequest("The body must be a JSON object.")
+        return body
+    return dict(request.values.items())
+
+
+def persona_summary(persona: Persona, today: Any) -> dict[str, Any]:
+    return {
+        "id": persona.id, "name": persona.name, "nnin": persona.nnin, "kind": persona.kind,
+        "group": persona.group, "age": persona.age(today), "birthdate": persona.birthdate.isoformat() if persona.birthdate else None,
+        "purpose": persona.purpose, "sub": persona.sub, "scenario": persona.scenario,
+    }
+
+
+@bp.route("/", methods=["GET"])
+def index() -> Response:
+    p = provider()
+    return jsonify(
+        {
+            "mock": True,
+            "warning": "mock-bankid is a MOCK of BankID for development and tests. Never use it in production.",
+            "version": __version__,
+            "issuer": p.issuer,
+            "discovery": f"{p.issuer}/.well-known/openid-configuration",
+            "control": {
+                "health": "GET /_mock/health",
+                "ready": "GET /_mock/ready",
+                "personas": "GET /_mock/personas",
+                "next_login": "POST|GET|DELETE /_mock/next-login",
+                "clock": "GET|PUT|DELETE /_mock/clock",
+            },
+        }
+    )
+
+
+@bp.route("/health", methods=["GET"])
+def health() -> Response:
+    return jsonify({"status": "ok", "mock": True})
+
+
+@bp.route("/ready", methods=["GET"])
+def ready() -> tuple[Response, int]:
+    p = provider()
+    checks: dict[str, str] = {}
+    try:
+        p.store.ping()
+        checks["store"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure, it must not raise
+        checks["store"] = f"failed: {exc}"
+    try:
+        checks["keys"] = "ok" if p.keys.jwks()["keys"] else "failed: no published keys"
+    except Exception as exc:  # noqa: BLE001
+        checks["keys"] = f"failed: {exc}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
+
+
+@bp.route("/personas", methods=["GET"])
+def personas() -> Response:
+    p = provider()
+    today = p.today()
+    return jsonify({"today": today.isoformat(), "personas": [persona_summary(x, today) for x in p.personas.all(today)]})
+
+
+@bp.route("/next-login", methods=["POST"])
+def next_login_push() -> tuple[Response, int]:
+    """Queue who signs in next: ``{"persona": "adult"}``, ``{"nnin": "..."}`` or ``{"login_hint": "age:17"}``.
+
+    For CI whose client cannot add a login_hint. The queue is in the shared store, so the worker
+    that serves the authorize request need not be the one that took this call.
+    """
+    p = provider()
+    body = _json_body()
+    given = [f for f in SELECTOR_FIELDS if body.get(f)]
+    if len(given) != 1:
+        raise InvalidRequest(f"Send exactly one of {', '.join(SELECTOR_FIELDS)}.")
+    selector = str(body[given[0]])
+    if given[0] == "nnin":
+        selector = f"nnin:{selector}"
+    try:
+        persona = p.personas.resolve(selector, p.today())
+    except PersonaError as exc:
+        raise InvalidRequest(str(exc)) from None
+    if persona is None:
+        raise InvalidRequest(f"{selector!r} names nobody; give a persona id, a number or a recipe.")
+    entry = {"selector": selector, "scenario": body.get("scenario") or None}
+    p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
+    return jsonify({"queued": entry, "persona": persona_summary(persona, p.today())}), 201
+
+
+@bp.route("/next-login", methods=["GET"])
+def next_login_list() -> Response:
+    p = provider()
+    return jsonify({"queue": [value for _key, value in p.store.items(NEXT_LOGIN_NS)]})
+
+
+@bp.route("/next-login", methods=["DELETE"])
+def next_login_clear() -> tuple[str, int]:
+    provider().store.clear(NEXT_LOGIN_NS)
+    return "", 204
+
+
+@bp.route("/clock", methods=["GET"])
+def clock_get() -> Response:
+    p = provider()
+    entry = p.store.get(CLOCK_NS, "shift")
+    return jsonify({"now": p.now(), "shift": float(entry["seconds"]) if entry else 0.0,
+                    "offset": p.settings.clock_offset, "today": p.today().isoformat()})
+
+
+@bp.route("/clock", methods=["PUT", "POST"])
+def clock_set() -> Response:
+    """Move every worker's clock: ``{"shift": 3600}`` sets the shift, ``{"advance": 60}`` adds to it."""
+    p = provider()
+    body = _json_body()
+    current = p.store.get(CLOCK_NS, "shift")
+    try:
+        if "shift" in body:
+            seconds = float(body["shift"])
+        elif "advance" in body:
+            seconds = (float(current["seconds"]) if current else 0.0) + float(body["advance"])
+        else:
+            raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+    except (TypeError, ValueError):
+        raise InvalidRequest("shift/advance must be a number of seconds.") from None
+    p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
+    return clock_get()
+
+
+@bp.route("/clock", methods=["DELETE"])
+def clock_reset() -> tuple[str, int]:
+    provider().store.delete(CLOCK_NS, "shift")
+    return "", 204

@@ -1,0 +1,86 @@
+"""Discovery (``{issuer}/.well-known/openid-configuration``).
+
+Advertises only what is implemented: optional endpoints appear when their view is registered,
+grant types and auth methods come from the registries the token endpoint itself uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from mock_bankid import __version__
+from mock_bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
+from mock_bankid.client_auth import SUPPORTED_AUTH_METHODS
+from mock_bankid.endpoints.authorize import RESPONSE_MODES
+from mock_bankid.endpoints.token import GRANTS
+from mock_bankid.i18n import ALIASES, TEXTS
+from mock_bankid.provider import provider
+
+bp = Blueprint("discovery", __name__)
+
+# metadata key -> (view function name, path under the issuer, reached by the browser?)
+ENDPOINTS: dict[str, tuple[str, str, bool]] = {
+    "authorization_endpoint": ("authorize.authorize", "/precheck/auth", True),
+    "token_endpoint": ("token.token", "/protocol/openid-connect/token", False),
+    "jwks_uri": ("jwks.certs", "/protocol/openid-connect/certs", False),
+    "introspection_endpoint": ("introspect.introspect", "/protocol/openid-connect/token/introspect", False),
+    "revocation_endpoint": ("revoke.revoke", "/protocol/openid-connect/revoke", False),
+    "end_session_endpoint": ("logout.logout", "/protocol/openid-connect/logout", True),
+}
+SIGNING_ALGS = ["RS256", "ES256"]
+
+
+def discovery_document() -> dict[str, Any]:
+    p = provider()
+    s = p.settings
+    doc: dict[str, Any] = {"issuer": p.issuer}
+    for key, (view, path, browser) in ENDPOINTS.items():
+        if view in current_app.view_functions:
+            doc[key] = (s.issuer if browser else s.backchannel_issuer_base) + path
+    if "introspection_endpoint" in doc:
+        doc["token_introspection_endpoint"] = doc["introspection_endpoint"]  # BankID's older name
+    doc["userinfo_endpoint"] = s.userinfo_endpoint
+    doc.update(
+        {
+            "response_types_supported": ["code"],
+            "response_modes_supported": list(RESPONSE_MODES),
+            "grant_types_supported": sorted(GRANTS),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": SIGNING_ALGS,
+            "userinfo_signing_alg_values_supported": SIGNING_ALGS,
+            "token_endpoint_auth_methods_supported": list(SUPPORTED_AUTH_METHODS),
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": list(SUPPORTED_SCOPES),
+            "claims_supported": list(CLAIMS_SUPPORTED),
+            "acr_values_supported": list(IDPS),
+            "ui_locales_supported": sorted(set(TEXTS) | {"no"} | {k for k in ALIASES if "-" not in k}),
+            "prompt_values_supported": ["none", "login"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "require_pushed_authorization_requests": False,
+            "authorization_response_iss_parameter_supported": True,
+            "release": f"mock-bankid {__version__} (MOCK - not BankID, not for production)",
+            "service_documentation": f"{s.mock_base}/",
+            "mock": True,
+        }
+    )
+    if "revocation_endpoint" in doc:
+        doc["revocation_endpoint_auth_methods_supported"] = list(SUPPORTED_AUTH_METHODS)
+    if "introspection_endpoint" in doc:
+        doc["introspection_endpoint_auth_methods_supported"] = [m for m in SUPPORTED_AUTH_METHODS if m != "none"]
+    return doc
+
+
+@bp.route("/.well-known/openid-configuration", methods=["GET"])
+def openid_configuration() -> Response:
+    p = provider()
+    ctx = {"document": discovery_document()}
+    short_circuit = p.scenarios.at("discovery", ctx)
+    if short_circuit is not None:
+        return short_circuit
+    response = jsonify(ctx["document"])
+    response.headers["Cache-Control"] = "no-cache, must-revalidate, no-transform, no-store"
+    return response

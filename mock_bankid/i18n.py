@@ -1,0 +1,87 @@
+"""Page texts in Norwegian Bokmål, Nynorsk and English, chosen by ``ui_locales``."""
+
+from __future__ import annotations
+
+DEFAULT_LOCALE = "nb"
+ALIASES = {"no": "nb", "nb-no": "nb", "nn-no": "nn", "en-gb": "en", "en-us": "en"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nb": {
+        "mock_banner": "MOCK – dette er ikke BankID. Kun for utvikling og testing; ingen ekte identitet.",
+        "title": "Logg inn med BankID (mock)",
+        "signing_in_to": "Du logger inn hos",
+        "adults": "Voksne",
+        "minors": "Under 18",
+        "edge": "Spesialtilfeller",
+        "malformed": "Ugyldige fødselsnummer",
+        "age": "alder",
+        "years": "år",
+        "any_number": "Logg inn med et hvilket som helst fødselsnummer (11 tegn, også ugyldige)",
+        "number_label": "Fødselsnummer",
+        "sign_in": "Logg inn",
+        "cancel": "Avbryt",
+        "error_title": "Noe gikk galt",
+        "error_help": "Forespørselen kan ikke sendes tilbake til tjenesten, fordi klienten eller adressen ikke er registrert.",
+        "continue": "Fortsett",
+        "qa_panel": "QA: scenario for denne innloggingen",
+        "no_scenario": "(ingen)",
+        "logged_out": "Du er logget ut av BankID (mock).",
+    },
+    "nn": {
+        "mock_banner": "MOCK – dette er ikkje BankID. Berre for utvikling og testing; inga ekte identitet.",
+        "title": "Logg inn med BankID (mock)",
+        "signing_in_to": "Du loggar inn hos",
+        "adults": "Vaksne",
+        "minors": "Under 18",
+        "edge": "Spesialtilfelle",
+        "malformed": "Ugyldige fødselsnummer",
+        "age": "alder",
+        "years": "år",
+        "any_number": "Logg inn med kva fødselsnummer som helst (11 teikn, også ugyldige)",
+        "number_label": "Fødselsnummer",
+        "sign_in": "Logg inn",
+        "cancel": "Avbryt",
+        "error_title": "Noko gjekk gale",
+        "error_help": "Førespurnaden kan ikkje sendast tilbake til tenesta, fordi klienten eller adressa ikkje er registrert.",
+        "continue": "Hald fram",
+        "qa_panel": "QA: scenario for denne innlogginga",
+        "no_scenario": "(inga)",
+        "logged_out": "Du er logga ut av BankID (mock).",
+    },
+    "en": {
+        "mock_banner": "MOCK – this is not BankID. For development and testing only; no real identity.",
+        "title": "Sign in with BankID (mock)",
+        "signing_in_to": "You are signing in to",
+        "adults": "Adults",
+        "minors": "Under 18",
+        "edge": "Edge cases",
+        "malformed": "Malformed national identity numbers",
+        "age": "age",
+        "years": "years",
+        "any_number": "Sign in with any national identity number (11 characters, invalid ones too)",
+        "number_label": "National identity number",
+        "sign_in": "Sign in",
+        "cancel": "Cancel",
+        "error_title": "Something went wrong",
+        "error_help": "The request cannot be sent back to the service, because the client or its address is not registered.",
+        "continue": "Continue",
+        "qa_panel": "QA: scenario for this sign-in",
+        "no_scenario": "(none)",
+        "logged_out": "You are signed out of BankID (mock).",
+    },
+}
+
+
+def pick_locale(ui_locales: str | None) -> str:
+    """The first supported entry of a space-separated ``ui_locales``; ``no`` means Bokmål."""
+    for tag in (ui_locales or "").lower().split():
+        tag = ALIASES.get(tag, tag)
+        if tag in TEXTS:
+            return tag
+        if tag.split("-")[0] in TEXTS:
+            return tag.split("-")[0]
+    return DEFAULT_LOCALE
+
+
+def texts(locale: str) -> dict[str, str]:
+    return TEXTS.get(locale, TEXTS[DEFAULT_LOCALE])

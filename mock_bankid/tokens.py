@@ -1,0 +1,82 @@
+"""Minting and reading tokens: the token endpoint, refresh and ``mock-bankid token`` share this.
+
+Access tokens are signed JWTs like BankID's, and each one is also recorded in the store under its
+``jti`` (namespace ``access``) with the grant it came from, so userinfo can serve the persona's
+data and revocation can end it before it expires.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from mock_bankid.claims import Grant, access_token_claims, id_token_claims
+from mock_bankid.clients import Client
+from mock_bankid.errors import InvalidToken
+from mock_bankid.provider import Provider
+
+ACCESS_NS = "access"
+
+
+def token_ttl(p: Provider, client: Client) -> int:
+    return client.token_ttl or p.settings.token_ttl
+
+
+def mint_access_token(p: Provider, client: Client, grant: Grant) -> tuple[str, dict[str, Any]]:
+    now, ttl = p.now(), token_ttl(p, client)
+    jti = str(uuid.uuid4())
+    claims = access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
+    token = p.keys.sign(claims, alg=client.id_token_signed_response_alg, typ="JWT")
+    p.store.put(ACCESS_NS, jti, {"grant": grant.to_dict()}, ttl)
+    return token, claims
+
+
+def mint_id_token(p: Provider, client: Client, grant: Grant, access_token: str | None) -> str:
+    now, ttl = p.now(), token_ttl(p, client)
+    claims = id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
+    ctx: dict[str, Any] = {"claims": claims, "grant": grant, "client": client}
+    p.scenarios.at("id_token_claims", ctx)
+    ctx["token"] = p.keys.sign(ctx["claims"], alg=client.id_token_signed_response_alg, typ="JWT")
+    p.scenarios.at("id_token", ctx)
+    return ctx["token"]
+
+
+@dataclass
+class Issued:
+    body: dict[str, Any]
+    """The JSON body of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
+    access_claims: dict[str, Any]
+
+
+def issue_tokens(p: Provider, client: Client, grant: Grant, *, id_token: bool = True) -> Issued:
+    access_token, access_claims = mint_access_token(p, client, grant)
+    body: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": token_ttl(p, client),
+        "scope": " ".join(grant.scope),
+    }
+    if id_token and "openid" in grant.scope:
+        body["id_token"] = mint_id_token(p, client, grant, access_token)
+    return Issued(body, access_claims)
+
+
+def read_access_token(p: Provider, token: str) -> tuple[dict[str, Any], Grant]:
+    """Verify a bearer token as a resource server would, then find its grant in the store."""
+    try:
+        decoded = jwt.decode(token, p.keys.key_set())
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidToken(f"The access token could not be verified ({type(exc).__name__}).") from None
+    claims = decoded.claims
+    if claims.get("iss") != p.issuer or claims.get("typ") != "Bearer":
+        raise InvalidToken("The token is not an access token from this issuer.")
+    if int(claims.get("exp", 0)) <= p.now():
+        raise InvalidToken("The access token has expired.")
+    record = p.store.get(ACCESS_NS, str(claims.get("jti", "")))
+    if record is None:
+        raise InvalidToken("The access token has been revoked or is unknown.")
+    return claims, Grant.from_dict(record["grant"])

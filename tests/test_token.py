@@ -1,0 +1,229 @@
+"""The token endpoint at unit level: client authentication, code rules, PKCE, and the tokens."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlencode
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from conftest import CI_REDIRECT, pkce_pair, query_of
+from mock_bankid.claims import at_hash
+
+AUTH = "/auth/realms/current/precheck/auth"
+TOKEN = "/auth/realms/current/protocol/openid-connect/token"
+ISSUER = "http://localhost:8080/auth/realms/current"
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def authorize(client, *, client_id="ci", redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub",
+              login_hint="adult", **extra):
+    verifier, challenge = pkce_pair()
+    q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
+         "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
+         "login_hint": login_hint, **extra}
+    response = client.get(AUTH + "?" + urlencode(q))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return query_of(response.headers["Location"])["code"], verifier
+
+
+def redeem(client, code, verifier, *, headers=None, **form):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT, "code_verifier": verifier}
+    data.update(form)
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(TOKEN, data=data, headers=headers if headers is not None else basic("ci", "ci-secret"))
+
+
+def jwks(client) -> KeySet:
+    return KeySet.import_key_set(client.get("/auth/realms/current/protocol/openid-connect/certs").get_json())
+
+
+def test_code_flow_issues_verifiable_tokens(client):
+    code, verifier = authorize(client)
+    response = redeem(client, code, verifier)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 300
+    assert response.headers["Cache-Control"] == "no-store"
+    keys = jwks(client)
+    idt = jwt.decode(body["id_token"], keys)
+    claims = idt.claims
+    assert idt.header["kid"] and idt.header["alg"] == "RS256"
+    assert claims["iss"] == ISSUER and claims["aud"] == "ci" and claims["azp"] == "ci"
+    assert claims["nonce"] == "n1"
+    assert claims["exp"] - claims["iat"] == 300
+    assert claims["at_hash"] == at_hash(body["access_token"])
+    assert claims["typ"] == "ID" and claims["acr"] == "urn:bankid:bid;LOA=4"
+    assert isinstance(claims["amr"], list) and claims["amr"][0] == "bid"
+    assert len(claims["nnin_altsub"]) == 11 and claims["pid"] == claims["nnin_altsub"]
+    assert claims["birthdate"] and claims["given_name"] and claims["name"]
+    for name in ("sub", "jti", "sid", "bankid_altsub", "api_ver", "nbf"):
+        assert name in claims
+    access = jwt.decode(body["access_token"], keys).claims
+    assert access["typ"] == "Bearer" and access["sub"] == claims["sub"] and "nonce" not in access
+
+
+def test_client_secret_post_works_for_ci(client):
+    code, verifier = authorize(client)
+    response = redeem(client, code, verifier, headers={}, client_id="ci", client_secret="ci-secret")
+    assert response.status_code == 200
+
+
+def test_drop_web_may_not_use_client_secret_post(client):
+    code, verifier = authorize(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    response = redeem(client, code, verifier, headers={}, client_id="drop-web", client_secret="drop-web-secret",
+                      redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_wrong_secret_is_invalid_client_with_basic_challenge(client):
+    code, verifier = authorize(client)
+    response = redeem(client, code, verifier, headers=basic("ci", "wrong"))
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_public_client_without_secret(client):
+    code, verifier = authorize(client, client_id="drop-mobile", redirect_uri="drop://auth/callback",
+                               scope="openid nnin_altsub")
+    response = client.post(TOKEN, data={"grant_type": "authorization_code", "code": code, "client_id": "drop-mobile",
+                                        "redirect_uri": "drop://auth/callback", "code_verifier": verifier})
+    assert response.status_code == 200, response.get_json()
+    assert "pid" in jwt.decode(response.get_json()["id_token"], jwks(client)).claims
+
+
+def test_confidential_client_cannot_act_public(client):
+    code, verifier = authorize(client)
+    response = redeem(client, code, verifier, headers={}, client_id="ci")
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+
+
+def test_code_works_once_and_replay_revokes_the_access_token(client):
+    code, verifier = authorize(client)
+    first = redeem(client, code, verifier).get_json()
+    userinfo = client.get("/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
+    assert userinfo.status_code == 200
+    second = redeem(client, code, verifier)
+    assert second.status_code == 400 and second.get_json()["error"] == "invalid_grant"
+    userinfo = client.get("/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
+    assert userinfo.status_code == 401
+
+
+def test_code_expires(client):
+    code, verifier = authorize(client)
+    client.put("/_mock/clock", json={"advance": 61})
+    response = redeem(client, code, verifier)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({"redirect_uri": "http://127.0.0.1:5556/callback"}, "invalid_grant"),
+        ({"code_verifier": None}, "invalid_request"),
+        ({"code_verifier": "x" * 43}, "invalid_grant"),
+        ({"code_verifier": "short"}, "invalid_grant"),
+        ({"code": "not-a-code"}, "invalid_grant"),
+        ({"code": None}, "invalid_request"),
+        ({"grant_type": "password"}, "unsupported_grant_type"),
+        ({"grant_type": None}, "invalid_request"),
+    ],
+)
+def test_token_errors(client, form, error):
+    code, verifier = authorize(client)
+    response = redeem(client, code, verifier, **form)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == error and body["error_description"]
+
+
+def test_code_of_another_client_is_invalid_grant(client):
+    code, verifier = authorize(client, client_id="bankid-strict")
+    response = redeem(client, code, verifier)
+    assert response.get_json()["error"] == "invalid_grant"
+
+
+def test_grant_type_not_registered_is_unauthorized_client(client):
+    response = client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=basic("drop-web", "drop-web-secret"))
+    assert response.status_code == 400
+    assert response.get_json()["error"] in ("unauthorized_client", "unsupported_grant_type")
+
+
+def test_json_body_is_refused(client):
+    response = client.post(TOKEN, json={"grant_type": "authorization_code"}, headers=basic("ci", "ci-secret"))
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+
+
+def test_strict_client_gets_no_pid_es256_and_signed_userinfo(client):
+    verifier, challenge = pkce_pair()
+    code, verifier = authorize(client, client_id="bankid-strict", scope="openid profile nnin_altsub nnin email")
+    response = redeem(client, code, verifier, headers=basic("bankid-strict", "bankid-strict-secret"))
+    body = response.get_json()
+    idt = jwt.decode(body["id_token"], jwks(client))
+    assert idt.header["alg"] == "ES256"
+    assert "pid" not in idt.claims and len(idt.claims["nnin_altsub"]) == 11
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert info.mimetype == "application/jwt"
+    claims = jwt.decode(info.get_data(as_text=True), jwks(client)).claims
+    assert claims["sub"] == idt.claims["sub"] and claims["nnin"] == idt.claims["nnin_altsub"]
+    assert claims["aud"] == "bankid-strict" and claims["iss"] == ISSUER and claims["email"]
+
+
+def test_userinfo_is_scope_filtered(client):
+    code, verifier = authorize(client, scope="openid email")
+    body = redeem(client, code, verifier).get_json()
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
+    assert set(info) == {"sub", "email"}
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-jwt", "Basic abc"])
+def test_userinfo_without_valid_token_is_401(client, header):
+    response = client.get("/userinfo", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["error"] == "invalid_token"
+
+
+def test_userinfo_rejects_expired_token(client):
+    code, verifier = authorize(client)
+    body = redeem(client, code, verifier).get_json()
+    client.put("/_mock/clock", json={"advance": 301})
+    assert client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).status_code == 401
+
+
+def test_userinfo_post_is_not_supported(client):
+    assert client.post("/userinfo").status_code == 405
+
+
+def test_jwks_has_only_public_keys(client):
+    response = client.get("/auth/realms/current/protocol/openid-connect/certs")
+    keys = response.get_json()["keys"]
+    assert keys and all(k["kid"] and k["use"] == "sig" and k["alg"] for k in keys)
+    assert not any(set(k) & {"d", "p", "q", "dp", "dq", "qi"} for k in keys)
+    assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_discovery_says_mock_and_matches_routes(client):
+    doc = client.get("/auth/realms/current/.well-known/openid-configuration").get_json()
+    assert doc["issuer"] == ISSUER
+    assert doc["authorization_endpoint"] == ISSUER + "/precheck/auth"
+    assert doc["jwks_uri"] == ISSUER + "/protocol/openid-connect/certs"
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert "MOCK" in doc["release"] and doc["mock"] is True
+    for key in ("token_endpoint", "jwks_uri", "userinfo_endpoint"):
+        path = doc[key].replace("http://localhost:8080", "")
+        method = client.post if key == "token_endpoint" else client.get
+        assert method(path).status_code != 404, key
+
+
+def test_unknown_path_is_json_404_not_a_stack_trace(client):
+    response = client.get("/nope")
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
