@@ -399,6 +399,8 @@ class KeyManager:
             signature: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             signature = None
+        except NotADirectoryError:
+            raise NotADirectoryError(f"keys dir {self.keys_dir} is not a directory") from None
         snap = self._snap
         if signature == snap.signature and not force:
             return snap
