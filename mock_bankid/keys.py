@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from filelock import FileLock
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
@@ -244,7 +245,9 @@ class KeyManager:
         self._lock = threading.RLock()
         self._snap = _Snapshot(None, [])
         self._private: dict[str, Key] = {}  # kid -> parsed private key, kept across reloads
-        self._registries = {alg: JWSRegistry(algorithms=[alg], strict_check_header=False) for alg in ALGORITHMS}
+        # Strict header check (joserfc's default, also when verifying): only registered JWS header
+        # members, so every token verifies with a default joserfc.jwt.decode.
+        self._registries = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHMS}
 
     # --- public API ---------------------------------------------------------------------
 
@@ -282,7 +285,9 @@ class KeyManager:
         """A compact JWS of ``claims`` by the key that is active for ``alg`` now.
 
         The protected header is ``header`` (extra members) plus ``alg``, ``typ`` (omitted when
-        falsy) and the signing key's ``kid``; ``header`` may not set those three itself.
+        falsy) and the signing key's ``kid``; ``header`` may not set those three itself, and only
+        registered JWS header members (``cty``, ``x5t#S256``, ...) are accepted: joserfc's
+        verifier rejects unknown ones by default. A bad header raises ValueError.
         """
         self._check_alg(alg)
         if header:
@@ -303,13 +308,11 @@ class KeyManager:
         if typ:
             protected["typ"] = typ
         protected["kid"] = entry.kid
-        return jwt.encode(
-            protected,
-            claims,
-            self._private_key(entry),
-            registry=self._registries[alg],
-            default_type=None,
-        )
+        key = self._private_key(entry)
+        try:
+            return jwt.encode(protected, claims, key, registry=self._registries[alg], default_type=None)
+        except JoseError as exc:
+            raise ValueError(f"cannot sign: {exc}") from None
 
     def jwks(self) -> dict:
         """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
