@@ -222,6 +222,33 @@ def _pem_private(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+def _load_own_private_key(pem: bytes, entry: _Entry) -> Key | None:
+    """Parse a PEM this module wrote, as a joserfc key with kid/alg/use; None if it is not that key.
+
+    cryptography's RSA key validation costs ~40 ms per load (joserfc's ``import_key`` always
+    runs it), which every worker would pay on its first RS256 token and after every rotation.
+    These files are our own (0600, written atomically), so the validation is skipped and replaced
+    by two cheap checks: the public part must hash to the kid, and a test signature must verify.
+    """
+    native = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
+    if entry.alg == "RS256" and not isinstance(native, rsa.RSAPrivateKey):
+        return None
+    if entry.alg == "ES256" and not (
+        isinstance(native, ec.EllipticCurvePrivateKey) and isinstance(native.curve, ec.SECP256R1)
+    ):
+        return None
+    cls = _KEY_CLASS[_KTY[entry.alg]]
+    key = cls(native, native, {"kid": entry.kid, "alg": entry.alg, "use": "sig"})  # type: ignore[arg-type]
+    if key.thumbprint() != entry.kid:
+        return None
+    probe = jwt.encode({"alg": entry.alg}, {"probe": entry.kid}, key, algorithms=[entry.alg])
+    try:
+        jwt.decode(probe, cls.import_key(entry.jwk), algorithms=[entry.alg])
+    except JoseError:
+        return None
+    return key
+
+
 # --- the manager ----------------------------------------------------------------------------
 
 
@@ -457,9 +484,9 @@ class KeyManager:
                     f"{path} is missing but keys.json lists it as a signing key; "
                     f"restore it or empty {self.keys_dir} to start over"
                 ) from None
-            key = _KEY_CLASS[_KTY[entry.alg]].import_key(pem, {"kid": entry.kid, "alg": entry.alg, "use": "sig"})
-            if key.thumbprint() != entry.kid:
-                raise ValueError(f"{path} does not hold the key with kid {entry.kid}")
+            key = _load_own_private_key(pem, entry)
+            if key is None:
+                raise ValueError(f"{path} does not hold a working private key for kid {entry.kid}")
             self._private[entry.kid] = key
             return key
 

@@ -221,6 +221,16 @@ def test_signing_keys_are_cached_not_reparsed(km: KeyManager) -> None:
         KeyManager(km.keys_dir).sign({"sub": "z"})
 
 
+def test_a_pem_that_is_not_its_kid_is_refused(km: KeyManager) -> None:
+    rs_kid, es_kid = active(km, "RS256"), active(km, "ES256")
+    (km.keys_dir / f"{rs_kid}.pem").write_bytes((km.keys_dir / f"{es_kid}.pem").read_bytes())
+    with pytest.raises(ValueError, match="does not hold"):
+        KeyManager(km.keys_dir).sign({"sub": "x"}, "RS256")
+    (km.keys_dir / f"{es_kid}.pem").write_bytes((km.keys_dir / "ca.key.pem").read_bytes())
+    with pytest.raises(ValueError, match="does not hold"):
+        KeyManager(km.keys_dir).sign({"sub": "x"}, "ES256")
+
+
 def test_clock_before_creation_still_signs(km: KeyManager, clock: FakeClock) -> None:
     kid = active(km, "RS256")
     clock.advance(-3600)  # the mock's clock moved back past the keys' creation
