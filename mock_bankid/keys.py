@@ -1,0 +1,654 @@
+"""Signing keys, the JWKS and key rotation.
+
+These are **test keys of a mock**: generated on this machine, never trusted for anything real.
+
+Files in ``keys_dir`` (directory 0700, every file 0600, each written atomically: tmp + rename):
+
+- ``keys.json``: metadata of every key ever made here (kid, alg, created, activates_at,
+  retires_at) and its *public* JWK; no private key material.
+- ``<kid>.pem``: the private key (PKCS#8), one per key.
+- ``ca.key.pem`` / ``ca.cert.pem``: the self-signed mock CA that issues the EC key's ``x5c``
+  certificate (BankID's ES256 key carries an ``x5c`` chain from its Utility CA).
+- ``.lock``: the file lock that makes key creation and rotation happen once, whichever of
+  several workers, processes or hosts sharing the directory gets there first.
+
+Timeline of a key (all judged with the injected clock)::
+
+    created --(activates_at)--> signs --(successor activates)--> published only --(retires_at)--> gone
+    state:  "next"              "active"                         "retiring"                       "retired"
+
+``rotate`` publishes the new key at once (state "next") and lets it sign only from
+``activates_at = now + activate_after`` (default ``rotation_grace``, one JWKS cache period), so a
+relying party that refreshes its cached JWKS has seen it before the first token it signs. The
+previous key stops signing then, and stays published until ``retires_at = activates_at +
+rotation_grace``, which covers the lifetime of the tokens it signed. kids (RFC 7638 thumbprints)
+are never reused; retired keys stay listed in ``keys.json``.
+
+Other processes see a rotation through ``keys.json``: every call compares its inode, mtime and
+size (one ``stat``) with what was loaded and re-reads it when it changed. Parsed joserfc key
+objects are cached per kid, so ``sign`` never re-parses a PEM.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+from filelock import FileLock
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, Key, KeySet, RSAKey
+from joserfc.jws import JWSRegistry
+
+__all__ = ["KeyManager", "ALGORITHMS", "STATES"]
+
+ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
+"""What ``ensure`` creates one key of, and what ``sign`` / ``rotate`` accept."""
+STATES: tuple[str, ...] = ("next", "active", "retiring", "retired")
+PUBLISHED_STATES = frozenset({"next", "active", "retiring"})
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+STATE_FILE = "keys.json"
+LOCK_FILE = ".lock"
+CA_KEY_FILE = "ca.key.pem"
+CA_CERT_FILE = "ca.cert.pem"
+FORMAT = 1
+LOCK_TIMEOUT = 60.0
+
+CA_NAME = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid MOCK Utility CA (NOT BankID)"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid test keys - NOT BankID"),
+    ]
+)
+LEAF_NAME = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid OIDC MOCK"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid test keys - NOT BankID"),
+    ]
+)
+
+_KTY = {"RS256": "RSA", "ES256": "EC"}
+_KEY_CLASS: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
+_DAY = 86400.0
+
+
+# --- the state in keys.json ---------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    kid: str
+    alg: str
+    seq: int
+    created: float
+    activates_at: float
+    retires_at: float | None
+    jwk: dict[str, Any]  # public JWK, as published
+
+    @property
+    def order(self) -> tuple[float, int]:
+        return (self.activates_at, self.seq)
+
+    def retired(self, now: float) -> bool:
+        return self.retires_at is not None and now >= self.retires_at
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kid": self.kid,
+            "alg": self.alg,
+            "seq": self.seq,
+            "created": self.created,
+            "activates_at": self.activates_at,
+            "retires_at": self.retires_at,
+            "file": f"{self.kid}.pem",
+            "jwk": self.jwk,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "_Entry":
+        retires = raw.get("retires_at")
+        return cls(
+            kid=str(raw["kid"]),
+            alg=str(raw["alg"]),
+            seq=int(raw["seq"]),
+            created=float(raw["created"]),
+            activates_at=float(raw["activates_at"]),
+            retires_at=None if retires is None else float(retires),
+            jwk=dict(raw["jwk"]),
+        )
+
+
+def _signer(entries: Iterable[_Entry], alg: str, now: float) -> _Entry | None:
+    """The key that signs ``alg`` at ``now``: the latest activated one that is not retired.
+
+    If the clock reads earlier than every activation (it was moved back), the earliest key
+    signs rather than none.
+    """
+    live = [e for e in entries if e.alg == alg and not e.retired(now)]
+    if not live:
+        return None
+    activated = [e for e in live if e.activates_at <= now]
+    if activated:
+        return max(activated, key=lambda e: e.order)
+    return min(live, key=lambda e: e.order)
+
+
+def _states(entries: Iterable[_Entry], now: float) -> dict[str, str]:
+    entries = list(entries)
+    signers = {alg: _signer(entries, alg, now) for alg in {e.alg for e in entries}}
+    out: dict[str, str] = {}
+    for e in entries:
+        if e.retired(now):
+            out[e.kid] = "retired"
+        elif signers[e.alg] is e:
+            out[e.kid] = "active"
+        elif now < e.activates_at:
+            out[e.kid] = "next"
+        else:
+            out[e.kid] = "retiring"
+    return out
+
+
+class _Snapshot:
+    """One parsed version of keys.json plus what is derived from it (never mutated)."""
+
+    def __init__(self, signature: tuple[int, int, int] | None, entries: list[_Entry]) -> None:
+        self.signature = signature
+        self.entries = entries
+        self.by_kid = {e.kid: e for e in entries}
+        self.public: dict[str, Key] = {}
+        for e in entries:
+            key = _KEY_CLASS[_KTY[e.alg]].import_key(e.jwk)
+            self.public[e.kid] = key
+        # (published kids) -> (jwks template, KeySet); a handful at most per snapshot.
+        self.published_cache: dict[tuple[str, ...], tuple[list[dict[str, Any]], KeySet]] = {}
+
+
+# --- file helpers ---------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 so that readers see the old or the new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; not fatal where unsupported
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _utc(ts: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc)
+
+
+def _pem_private(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _load_own_private_key(pem: bytes, entry: _Entry) -> Key | None:
+    """Parse a PEM this module wrote, as a joserfc key with kid/alg/use; None if it is not that key.
+
+    cryptography's RSA key validation costs ~40 ms per load (joserfc's ``import_key`` always
+    runs it), which every worker would pay on its first RS256 token and after every rotation.
+    These files are our own (0600, written atomically), so the validation is skipped and replaced
+    by two cheap checks: the public part must hash to the kid, and a test signature must verify.
+    """
+    native = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
+    if entry.alg == "RS256" and not isinstance(native, rsa.RSAPrivateKey):
+        return None
+    if entry.alg == "ES256" and not (
+        isinstance(native, ec.EllipticCurvePrivateKey) and isinstance(native.curve, ec.SECP256R1)
+    ):
+        return None
+    cls = _KEY_CLASS[_KTY[entry.alg]]
+    key = cls(native, native, {"kid": entry.kid, "alg": entry.alg, "use": "sig"})  # type: ignore[arg-type]
+    if key.thumbprint() != entry.kid:
+        return None
+    probe = jwt.encode({"alg": entry.alg}, {"probe": entry.kid}, key, algorithms=[entry.alg])
+    try:
+        jwt.decode(probe, cls.import_key(entry.jwk), algorithms=[entry.alg])
+    except JoseError:
+        return None
+    return key
+
+
+# --- the manager ----------------------------------------------------------------------------
+
+
+class KeyManager:
+    """Creates, publishes, rotates and uses the mock's signing keys (see the module docstring)."""
+
+    def __init__(
+        self,
+        keys_dir: Path,
+        clock: Callable[[], float] = time.time,
+        *,
+        rotation_grace: float = 300.0,
+    ) -> None:
+        if not (isinstance(rotation_grace, (int, float)) and math.isfinite(rotation_grace) and rotation_grace >= 0):
+            raise ValueError(f"rotation_grace must be a number of seconds >= 0, not {rotation_grace!r}")
+        self.keys_dir = Path(keys_dir).expanduser()
+        self.clock = clock
+        self.rotation_grace = float(rotation_grace)
+        self.state_path = self.keys_dir / STATE_FILE
+        self.ca_certificate_path = self.keys_dir / CA_CERT_FILE
+        self._lock = threading.RLock()
+        self._snap = _Snapshot(None, [])
+        self._private: dict[str, Key] = {}  # kid -> parsed private key, kept across reloads
+        # Strict header check (joserfc's default, also when verifying): only registered JWS header
+        # members, so every token verifies with a default joserfc.jwt.decode.
+        self._registries = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHMS}
+
+    # --- public API ---------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create what is missing (directory, CA, one live RS256 and one live ES256 key), once.
+
+        Cheap when everything exists. Creation happens under ``keys_dir/.lock``, so concurrent
+        workers, processes or hosts sharing the directory create one set between them.
+        """
+        snap = self._refresh()
+        now = self.clock()
+        if self._complete(snap, now) and (self.keys_dir / CA_KEY_FILE).exists() and self.ca_certificate_path.exists():
+            return
+        self._prepare_dir()
+        with self._file_lock():
+            entries = self._read_entries()
+            now = self.clock()
+            ca = self._ensure_ca(now)
+            changed = False
+            for alg in ALGORITHMS:
+                if _signer(entries, alg, now) is None:
+                    entries.append(self._new_key(alg, entries, now, activates_at=now, ca=ca))
+                    changed = True
+            if changed:
+                self._write_entries(entries)
+        self._check_files(self._refresh(force=True))
+
+    def sign(
+        self,
+        claims: dict,
+        alg: str = "RS256",
+        typ: str | None = "JWT",
+        header: dict | None = None,
+    ) -> str:
+        """A compact JWS of ``claims`` by the key that is active for ``alg`` now.
+
+        The protected header is ``header`` (extra members) plus ``alg``, ``typ`` (omitted when
+        falsy) and the signing key's ``kid``; ``header`` may not set those three itself, and only
+        registered JWS header members (``cty``, ``x5t#S256``, ...) are accepted: joserfc's
+        verifier rejects unknown ones by default. A bad header raises ValueError.
+        """
+        self._check_alg(alg)
+        if header:
+            clash = {"alg", "kid", "typ"} & set(header)
+            if clash:
+                raise ValueError(f"header may not set {', '.join(sorted(clash))}: use the arguments of sign()")
+        snap = self._refresh()
+        now = self.clock()
+        entry = _signer(snap.entries, alg, now)
+        if entry is None:
+            self.ensure()
+            snap = self._refresh()
+            entry = _signer(snap.entries, alg, now)
+            if entry is None:  # pragma: no cover - ensure() guarantees one
+                raise LookupError(f"no {alg} signing key in {self.keys_dir}")
+        protected: dict[str, Any] = dict(header or {})
+        protected["alg"] = alg
+        if typ:
+            protected["typ"] = typ
+        protected["kid"] = entry.kid
+        key = self._private_key(entry)
+        try:
+            return jwt.encode(protected, claims, key, registry=self._registries[alg], default_type=None)
+        except JoseError as exc:
+            raise ValueError(f"cannot sign: {exc}") from None
+
+    def jwks(self) -> dict:
+        """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
+
+        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``; the EC key also ``x5c``, ``x5t`` and
+        ``x5t#S256``. A fresh dict on every call (callers may change it).
+        """
+        template, _ = self._published()
+        return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
+
+    def key_set(self) -> KeySet:
+        """A joserfc ``KeySet`` of the published public keys, to verify the mock's own tokens.
+
+        Shared between calls while the published set is unchanged: do not modify it.
+        """
+        return self._published()[1]
+
+    def public_key(self, kid: str) -> Key | None:
+        """The public key of a published ``kid``; None for an unknown or retired one."""
+        snap = self._ensure_loaded()
+        entry = snap.by_kid.get(kid)
+        if entry is None or entry.retired(self.clock()):
+            return None
+        return snap.public[kid]
+
+    def rotate(self, alg: str = "RS256", activate_after: float | None = None) -> str:
+        """Add a new ``alg`` key, published now and signing from ``now + activate_after``.
+
+        ``activate_after`` defaults to ``rotation_grace`` (0 is allowed: sign with it at once,
+        for tests that do not cache the JWKS). The key signing before it stays published until
+        ``rotation_grace`` after the new key activates. A pending key that would only have
+        activated after the new one is withdrawn (it never signed anything). Returns the new kid.
+        """
+        self._check_alg(alg)
+        after = self.rotation_grace if activate_after is None else activate_after
+        if not (isinstance(after, (int, float)) and math.isfinite(after) and after >= 0):
+            raise ValueError(f"activate_after must be a number of seconds >= 0, not {activate_after!r}")
+        self.ensure()
+        with self._file_lock():
+            entries = self._read_entries()
+            now = self.clock()
+            activates_at = now + float(after)
+            live = [e for e in entries if e.alg == alg and not e.retired(now)]
+            for e in live:
+                if e.order[0] > activates_at:
+                    e.retires_at = now  # would have taken over after the new key: withdraw it
+            remaining = [e for e in live if not e.retired(now)]
+            if remaining:
+                last = max(remaining, key=lambda e: e.order)
+                last.retires_at = activates_at + self.rotation_grace
+            ca = self._ensure_ca(now) if alg == "ES256" else None
+            new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
+            entries.append(new)
+            self._write_entries(entries)
+        self._refresh(force=True)
+        return new.kid
+
+    def list(self) -> list[dict]:
+        """Every key ever made here, oldest first per alg, with its state at ``clock()`` now."""
+        snap = self._ensure_loaded()
+        now = self.clock()
+        states = _states(snap.entries, now)
+        return [
+            {
+                "kid": e.kid,
+                "alg": e.alg,
+                "created": e.created,
+                "activates_at": e.activates_at,
+                "retires_at": e.retires_at,
+                "state": states[e.kid],
+            }
+            for e in sorted(snap.entries, key=lambda e: (ALGORITHMS.index(e.alg) if e.alg in ALGORITHMS else 99, e.order))
+        ]
+
+    def ca_certificate_pem(self) -> bytes:
+        """The PEM of the self-signed mock CA that issued the EC key's ``x5c`` certificate."""
+        if not self.ca_certificate_path.exists():
+            self.ensure()
+        return self.ca_certificate_path.read_bytes()
+
+    # --- loading and caching ------------------------------------------------------------
+
+    def _refresh(self, force: bool = False) -> _Snapshot:
+        """The current snapshot, re-read when keys.json changed (one stat per call)."""
+        try:
+            st = os.stat(self.state_path)
+            signature: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            signature = None
+        except NotADirectoryError:
+            raise NotADirectoryError(f"keys dir {self.keys_dir} is not a directory") from None
+        snap = self._snap
+        if signature == snap.signature and not force:
+            return snap
+        with self._lock:
+            if self._snap.signature == signature and not force:
+                return self._snap
+            entries = self._read_entries() if signature is not None else []
+            self._snap = _Snapshot(signature, entries)
+            return self._snap
+
+    def _ensure_loaded(self) -> _Snapshot:
+        snap = self._refresh()
+        if not snap.entries:
+            self.ensure()
+            snap = self._refresh()
+        return snap
+
+    def _published(self) -> tuple[list[dict[str, Any]], KeySet]:
+        snap = self._ensure_loaded()
+        now = self.clock()
+        kids = tuple(e.kid for e in self._published_entries(snap, now))
+        cached = snap.published_cache.get(kids)
+        if cached is None:
+            template = [snap.by_kid[k].jwk for k in kids]
+            key_set = KeySet([_KEY_CLASS[_KTY[snap.by_kid[k].alg]].import_key(snap.by_kid[k].jwk) for k in kids])
+            cached = (template, key_set)
+            if len(snap.published_cache) > 16:
+                snap.published_cache.clear()
+            snap.published_cache[kids] = cached
+        return cached
+
+    @staticmethod
+    def _published_entries(snap: _Snapshot, now: float) -> list[_Entry]:
+        states = _states(snap.entries, now)
+        pub = [e for e in snap.entries if states[e.kid] in PUBLISHED_STATES]
+        return sorted(pub, key=lambda e: (ALGORITHMS.index(e.alg) if e.alg in ALGORITHMS else 99, e.order))
+
+    def _private_key(self, entry: _Entry) -> Key:
+        key = self._private.get(entry.kid)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self._private.get(entry.kid)
+            if key is not None:
+                return key
+            path = self.keys_dir / f"{entry.kid}.pem"
+            try:
+                pem = path.read_bytes()
+            except FileNotFoundError:
+                raise LookupError(
+                    f"{path} is missing but keys.json lists it as a signing key; "
+                    f"restore it or empty {self.keys_dir} to start over"
+                ) from None
+            key = _load_own_private_key(pem, entry)
+            if key is None:
+                raise ValueError(f"{path} does not hold a working private key for kid {entry.kid}")
+            self._private[entry.kid] = key
+            return key
+
+    def _read_entries(self) -> list[_Entry]:
+        try:
+            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except ValueError as exc:
+            raise ValueError(f"{self.state_path} is not valid JSON ({exc}); fix or remove it") from None
+        try:
+            if raw.get("format") != FORMAT:
+                raise ValueError(f"unknown format {raw.get('format')!r}")
+            entries = [_Entry.from_json(item) for item in raw["keys"]]
+            for e in entries:
+                self._check_alg(e.alg)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{self.state_path} is not a mock-bankid key file ({exc}); fix or remove it") from None
+        return entries
+
+    def _write_entries(self, entries: list[_Entry]) -> None:
+        doc = {
+            "format": FORMAT,
+            "warning": "Test keys of mock-bankid, a MOCK of BankID. Never trust them for anything real.",
+            "keys": [e.as_json() for e in sorted(entries, key=lambda e: e.seq)],
+        }
+        _write_atomic(self.state_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+
+    # --- creation -----------------------------------------------------------------------
+
+    def _prepare_dir(self) -> None:
+        if self.keys_dir.exists() and not self.keys_dir.is_dir():
+            raise NotADirectoryError(f"keys dir {self.keys_dir} is not a directory")
+        self.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = self.keys_dir.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+            os.chmod(self.keys_dir, 0o700)
+
+    def _file_lock(self) -> FileLock:
+        return FileLock(str(self.keys_dir / LOCK_FILE), timeout=LOCK_TIMEOUT, mode=0o600)
+
+    @staticmethod
+    def _complete(snap: _Snapshot, now: float) -> bool:
+        return all(_signer(snap.entries, alg, now) is not None for alg in ALGORITHMS)
+
+    def _check_files(self, snap: _Snapshot) -> None:
+        now = self.clock()
+        for e in snap.entries:
+            if not e.retired(now) and not (self.keys_dir / f"{e.kid}.pem").exists():
+                raise LookupError(
+                    f"{self.keys_dir / (e.kid + '.pem')} is missing but keys.json lists it; "
+                    f"restore it or empty {self.keys_dir} to start over"
+                )
+
+    def _ensure_ca(self, now: float) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """Load the mock CA, creating it if absent (call with the file lock held)."""
+        key_path, cert_path = self.keys_dir / CA_KEY_FILE, self.ca_certificate_path
+        if key_path.exists() and cert_path.exists():
+            ca_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+                raise ValueError(f"{key_path} is not an EC private key")
+            return ca_key, x509.load_pem_x509_certificate(cert_path.read_bytes())
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(CA_NAME)
+            .issuer_name(CA_NAME)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_utc(now - _DAY))
+            .not_valid_after(_utc(now + 20 * 365 * _DAY))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False, content_commitment=False, key_encipherment=False,
+                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                    encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(ski, critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        _write_atomic(key_path, _pem_private(ca_key))
+        _write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        return ca_key, cert
+
+    def _new_key(
+        self,
+        alg: str,
+        entries: list[_Entry],
+        now: float,
+        *,
+        activates_at: float,
+        ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
+    ) -> _Entry:
+        """Generate a key, write its PEM, and return its entry (call with the file lock held)."""
+        native: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+        if alg == "RS256":
+            native = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            native = ec.generate_private_key(ec.SECP256R1())
+        pem = _pem_private(native)
+        key = _KEY_CLASS[_KTY[alg]].import_key(pem)
+        kid = key.thumbprint()
+        if any(e.kid == kid for e in entries):  # pragma: no cover - 2^-128
+            raise ValueError("generated a key whose kid already exists; try again")
+        public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
+        jwk: dict[str, Any] = {"kid": kid, "kty": public.pop("kty"), "use": "sig", "alg": alg, **public}
+        if alg == "ES256":
+            assert ca is not None and isinstance(native, ec.EllipticCurvePrivateKey)
+            leaf = self._issue_leaf(native.public_key(), ca, now)
+            leaf_der = leaf.public_bytes(serialization.Encoding.DER)
+            ca_der = ca[1].public_bytes(serialization.Encoding.DER)
+            jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"), base64.b64encode(ca_der).decode("ascii")]
+            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der).digest())
+            jwk["x5t#S256"] = _b64url(hashlib.sha256(leaf_der).digest())
+        _write_atomic(self.keys_dir / f"{kid}.pem", pem)
+        return _Entry(
+            kid=kid,
+            alg=alg,
+            seq=max((e.seq for e in entries), default=0) + 1,
+            created=now,
+            activates_at=activates_at,
+            retires_at=None,
+            jwk=jwk,
+        )
+
+    @staticmethod
+    def _issue_leaf(
+        public_key: ec.EllipticCurvePublicKey,
+        ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
+        now: float,
+    ) -> x509.Certificate:
+        ca_key, ca_cert = ca
+        not_after = min(_utc(now + 10 * 365 * _DAY), ca_cert.not_valid_after_utc)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(LEAF_NAME)
+            .issuer_name(ca_cert.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_utc(now - _DAY))
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, content_commitment=False, key_encipherment=False,
+                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                    encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+
+    @staticmethod
+    def _check_alg(alg: str) -> None:
+        if alg not in ALGORITHMS:
+            raise ValueError(f"unsupported signing algorithm {alg!r}: use one of {', '.join(ALGORITHMS)}")

@@ -1,0 +1,430 @@
+"""Signing keys: creation, JWKS, verification with joserfc, the x5c chain, rotation, workers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from mock_bankid.cli import cli
+from mock_bankid.keys import KeyManager
+
+REPO = Path(__file__).resolve().parent.parent
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+T0 = 1_900_000_000.0
+
+
+class FakeClock:
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def key_pems(keys_dir: Path) -> list[str]:
+    return sorted(p.name for p in keys_dir.glob("*.pem") if not p.name.startswith("ca."))
+
+
+def kids(jwks: dict) -> set[str]:
+    return {k["kid"] for k in jwks["keys"]}
+
+
+def header_kid(token: str) -> str:
+    head = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"]
+
+
+def verify(token: str, jwks: dict) -> jwt.Token:
+    return jwt.decode(token, KeySet.import_key_set(jwks))
+
+
+def active(km: KeyManager, alg: str) -> str:
+    [row] = [r for r in km.list() if r["alg"] == alg and r["state"] == "active"]
+    return row["kid"]
+
+
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory: pytest.TempPathFactory) -> KeyManager:
+    """A key set that tests only read from (creating keys costs ~0.1-0.3 s)."""
+    km = KeyManager(tmp_path_factory.mktemp("ready") / "keys")
+    km.ensure()
+    return km
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def km(tmp_path: Path, clock: FakeClock) -> KeyManager:
+    manager = KeyManager(tmp_path / "keys", clock)
+    manager.ensure()
+    return manager
+
+
+# --- creation and files -----------------------------------------------------------------------
+
+
+def test_ensure_creates_one_key_per_alg_with_private_modes(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "deep" / "keys"
+    km = KeyManager(keys_dir)
+    km.ensure()
+
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+    names = sorted(os.listdir(keys_dir))
+    assert {"keys.json", "ca.key.pem", "ca.cert.pem", ".lock"} <= set(names)
+    assert len(key_pems(keys_dir)) == 2
+    for name in names:
+        assert stat.S_IMODE((keys_dir / name).stat().st_mode) == 0o600, name
+    assert sorted(r["alg"] for r in km.list()) == ["ES256", "RS256"]
+    assert {r["state"] for r in km.list()} == {"active"}
+
+    before = (keys_dir / "keys.json").stat()
+    km.ensure()  # idempotent: nothing rewritten
+    after = (keys_dir / "keys.json").stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert len(key_pems(keys_dir)) == 2
+
+
+def test_existing_open_directory_is_tightened(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir(mode=0o755)
+    os.chmod(keys_dir, 0o755)
+    KeyManager(keys_dir).ensure()
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+
+
+def test_restart_keeps_the_same_keys(tmp_path: Path) -> None:
+    first = KeyManager(tmp_path / "keys")
+    first.ensure()
+    jwks = first.jwks()
+    second = KeyManager(tmp_path / "keys")  # a restart, or another worker
+    second.ensure()
+    assert second.jwks() == jwks
+    assert second.list() == first.list()
+    for alg in ("RS256", "ES256"):
+        assert header_kid(second.sign({"sub": "x"}, alg)) == header_kid(first.sign({"sub": "x"}, alg))
+    assert len(key_pems(tmp_path / "keys")) == 2
+
+
+def test_first_use_creates_keys_without_an_explicit_ensure(tmp_path: Path) -> None:
+    km = KeyManager(tmp_path / "keys")
+    token = km.sign({"sub": "x"})
+    assert verify(token, km.jwks()).claims == {"sub": "x"}
+
+
+# --- JWKS ---------------------------------------------------------------------------------------
+
+
+def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
+    jwks = ready.jwks()
+    assert sorted(k["alg"] for k in jwks["keys"]) == ["ES256", "RS256"]
+    for key in jwks["keys"]:
+        assert key["use"] == "sig"
+        assert {"kid", "kty", "alg"} <= set(key)
+        assert not PRIVATE_MEMBERS & set(key), key
+        cls = RSAKey if key["kty"] == "RSA" else ECKey
+        assert cls.import_key(key).thumbprint() == key["kid"]  # RFC 7638 kid
+    rsa_key = next(k for k in jwks["keys"] if k["alg"] == "RS256")
+    ec_key = next(k for k in jwks["keys"] if k["alg"] == "ES256")
+    assert rsa_key["kty"] == "RSA" and "x5c" not in rsa_key
+    assert ec_key["kty"] == "EC" and ec_key["crv"] == "P-256"
+    assert {"x5c", "x5t", "x5t#S256"} <= set(ec_key)
+    json.dumps(jwks)  # plain JSON
+    for key in ready.key_set():
+        assert not key.is_private
+
+    def walk(node: object) -> None:  # keys.json holds no private key material either
+        if isinstance(node, dict):
+            assert not PRIVATE_MEMBERS & set(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(ready.state_path.read_text()))
+
+
+def test_jwks_returns_a_copy(ready: KeyManager) -> None:
+    ready.jwks()["keys"].clear()
+    ready.jwks()["keys"][0]["kid"] = "changed"
+    assert "changed" not in kids(ready.jwks()) and len(ready.jwks()["keys"]) == 2
+
+
+# --- signing and verification -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_tokens_verify_against_the_published_jwks(ready: KeyManager, tmp_path: Path, alg: str) -> None:
+    claims = {"iss": "https://mock", "sub": "abc", "aud": "client", "exp": 2_000_000_000, "nested": {"a": [1, 2]}}
+    token = ready.sign(claims, alg)
+    decoded = verify(token, ready.jwks())
+    assert decoded.claims == claims
+    assert decoded.header == {"alg": alg, "typ": "JWT", "kid": active(ready, alg)}
+    assert jwt.decode(token, ready.key_set()).claims == claims
+    assert jwt.decode(token, ready.public_key(header_kid(token))).claims == claims
+
+    other = KeyManager(tmp_path / "other")  # a different key set must not verify it
+    with pytest.raises(JoseError):
+        verify(token, other.jwks())
+    same_kid_wrong_key = {"keys": [dict(k, kid=header_kid(token)) for k in other.jwks()["keys"] if k["alg"] == alg]}
+    with pytest.raises(JoseError):
+        verify(token, same_kid_wrong_key)
+
+
+def test_sign_header_and_typ(ready: KeyManager) -> None:
+    ec_jwk = next(k for k in ready.jwks()["keys"] if k["alg"] == "ES256")
+    token = ready.sign({"sub": "x"}, "ES256", typ="at+jwt", header={"x5t#S256": ec_jwk["x5t#S256"]})
+    assert verify(token, ready.jwks()).header == {
+        "x5t#S256": ec_jwk["x5t#S256"], "alg": "ES256", "typ": "at+jwt", "kid": ec_jwk["kid"]
+    }
+    with pytest.raises(ValueError):  # joserfc's verifier would reject an unregistered member
+        ready.sign({"sub": "x"}, header={"x-mock": "yes"})
+    assert "typ" not in verify(ready.sign({"sub": "x"}, typ=None), ready.jwks()).header
+    for reserved in ("alg", "kid", "typ"):
+        with pytest.raises(ValueError):
+            ready.sign({"sub": "x"}, header={reserved: "x"})
+    with pytest.raises(ValueError):
+        ready.sign({"sub": "x"}, "HS256")
+    with pytest.raises(ValueError):
+        ready.rotate("none")
+    with pytest.raises(ValueError):
+        ready.rotate("RS256", activate_after=-1)
+    assert ready.public_key("no-such-kid") is None
+
+
+def test_signing_keys_are_cached_not_reparsed(km: KeyManager) -> None:
+    kid = header_kid(km.sign({"sub": "x"}))
+    (km.keys_dir / f"{kid}.pem").unlink()  # a second sign must not need the PEM again
+    assert header_kid(km.sign({"sub": "y"})) == kid
+    with pytest.raises(LookupError, match="missing"):  # while a new process says what is wrong
+        KeyManager(km.keys_dir).sign({"sub": "z"})
+
+
+def test_a_pem_that_is_not_its_kid_is_refused(km: KeyManager) -> None:
+    rs_kid, es_kid = active(km, "RS256"), active(km, "ES256")
+    (km.keys_dir / f"{rs_kid}.pem").write_bytes((km.keys_dir / f"{es_kid}.pem").read_bytes())
+    with pytest.raises(ValueError, match="does not hold"):
+        KeyManager(km.keys_dir).sign({"sub": "x"}, "RS256")
+    (km.keys_dir / f"{es_kid}.pem").write_bytes((km.keys_dir / "ca.key.pem").read_bytes())
+    with pytest.raises(ValueError, match="does not hold"):
+        KeyManager(km.keys_dir).sign({"sub": "x"}, "ES256")
+
+
+def test_clock_before_creation_still_signs(km: KeyManager, clock: FakeClock) -> None:
+    kid = active(km, "RS256")
+    clock.advance(-3600)  # the mock's clock moved back past the keys' creation
+    assert header_kid(km.sign({"sub": "x"})) == kid
+
+
+# --- the x5c chain -------------------------------------------------------------------------------
+
+
+def test_ec_x5c_chain_is_issued_by_the_mock_ca(ready: KeyManager) -> None:
+    ec_jwk = next(k for k in ready.jwks()["keys"] if k["alg"] == "ES256")
+    leaf_der = base64.b64decode(ec_jwk["x5c"][0])
+    leaf = x509.load_der_x509_certificate(leaf_der)
+    ca = x509.load_pem_x509_certificate(ready.ca_certificate_pem())
+
+    jwk_public = ECKey.import_key(ec_jwk).public_key
+    assert leaf.public_key().public_numbers() == jwk_public.public_numbers()
+    leaf.verify_directly_issued_by(ca)  # raises if the CA did not sign it
+    ca.verify_directly_issued_by(ca)  # self-signed
+    assert base64.b64decode(ec_jwk["x5c"][1]) == ca.public_bytes(serialization.Encoding.DER)
+    assert ec_jwk["x5t#S256"] == base64.urlsafe_b64encode(hashlib.sha256(leaf_der).digest()).rstrip(b"=").decode()
+    assert ec_jwk["x5t"] == base64.urlsafe_b64encode(hashlib.sha1(leaf_der).digest()).rstrip(b"=").decode()
+
+    assert "MOCK" in ca.subject.rfc4514_string() and "NOT BankID" in ca.subject.rfc4514_string()
+    assert leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "mock-bankid OIDC MOCK"
+    assert leaf.issuer == ca.subject
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    assert leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert ready.ca_certificate_path.read_bytes() == ready.ca_certificate_pem()
+
+
+# --- rotation ------------------------------------------------------------------------------------
+
+
+def test_rotation_timeline(km: KeyManager, clock: FakeClock) -> None:
+    old, es_kid = active(km, "RS256"), active(km, "ES256")
+    new = km.rotate("RS256")  # default: signs after 300 s, old published 300 s more
+
+    assert new != old and new in kids(km.jwks()) and old in kids(km.jwks())
+    assert header_kid(km.sign({"sub": "x"})) == old  # published before it signs anything
+    states = {r["kid"]: r["state"] for r in km.list()}
+    assert states == {old: "active", new: "next", es_kid: "active"}
+    row = {r["kid"]: r for r in km.list()}
+    assert row[new]["activates_at"] == T0 + 300 and row[old]["retires_at"] == T0 + 600
+
+    clock.advance(299.9)
+    assert header_kid(km.sign({"sub": "x"})) == old
+    clock.advance(0.1)
+    assert header_kid(km.sign({"sub": "x"})) == new
+    assert old in kids(km.jwks())  # still verifies the tokens it signed
+    assert {r["kid"]: r["state"] for r in km.list()} == {old: "retiring", new: "active", es_kid: "active"}
+
+    clock.advance(299.9)
+    assert old in kids(km.jwks()) and km.public_key(old) is not None
+    clock.advance(0.1)
+    assert kids(km.jwks()) == {new, es_kid}
+    assert km.public_key(old) is None
+    assert {r["kid"]: r["state"] for r in km.list()} == {old: "retired", new: "active", es_kid: "active"}
+    assert header_kid(km.sign({"sub": "x"}, "ES256")) == es_kid  # the other alg never moved
+
+
+def test_cached_jwks_before_and_after_rotation(km: KeyManager, clock: FakeClock) -> None:
+    jwks_before = km.jwks()
+    token_old = km.sign({"sub": "old"})
+    km.rotate("RS256", activate_after=300)
+    jwks_after = km.jwks()
+    clock.advance(300)
+    token_new = km.sign({"sub": "new"})
+    assert header_kid(token_new) != header_kid(token_old)
+
+    assert verify(token_old, jwks_before).claims == {"sub": "old"}
+    assert verify(token_old, jwks_after).claims == {"sub": "old"}
+    assert verify(token_new, jwks_after).claims == {"sub": "new"}  # published before it signed
+    with pytest.raises(JoseError):
+        verify(token_new, jwks_before)  # why activation waits a JWKS cache period
+
+
+def test_rotate_now_and_rotate_again(km: KeyManager, clock: FakeClock) -> None:
+    old = active(km, "ES256")
+    pending = km.rotate("ES256")  # would sign from T0+300
+    clock.advance(10)
+    now_kid = km.rotate("ES256", activate_after=0)  # signs at once: the pending key is withdrawn
+    assert header_kid(km.sign({"sub": "x"}, "ES256")) == now_kid
+    states = {r["kid"]: r for r in km.list() if r["alg"] == "ES256"}
+    assert states[pending]["state"] == "retired" and pending not in kids(km.jwks())
+    assert states[old]["state"] == "retiring" and states[old]["retires_at"] == T0 + 10 + 300
+    assert states[now_kid]["state"] == "active"
+    new_ec = next(k for k in km.jwks()["keys"] if k["kid"] == now_kid)
+    leaf = x509.load_der_x509_certificate(base64.b64decode(new_ec["x5c"][0]))
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(km.ca_certificate_pem()))
+    assert len(key_pems(km.keys_dir)) == 4  # kids are never reused; nothing overwritten
+
+
+def _rotate_in_child(keys_dir: str) -> None:
+    KeyManager(Path(keys_dir)).rotate("RS256", activate_after=0)
+
+
+def test_rotation_in_another_process_is_picked_up(tmp_path: Path) -> None:
+    km = KeyManager(tmp_path / "keys")  # real clock, like a gunicorn worker
+    km.ensure()
+    old = header_kid(km.sign({"sub": "x"}))
+    assert old in kids(km.jwks())
+    child = multiprocessing.get_context("fork").Process(target=_rotate_in_child, args=(str(km.keys_dir),))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    new = header_kid(km.sign({"sub": "x"}))  # the same object, no restart
+    assert new != old
+    assert {old, new} <= kids(km.jwks())
+
+
+def _ensure_in_child(keys_dir: str, barrier, queue) -> None:  # noqa: ANN001
+    barrier.wait(30)
+    km = KeyManager(Path(keys_dir))
+    km.ensure()
+    queue.put(sorted(r["kid"] for r in km.list()))
+
+
+def test_concurrent_ensure_creates_one_key_set(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    keys_dir = tmp_path / "keys"
+    barrier, queue = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_ensure_in_child, args=(str(keys_dir), barrier, queue)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert len(results[0]) == 2
+    assert all(r == results[0] for r in results), results
+    assert key_pems(keys_dir) == sorted(f"{kid}.pem" for kid in results[0])
+    assert len(json.loads((keys_dir / "keys.json").read_text())["keys"]) == 2
+    assert not [p for p in keys_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- CLI -------------------------------------------------------------------------------------------
+
+
+def test_cli_list_rotate_ca(tmp_path: Path) -> None:
+    runner = CliRunner()
+    d = str(tmp_path / "keys")
+    result = runner.invoke(cli, ["keys", "list", "--keys-dir", d])
+    assert result.exit_code == 0, result.output
+    km = KeyManager(Path(d))
+    for row in km.list():
+        assert row["kid"] in result.output
+
+    result = runner.invoke(cli, ["keys", "list", "--json", "--keys-dir", d])
+    assert result.exit_code == 0
+    assert [r["kid"] for r in json.loads(result.stdout)] == [r["kid"] for r in km.list()]
+
+    result = runner.invoke(cli, ["keys", "rotate", "--alg", "ES256", "--activate-after", "0", "--keys-dir", d])
+    assert result.exit_code == 0, result.output
+    new = result.stdout.splitlines()[0]
+    assert "signs from" in result.stdout
+    assert header_kid(km.sign({"sub": "x"}, "ES256")) == new
+
+    result = runner.invoke(cli, ["keys", "rotate", "--keys-dir", d])
+    assert result.exit_code == 0 and "stays published until" in result.stdout
+    assert {r["kid"]: r["state"] for r in km.list()}[result.stdout.splitlines()[0]] == "next"
+
+    result = runner.invoke(cli, ["keys", "ca", "--keys-dir", d])
+    assert result.exit_code == 0 and result.stdout.encode() == km.ca_certificate_pem()
+    result = runner.invoke(cli, ["keys", "ca", "--path", "--keys-dir", d])
+    assert result.stdout.strip() == str(km.ca_certificate_path)
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    result = runner.invoke(cli, ["keys", "list", "--keys-dir", str(not_a_dir)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # handled, not a crash
+    assert result.output.strip().splitlines() == [f"Error: keys dir {not_a_dir} is not a directory"]
+    result = runner.invoke(cli, ["keys", "rotate", "--alg", "HS256", "--keys-dir", str(tmp_path / "k")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    return subprocess.run(
+        [sys.executable, "-m", "mock_bankid.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_in_a_real_process(tmp_path: Path) -> None:
+    d = tmp_path / "keys"
+    proc = _run_cli("keys", "list", "--keys-dir", str(d))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for row in KeyManager(d).list():
+        assert row["kid"] in proc.stdout and row["state"] == "active"
+
+    bad = _run_cli("keys", "list", "--keys-dir", str(d / "keys.json"))
+    assert bad.returncode != 0
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
