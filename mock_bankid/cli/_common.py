@@ -9,7 +9,7 @@ import click
 
 
 def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an expected failure (ValueError, OSError, LookupError) into one line and exit 2."""
+    """Turn an expected failure (ValueError, OSError, LookupError) into one line and a non-zero exit (1)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
