@@ -146,6 +146,11 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _check(ns: str, key: str) -> None:
+    _check_ns(ns)
+    _check_key(key)
+
+
 def _encode(value: dict) -> str:
     if not isinstance(value, dict):
         raise TypeError(f"store value must be a dict, not {type(value).__name__}")
@@ -231,7 +236,7 @@ class MemoryStore(Store):
             self._purge(now)
 
     def put(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._lock:
@@ -242,7 +247,7 @@ class MemoryStore(Store):
             self._after_write(now)
 
     def get(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._lock:
             self._open()
@@ -252,7 +257,7 @@ class MemoryStore(Store):
         return _decode(entry[2])
 
     def take(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._lock:
             self._open()
@@ -262,7 +267,7 @@ class MemoryStore(Store):
         return _decode(entry[2])
 
     def add(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._lock:
@@ -277,7 +282,7 @@ class MemoryStore(Store):
             return True
 
     def delete(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         with self._lock:
             self._open()
             self._kv.get(ns, {}).pop(key, None)
@@ -305,7 +310,7 @@ class MemoryStore(Store):
         return None
 
     def incr(self, ns, key, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
         with self._lock:
@@ -545,11 +550,14 @@ class SqliteStore(Store):
         if self._purger_pid != os.getpid():
             self._purger, self._purger_pid = _Purger(*self._purge_every), os.getpid()
         if self._purger.due():
-            db.execute("DELETE FROM entries WHERE expires_at <= ?", (now,))
+            try:
+                db.execute("DELETE FROM entries WHERE expires_at <= ?", (now,))
+            except sqlite3.OperationalError:
+                pass  # opportunistic: a busy moment only postpones it to the next round
 
     # --- operations ---------------------------------------------------------------------
     def put(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._db() as db:
@@ -560,7 +568,7 @@ class SqliteStore(Store):
             self._after_write(db, now)
 
     def get(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._db() as db:
             row = db.execute(
@@ -570,7 +578,7 @@ class SqliteStore(Store):
         return None if row is None else _decode(row[0])
 
     def take(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._db() as db:
             if self._returning:
@@ -590,7 +598,7 @@ class SqliteStore(Store):
         return _decode(rows[0][0])
 
     def add(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._db() as db:
@@ -609,7 +617,7 @@ class SqliteStore(Store):
         return inserted
 
     def delete(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         with self._db() as db:
             db.execute("DELETE FROM entries WHERE ns = ? AND key = ?", (ns, key))
 
@@ -648,7 +656,7 @@ class SqliteStore(Store):
         return _decode(rows[0][0]) if rows else None
 
     def incr(self, ns, key, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
         with self._db() as db:
@@ -920,28 +928,28 @@ class RedisStore(Store):
         return _decode(body) if expires_at > now else None
 
     def put(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._call():
             self._put(keys=[self._key(ns, key), self._seq_key], args=[repr(now + ttl), text, self._px(ttl)])
 
     def get(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._call():
             raw = self._r.get(self._key(ns, key))
         return self._live(raw, now)
 
     def take(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         now = self.clock()
         with self._call():
             raw = self._r.getdel(self._key(ns, key))
         return self._live(raw, now)
 
     def add(self, ns, key, value, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._call():
@@ -952,7 +960,7 @@ class RedisStore(Store):
         return bool(done)
 
     def delete(self, ns, key):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         with self._call():
             self._r.delete(self._key(ns, key))
 
@@ -974,7 +982,7 @@ class RedisStore(Store):
         return None if raw is None else self._live(raw, now)
 
     def incr(self, ns, key, ttl):
-        _check_ns(ns), _check_key(key)
+        _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
         with self._call():

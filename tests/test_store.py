@@ -704,3 +704,23 @@ def test_open_store_rejects_bad_urls(tmp_path, url, message):
 
 def test_sqlite_version_and_returning_choice():
     assert store_module._HAS_RETURNING == (sqlite3.sqlite_version_info >= (3, 35, 0))
+
+
+def test_sqlite_connections_do_not_cross_a_fork(tmp_path, clock):
+    s = SqliteStore(tmp_path / "f.sqlite3", clock)
+    s.put("codes", "a", {"v": 1}, 60)
+    parent_conn = s._local.conn
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+
+    def child() -> None:
+        inherited = s._local.conn
+        results.put((inherited.db is None, s.take("codes", "a"), s._local.conn is not inherited))
+
+    p = ctx.Process(target=child)
+    p.start()
+    assert results.get(timeout=30) == (True, {"v": 1}, True)
+    p.join(30)
+    assert parent_conn.db is None  # the idle parent connection was closed just before the fork
+    assert s.get("codes", "a") is None  # the parent reopens on demand and sees the child's take
+    s.close()
