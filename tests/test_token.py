@@ -138,7 +138,8 @@ def test_code_expires(client):
 )
 def test_token_errors(client, form, error):
     code, verifier = authorize(client)
-    response = redeem(client, code, verifier, **form)
+    data = {"code": code, "code_verifier": verifier, **form}
+    response = redeem(client, data.pop("code"), data.pop("code_verifier"), **data)
     assert response.status_code == 400
     body = response.get_json()
     assert body["error"] == error and body["error_description"]

@@ -76,6 +76,8 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
                 "when_ready": lambda _server: print(banner(settings, workers), file=sys.stderr, flush=True),
                 **(extra or {}),
             }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one shared path
+                options.setdefault("control_socket_disable", True)  # would clash between servers
             for key, value in options.items():
                 self.cfg.set(key, value)
 

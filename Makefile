@@ -1,0 +1,31 @@
+# mock-bankid: the two commands a newcomer needs.
+#   make run    set up a virtualenv and start the mock on http://localhost:8080
+#   make test   install everything the tests need (Python, Node, Chromium, Redis) and run them
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test setup setup-test lint-compose bench clean
+
+$(BIN)/mock-bankid: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+setup: $(BIN)/mock-bankid
+
+run: setup
+	$(BIN)/mock-bankid serve $(ARGS)
+
+setup-test:
+	./scripts/setup-test
+
+test: setup-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup-test
+	$(BIN)/python bench/run.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules
