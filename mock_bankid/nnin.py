@@ -42,7 +42,7 @@ FIRST_YEAR, LAST_YEAR = 1854, 2039
 
 GENDERS = ("male", "female")
 KINDS = ("fnr", "dnr", "hnr", "hnr-dnr", "tenor", "tenor-dnr", "fh",
-         "fnr-2032", "dnr-2032", "hnr-2032", "hnr-dnr-2032", "tenor-2032", "tenor-dnr-2032")
+         "fnr-2032", "dnr-2032", "hnr-2032", "hnr-dnr-2032", "tenor-2032", "tenor-dnr-2032", "fh-2032")
 """Every kind ``explain`` can report for a valid number; ``generate`` makes all but ``fh``."""
 
 KIND_ALIASES = {
@@ -233,7 +233,7 @@ def generate(birthdate: date, gender: str | None, kind: str = "fnr", index: int 
     ``generate_fh``). Raises ValueError for a year outside 1854-2039 or an exhausted index.
     """
     kind = normalise_kind(kind)
-    if kind == "fh":
+    if kind.startswith("fh"):
         raise ValueError("an FH-number has no birth date; use generate_fh(index)")
     if kind.endswith("-2032"):
         rule_2032 = True

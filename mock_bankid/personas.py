@@ -213,8 +213,9 @@ def _check_spec(raw: dict, where: str) -> _Spec:
         raise PersonaError(f"{where}: group must be one of {', '.join(GROUPS)}, not {raw['group']!r}")
     recipes = [k for k in RECIPE_FIXTURE_KEYS if k in raw]
     if ("nnin" in raw) == bool(recipes) or len(recipes) > 1:
+        found = ["nnin"] * ("nnin" in raw) + recipes
         raise PersonaError(f"{where}: give either nnin = \"...\" or exactly one recipe "
-                           f"({', '.join(RECIPE_FIXTURE_KEYS)}); found {['nnin'] * ('nnin' in raw) + recipes}")
+                           f"({', '.join(RECIPE_FIXTURE_KEYS)}); found {found}")
     if "nnin" in raw and not isinstance(raw["nnin"], str):
         raise PersonaError(f"{where}: nnin must be quoted text (an unquoted number loses leading zeros)")
     if "gender" in raw:
@@ -513,7 +514,8 @@ class PersonaRegistry:
             hint = json.loads(s)
         except json.JSONDecodeError:
             raise PersonaError(f"login hint {s!r} is not valid JSON") from None
-        if not (isinstance(hint, dict) and hint.get("scheme") == "nnin" and isinstance(hint.get("value"), str)):
+        if not (isinstance(hint, dict) and hint.get("scheme") == "nnin"
+                and isinstance(hint.get("value"), str)):
             raise PersonaError('a JSON login hint must be {"scheme": "nnin", "value": "<number>"}')
         return self.persona_for_number(hint["value"].strip(), today)
 

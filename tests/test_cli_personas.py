@@ -160,7 +160,8 @@ def test_nnin_generate_errors(run, args, message):
 def test_nnin_check_exit_status(run):
     r = run("nnin", "check", "12038500110", "30918700079", "--on", ON)
     assert r.exit_code == 0
-    assert "12038500110: valid, ordinary fødselsnummer, born 1985-03-12, male (age 41 on 2026-06-15)" in r.output
+    assert ("12038500110: valid, ordinary fødselsnummer, born 1985-03-12, male (age 41 on 2026-06-15)"
+            in r.output)
     assert "century 1900s, individual number 001" in r.output
     assert "note: month + 80 is a Tenor synthetic test number" in r.output
 

@@ -459,3 +459,12 @@ def test_month_offsets_outside_the_kinds():
         k = nnin.control_digits(first9) or (0, 0)
         e = nnin.explain(f"{first9}{k[0]}{k[1]}", REF_TODAY)
         assert f"impossible date: {message}" in e.problems, e.problems
+
+
+def test_fh_numbers_under_the_2032_rule():
+    first9 = "812345678"
+    rest, k1, k2 = next(x for x in nnin.control_digits_2032(first9) if x[0])
+    e = nnin.explain(f"{first9}{k1}{k2}", REF_TODAY)
+    assert (e.valid, e.kind, e.birthdate, e.gender) == (True, "fh-2032", None, None)
+    with pytest.raises(ValueError, match="no birth date"):
+        nnin.generate(date(2000, 1, 1), None, "fh-2032")

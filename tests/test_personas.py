@@ -433,6 +433,7 @@ def test_overrides_and_scenario(tmp_path):
     reg = load_text(tmp_path, '[[persona]]\nid="x"\npurpose="p"\ngroup="adults"\nage=40\n'
                               'given_name="Ærlig"\nfamily_name="Åsmund-Øien"\nscenario="slow-token"\n')
     p = reg.get("x", TODAY)
-    assert (p.given_name, p.family_name, p.scenario, p.age(TODAY)) == ("Ærlig", "Åsmund-Øien", "slow-token", 40)
+    assert (p.given_name, p.family_name, p.scenario, p.age(TODAY)) == (
+        "Ærlig", "Åsmund-Øien", "slow-token", 40)
     assert p.email.startswith("aerlig.aasmund-oien") and p.email.isascii()
     assert reg.get("nope", TODAY) is None
