@@ -7,6 +7,7 @@ group lives beside the feature it drives and this file never needs to change.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -32,3 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="mock-bankid", standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # Python's documented recipe: silence the flush at exit when the reader closed the pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -15,6 +15,8 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader went away (e.g. `| head`); main() exits quietly
         except (ValueError, OSError, LookupError) as exc:
             raise click.ClickException(str(exc).strip() or type(exc).__name__) from None
 
