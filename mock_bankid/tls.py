@@ -46,11 +46,11 @@ class TlsFiles:
     """None when the user gave their own certificate: their CA is theirs to distribute."""
 
 
-def hosts_for(base_url: str, extra: Iterable[str] = ()) -> list[str]:
-    """The names the server certificate must cover: loopback, the base URL host, ``extra``."""
+def hosts_for(*urls: str, extra: Iterable[str] = ()) -> list[str]:
+    """The names the server certificate must cover: loopback, the hosts of ``urls``, ``extra``."""
     hosts = list(DEFAULT_HOSTS)
-    for url in (base_url,):
-        host = urlsplit(url).hostname
+    for url in urls:
+        host = urlsplit(url).hostname if url else None
         if host:
             hosts.append(host)
     hosts.extend(h for h in extra if h)

@@ -69,7 +69,8 @@ def resolve_tls(settings: Settings) -> TlsFiles | None:
         return TlsFiles(cert=Path(settings.tls_cert), key=Path(settings.tls_key), ca=None)
     if settings.tls:
         bind = [] if settings.host in ("0.0.0.0", "::", "") else [settings.host]
-        return ensure_local_tls(settings.data_dir, hosts_for(settings.base_url, bind))
+        hosts = hosts_for(settings.base_url, settings.backchannel_base_url, settings.userinfo_base_url, extra=bind)
+        return ensure_local_tls(settings.data_dir, hosts)
     return None
 
 
@@ -120,7 +121,10 @@ def register(group: click.Group) -> None:
     @click.option("--host", help="Address to bind (default 127.0.0.1; MOCK_BANKID_HOST).")
     @click.option("--port", type=int, help="Port (default 8080; MOCK_BANKID_PORT).")
     @click.option("--workers", type=int, help="gunicorn workers (default: 2 per core, max 8; MOCK_BANKID_WORKERS).")
-    @click.option("--base-url", help="What browsers reach, e.g. http://localhost:8080 (MOCK_BANKID_BASE_URL).")
+    @click.option("--base-url", help="What browsers reach; the issuer's base (MOCK_BANKID_BASE_URL; default http[s]://localhost:PORT).")
+    @click.option("--backchannel-base-url",
+                  help="What other servers reach for token, JWKS, userinfo, e.g. http://mock-bankid:8080 "
+                       "(MOCK_BANKID_BACKCHANNEL_BASE_URL; default: the base URL).")
     @click.option("--auto-login", help="Persona that signs in when nothing else chose one (MOCK_BANKID_AUTO_LOGIN).")
     @click.option("--allow-public-bind", is_flag=True, default=None,
                   help="Allow binding a non-loopback address. The mock lets anyone sign in as anyone.")
@@ -130,11 +134,11 @@ def register(group: click.Group) -> None:
     @click.option("--tls-key", help="The private key (PEM) for --tls-cert (MOCK_BANKID_TLS_KEY).")
     @one_line_errors
     def serve(host: str | None, port: int | None, workers: int | None, base_url: str | None,
-              auto_login: str | None, allow_public_bind: bool | None, tls: bool | None,
+              backchannel_base_url: str | None, auto_login: str | None, allow_public_bind: bool | None, tls: bool | None,
               tls_cert: str | None, tls_key: str | None) -> None:
         """Run the mock provider under gunicorn."""
         settings = Settings.from_env(host=host, port=port, workers=workers, base_url=base_url,
-                                     auto_login=auto_login, allow_public_bind=allow_public_bind,
+                                     backchannel_base_url=backchannel_base_url, auto_login=auto_login, allow_public_bind=allow_public_bind,
                                      tls=tls, tls_cert=tls_cert, tls_key=tls_key)
         https = settings.tls or bool(settings.tls_cert)
         if not (base_url or os.environ.get("MOCK_BANKID_BASE_URL")):
