@@ -23,7 +23,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from conftest import CI_REDIRECT, LiveServer, pkce_pair, query_of, start_server
+from conftest import CI_REDIRECT, LiveServer, free_port, pkce_pair, query_of, start_server
 from redis_server import SKIP_REASON, redis_server_available, start_redis
 
 pytestmark = pytest.mark.e2e
@@ -368,3 +368,31 @@ def test_openid_client_trusts_the_printed_ca(tls_server: LiveServer) -> None:
     assert result["ok"] is True, result
     assert result["claims"]["iss"] == tls_server.issuer
     assert result["userinfo"]["sub"] == result["claims"]["sub"]
+
+
+# --- browser URL and back-channel URL, one issuer ---------------------------------------------
+@pytest.mark.node
+def test_openid_client_uses_the_backchannel_with_the_browser_issuer(tmp_path: Path) -> None:
+    """The Compose set-up with loopback names: browsers use localhost, the BFF 127.0.0.1."""
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "openid-client").is_dir():
+        pytest.skip("needs node and openid-client: cd tests/node && npm ci")
+    port = free_port()
+    server = start_server(tmp_path, workers=2, port=port, env={
+        "MOCK_BANKID_BASE_URL": f"http://localhost:{port}",
+        "MOCK_BANKID_BACKCHANNEL_BASE_URL": f"http://127.0.0.1:{port}"})
+    try:
+        issuer = f"http://localhost:{port}/auth/realms/current"
+        backchannel_discovery = f"http://127.0.0.1:{port}/auth/realms/current/.well-known/openid-configuration"
+        args = json.dumps({"discovery_url": backchannel_discovery, "issuer": issuer, "client_id": "ci",
+                           "client_secret": "ci-secret", "redirect_uri": CI_REDIRECT})
+        out = subprocess.run([node, "backchannel_flow.mjs", args], cwd=NODE_DIR, capture_output=True, text=True,
+                             timeout=60)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result["ok"] is True, result
+        assert result["naive_discovery"] != "accepted"  # the issuer string is compared exactly
+        assert result["hosts"] == {"authorization": f"localhost:{port}", "token": f"127.0.0.1:{port}",
+                                   "jwks": f"127.0.0.1:{port}", "userinfo": f"127.0.0.1:{port}"}
+        assert result["claims"]["iss"] == issuer and result["userinfo_sub"] == result["claims"]["sub"]
+    finally:
+        server.stop()
