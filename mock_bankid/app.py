@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -48,9 +48,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if settings.log_requests:
             elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-            client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
             log.info("%s %s %s %.1fms client=%s", request.method, request.path, response.status_code,
-                     elapsed, client_id or "-")
+                     elapsed, _logged_client_id())
         return response
 
     @app.errorhandler(OAuthError)
@@ -81,6 +80,22 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return response
 
     return app
+
+
+def _logged_client_id() -> str:
+    """The client id for the request log: form or query ``client_id``, else the HTTP Basic user.
+
+    Only the id: the secret, the query string and the body are never logged.
+    """
+    client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+    if not client_id:
+        try:
+            auth = request.authorization
+        except Exception:  # noqa: BLE001 - a malformed header must not break logging
+            auth = None
+        if auth is not None and auth.type == "basic" and auth.username:
+            client_id = unquote_plus(auth.username)
+    return (client_id or "-")[:100].replace("\n", " ").replace("\r", " ")
 
 
 def _http_error_code(status: int) -> str:

@@ -1,1 +1,175 @@
-"""pytest plugin (entry point ``pytest11``): fixtures for suites that test against mock-bankid."""
+"""pytest plugin (entry point ``pytest11``): a ``mock_bankid`` fixture for suites that test against it.
+
+Installing mock-bankid makes the fixture available to every pytest run; nothing to import::
+
+    def test_sign_in(mock_bankid):
+        mock_bankid.queue_login("adult")              # who signs in next, whatever the client sends
+        my_app.configure(issuer=mock_bankid.issuer, client_id="ci", client_secret="ci-secret")
+        ...
+        tokens = mock_bankid.mint("adult", client_id="ci")  # or skip the browser dance entirely
+
+The provider runs in-process: a thread serving a real HTTP port on 127.0.0.1 (a free port), the
+in-memory store and keys in a temporary directory, so tests are isolated and need no set-up.
+Override the ``mock_bankid_settings`` fixture (a dict of ``Settings`` fields) to change anything,
+e.g. ``{"auto_login": "adult"}`` or ``{"fixtures_dir": Path("my-fixtures")}``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from mock_bankid.app import create_app
+from mock_bankid.claims import Grant, acr_for
+from mock_bankid.clients import Client
+from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid.endpoints.control import NEXT_LOGIN_TTL
+from mock_bankid.personas import Persona
+from mock_bankid.provider import EXTENSION_KEY, Provider, persona_to_dict
+from mock_bankid.settings import Settings
+from mock_bankid.tokens import issue_tokens
+
+DEFAULT_SCOPE = "openid profile nnin_altsub"
+
+
+@dataclass
+class MockBankID:
+    """What the ``mock_bankid`` fixture hands a test: where the provider is and ways to drive it."""
+
+    app: Flask
+    base_url: str
+    server: BaseWSGIServer | None = field(default=None, repr=False)
+
+    @property
+    def provider(self) -> Provider:
+        return self.app.extensions[EXTENSION_KEY]
+
+    @property
+    def settings(self) -> Settings:
+        return self.provider.settings
+
+    @property
+    def issuer(self) -> str:
+        return self.provider.issuer
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
+
+    @property
+    def clients(self) -> dict[str, Client]:
+        """The registered clients by id (``ci`` / ``ci-secret`` suits most tests)."""
+        return {c.client_id: c for c in self.provider.clients.all()}
+
+    @property
+    def personas(self) -> dict[str, Persona]:
+        """The fixture personas by id, as of the mock's today."""
+        p = self.provider
+        return {x.id: x for x in p.personas.all(p.today())}
+
+    def persona(self, selector: str) -> Persona:
+        """A persona by id, number (``nnin:...``) or recipe (``age:17``); raises if it names nobody."""
+        p = self.provider
+        found = p.personas.resolve(selector, p.today())
+        if found is None:
+            raise LookupError(f"{selector!r} names no persona")
+        return found
+
+    def queue_login(self, selector: str | Persona, scenario: str | None = None) -> Persona:
+        """Make the next authorization request sign in as ``selector``, with an optional scenario.
+
+        Same queue as ``POST {base}/_mock/next-login``: first in, first out, shared by all clients.
+        """
+        text = selector.nnin if isinstance(selector, Persona) else str(selector)
+        if isinstance(selector, Persona):
+            text = f"nnin:{text}"
+        persona = self.persona(text)
+        self.provider.store.push(NEXT_LOGIN_NS, {"selector": text, "scenario": scenario}, NEXT_LOGIN_TTL)
+        return persona
+
+    def clear_queue(self) -> None:
+        self.provider.store.clear(NEXT_LOGIN_NS)
+
+    def mint(self, persona: str | Persona = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
+             nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
+        """A token response (``access_token``, ``id_token``, ...) as if ``persona`` had signed in.
+
+        For tests of an API that only needs a valid bearer token: no browser, no code exchange.
+        The access token works at userinfo like one from the token endpoint.
+        """
+        p = self.provider
+        who = persona if isinstance(persona, Persona) else self.persona(persona)
+        client = p.clients.get(client_id)
+        if client is None:
+            raise LookupError(f"unknown client_id {client_id!r}; registered: {', '.join(self.clients)}")
+        acr, amr = acr_for(acr_values)
+        grant = Grant(client_id=client.client_id, scope=scope.split(), persona=persona_to_dict(who), acr=acr,
+                      amr=amr, sid=str(uuid.uuid4()), auth_time=p.now(), nonce=nonce, pid_claim=client.pid_claim)
+        with self.app.app_context():
+            return issue_tokens(p, client, grant).body
+
+    def jwks(self) -> dict[str, Any]:
+        """The published JWKS (what ``jwks_uri`` serves)."""
+        return self.provider.keys.jwks()
+
+    def url(self, path: str) -> str:
+        """An absolute URL on the mock, e.g. ``url("/_mock/personas")``."""
+        return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+class _LateApp:
+    """The server needs an app to bind; the app needs the bound port for its issuer. Bind first."""
+
+    def __init__(self) -> None:
+        self.app: Callable[..., Any] | None = None
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        assert self.app is not None
+        return self.app(environ, start_response)
+
+
+def start_mock_bankid(settings: Settings, host: str = "127.0.0.1") -> MockBankID:
+    """Serve ``create_app(settings)`` from a daemon thread on a free port of ``host``.
+
+    ``settings.base_url`` is replaced by the bound address. Stop it with ``stop_mock_bankid``.
+    """
+    late = _LateApp()
+    server = make_server(host, 0, late, threaded=True)
+    base_url = f"http://{host}:{server.server_port}"
+    app = create_app(settings.with_(base_url=base_url, host=host, port=server.server_port))
+    late.app = app
+    threading.Thread(target=server.serve_forever, name="mock-bankid", daemon=True).start()
+    return MockBankID(app=app, base_url=base_url, server=server)
+
+
+def stop_mock_bankid(mock: MockBankID) -> None:
+    if mock.server is not None:
+        mock.server.shutdown()
+        mock.server.server_close()
+    mock.provider.store.close()
+
+
+@pytest.fixture
+def mock_bankid_settings() -> dict[str, Any]:
+    """Override to change the provider's ``Settings`` fields for the ``mock_bankid`` fixture."""
+    return {}
+
+
+@pytest.fixture
+def mock_bankid(mock_bankid_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockBankID]:
+    """A mock BankID provider on a free loopback port, fresh for each test (memory store, new keys)."""
+    tmp = tmp_path_factory.mktemp("mock-bankid")
+    base = Settings(keys_dir=tmp / "keys", data_dir=tmp / "data", store="memory", log_requests=False)
+    settings = base.with_(**{k: (Path(v) if k.endswith("_dir") else v) for k, v in mock_bankid_settings.items()})
+    mock = start_mock_bankid(settings)
+    try:
+        yield mock
+    finally:
+        stop_mock_bankid(mock)

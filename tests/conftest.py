@@ -79,6 +79,8 @@ class LiveServer:
     env: dict[str, str]
     log_path: Path
     extra_args: list[str] = field(default_factory=list)
+    verify: str | bool = True
+    """What ``requests`` needs to trust the server: the local CA file when started with ``tls=True``."""
 
     @property
     def issuer(self) -> str:
@@ -102,9 +104,10 @@ class LiveServer:
 
 
 def start_server(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None, args: list[str] | None = None,
-                 port: int | None = None, timeout: float = 30.0) -> LiveServer:
+                 port: int | None = None, timeout: float = 30.0, tls: bool = False) -> LiveServer:
+    """Start ``mock-bankid serve``; with ``tls`` it serves HTTPS with its local CA (``server.verify``)."""
     port = port or free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     full_env = dict(os.environ)
     full_env.update(
         {
@@ -118,18 +121,24 @@ def start_server(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = No
         }
     )
     full_env.update(env or {})
+    if tls:
+        args = ["--tls", *(args or [])]
     log_path = tmp / f"server-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_bankid.cli", "serve", *(args or [])],
         env=full_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, cwd=str(tmp),
     )
-    server = LiveServer(base_url, process, full_env, log_path, list(args or []))
+    ca = Path(full_env["MOCK_BANKID_DATA_DIR"]) / "tls" / "ca.pem"
+    server = LiveServer(base_url, process, full_env, log_path, list(args or []), verify=str(ca) if tls else True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"mock-bankid serve exited with {process.returncode}:\n{server.log()}")
+        if tls and not ca.exists():
+            time.sleep(0.1)
+            continue
         try:
-            if requests.get(f"{base_url}/_mock/health", timeout=1).status_code == 200:
+            if requests.get(f"{base_url}/_mock/health", timeout=1, verify=server.verify).status_code == 200:
                 return server
         except requests.ConnectionError:
             pass

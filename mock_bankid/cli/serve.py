@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ import click
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
 from mock_bankid.settings import Settings
+from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -31,8 +33,8 @@ def default_workers() -> int:
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
-def banner(settings: Settings, workers: int) -> str:
-    scheme = "https" if settings.tls else "http"
+def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str:
+    scheme = "https" if tls else "http"
     lines = [
         "=" * 78,
         f" mock-bankid {__version__}: a MOCK of the BankID OpenID Connect provider",
@@ -46,6 +48,9 @@ def banner(settings: Settings, workers: int) -> str:
         f" control        {settings.mock_base}/",
         f" store          {settings.store} (data in {settings.data_dir})",
         f" keys           {settings.keys_dir}",
+        f" tls cert       {tls.cert}" if tls else None,
+        f" tls CA         {tls.ca}  <- clients trust this file, e.g. NODE_EXTRA_CA_CERTS={tls.ca}"
+        if tls and tls.ca else None,
         f" fixtures       {settings.fixtures_dir}",
         f" auto-login     {settings.auto_login}" if settings.auto_login else None,
         "=" * 78,
@@ -53,7 +58,30 @@ def banner(settings: Settings, workers: int) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
-def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None) -> None:
+def resolve_tls(settings: Settings) -> TlsFiles | None:
+    """The certificate to serve: the given ``tls_cert``/``tls_key``, else (with ``tls``) a local CA's."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise click.ClickException("--tls-cert and --tls-key go together: give both or neither.")
+    if settings.tls_cert:
+        for path in (settings.tls_cert, settings.tls_key):
+            if not Path(path).is_file():
+                raise click.ClickException(f"TLS file not found: {path}")
+        return TlsFiles(cert=Path(settings.tls_cert), key=Path(settings.tls_key), ca=None)
+    if settings.tls:
+        bind = [] if settings.host in ("0.0.0.0", "::", "") else [settings.host]
+        hosts = hosts_for(settings.base_url, settings.backchannel_base_url, settings.userinfo_base_url, extra=bind)
+        return ensure_local_tls(settings.data_dir, hosts)
+    return None
+
+
+def default_base_url(scheme: str, host: str, port: int) -> str:
+    """What browsers reach when MOCK_BANKID_BASE_URL is not set: ``localhost`` for any loopback bind."""
+    shown = "localhost" if is_loopback(host) or host in ("0.0.0.0", "::", "") else host
+    return f"{scheme}://{shown}:{port}"
+
+
+def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None,
+                 tls: TlsFiles | None = None) -> None:
     from gunicorn.app.base import BaseApplication
 
     from mock_bankid.app import create_app
@@ -73,7 +101,8 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
                 "errorlog": "-",
                 "loglevel": "info",
                 "proc_name": "mock-bankid",
-                "when_ready": lambda _server: print(banner(settings, workers), file=sys.stderr, flush=True),
+                "when_ready": lambda _server: print(banner(settings, workers, tls), file=sys.stderr, flush=True),
+                **({"certfile": str(tls.cert), "keyfile": str(tls.key)} if tls else {}),
                 **(extra or {}),
             }
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: one shared path
@@ -92,20 +121,34 @@ def register(group: click.Group) -> None:
     @click.option("--host", help="Address to bind (default 127.0.0.1; MOCK_BANKID_HOST).")
     @click.option("--port", type=int, help="Port (default 8080; MOCK_BANKID_PORT).")
     @click.option("--workers", type=int, help="gunicorn workers (default: 2 per core, max 8; MOCK_BANKID_WORKERS).")
-    @click.option("--base-url", help="What browsers reach, e.g. http://localhost:8080 (MOCK_BANKID_BASE_URL).")
+    @click.option("--base-url", help="What browsers reach; the issuer's base (MOCK_BANKID_BASE_URL; default http[s]://localhost:PORT).")
+    @click.option("--backchannel-base-url",
+                  help="What other servers reach for token, JWKS, userinfo, e.g. http://mock-bankid:8080 "
+                       "(MOCK_BANKID_BACKCHANNEL_BASE_URL; default: the base URL).")
     @click.option("--auto-login", help="Persona that signs in when nothing else chose one (MOCK_BANKID_AUTO_LOGIN).")
     @click.option("--allow-public-bind", is_flag=True, default=None,
                   help="Allow binding a non-loopback address. The mock lets anyone sign in as anyone.")
+    @click.option("--tls", is_flag=True, default=None,
+                  help="Serve HTTPS with a local CA made once in the data directory (MOCK_BANKID_TLS).")
+    @click.option("--tls-cert", help="Serve HTTPS with this certificate (PEM) instead (MOCK_BANKID_TLS_CERT).")
+    @click.option("--tls-key", help="The private key (PEM) for --tls-cert (MOCK_BANKID_TLS_KEY).")
     @one_line_errors
     def serve(host: str | None, port: int | None, workers: int | None, base_url: str | None,
-              auto_login: str | None, allow_public_bind: bool | None) -> None:
+              backchannel_base_url: str | None, auto_login: str | None, allow_public_bind: bool | None, tls: bool | None,
+              tls_cert: str | None, tls_key: str | None) -> None:
         """Run the mock provider under gunicorn."""
         settings = Settings.from_env(host=host, port=port, workers=workers, base_url=base_url,
-                                     auto_login=auto_login, allow_public_bind=allow_public_bind)
+                                     backchannel_base_url=backchannel_base_url, auto_login=auto_login, allow_public_bind=allow_public_bind,
+                                     tls=tls, tls_cert=tls_cert, tls_key=tls_key)
+        https = settings.tls or bool(settings.tls_cert)
+        if not (base_url or os.environ.get("MOCK_BANKID_BASE_URL")):
+            settings = settings.with_(base_url=default_base_url("https" if https else "http",
+                                                                settings.host, settings.port))
         if not is_loopback(settings.host) and not settings.allow_public_bind:
             raise click.ClickException(
                 f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "
                 "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, e.g. in a container."
             )
         logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s", stream=sys.stderr)
-        run_gunicorn(settings, settings.workers or default_workers())
+        tls_files = resolve_tls(settings)
+        run_gunicorn(settings, settings.workers or default_workers(), tls=tls_files)

@@ -1,0 +1,176 @@
+"""A local certificate authority and server certificate for ``mock-bankid serve --tls``.
+
+Made once with ``cryptography`` and kept in ``<data_dir>/tls/`` so clients trust the CA file once
+and keep trusting it across restarts. Creation runs under a file lock, so two servers started
+together on one data directory end up with the same files. The server certificate is re-issued
+(by the same CA) when the host names it must cover change, e.g. a new ``MOCK_BANKID_BASE_URL``.
+
+Files::
+
+    tls/ca.pem          the CA certificate: give this to clients (NODE_EXTRA_CA_CERTS, verify=...)
+    tls/ca-key.pem      the CA's private key (0600); never leaves the data directory
+    tls/server.pem      the server certificate (SANs: localhost, 127.0.0.1, ::1, the base URL host)
+    tls/server-key.pem  its private key (0600)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from filelock import FileLock
+
+TLS_DIRNAME = "tls"
+DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
+CA_DAYS = 3650
+SERVER_DAYS = 825  # the most Apple platforms accept for a TLS server certificate
+RENEW_BEFORE = _dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """Where gunicorn finds its certificate and key, and which CA clients should trust."""
+
+    cert: Path
+    key: Path
+    ca: Path | None
+    """None when the user gave their own certificate: their CA is theirs to distribute."""
+
+
+def hosts_for(*urls: str, extra: Iterable[str] = ()) -> list[str]:
+    """The names the server certificate must cover: loopback, the hosts of ``urls``, ``extra``."""
+    hosts = list(DEFAULT_HOSTS)
+    for url in urls:
+        host = urlsplit(url).hostname if url else None
+        if host:
+            hosts.append(host)
+    hosts.extend(h for h in extra if h)
+    return list(dict.fromkeys(h.strip("[]").lower() for h in hosts))
+
+
+def ensure_local_tls(data_dir: Path, hosts: Iterable[str]) -> TlsFiles:
+    """Create (once) the local CA and a server certificate covering ``hosts``; return their paths."""
+    tls_dir = Path(data_dir) / TLS_DIRNAME
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    wanted = list(dict.fromkeys(hosts))
+    files = TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server-key.pem", ca=tls_dir / "ca.pem")
+    with FileLock(str(tls_dir / ".lock")):
+        ca_key_path = tls_dir / "ca-key.pem"
+        if not (files.ca.exists() and ca_key_path.exists()):
+            ca_key, ca_cert = _make_ca()
+            _write(ca_key_path, _private_pem(ca_key), 0o600)
+            _write(files.ca, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        if not _server_cert_ok(files, wanted):
+            ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+            ca_cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
+            key, cert = _make_server_cert(ca_key, ca_cert, wanted)  # type: ignore[arg-type]
+            _write(files.key, _private_pem(key), 0o600)
+            _write(files.cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return files
+
+
+def certificate_names(cert_path: Path) -> list[str]:
+    """The DNS names and IP addresses a certificate's SAN extension lists."""
+    cert = x509.load_pem_x509_certificate(Path(cert_path).read_bytes())
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [*san.get_values_for_type(x509.DNSName), *(str(ip) for ip in san.get_values_for_type(x509.IPAddress))]
+
+
+# --- internals -------------------------------------------------------------------------------
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _private_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def _make_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid (NOT FOR PRODUCTION)"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid local CA"),
+    ])
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(minutes=5))
+        .not_valid_after(now + _dt.timedelta(days=CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _san(hosts: Iterable[str]) -> x509.SubjectAlternativeName:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return x509.SubjectAlternativeName(names)
+
+
+def _make_server_cert(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate,
+                      hosts: list[str]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _dt.timedelta(minutes=5))
+        .not_valid_after(min(now + _dt.timedelta(days=SERVER_DAYS), ca_cert.not_valid_after_utc))
+        .add_extension(_san(hosts), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _server_cert_ok(files: TlsFiles, hosts: list[str]) -> bool:
+    """Keep the certificate if it exists, is signed by our CA, covers ``hosts`` and is not expiring."""
+    if not (files.cert.exists() and files.key.exists()):
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        ca = x509.load_pem_x509_certificate(files.ca.read_bytes())  # type: ignore[union-attr]
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, Exception):  # noqa: BLE001 - anything odd: issue a new one
+        return False
+    if cert.not_valid_after_utc - RENEW_BEFORE < _now():
+        return False
+    covered = {n.lower() for n in certificate_names(files.cert)}
+    return all(h.lower() in covered for h in hosts)
