@@ -26,12 +26,16 @@ def token_ttl(p: Provider, client: Client) -> int:
     return client.token_ttl or p.settings.token_ttl
 
 
-def mint_access_token(p: Provider, client: Client, grant: Grant) -> tuple[str, dict[str, Any]]:
+def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Sign and record an access token; ``family`` ties it to a refresh-token family (revoked with it)."""
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())
     claims = access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
     token = p.keys.sign(claims, alg=client.id_token_signed_response_alg, typ="JWT")
-    p.store.put(ACCESS_NS, jti, {"grant": grant.to_dict()}, ttl)
+    record: dict[str, Any] = {"grant": grant.to_dict()}
+    if family:
+        record["family"] = family
+    p.store.put(ACCESS_NS, jti, record, ttl)
     return token, claims
 
 
@@ -52,14 +56,17 @@ class Issued:
     access_claims: dict[str, Any]
 
 
-def issue_tokens(p: Provider, client: Client, grant: Grant, *, id_token: bool = True) -> Issued:
-    access_token, access_claims = mint_access_token(p, client, grant)
+def issue_tokens(
+    p: Provider, client: Client, grant: Grant, *, id_token: bool = True, family: str | None = None
+) -> Issued:
+    access_token, access_claims = mint_access_token(p, client, grant, family=family)
     body: dict[str, Any] = {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": token_ttl(p, client),
-        "scope": " ".join(grant.scope),
     }
+    if grant.scope:
+        body["scope"] = " ".join(grant.scope)
     if id_token and "openid" in grant.scope:
         body["id_token"] = mint_id_token(p, client, grant, access_token)
     return Issued(body, access_claims)
@@ -80,3 +87,19 @@ def read_access_token(p: Provider, token: str) -> tuple[dict[str, Any], Grant]:
     if record is None:
         raise InvalidToken("The access token has been revoked or is unknown.")
     return claims, Grant.from_dict(record["grant"])
+
+
+def lookup_access_token(p: Provider, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(claims, store record)`` of a live access token of ours, else None (never raises).
+
+    For introspection and revocation, where an unknown, expired or revoked token is an answer
+    (``active: false``; a no-op), not an error.
+    """
+    if token.count(".") != 2:
+        return None
+    try:
+        claims, _grant = read_access_token(p, token)
+    except InvalidToken:
+        return None
+    record = p.store.get(ACCESS_NS, str(claims.get("jti", "")))
+    return (claims, record) if record is not None else None
