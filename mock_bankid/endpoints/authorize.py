@@ -280,7 +280,7 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
         session = current_sso_session(p)
-        if session is not None and _fresh_enough(req, session, p):
+        if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
             persona = p.personas.resolve(p.settings.auto_login, today)
@@ -292,9 +292,22 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
 
 
 def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool:
+    """OIDC Core §3.1.2.1 ``max_age``: re-authenticate when the sign-in is older than it.
+
+    ``max_age=0`` always re-authenticates (as Keycloak, BankID's base, treats it: like prompt=login).
+    """
     if req.max_age is None:
         return True
-    return p.now() - int(session["auth_time"]) <= int(req.max_age)
+    max_age = int(req.max_age)
+    return max_age > 0 and p.now() - int(session["auth_time"]) <= max_age
+
+
+def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
+    """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
+    if not req.acr_values:
+        return True
+    acr = str(session.get("acr", ""))
+    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
 
 
 def current_sso_session(p: Provider) -> dict | None:
@@ -317,10 +330,16 @@ def sign_in(
     """Issue a code for ``persona`` (or the SSO session's person) and send the browser back."""
     now = p.now()
     if session is not None:
+        # SSO: the person, sid, auth_time, acr and amr of the original sign-in; the session keeps
+        # its absolute end (BankID sessions do not slide).
         persona_data, sid, auth_time = session["persona"], session["sid"], int(session["auth_time"])
+        acr, amr = session["acr"], list(session["amr"])
+        expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
         persona_data, sid, auth_time = persona_to_dict(persona), str(uuid.uuid4()), now
-    acr, amr = acr_for(req.acr_values)
+        acr, amr = acr_for(req.acr_values)
+        expires_at = now + p.settings.sso_session_ttl
+    session_ttl = max(1, expires_at - now)
     grant = Grant(
         client_id=client.client_id,
         scope=list(dict.fromkeys(req.scope)),
@@ -348,8 +367,8 @@ def sign_in(
     p.store.put(
         SSO_NS,
         sid,
-        {"persona": persona_data, "auth_time": auth_time, "acr": acr, "amr": amr},
-        p.settings.sso_session_ttl,
+        {"persona": persona_data, "auth_time": auth_time, "acr": acr, "amr": amr, "expires_at": expires_at},
+        session_ttl,
     )
     params: dict[str, str] = {"code": code}
     if req.state is not None:
@@ -359,7 +378,7 @@ def sign_in(
     p.scenarios.at("authorize_redirect", ctx)
     response = respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
     response.set_cookie(
-        SSO_COOKIE, sid, max_age=p.settings.sso_session_ttl, httponly=True, samesite="Lax",
+        SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",
         secure=p.settings.base_url.startswith("https"), path=_cookie_path(p),
     )
     return response
