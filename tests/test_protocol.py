@@ -35,6 +35,7 @@ CERTS = P + "/protocol/openid-connect/certs"
 KEYS_DIR = Path(__file__).parent / "keys"
 RSA_KEY = RSAKey.import_key((KEYS_DIR / "ci-jwt-rs256.pem").read_text(), {"kid": "ch_2JLa-ll8NtWy_U_L0ccXAM0z2pJrQy1AeW7SJxjo"})
 EC_KEY = ECKey.import_key((KEYS_DIR / "ci-jwt-es256.pem").read_text(), {"kid": "wRB1MBO29KaMAsfo_KLVMO-SvShDd7vRunzwGKID9Bs"})
+OTHER_RSA_KEY = RSAKey.generate_key(2048, parameters={"kid": RSA_KEY.kid})  # same kid, wrong key
 SECRET_JWT = "ci-secret-jwt-shared-secret-at-least-32-bytes"
 CLIENT_SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret"}
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
@@ -57,7 +58,7 @@ def assertion(client, client_id: str = "ci-jwt", *, key=None, alg: str = "RS256"
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     if key is None:
-        key = {"RS256": RSA_KEY, "ES256": EC_KEY, "HS256": OctKey.import_key(SECRET_JWT)}[alg]
+        key = {"RS256": RSA_KEY, "PS256": RSA_KEY, "ES256": EC_KEY, "HS256": OctKey.import_key(SECRET_JWT)}[alg]
     header = {"alg": alg}
     if kid and key.kid:
         header["kid"] = key.kid
@@ -280,7 +281,7 @@ def test_client_secret_jwt_works(client):
 
 def _misuse(client):
     t = now(client)
-    other = RSAKey.generate_key(2048, parameters={"kid": RSA_KEY.kid})
+    other = OTHER_RSA_KEY
     return {
         "replayed jti": None,
         "expired": assertion(client, exp=t - 60, iat=t - 120),
@@ -347,7 +348,9 @@ class _JWKSHandler(BaseHTTPRequestHandler):
 
 def test_private_key_jwt_with_a_loopback_jwks_uri(tmp_path, settings):
     key = ECKey.generate_key("P-256", parameters={"kid": "uri-key-1"})
-    _JWKSHandler.jwks = {"keys": [key.as_dict(private=False)]}
+    rsa = RSAKey.generate_key(2048, parameters={"kid": "uri-rsa"})  # no "alg": usable for RS256 and PS256
+    _JWKSHandler.jwks = {"keys": [key.as_dict(private=False), rsa.as_dict(private=False)]}
+    _JWKSHandler.hits = 0
     server = HTTPServer(("127.0.0.1", 0), _JWKSHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -362,6 +365,8 @@ def test_private_key_jwt_with_a_loopback_jwks_uri(tmp_path, settings):
         c = create_app(settings.with_(fixtures_dir=fixtures)).test_client()
         ok = c.post(TOKEN, data={"grant_type": "client_credentials", **assertion(c, "ci-jwks-uri", key=key, alg="ES256")})
         assert ok.status_code == 200, ok.get_json()
+        ps = c.post(TOKEN, data={"grant_type": "client_credentials", **assertion(c, "ci-jwks-uri", key=rsa, alg="PS256")})
+        assert ps.status_code == 200, ps.get_json()
         # the client rotates its key: an unknown kid makes the mock fetch the jwks_uri again
         rotated = ECKey.generate_key("P-256", parameters={"kid": "uri-key-2"})
         _JWKSHandler.jwks = {"keys": [rotated.as_dict(private=False)]}
