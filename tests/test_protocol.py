@@ -648,3 +648,32 @@ def test_cli_token_is_accepted_by_a_server_with_the_same_settings(tmp_path, sett
     assert only.exit_code == 0 and only.output.count(".") == 2
     bad = CliRunner().invoke(cli, ["token", "--persona", "adult", "--client", "nope"])
     assert bad.exit_code == 1 and "unknown client" in bad.output and "Traceback" not in bad.output
+
+
+# --- BankID's own single sign-on: an ID token as the hint ---------------------------------------------
+def test_id_token_hint_signs_in_without_a_cookie_like_bankid(app, client):
+    first = tokens(client)
+    other_browser = app.test_client()
+    for name in ("id_token_hint", "id_login_hint"):
+        response = other_browser.get(AUTH + "?" + urlencode(_auth_params(**{name: first["id_token"]})))
+        assert response.status_code == 302, name
+        code = query_of(response.headers["Location"])["code"]
+        grant = app.extensions["mock_bankid"].store.get("code", code)["grant"]
+        original = claims_of(client, first["id_token"])
+        assert (grant["persona"]["sub"], grant["sid"]) == (original["sub"], original["sid"])
+
+
+def test_id_token_hint_rules(app, client):
+    first = tokens(client)  # this browser's cookie session: adult
+    forged = jwt.encode({"alg": "RS256", "kid": "x"}, claims_of(client, first["id_token"]), RSA_KEY)
+    response = client.get(AUTH + "?" + urlencode(_auth_params(id_token_hint=forged)))
+    assert query_of(response.headers["Location"])["error"] == "invalid_request"
+    # a hint for someone else never signs in the cookie's person
+    someone_else = tokens(app.test_client(), login_hint="under-18")
+    response = client.get(AUTH + "?" + urlencode(_auth_params(id_token_hint=someone_else["id_token"])))
+    code = query_of(response.headers["Location"])["code"]
+    assert app.extensions["mock_bankid"].store.get("code", code)["grant"]["persona"]["id"] == "under-18"
+    # an expired hint is no longer an active session (BankID: "a valid ID Token")
+    client.put("/_mock/clock", json={"advance": 301})
+    response = app.test_client().get(AUTH + "?" + urlencode(_auth_params(id_token_hint=first["id_token"], prompt="none")))
+    assert query_of(response.headers["Location"])["error"] == "login_required"

@@ -56,6 +56,7 @@ public, so the mock uses its own, recognisably fake one."""
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
+    "id_token_hint", "id_login_hint",
 )
 
 
@@ -77,6 +78,8 @@ class AuthorizationRequest:
     prompt: list[str] = field(default_factory=list)
     max_age: str | None = None
     login_hint: str | None = None
+    id_token_hint: str | None = None
+    """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
@@ -97,6 +100,7 @@ class AuthorizationRequest:
             prompt=(params.get("prompt") or "").split(),
             max_age=get("max_age"),
             login_hint=get("login_hint"),
+            id_token_hint=get("id_token_hint") or get("id_login_hint"),
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 
@@ -225,6 +229,25 @@ def check_login_hint(req: AuthorizationRequest, client: Client, p: Provider) -> 
             raise InvalidRequest(f"login_hint: {exc}") from None
 
 
+def id_token_hint_claims(p: Provider, hint: str) -> dict[str, Any]:
+    """The claims of an ID token this provider signed (expired or not), else ``InvalidRequest``."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
+    try:
+        claims = dict(jwt.decode(hint, p.keys.key_set()).claims)
+    except (JoseError, ValueError, TypeError):
+        raise InvalidRequest("id_token_hint is not an ID token signed by this provider.") from None
+    if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
+        raise InvalidRequest("id_token_hint is not an ID token from this issuer.")
+    return claims
+
+
+def check_id_token_hint(req: AuthorizationRequest, client: Client, p: Provider) -> None:
+    if req.id_token_hint:
+        id_token_hint_claims(p, req.id_token_hint)
+
+
 CHECKS: list[Check] = [
     check_duplicates,
     check_response_mode,
@@ -237,6 +260,7 @@ CHECKS: list[Check] = [
     check_prompt,
     check_max_age,
     check_login_hint,
+    check_id_token_hint,
 ]
 
 
@@ -279,7 +303,7 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = current_sso_session(p)
+        session = hinted_session(req, p) if req.id_token_hint else current_sso_session(p)
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
@@ -308,6 +332,22 @@ def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
         return True
     acr = str(session.get("acr", ""))
     return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+
+
+def hinted_session(req: AuthorizationRequest, p: Provider) -> dict | None:
+    """BankID's single sign-on: an unexpired ID token names a live session (its ``sid``) to reuse.
+
+    The cookie session counts only if it is that person's; a hint for someone else never
+    signs in whoever the cookie belongs to.
+    """
+    claims = id_token_hint_claims(p, req.id_token_hint or "")
+    if int(claims.get("exp", 0)) <= p.now():
+        return None
+    sid = str(claims.get("sid", ""))
+    session = p.store.get(SSO_NS, sid) if sid else None
+    if session is None or session["persona"].get("sub") != claims.get("sub"):
+        return None
+    return dict(session, sid=sid)
 
 
 def current_sso_session(p: Provider) -> dict | None:
