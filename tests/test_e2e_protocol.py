@@ -39,7 +39,7 @@ def server(tmp_path_factory):
 @pytest.mark.node
 def test_openid_client_6_drives_the_whole_protocol(tmp_path_factory):
     if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "openid-client").is_dir():
-        pytest.skip("needs node and `npm ci` in tests/node (scripts/setup-test does both)")
+        pytest.fail("needs node and `npm ci` in tests/node: run scripts/setup-test (make test does)")
     tmp = tmp_path_factory.mktemp("node-protocol")
     live = start_server(tmp, workers=2)  # its own server: this test moves the clock and rotates keys
     try:

@@ -9,7 +9,6 @@ import base64
 import json
 import shutil
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -39,6 +38,22 @@ OTHER_RSA_KEY = RSAKey.generate_key(2048, parameters={"kid": RSA_KEY.kid})  # sa
 SECRET_JWT = "ci-secret-jwt-shared-secret-at-least-32-bytes"
 CLIENT_SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret"}
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
+
+
+# --- fixtures: one set of provider keys per module, copied (key generation dominates setup time) ---
+@pytest.fixture(scope="module")
+def keys_template(tmp_path_factory) -> Path:
+    from mock_bankid.keys import KeyManager
+
+    path = tmp_path_factory.mktemp("keys-template") / "keys"
+    KeyManager(path).ensure()
+    return path
+
+
+@pytest.fixture
+def settings(settings, keys_template):
+    shutil.copytree(keys_template, settings.keys_dir)
+    return settings
 
 
 # --- helpers ---------------------------------------------------------------------------------------
