@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,14 @@ JWKS_URI_TTL = 60.0
 JWKS_URI_TIMEOUT = 3.0
 JWKS_URI_HOSTS = LOOPBACK_HOSTS + ("localhost",)
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead off loopback; the mock never follows one."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        raise urllib.error.HTTPError(req.full_url, code, f"jwks_uri redirects (to {newurl}); not followed", headers, fp)
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
 _jwks_cache: dict[str, tuple[float, KeySet]] = {}
 _jwks_lock = threading.Lock()
 
@@ -195,7 +204,7 @@ def _fetch_jwks(uri: str, *, refetch: bool) -> KeySet:
     if cached is not None and not refetch and now - cached[0] < JWKS_URI_TTL:
         return cached[1]
     try:
-        with urllib.request.urlopen(uri, timeout=JWKS_URI_TIMEOUT) as response:  # noqa: S310 - loopback only
+        with _NO_REDIRECTS.open(uri, timeout=JWKS_URI_TIMEOUT) as response:  # loopback only, checked above
             data = json.loads(response.read(1024 * 1024))
         keys = KeySet.import_key_set(data)
     except (OSError, ValueError, JoseError, TypeError) as exc:

@@ -110,15 +110,15 @@ DEFAULT_TEST_SCOPE = "openid profile nnin_altsub"
 
 def mint_for_tests(
     p: Provider,
-    persona: str,
+    persona_id: str,
     client_id: str = "ci",
     scope: str | list[str] = DEFAULT_TEST_SCOPE,
     nonce: str | None = None,
     acr_values: str | None = None,
 ) -> dict[str, Any]:
-    """Sign an ID token and access token for ``persona`` without the redirect dance (unit tests).
+    """Sign an ID token and access token for ``persona_id`` without the redirect dance (unit tests).
 
-    ``persona`` is anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
+    ``persona_id`` is anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
     recipe (``age:17``). The tokens are exactly what the token endpoint would issue to
     ``client_id`` (same claims, keys and ``at_hash``); the access token is recorded in ``p.store``,
     so a server sharing that store (the default SQLite file in the data dir) serves userinfo for it,
@@ -144,11 +144,11 @@ def mint_for_tests(
     if not_allowed:
         raise ValueError(f"client {client_id!r} is not registered for scope: {' '.join(not_allowed)}")
     try:
-        found = p.personas.resolve(persona, p.today())
+        found = p.personas.resolve(persona_id, p.today())
     except PersonaError as exc:
         raise ValueError(str(exc)) from None
     if found is None:
-        raise ValueError(f"{persona!r} names nobody; give a persona id, a number or a recipe")
+        raise ValueError(f"{persona_id!r} names nobody; give a persona id, a number or a recipe")
     acr, amr = acr_for(acr_values)
     grant = Grant(
         client_id=client.client_id,

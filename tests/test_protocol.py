@@ -640,8 +640,8 @@ def test_mint_for_tests_gives_what_the_token_endpoint_gives(client, provider):
     assert do_refresh(client, minted["refresh_token"]).status_code == 200
     strict = mint_for_tests(provider, "adult", client_id="bankid-strict")
     assert jwt.decode(strict["id_token"], keyset(client)).header["alg"] == "ES256" and "pid" not in strict["claims"]["id_token"]
-    for bad in ({"persona": "nobody-at-all"}, {"persona": "adult", "client_id": "nope"},
-                {"persona": "adult", "scope": "openid nnin", "client_id": "drop-mobile"}):
+    for bad in ({"persona_id": "nobody-at-all"}, {"persona_id": "adult", "client_id": "nope"},
+                {"persona_id": "adult", "scope": "openid nnin", "client_id": "drop-mobile"}):
         with pytest.raises(ValueError):
             mint_for_tests(provider, **bad)
 
