@@ -349,6 +349,11 @@ class _JWKSHandler(BaseHTTPRequestHandler):
     hits = 0
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://keys.example.com/jwks.json")
+            self.end_headers()
+            return
         type(self).hits += 1
         data = json.dumps(type(self).jwks).encode()
         self.send_response(200)
@@ -376,7 +381,9 @@ def test_private_key_jwt_with_a_loopback_jwks_uri(tmp_path, settings):
             fh.write(f'\n[[client]]\nclient_id = "ci-jwks-uri"\nauth_methods = ["private_key_jwt"]\nredirect_uris = []\n'
                      f'jwks_uri = "http://127.0.0.1:{server.server_port}/jwks.json"\ngrant_types = ["client_credentials"]\n'
                      '[[client]]\nclient_id = "ci-jwks-remote"\nauth_methods = ["private_key_jwt"]\nredirect_uris = []\n'
-                     'jwks_uri = "http://keys.example.com/jwks.json"\ngrant_types = ["client_credentials"]\n')
+                     'jwks_uri = "http://keys.example.com/jwks.json"\ngrant_types = ["client_credentials"]\n'
+                     '[[client]]\nclient_id = "ci-jwks-redirect"\nauth_methods = ["private_key_jwt"]\nredirect_uris = []\n'
+                     f'jwks_uri = "http://127.0.0.1:{server.server_port}/redirect"\ngrant_types = ["client_credentials"]\n')
         c = create_app(settings.with_(fixtures_dir=fixtures)).test_client()
         ok = c.post(TOKEN, data={"grant_type": "client_credentials", **assertion(c, "ci-jwks-uri", key=key, alg="ES256")})
         assert ok.status_code == 200, ok.get_json()
@@ -390,6 +397,8 @@ def test_private_key_jwt_with_a_loopback_jwks_uri(tmp_path, settings):
         assert _JWKSHandler.hits == 2
         remote = c.post(TOKEN, data={"grant_type": "client_credentials", **assertion(c, "ci-jwks-remote", key=key, alg="ES256")})
         assert error_of(remote, 401) == "invalid_client" and "loopback" in remote.get_json()["error_description"]
+        moved = c.post(TOKEN, data={"grant_type": "client_credentials", **assertion(c, "ci-jwks-redirect", key=key, alg="ES256")})
+        assert error_of(moved, 401) == "invalid_client" and "redirects" in moved.get_json()["error_description"]
     finally:
         server.shutdown()
         server.server_close()
