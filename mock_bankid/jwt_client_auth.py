@@ -20,6 +20,7 @@ inline in fixtures/clients.toml, or ``jwks_uri`` on loopback, fetched and cached
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import urllib.error
@@ -162,7 +163,7 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
             "or the token endpoint URL (RFC 7523 §3)."
         )
     exp = claims.get("exp")
-    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+    if not _number(exp):
         raise InvalidClient("client_assertion has no numeric exp (RFC 7523 §3 requires one).")
     if exp <= now - CLOCK_SKEW:
         raise InvalidClient(f"client_assertion has expired (exp {int(exp)}, mock clock {now}).")
@@ -172,10 +173,14 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
             "(a short-lived assertion, RFC 7523 §3). Authlib signs for 3600 s by default: pass a shorter expiry."
         )
     nbf = claims.get("nbf")
-    if isinstance(nbf, (int, float)) and nbf > now + CLOCK_SKEW:
+    if nbf is not None and not _number(nbf):
+        raise InvalidClient("client_assertion nbf must be a number.")
+    if nbf is not None and nbf > now + CLOCK_SKEW:
         raise InvalidClient(f"client_assertion is not valid yet (nbf {int(nbf)}, mock clock {now}).")
     iat = claims.get("iat")
-    if isinstance(iat, (int, float)) and iat > now + CLOCK_SKEW:
+    if iat is not None and not _number(iat):
+        raise InvalidClient("client_assertion iat must be a number.")
+    if iat is not None and iat > now + CLOCK_SKEW:
         raise InvalidClient(f"client_assertion iat {int(iat)} is in the future (mock clock {now}).")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
@@ -183,6 +188,10 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
     ttl = max(1, int(exp - now) + CLOCK_SKEW)
     if not p.store.add(REPLAY_NS, f"{client.client_id}:{jti}", {"exp": int(exp)}, ttl):
         raise InvalidClient("client_assertion jti has been used before: an assertion may be used only once.")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _client_keys(client: Client, *, refetch: bool) -> KeySet:

@@ -315,12 +315,29 @@ def _misuse(client):
         "wrong type": {**assertion(client), "client_assertion_type": "urn:example:other"},
         "body client_id differs": {**assertion(client), "client_id": "ci"},
         "not a jwt": {**assertion(client), "client_assertion": "garbage"},
+        "exp not a number": assertion(client, exp="soon"),
+        "exp NaN": _nan_exp_assertion(client),
     }
+
+
+def _nan_exp_assertion(client) -> dict:
+    """Python's json reads NaN; an assertion with ``"exp": NaN`` must be refused, not crash."""
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "kid": RSA_KEY.kid}).encode()).rstrip(b"=")
+    body = base64.urlsafe_b64encode(
+        f'{{"iss":"ci-jwt","sub":"ci-jwt","aud":"{ISSUER}","jti":"{uuid.uuid4()}","exp":NaN}}'.encode()).rstrip(b"=")
+    signing_input = header + b"." + body
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signature = RSA_KEY.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    token = (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+    return {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": token}
 
 
 MISUSE_CASES = ["replayed jti", "expired", "exp too far ahead", "no exp", "no jti", "wrong aud", "no aud",
                 "iss is not sub", "unknown client", "wrong key", "not future nbf", "method not registered",
-                "wrong secret", "alg none-ish", "wrong type", "body client_id differs", "not a jwt"]
+                "wrong secret", "alg none-ish", "wrong type", "body client_id differs", "not a jwt",
+                "exp not a number", "exp NaN"]
 
 
 @pytest.mark.parametrize("case", MISUSE_CASES)
