@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
-from mock_bankid.endpoints import authorize, control, discovery, jwks, token, userinfo
+from mock_bankid.endpoints import authorize, control, discovery, introspect, jwks, logout, revoke, token, userinfo
 from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
@@ -19,7 +19,7 @@ from mock_bankid.store import Store
 log = logging.getLogger("mock_bankid")
 
 # Blueprints served under the issuer path (/auth/realms/<realm>), in registration order.
-ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp]
+ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.bp, revoke.bp, logout.bp]
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:

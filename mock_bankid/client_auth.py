@@ -15,13 +15,12 @@ from flask import Request
 
 from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidClient, InvalidRequest
+from mock_bankid.jwt_client_auth import ASSERTION_TYPE, authenticate_assertion  # noqa: F401 - re-exported
 from mock_bankid.provider import Provider
 
-SUPPORTED_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+SUPPORTED_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 """What the token endpoint can verify; discovery advertises exactly this."""
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-8"'}
-
 
 
 def _basic_credentials(req: Request) -> tuple[str, str] | None:
@@ -63,9 +62,7 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
         return client, "client_secret_basic"
 
     if "client_assertion" in form:
-        if form.get("client_assertion_type") != ASSERTION_TYPE:
-            raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}.")
-        raise InvalidClient("private_key_jwt and client_secret_jwt are not supported yet.")
+        return authenticate_assertion(p, form)
 
     client_id = form.get("client_id")
     if not client_id:

@@ -26,12 +26,16 @@ def token_ttl(p: Provider, client: Client) -> int:
     return client.token_ttl or p.settings.token_ttl
 
 
-def mint_access_token(p: Provider, client: Client, grant: Grant) -> tuple[str, dict[str, Any]]:
+def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Sign and record an access token; ``family`` ties it to a refresh-token family (revoked with it)."""
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())
     claims = access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
     token = p.keys.sign(claims, alg=client.id_token_signed_response_alg, typ="JWT")
-    p.store.put(ACCESS_NS, jti, {"grant": grant.to_dict()}, ttl)
+    record: dict[str, Any] = {"grant": grant.to_dict()}
+    if family:
+        record["family"] = family
+    p.store.put(ACCESS_NS, jti, record, ttl)
     return token, claims
 
 
@@ -52,14 +56,17 @@ class Issued:
     access_claims: dict[str, Any]
 
 
-def issue_tokens(p: Provider, client: Client, grant: Grant, *, id_token: bool = True) -> Issued:
-    access_token, access_claims = mint_access_token(p, client, grant)
+def issue_tokens(
+    p: Provider, client: Client, grant: Grant, *, id_token: bool = True, family: str | None = None
+) -> Issued:
+    access_token, access_claims = mint_access_token(p, client, grant, family=family)
     body: dict[str, Any] = {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": token_ttl(p, client),
-        "scope": " ".join(grant.scope),
     }
+    if grant.scope:
+        body["scope"] = " ".join(grant.scope)
     if id_token and "openid" in grant.scope:
         body["id_token"] = mint_id_token(p, client, grant, access_token)
     return Issued(body, access_claims)
@@ -80,3 +87,85 @@ def read_access_token(p: Provider, token: str) -> tuple[dict[str, Any], Grant]:
     if record is None:
         raise InvalidToken("The access token has been revoked or is unknown.")
     return claims, Grant.from_dict(record["grant"])
+
+
+def lookup_access_token(p: Provider, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(claims, store record)`` of a live access token of ours, else None (never raises).
+
+    For introspection and revocation, where an unknown, expired or revoked token is an answer
+    (``active: false``; a no-op), not an error.
+    """
+    if token.count(".") != 2:
+        return None
+    try:
+        claims, _grant = read_access_token(p, token)
+    except InvalidToken:
+        return None
+    record = p.store.get(ACCESS_NS, str(claims.get("jti", "")))
+    return (claims, record) if record is not None else None
+
+
+DEFAULT_TEST_SCOPE = "openid profile nnin_altsub"
+
+
+def mint_for_tests(
+    p: Provider,
+    persona_id: str,
+    client_id: str = "ci",
+    scope: str | list[str] = DEFAULT_TEST_SCOPE,
+    nonce: str | None = None,
+    acr_values: str | None = None,
+) -> dict[str, Any]:
+    """Sign an ID token and access token for ``persona_id`` without the redirect dance (unit tests).
+
+    ``persona_id`` is anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
+    recipe (``age:17``). The tokens are exactly what the token endpoint would issue to
+    ``client_id`` (same claims, keys and ``at_hash``); the access token is recorded in ``p.store``,
+    so a server sharing that store (the default SQLite file in the data dir) serves userinfo for it,
+    and with ``offline_access`` a refresh token is issued as well.
+
+    Returns ``{"id_token", "access_token", "token_type", "expires_in", "scope", ["refresh_token",
+    "refresh_expires_in"], "claims": {"id_token": ..., "access_token": ...}, "persona": {...}}``.
+    Raises ``ValueError`` for an unknown persona or client, or a scope the client may not have.
+    """
+    from mock_bankid.claims import SUPPORTED_SCOPES, acr_for
+    from mock_bankid.personas import PersonaError
+    from mock_bankid.provider import persona_to_dict
+    from mock_bankid.refresh import issue_with_refresh
+
+    client = p.clients.get(client_id)
+    if client is None:
+        raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
+    scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
+    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+    if unknown:
+        raise ValueError(f"unsupported scope: {' '.join(unknown)}")
+    not_allowed = [s for s in scopes if s not in client.scopes]
+    if not_allowed:
+        raise ValueError(f"client {client_id!r} is not registered for scope: {' '.join(not_allowed)}")
+    try:
+        found = p.personas.resolve(persona_id, p.today())
+    except PersonaError as exc:
+        raise ValueError(str(exc)) from None
+    if found is None:
+        raise ValueError(f"{persona_id!r} names nobody; give a persona id, a number or a recipe")
+    acr, amr = acr_for(acr_values)
+    grant = Grant(
+        client_id=client.client_id,
+        scope=scopes,
+        persona=persona_to_dict(found),
+        acr=acr,
+        amr=amr,
+        sid=str(uuid.uuid4()),
+        auth_time=p.now(),
+        nonce=nonce,
+        pid_claim=client.pid_claim,
+    )
+    body = dict(issue_with_refresh(p, client, grant).body)
+    body["claims"] = {
+        "access_token": dict(jwt.decode(body["access_token"], p.keys.key_set()).claims),
+    }
+    if "id_token" in body:
+        body["claims"]["id_token"] = dict(jwt.decode(body["id_token"], p.keys.key_set()).claims)
+    body["persona"] = {"id": found.id, "nnin": found.nnin, "name": found.name, "sub": found.sub}
+    return body

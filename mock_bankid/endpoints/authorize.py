@@ -56,6 +56,7 @@ public, so the mock uses its own, recognisably fake one."""
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
+    "id_token_hint", "id_login_hint",
 )
 
 
@@ -77,6 +78,8 @@ class AuthorizationRequest:
     prompt: list[str] = field(default_factory=list)
     max_age: str | None = None
     login_hint: str | None = None
+    id_token_hint: str | None = None
+    """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
@@ -97,6 +100,7 @@ class AuthorizationRequest:
             prompt=(params.get("prompt") or "").split(),
             max_age=get("max_age"),
             login_hint=get("login_hint"),
+            id_token_hint=get("id_token_hint") or get("id_login_hint"),
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 
@@ -225,6 +229,25 @@ def check_login_hint(req: AuthorizationRequest, client: Client, p: Provider) -> 
             raise InvalidRequest(f"login_hint: {exc}") from None
 
 
+def id_token_hint_claims(p: Provider, hint: str) -> dict[str, Any]:
+    """The claims of an ID token this provider signed (expired or not), else ``InvalidRequest``."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
+    try:
+        claims = dict(jwt.decode(hint, p.keys.key_set()).claims)
+    except (JoseError, ValueError, TypeError):
+        raise InvalidRequest("id_token_hint is not an ID token signed by this provider.") from None
+    if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
+        raise InvalidRequest("id_token_hint is not an ID token from this issuer.")
+    return claims
+
+
+def check_id_token_hint(req: AuthorizationRequest, client: Client, p: Provider) -> None:
+    if req.id_token_hint:
+        id_token_hint_claims(p, req.id_token_hint)
+
+
 CHECKS: list[Check] = [
     check_duplicates,
     check_response_mode,
@@ -237,6 +260,7 @@ CHECKS: list[Check] = [
     check_prompt,
     check_max_age,
     check_login_hint,
+    check_id_token_hint,
 ]
 
 
@@ -279,8 +303,8 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = current_sso_session(p)
-        if session is not None and _fresh_enough(req, session, p):
+        session = hinted_session(req, p) if req.id_token_hint else current_sso_session(p)
+        if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
             persona = p.personas.resolve(p.settings.auto_login, today)
@@ -292,9 +316,38 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
 
 
 def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool:
+    """OIDC Core §3.1.2.1 ``max_age``: re-authenticate when the sign-in is older than it.
+
+    ``max_age=0`` always re-authenticates (as Keycloak, BankID's base, treats it: like prompt=login).
+    """
     if req.max_age is None:
         return True
-    return p.now() - int(session["auth_time"]) <= int(req.max_age)
+    max_age = int(req.max_age)
+    return max_age > 0 and p.now() - int(session["auth_time"]) <= max_age
+
+
+def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
+    """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
+    if not req.acr_values:
+        return True
+    acr = str(session.get("acr", ""))
+    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+
+
+def hinted_session(req: AuthorizationRequest, p: Provider) -> dict | None:
+    """BankID's single sign-on: an unexpired ID token names a live session (its ``sid``) to reuse.
+
+    The cookie session counts only if it is that person's; a hint for someone else never
+    signs in whoever the cookie belongs to.
+    """
+    claims = id_token_hint_claims(p, req.id_token_hint or "")
+    if int(claims.get("exp", 0)) <= p.now():
+        return None
+    sid = str(claims.get("sid", ""))
+    session = p.store.get(SSO_NS, sid) if sid else None
+    if session is None or session["persona"].get("sub") != claims.get("sub"):
+        return None
+    return dict(session, sid=sid)
 
 
 def current_sso_session(p: Provider) -> dict | None:
@@ -317,10 +370,16 @@ def sign_in(
     """Issue a code for ``persona`` (or the SSO session's person) and send the browser back."""
     now = p.now()
     if session is not None:
+        # SSO: the person, sid, auth_time, acr and amr of the original sign-in; the session keeps
+        # its absolute end (BankID sessions do not slide).
         persona_data, sid, auth_time = session["persona"], session["sid"], int(session["auth_time"])
+        acr, amr = session["acr"], list(session["amr"])
+        expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
         persona_data, sid, auth_time = persona_to_dict(persona), str(uuid.uuid4()), now
-    acr, amr = acr_for(req.acr_values)
+        acr, amr = acr_for(req.acr_values)
+        expires_at = now + p.settings.sso_session_ttl
+    session_ttl = max(1, expires_at - now)
     grant = Grant(
         client_id=client.client_id,
         scope=list(dict.fromkeys(req.scope)),
@@ -348,8 +407,8 @@ def sign_in(
     p.store.put(
         SSO_NS,
         sid,
-        {"persona": persona_data, "auth_time": auth_time, "acr": acr, "amr": amr},
-        p.settings.sso_session_ttl,
+        {"persona": persona_data, "auth_time": auth_time, "acr": acr, "amr": amr, "expires_at": expires_at},
+        session_ttl,
     )
     params: dict[str, str] = {"code": code}
     if req.state is not None:
@@ -359,7 +418,7 @@ def sign_in(
     p.scenarios.at("authorize_redirect", ctx)
     response = respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
     response.set_cookie(
-        SSO_COOKIE, sid, max_age=p.settings.sso_session_ttl, httponly=True, samesite="Lax",
+        SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",
         secure=p.settings.base_url.startswith("https"), path=_cookie_path(p),
     )
     return response

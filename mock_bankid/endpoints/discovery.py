@@ -16,6 +16,7 @@ from mock_bankid.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.endpoints.authorize import RESPONSE_MODES
 from mock_bankid.endpoints.token import GRANTS
 from mock_bankid.i18n import ALIASES, TEXTS
+from mock_bankid.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
 from mock_bankid.provider import provider
 
 bp = Blueprint("discovery", __name__)
@@ -51,6 +52,7 @@ def discovery_document() -> dict[str, Any]:
             "id_token_signing_alg_values_supported": SIGNING_ALGS,
             "userinfo_signing_alg_values_supported": SIGNING_ALGS,
             "token_endpoint_auth_methods_supported": list(SUPPORTED_AUTH_METHODS),
+            "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_SIGNING_ALGS),
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": list(SUPPORTED_SCOPES),
             "claims_supported": list(CLAIMS_SUPPORTED),
@@ -69,8 +71,10 @@ def discovery_document() -> dict[str, Any]:
     )
     if "revocation_endpoint" in doc:
         doc["revocation_endpoint_auth_methods_supported"] = list(SUPPORTED_AUTH_METHODS)
+        doc["revocation_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_SIGNING_ALGS)
     if "introspection_endpoint" in doc:
         doc["introspection_endpoint_auth_methods_supported"] = [m for m in SUPPORTED_AUTH_METHODS if m != "none"]
+        doc["introspection_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_SIGNING_ALGS)
     return doc
 
 

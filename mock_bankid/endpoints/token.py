@@ -7,6 +7,7 @@ returns the JSON body. Errors are ``OAuthError`` and become RFC 6749 §5.2 JSON 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -18,7 +19,9 @@ from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize import CODE_NS
-from mock_bankid.errors import InvalidGrant, InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from mock_bankid import refresh
+from mock_bankid.claims import SUPPORTED_SCOPES
+from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import ACCESS_NS, issue_tokens
 
@@ -81,8 +84,11 @@ def authorization_code(p: Provider, client: Client) -> dict[str, Any]:
     if request.form.get("redirect_uri") != record["redirect_uri"]:
         raise InvalidGrant("Incorrect redirect_uri: it must equal the one sent to the authorize endpoint.")
     _check_pkce(record, request.form.get("code_verifier"))
-    issued = issue_tokens(p, client, grant)
-    p.store.put(USED_CODE_NS, code, {"access_jti": issued.access_claims["jti"]}, USED_CODE_TTL)
+    issued = refresh.issue_with_refresh(p, client, grant)
+    used: dict[str, Any] = {"access_jti": issued.access_claims["jti"]}
+    if "refresh_token" in issued.body:
+        used["family"] = p.store.get(refresh.REFRESH_NS, issued.body["refresh_token"])["family"]
+    p.store.put(USED_CODE_NS, code, used, USED_CODE_TTL)
     return issued.body
 
 
@@ -105,3 +111,69 @@ def _revoke_issued(p: Provider, used: dict[str, Any]) -> None:
     """RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens issued from it."""
     if used.get("access_jti"):
         p.store.delete(ACCESS_NS, used["access_jti"])
+    if used.get("family"):
+        refresh.revoke_family(p, used["family"])
+
+
+@grant_type("refresh_token")
+def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
+    """RFC 6749 §6 with rotation: the old token is spent, a replayed one revokes its whole family.
+
+    The new ID token keeps ``sub``, ``sid``, ``acr``, ``amr`` and ``auth_time`` and gets a new
+    ``iat``/``exp`` (BankID resets ``iat`` on refresh); it has no ``nonce`` (OIDC Core §12.2).
+    """
+    token = request.form.get("refresh_token")
+    if not token:
+        raise InvalidRequest("refresh_token is required.")
+    live = p.store.get(refresh.REFRESH_NS, token)
+    if live is not None and live["client_id"] != client.client_id:
+        # Checked before use, so another client cannot burn a token it does not own.
+        raise InvalidGrant("The refresh token was issued to another client.")
+    record = refresh.take(p, token)
+    if record is None:
+        family = refresh.spent_family(p, token)
+        if family is not None:
+            refresh.revoke_family(p, family)
+            raise InvalidGrant("Refresh token already used: it and every token issued with it are revoked.")
+        raise InvalidGrant("Refresh token not valid (unknown, expired or revoked).")
+    if refresh.family_revoked(p, record["family"]):
+        raise InvalidGrant("Refresh token revoked.")
+    grant = Grant.from_dict(record["grant"])
+    requested = request.form.get("scope")
+    token_grant = grant
+    if requested is not None:
+        scope = list(dict.fromkeys(requested.split()))
+        extra = [s for s in scope if s not in grant.scope]
+        if extra:
+            raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 §6).")
+        token_grant = dataclasses.replace(grant, scope=scope)
+    token_grant = dataclasses.replace(token_grant, nonce=None)
+    return refresh.issue_with_refresh(p, client, grant, token_grant=token_grant, family=record["family"]).body
+
+
+IDENTITY_SCOPES = frozenset(SUPPORTED_SCOPES)
+"""Scopes about a person; a client_credentials token has no person, so they are left out."""
+
+
+@grant_type("client_credentials")
+def client_credentials(p: Provider, client: Client) -> dict[str, Any]:
+    """RFC 6749 §4.4: an access token about the client itself (``sub`` = client id), no ID token.
+
+    Identity scopes (``openid``, ``profile``, ...) are dropped (RFC 6749 §3.3 lets the server
+    narrow the scope; BankID's own examples send ``openid`` here); scopes the client is not
+    registered for are ``invalid_scope``.
+    """
+    if client.is_public:
+        raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 §4.4).")
+    allowed = [s for s in client.scopes if s not in IDENTITY_SCOPES]
+    requested = request.form.get("scope")
+    if requested is None:
+        scope = allowed
+    else:
+        wanted = list(dict.fromkeys(requested.split()))
+        unknown = [s for s in wanted if s not in client.scopes]
+        if unknown:
+            raise InvalidScope(f"Client {client.client_id!r} is not registered for scope: {' '.join(unknown)}.")
+        scope = [s for s in wanted if s in allowed]
+    grant = Grant(client_id=client.client_id, scope=scope, persona={}, acr="", amr=[], sid="", auth_time=p.now())
+    return issue_tokens(p, client, grant, id_token=False).body

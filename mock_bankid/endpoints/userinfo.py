@@ -23,6 +23,8 @@ def userinfo() -> Response:
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
     _claims, grant = read_access_token(p, header[7:].strip())
+    if not grant.persona:
+        raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
     short_circuit = p.scenarios.at("userinfo", {"grant": grant})
     if short_circuit is not None:
         return short_circuit

@@ -1,0 +1,45 @@
+"""``mock-bankid token``: mint a signed ID token and access token for unit tests, no browser needed."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from mock_bankid.cli._common import one_line_errors
+
+
+def register(group: click.Group) -> None:
+    @group.command("token")
+    @click.option("--persona", required=True, help="Who: a persona id, a number, nnin:<number> or a recipe (age:17).")
+    @click.option("--client", "client_id", default="ci", show_default=True, help="The client the tokens are for.")
+    @click.option("--scope", default="openid profile nnin_altsub", show_default=True,
+                  help="Space-separated scopes (add offline_access for a refresh token).")
+    @click.option("--nonce", default=None, help="Put this nonce in the ID token.")
+    @click.option("--acr-values", default=None, help="urn:bankid:bid (default) or urn:bankid:bis.")
+    @click.option("--field", default=None,
+                  help="Print only this field of the result (id_token, access_token, refresh_token).")
+    @one_line_errors
+    def token(persona: str, client_id: str, scope: str, nonce: str | None, acr_values: str | None,
+              field: str | None) -> None:
+        """Print JSON with id_token, access_token and their decoded claims.
+
+        Signed with the same keys (MOCK_BANKID_KEYS_DIR) and recorded in the same store
+        (MOCK_BANKID_STORE / MOCK_BANKID_DATA_DIR) as a server started with the same settings, so
+        that server verifies them and serves userinfo for the access token.
+        """
+        from mock_bankid.provider import Provider
+        from mock_bankid.settings import Settings
+        from mock_bankid.tokens import mint_for_tests
+
+        settings = Settings.from_env()
+        if settings.store == "memory":
+            raise ValueError("MOCK_BANKID_STORE=memory: tokens would be recorded nowhere a server can see")
+        p = Provider.build(settings)
+        result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
+        if field:
+            if field not in result or not isinstance(result[field], str):
+                raise ValueError(f"no field {field!r} in the result (have: {', '.join(k for k, v in result.items() if isinstance(v, str))})")
+            click.echo(result[field])
+        else:
+            click.echo(json.dumps(result, indent=2, ensure_ascii=False))

@@ -1,0 +1,106 @@
+"""RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) at ``{issuer}/protocol/openid-connect/logout``.
+
+GET or POST (form). Ends the mock's SSO session (the ``mock_bankid_sso`` cookie's, and the ``sid``
+of ``id_token_hint``), then either redirects to ``post_logout_redirect_uri`` with ``state`` or
+shows a small "signed out" page.
+
+- ``id_token_hint``: must be an ID token signed by one of our published keys for this issuer; an
+  expired one is fine (§2: the OP SHOULD accept it). Its ``aud`` names the client.
+- ``client_id``: names the client; if both are sent they must agree.
+- ``post_logout_redirect_uri``: needs a client, and must be registered for it
+  (``post_logout_redirect_uris`` in fixtures/clients.toml, matched like redirect URIs); otherwise an
+  error page, never a redirect.
+
+Refresh tokens are offline tokens (``offline_access``) and survive logout; revoke them at the
+revocation endpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, make_response, redirect, request
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from mock_bankid.clients import Client
+from mock_bankid.endpoints.authorize import SSO_COOKIE, SSO_NS, _cookie_path, error_page, render_page
+from mock_bankid.i18n import pick_locale
+from mock_bankid.provider import Provider, provider
+
+bp = Blueprint("logout", __name__)
+
+
+class LogoutError(Exception):
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+
+
+@bp.route("/protocol/openid-connect/logout", methods=["GET", "POST"])
+def logout() -> Response:
+    p = provider()
+    params = request.form if request.method == "POST" else request.args
+    locale = pick_locale(params.get("ui_locales"))
+    try:
+        hint = _read_hint(p, params.get("id_token_hint") or None)
+        client = _client(p, params.get("client_id") or None, hint)
+        target = params.get("post_logout_redirect_uri") or None
+        if target is not None:
+            if client is None:
+                raise LogoutError("invalid_request",
+                                  "post_logout_redirect_uri needs client_id or id_token_hint to know the client.")
+            if not client.post_logout_uri_allowed(target):
+                raise LogoutError(
+                    "invalid_request",
+                    f"post_logout_redirect_uri {target!r} is not registered for client {client.client_id!r} "
+                    "(post_logout_redirect_uris in fixtures/clients.toml).",
+                )
+    except LogoutError as exc:
+        return error_page(exc.error, exc.description, 400, locale, untrusted=True)
+
+    ended = {request.cookies.get(SSO_COOKIE), (hint or {}).get("sid")}
+    for sid in ended - {None, ""}:
+        p.store.delete(SSO_NS, str(sid))
+    if target is not None:
+        query: dict[str, str] = {}
+        if params.get("state"):
+            query["state"] = params["state"]
+        separator = "&" if "?" in target else "?"
+        response = redirect(target + (separator + urlencode(query) if query else ""), code=302)
+    else:
+        html = render_page("logged_out.html", locale, client_name=client.display_name if client else "")
+        response = make_response(html, 200)
+    response.headers["Cache-Control"] = "no-store"
+    response.delete_cookie(SSO_COOKIE, path=_cookie_path(p))
+    return response
+
+
+def _read_hint(p: Provider, hint: str | None) -> dict[str, Any] | None:
+    if hint is None:
+        return None
+    try:
+        claims = dict(jwt.decode(hint, p.keys.key_set()).claims)
+    except (JoseError, ValueError, TypeError):
+        raise LogoutError("invalid_request",
+                          "id_token_hint is not an ID token signed by this provider's published keys.") from None
+    if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
+        raise LogoutError("invalid_request", "id_token_hint is not an ID token from this issuer.")
+    return claims
+
+
+def _client(p: Provider, client_id: str | None, hint: dict[str, Any] | None) -> Client | None:
+    hinted = None
+    if hint is not None:
+        aud = hint.get("aud")
+        hinted = aud[0] if isinstance(aud, list) and len(aud) == 1 else aud
+    if client_id and hinted and client_id != hinted:
+        raise LogoutError("invalid_request", f"client_id {client_id!r} is not the audience of id_token_hint ({hinted!r}).")
+    chosen = client_id or hinted
+    if not chosen:
+        return None
+    client = p.clients.get(str(chosen))
+    if client is None:
+        raise LogoutError("invalid_client", f"Unknown client_id {chosen!r}.")
+    return client

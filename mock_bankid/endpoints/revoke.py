@@ -1,0 +1,46 @@
+"""Token revocation (RFC 7009) at ``{issuer}/protocol/openid-connect/revoke``.
+
+The caller authenticates like at the token endpoint (public clients with their ``client_id``, as
+RFC 7009 §5 allows). Revoking a refresh token revokes its whole family: the live refresh token and
+the access tokens issued with it. Revoking an access token ends only that token. An unknown,
+expired or already revoked token is a success (200) with nothing to do (§2.2); a live token of
+*another* client is refused with ``unauthorized_client`` and left alone (§2.1).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from mock_bankid import refresh
+from mock_bankid.client_auth import authenticate_client
+from mock_bankid.endpoints.introspect import require_form
+from mock_bankid.errors import InvalidRequest, UnauthorizedClient
+from mock_bankid.provider import provider
+from mock_bankid.tokens import ACCESS_NS, lookup_access_token
+
+bp = Blueprint("revoke", __name__)
+
+
+@bp.route("/protocol/openid-connect/revoke", methods=["POST"])
+def revoke() -> Response:
+    p = provider()
+    require_form("revocation")
+    client, _method = authenticate_client(p, request)
+    token = request.form.get("token")
+    if not token:
+        raise InvalidRequest("token is required (RFC 7009 §2.1).")
+    record = refresh.peek(p, token)
+    if record is not None:
+        if record["client_id"] != client.client_id:
+            raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
+        refresh.revoke_family(p, record["family"])
+    else:
+        found = lookup_access_token(p, token)
+        if found is not None:
+            claims, _ = found
+            if claims.get("client_id") != client.client_id:
+                raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
+            p.store.delete(ACCESS_NS, str(claims["jti"]))
+    response = Response("", status=200)
+    response.headers["Cache-Control"] = "no-store"
+    return response
