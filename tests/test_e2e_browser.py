@@ -1,16 +1,18 @@
 """The login page in a real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``).
 
-The redirect URI (``http://127.0.0.1:5555/callback``) has no server: Playwright intercepts every
-request to it, records method, URL and body, and answers with a tiny page. So what is asserted is
-exactly what the browser would have delivered to the relying party.
+The relying party's redirect URI is a tiny real HTTP server on a free loopback port (``ci`` is
+registered for ``http://127.0.0.1/callback``, any port, RFC 8252). It records method, URL and body
+of every request, so what is asserted is exactly what the browser delivered. (Playwright's
+``page.route`` is not used for it: it does not see the follow-up of a redirect.)
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 import struct
+import threading
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -24,7 +26,6 @@ from e2e_helpers import Discovered, verify_id_token
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-CALLBACK = "http://127.0.0.1:5555/callback"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="chromium is not installed (apt-get install -y chromium; scripts/setup-test does)")
@@ -38,6 +39,50 @@ def chromium() -> Iterator:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+class CallbackServer(ThreadingHTTPServer):
+    """The relying party's redirect URI: answers every request with a tiny page and records it."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), CallbackHandler)
+        self.seen: list[Callback] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/callback"
+
+
+class CallbackHandler(BaseHTTPRequestHandler):
+    server: CallbackServer
+
+    def _record(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else None
+        self.server.seen.append(Callback(self.command, f"{self.server.url.rsplit('/', 1)[0]}{self.path}", body))
+        page = b"<!doctype html><title>callback</title><p>ok</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    do_GET = do_POST = _record
+
+    def log_message(self, *args: object) -> None:  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def callback_server() -> Iterator[CallbackServer]:
+    server = CallbackServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -62,25 +107,30 @@ class Login:
     """One browser (fresh context: no SSO cookie) on the login page of one authorization request."""
 
     page: object
+    server: CallbackServer
     state: str
     nonce: str
     verifier: str
-    callbacks: list[Callback] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+
+    @property
+    def callback_url(self) -> str:
+        return self.server.url
 
     def wait_for_callback(self) -> Callback:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            self.page.wait_for_url(CALLBACK + "**", timeout=5_000)
+            self.page.wait_for_url(self.callback_url + "**", timeout=5_000)
         except PlaywrightTimeout:
             raise AssertionError(f"the browser never reached the redirect URI; console: {self.console}") from None
-        assert self.callbacks, "the browser reached the callback URL without a request being seen"
-        return self.callbacks[-1]
+        mine = [c for c in self.server.seen if c.params.get("state") == self.state]
+        assert mine, "the browser reached the callback URL without the relying party seeing this state"
+        return mine[-1]
 
 
 @pytest.fixture
-def login(chromium, live_server):
+def login(chromium, live_server, callback_server):
     contexts = []
 
     def open_login(client_id: str = "ci", **extra: str) -> Login:
@@ -89,17 +139,10 @@ def login(chromium, live_server):
         contexts.append(context)
         page = context.new_page()
         verifier, challenge = pkce_pair()
-        flow = Login(page, secrets.token_urlsafe(12), secrets.token_urlsafe(12), verifier)
-
-        def on_callback(route) -> None:
-            req = route.request
-            flow.callbacks.append(Callback(req.method, req.url, req.post_data))
-            route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>callback</title><p>ok</p>")
-
-        page.route("http://127.0.0.1:5555/**", on_callback)
+        flow = Login(page, callback_server, secrets.token_urlsafe(12), secrets.token_urlsafe(12), verifier)
         page.on("console", lambda msg: flow.console.append(msg.text))
-        query = {"client_id": client_id, "redirect_uri": CALLBACK, "response_type": "code",
-                 "scope": "openid profile nnin_altsub", "state": flow.state, "nonce": flow.nonce,
+        query = {"client_id": client_id, "redirect_uri": callback_server.url,
+                 "response_type": "code", "scope": "openid profile nnin_altsub", "state": flow.state, "nonce": flow.nonce,
                  "code_challenge": challenge, "code_challenge_method": "S256", **extra}
         response = page.goto(f"{live_server.issuer}/precheck/auth?{urlencode(query)}")
         assert response is not None and response.status == 200
@@ -112,7 +155,8 @@ def login(chromium, live_server):
 
 def redeem(disc: Discovered, flow: Login, code: str) -> dict:
     response = requests.post(disc.config["token_endpoint"], auth=("ci", "ci-secret"), timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "code_verifier": flow.verifier})
+        "grant_type": "authorization_code", "code": code, "redirect_uri": flow.callback_url,
+        "code_verifier": flow.verifier})
     assert response.status_code == 200, response.text
     body = response.json()
     return verify_id_token(body["id_token"], disc.jwks, issuer=disc.config["issuer"], client_id="ci",
@@ -186,7 +230,7 @@ def test_form_post_auto_submits_in_the_browser(login, disc):
 def test_fragment_mode_puts_the_code_in_the_fragment(login, disc):
     flow = login(response_mode="fragment")
     flow.page.locator('[data-persona="adult"]').click()
-    flow.page.wait_for_url(CALLBACK + "#**", timeout=10_000)
+    flow.page.wait_for_url(flow.callback_url + "#**", timeout=5_000)
     got = {k: v[0] for k, v in parse_qs(urlsplit(flow.page.url).fragment).items()}
     assert got["state"] == flow.state
     assert redeem(disc, flow, got["code"])["aud"] == "ci"
@@ -207,8 +251,9 @@ def test_sso_session_signs_in_again_without_the_page(login, disc, chromium, live
     flow.page.locator('[data-persona="adult"]').click()
     flow.wait_for_callback()
     verifier, challenge = pkce_pair()
-    query = {"client_id": "ci", "redirect_uri": CALLBACK, "response_type": "code", "scope": "openid",
+    query = {"client_id": "ci", "redirect_uri": flow.callback_url, "response_type": "code", "scope": "openid",
              "state": "again", "nonce": "n2", "code_challenge": challenge, "code_challenge_method": "S256"}
     flow.page.goto(f"{live_server.issuer}/precheck/auth?{urlencode(query)}")
-    flow.page.wait_for_url(CALLBACK + "?**", timeout=10_000)
-    assert flow.callbacks[-1].params["state"] == "again" and flow.callbacks[-1].params["code"]
+    flow.page.wait_for_url(flow.callback_url + "?**", timeout=5_000)
+    again = [c for c in flow.server.seen if c.params.get("state") == "again"]
+    assert len(again) == 1 and again[0].params["code"]
