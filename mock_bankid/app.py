@@ -48,7 +48,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if settings.log_requests:
             elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-            client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+            try:
+                client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+            except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH: the log line must not turn a 413 into a 500
+                client_id = None
             log.info("%s %s %s %.1fms client=%s", request.method, request.path, response.status_code,
                      elapsed, client_id or "-")
         return response
