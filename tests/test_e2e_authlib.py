@@ -23,6 +23,8 @@ from stdnum.no import fodselsnummer
 
 from e2e_helpers import Discovered, at_hash_of, mock_today, verify_id_token
 
+pytestmark = pytest.mark.e2e
+
 DROP_WEB_REDIRECT = "http://localhost:3000/api/auth/bankid/callback"
 CI_REDIRECT = "http://127.0.0.1:5555/callback"  # loopback: any port matches (RFC 8252 §7.3)
 

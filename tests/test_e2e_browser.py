@@ -27,8 +27,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="chromium is not installed (apt-get install -y chromium; scripts/setup-test does)")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="chromium is not installed (apt-get install -y chromium; scripts/setup-test does)"),
+]
 
 
 @pytest.fixture(scope="module")

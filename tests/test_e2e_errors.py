@@ -21,6 +21,8 @@ from joserfc.errors import BadSignatureError, InvalidKeyIdError
 from conftest import LiveServer, pkce_pair, start_server
 from e2e_helpers import Discovered, verify_id_token
 
+pytestmark = pytest.mark.e2e
+
 REDIRECT = "http://127.0.0.1:5555/callback"
 
 

@@ -20,6 +20,8 @@ NODE_DIR = Path(__file__).parent / "node"
 NODE = shutil.which("node")
 
 pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.node,
     pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
     pytest.mark.skipif(not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
                        reason="openid-client is not installed: run `cd tests/node && npm ci` (scripts/setup-test does)"),
