@@ -451,3 +451,15 @@ def test_a_fresh_keys_dir_means_other_keys(tmp_path):
             verify_id_token(id_token, other.jwks, issuer=disc.config["issuer"], client_id="ci", nonce="n-1")
     finally:
         second.stop()
+
+
+def test_racing_redemptions_of_one_code_across_workers(disc):
+    """RFC 6749 §4.1.2: a code is used once. Eight clients racing on separate connections: exactly one wins."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    code, verifier = new_code(disc)
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: post_token(disc, code_form(code, verifier), CI), range(8)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [400] * 7, [r.text for r in responses]
+    assert {r.json()["error"] for r in responses if r.status_code == 400} == {"invalid_grant"}
