@@ -416,6 +416,7 @@ def test_restart_keeps_keys_and_tokens_verify_after_it(tmp_path):
         disc = Discovered.fetch(first.discovery_url)
         code, verifier = new_code(disc)
         body = post_token(disc, code_form(code, verifier), CI).json()
+        pending_code, pending_verifier = new_code(disc)  # issued before the restart, redeemed after
         before = disc.jwks
     finally:
         first.stop()
@@ -428,6 +429,11 @@ def test_restart_keeps_keys_and_tokens_verify_after_it(tmp_path):
         claims = verify_id_token(body["id_token"], after.jwks, issuer=after.config["issuer"], client_id="ci",
                                  nonce="n-1", access_token=body["access_token"])
         assert claims["aud"] == "ci"
+        # The default sqlite store lives in the data dir, so sessions survive too.
+        info = requests.get(after.config["userinfo_endpoint"], timeout=10,
+                            headers={"Authorization": f"Bearer {body['access_token']}"})
+        assert info.status_code == 200 and info.json()["sub"] == claims["sub"]
+        assert post_token(after, code_form(pending_code, pending_verifier), CI).status_code == 200
     finally:
         second.stop()
     assert "Traceback" not in first.log() + second.log()
