@@ -87,7 +87,10 @@ def _logged_client_id() -> str:
 
     Only the id: the secret, the query string and the body are never logged.
     """
-    client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+    try:
+        client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
+    except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH: the log line must not turn a 413 into a 500
+        client_id = None
     if not client_id:
         try:
             auth = request.authorization

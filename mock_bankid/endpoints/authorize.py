@@ -17,7 +17,7 @@ import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
@@ -479,10 +479,39 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     response = make_response(html, 200)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; form-action {form_action_sources(req.redirect_uri)}; "
+        "frame-ancestors 'none'"
+    )
     response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path=_cookie_path(p),
                         secure=p.settings.base_url.startswith("https"))
     return response
+
+
+SAFE_HOST = re.compile(r"^[a-z0-9.\-]+$|^[0-9a-f:.]+$")
+
+
+def form_action_sources(redirect_uri: str) -> str:
+    """CSP ``form-action`` for the login page: itself and where its POST redirects to.
+
+    Chromium applies ``form-action`` to the redirect that answers a form POST, so ``'self'`` alone
+    blocks the 302 to the client's redirect URI. Only a checked ``scheme://host[:port]`` is echoed
+    (custom schemes as ``scheme:``), so nothing from the request can add CSP directives.
+    """
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        try:
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            return "'self'"
+        if not SAFE_HOST.match(host):
+            return "'self'"
+        host = f"[{host}]" if ":" in host else host
+        return f"'self' {scheme}://{host}" + (f":{port}" if port is not None else "")
+    if re.fullmatch(r"[a-z][a-z0-9+.\-]*", scheme):
+        return f"'self' {scheme}:"
+    return "'self'"
 
 
 @bp.route("/precheck/login", methods=["POST"])

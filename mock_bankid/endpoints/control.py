@@ -5,6 +5,7 @@ Nothing here exists at real BankID. It is for CI and QA, who drive the mock over
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -18,6 +19,7 @@ from mock_bankid.provider import CLOCK_NS, provider
 bp = Blueprint("control", __name__)
 
 NEXT_LOGIN_TTL = 600
+MAX_CLOCK_SHIFT = 100 * 366 * 86400
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
 
@@ -149,6 +151,9 @@ def clock_set() -> Response:
             raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
     except (TypeError, ValueError):
         raise InvalidRequest("shift/advance must be a number of seconds.") from None
+    if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
+        # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
+        raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
     p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
     return clock_get()
 
