@@ -137,7 +137,8 @@ def check_redirect_uri(req: AuthorizationRequest, client: Client) -> None:
         raise UntrustedRedirect(
             "invalid_request",
             f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r}. "
-            "BankID requires an exact match with a registered redirect URI.",
+            "BankID requires an exact match with a registered redirect URI. "
+            f"Registered: {', '.join(client.redirect_uris)} (fixtures/clients.toml).",
         )
 
 
