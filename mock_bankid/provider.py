@@ -51,7 +51,7 @@ class Provider:
             keys=keys,
             clients=ClientRegistry.load(settings.fixtures_dir),
             personas=PersonaRegistry.load(settings.fixtures_dir),
-            scenarios=Scenarios(),
+            scenarios=Scenarios.load(settings),
         )
         provider.scenarios.provider = provider
         clock.shift = provider._stored_clock_shift
