@@ -486,3 +486,26 @@ def test_token_lifetime_per_client_and_expiry_by_clock(tmp_path, settings):
     assert client.get("/userinfo", headers=bearer).status_code == 200
     client.put("/_mock/clock", json={"advance": 61})
     assert client.get("/userinfo", headers=bearer).status_code == 401
+
+
+# --- personas whose purpose is a scenario ----------------------------------------------------
+def test_fixture_personas_name_known_scenarios(provider):
+    people = [p for p in provider.personas.all(provider.today()) if p.scenario]
+    assert len(people) >= 5 and all(p.group == "edge" for p in people)
+    for p in people:
+        definition, _params, _activation = provider.scenarios.parse(p.scenario)
+        assert definition.sign_in_points, p.id
+
+
+@pytest.mark.parametrize("via", ["hint", "queue", "panel"])
+def test_a_persona_switches_its_scenario_on(client, via):
+    response, _ = sign_in(client, persona="scenario-cancel", via=via)
+    assert query_of(response.headers["Location"])["error"] == "access_denied"
+
+
+def test_a_trap_persona(client, trap_tools, provider):
+    state, resign, _nnin = trap_tools
+    body = tokens(client, persona="scenario-trap-missing-nnin", via="hint").get_json()
+    jwks, now = state()
+    nnin = provider.personas.get("scenario-trap-missing-nnin", provider.today()).nnin
+    check_trap("trap-missing-nnin", body, jwks, now, resign, nnin)
