@@ -509,3 +509,14 @@ def test_a_trap_persona(client, trap_tools, provider):
     jwks, now = state()
     nnin = provider.personas.get("scenario-trap-missing-nnin", provider.today()).nnin
     check_trap("trap-missing-nnin", body, jwks, now, resign, nnin)
+
+
+def test_next_login_queue_checks_the_scenario(client):
+    bad = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "nope"})
+    assert bad.status_code == 400 and "unknown scenario" in bad.get_json()["error_description"]
+    wide = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "rate-limit"})
+    assert wide.status_code == 400 and "/_mock/scenario" in wide.get_json()["error_description"]
+    ok = client.post("/_mock/next-login", json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "X1"}})
+    assert ok.status_code == 201
+    response, _ = sign_in(client, via="none")
+    assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:X1"
