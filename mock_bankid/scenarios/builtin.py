@@ -8,6 +8,7 @@ and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize
 from __future__ import annotations
 
 import base64
+import dataclasses
 import binascii
 import secrets
 import socket
@@ -268,10 +269,10 @@ def slow(call: Call) -> None:
     return None
 
 
-REGISTRY["slow-jwks"] = preset(
+REGISTRY["slow-jwks"] = dataclasses.replace(preset(
     "slow-jwks", "slow", "The JWKS answers late: sleeps `seconds` at the JWKS endpoint only",
     {"seconds": 5.0, "endpoints": ["jwks"]},
-)
+), sign_in_points=())  # no sign-in fetches the JWKS: server-wide only
 
 
 @scenario(
