@@ -54,6 +54,10 @@ def index() -> Response:
                 "personas": "GET /_mock/personas",
                 "next_login": "POST|GET|DELETE /_mock/next-login",
                 "clock": "GET|PUT|DELETE /_mock/clock",
+                "scenario": "GET|PUT|DELETE /_mock/scenario",
+                "scenarios": "GET /_mock/scenarios",
+                "requests": "GET|DELETE /_mock/requests",
+                "last_callback": "GET /_mock/last-callback",
             },
         }
     )
