@@ -141,6 +141,21 @@ def test_bad_start_scenario_fails_at_start(settings):
         create_app(settings.with_(scenario="no-such-scenario"))
 
 
+def test_a_persona_naming_an_unknown_scenario_stops_the_start(tmp_path, settings):
+    fixtures = tmp_path / "fx"
+    fixtures.mkdir()
+    (fixtures / "clients.toml").write_text((FIXTURES / "clients.toml").read_text())
+    (fixtures / "personas.toml").write_text('[[persona]]\nid="a"\npurpose="p"\ngroup="adults"\nage=30\nscenario="cancle"\n')
+    with pytest.raises(ScenarioError, match="personas: a: unknown scenario 'cancle'"):
+        create_app(settings.with_(fixtures_dir=fixtures))
+
+
+def test_a_timed_outage_says_when_it_ends(client):
+    put(client, {"scenario": "outage", "for_seconds": 90})
+    client.put("/_mock/clock", json={"advance": 50})
+    assert client.get(CERTS).headers["Retry-After"] == "40"
+
+
 def test_fixture_presets_are_checked(tmp_path, settings):
     fixtures = tmp_path / "fx"
     fixtures.mkdir()

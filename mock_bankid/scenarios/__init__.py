@@ -249,6 +249,17 @@ class Scenarios:
         except ScenarioError as exc:
             raise ScenarioError(f"MOCK_BANKID_SCENARIO: {exc}") from None
 
+    def check_personas(self, personas: Any) -> None:
+        """Every persona's ``scenario`` names a scenario that can act on one sign-in (checked at start)."""
+        for persona in personas:
+            if persona.scenario:
+                try:
+                    definition, _params, _activation = self.parse(persona.scenario)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"personas: {persona.id}: {exc}") from None
+                if not definition.sign_in_points:
+                    raise ScenarioError(f"personas: {persona.id}: {definition.name} acts on the whole server only")
+
     # --- catalogue -----------------------------------------------------------------------
     def catalogue(self) -> list[dict[str, Any]]:
         return [d.describe() for d in self.definitions.values()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 import binascii
 import secrets
 import socket
@@ -111,7 +112,11 @@ def client_id_of_request() -> str:
 def outage(call: Call) -> Response | None:
     if not hits(call, call.params["endpoints"]) or not call.consume():
         return None
-    headers = {"Retry-After": call.params["retry_after"]} if call.params["retry_after"] else {}
+    retry_after = call.params["retry_after"]
+    until = (call.active.entry or {}).get("until")
+    if until is not None:  # a timed outage knows when it ends (on the mock clock)
+        retry_after = max(1, math.ceil(until - call.provider.clock.now()))
+    headers = {"Retry-After": retry_after} if retry_after else {}
     return answer(call, 503, "temporarily_unavailable", "BankID is unavailable (mock-bankid scenario: outage).", headers)
 
 
