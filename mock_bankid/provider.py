@@ -54,6 +54,7 @@ class Provider:
             scenarios=Scenarios.load(settings),
         )
         provider.scenarios.provider = provider
+        provider.scenarios.check_personas(provider.personas.all(clock.oslo_today()))
         clock.shift = provider._stored_clock_shift
         return provider
 
