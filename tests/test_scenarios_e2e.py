@@ -13,6 +13,7 @@ import requests
 from joserfc.errors import InvalidKeyIdError, UnsupportedAlgorithmError
 
 from conftest import CI_REDIRECT, PROJECT_ROOT, pkce_pair, query_of, start_server
+from redis_server import redis_url  # noqa: F401  (the session fixture)
 from rp import verify_id_token
 
 CI_AUTH = ("ci", "ci-secret")
@@ -260,3 +261,21 @@ def test_request_log_shows_what_the_client_sent(server):
     token = [e for e in log if e["endpoint"] == "token.token"][-1]
     assert token["form"]["code"] == "[redacted]" and token["headers"]["Authorization"] == "Basic [redacted]"
     assert token["client_id"] == "ci" and code not in json.dumps(log) and "ci-secret" not in json.dumps(log)
+
+
+def test_redis_store_workers_obey_and_count_together(tmp_path, redis_url):
+    """The same with the redis backend: state, counts and rate-limit windows are shared."""
+    live = start_server(tmp_path, workers=3, env={"MOCK_BANKID_STORE": f"{redis_url}?prefix=scenarios-e2e"})
+    try:
+        base = live.base_url
+        assert requests.put(f"{base}/_mock/scenario", timeout=10,
+                            json={"scenario": "outage", "endpoints": ["discovery"], "count": 10}).status_code == 200
+        assert fresh_statuses(live.discovery_url, 14) == [503] * 10 + [200] * 4
+        requests.put(f"{base}/_mock/scenario", json={"scenario": "rate-limit", "limit": 3, "endpoints": ["token"]},
+                     timeout=10)
+        token_url = f"{live.issuer}/protocol/openid-connect/token"
+        statuses = [requests.post(token_url, auth=CI_AUTH, data={"grant_type": "refresh_token"}, timeout=10,
+                                  headers={"Connection": "close"}).status_code for _ in range(6)]
+        assert statuses == [400, 400, 400, 429, 429, 429]
+    finally:
+        live.stop()
