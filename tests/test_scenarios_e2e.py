@@ -16,6 +16,7 @@ from conftest import CI_REDIRECT, PROJECT_ROOT, pkce_pair, query_of, start_serve
 from redis_server import redis_url  # noqa: F401  (the session fixture)
 from rp import verify_id_token
 
+pytestmark = pytest.mark.e2e
 CI_AUTH = ("ci", "ci-secret")
 FRESH = 24  # requests on fresh connections: with 3 workers, every worker gets some
 
@@ -263,6 +264,7 @@ def test_request_log_shows_what_the_client_sent(server):
     assert token["client_id"] == "ci" and code not in json.dumps(log) and "ci-secret" not in json.dumps(log)
 
 
+@pytest.mark.redis
 def test_redis_store_workers_obey_and_count_together(tmp_path, redis_url):
     """The same with the redis backend: state, counts and rate-limit windows are shared."""
     live = start_server(tmp_path, workers=3, env={"MOCK_BANKID_STORE": f"{redis_url}?prefix=scenarios-e2e"})

@@ -14,10 +14,14 @@ import pytest
 from conftest import PROJECT_ROOT, start_server
 
 NODE_DIR = PROJECT_ROOT / "tests" / "node"
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
-    reason="openid-client not installed: run `cd tests/node && npm ci`",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.node,
+    pytest.mark.skipif(
+        shutil.which("node") is None or not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
+        reason="openid-client not installed: run `cd tests/node && npm ci` (scripts/setup-test does)",
+    ),
+]
 
 REFUSED = {  # scenario -> what openid-client says is wrong (the cause's message)
     "trap-unknown-kid": "no applicable keys found",
