@@ -32,6 +32,17 @@ TRAP_NAMES = ["trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-h
               "trap-future-iat", "trap-wrong-iss", "trap-wrong-aud", "trap-nonce", "trap-at-hash", "trap-missing-nnin"]
 
 
+@pytest.fixture(scope="module")
+def shared_keys(tmp_path_factory):
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture
+def settings(settings, shared_keys):
+    """conftest's settings with one keys directory for the module: making keys is the slow part."""
+    return settings.with_(keys_dir=shared_keys)
+
+
 # --- a relying party on the test client ------------------------------------------------------
 def auth_query(**extra) -> str:
     verifier, challenge = pkce_pair()
@@ -542,3 +553,23 @@ def test_next_login_queue_checks_the_scenario(client):
     assert ok.status_code == 201
     response, _ = sign_in(client, via="none")
     assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:X1"
+
+
+# --- the CLI's catalogue (set/clear/show against a real server: test_scenarios_e2e.py) ---------
+def test_cli_lists_the_catalogue():
+    import json
+
+    from click.testing import CliRunner
+
+    from mock_bankid.cli import cli
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["scenarios"], env={"MOCK_BANKID_FIXTURES_DIR": str(FIXTURES)})
+    assert listed.exit_code == 0, listed.output
+    lines = {line.split()[0]: line for line in listed.output.splitlines()}
+    assert set(RUNBOOK_NAMES) | set(TRAP_NAMES) | {"outage-30s"} <= set(lines)
+    assert "[server]" in lines["rate-limit"] and "[server/sign-in]" in lines["cancel"]
+    as_json = json.loads(runner.invoke(cli, ["scenarios", "--json"], env={"MOCK_BANKID_FIXTURES_DIR": str(FIXTURES)}).output)
+    assert {s["name"]: s for s in as_json}["slow"]["params"] == {"seconds": 5.0, "endpoints": ["token"]}
+    bad = runner.invoke(cli, ["scenario", "set", "outage", "-p", "nonsense"])
+    assert bad.exit_code == 2 and "name=value" in bad.output
