@@ -98,7 +98,10 @@ def test_control_rejects_unknown_names_and_bad_parameters(client):
                         ({"scenario": "rate-limit", "limit": "many"}, "must be a int"),
                         ({"scenario": "outage", "colour": 1}, "no parameter colour"),
                         ({"scenario": "outage", "endpoints": ["nowhere"]}, "must be one of"),
-                        ({"scenario": "outage", "for_seconds": -1}, "more than 0"), ({}, "name the scenario")]:
+                        ({"scenario": "outage", "for_seconds": -1}, "more than 0"), ({}, "name the scenario"),
+                        ({"scenario": "outage", "count": 1.5}, "whole number"),
+                        ({"scenario": "slow", "seconds": "NaN"}, "between"), ({"scenario": 5}, "name the scenario"),
+                        ({"scenario": "outage", "params": "x"}, "params must be an object")]:
         response = client.put("/_mock/scenario", json=body)
         assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
         assert words in response.get_json()["error_description"], (body, response.get_json())

@@ -297,11 +297,15 @@ class Scenarios:
                 value = body.pop(key)
                 if value is not None:
                     try:
-                        number = float(value) if key == "for_seconds" else int(value)
-                    except (TypeError, ValueError):
-                        raise ScenarioError(f"{key} must be a number, not {value!r}") from None
-                    if number <= 0:
-                        raise ScenarioError(f"{key} must be more than 0")
+                        number = float(value)
+                        if key == "count":
+                            if not number.is_integer():
+                                raise ValueError
+                            number = int(number)
+                    except (TypeError, ValueError, OverflowError):
+                        raise ScenarioError(f"{key} must be a {'whole ' if key == 'count' else ''}number, not {value!r}") from None
+                    if not 0 < number <= FOREVER:
+                        raise ScenarioError(f"{key} must be more than 0 and at most {FOREVER}")
                     activation[key] = number
         return definition, definition.resolve({**params, **body}), activation
 
