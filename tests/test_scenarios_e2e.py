@@ -281,3 +281,40 @@ def test_redis_store_workers_obey_and_count_together(tmp_path, redis_url):
         assert statuses == [400, 400, 400, 429, 429, 429]
     finally:
         live.stop()
+
+
+def _callback(response: requests.Response) -> dict[str, str]:
+    assert response.status_code == 302, response.text[:300]
+    return query_of(response.headers["Location"])
+
+
+SIGN_IN_CASES = {  # scenario -> what the client observes
+    "cancel": lambda rp, r: _callback(r)["error_description"] == "bankid_error_codes:MOCK-C100",
+    "bankid-error": lambda rp, r: _callback(r)["error_description"] == "bankid_error_codes:C301",
+    "server-error": lambda rp, r: _callback(r)["error"] == "server_error",
+    "temporarily-unavailable": lambda rp, r: _callback(r)["error"] == "temporarily_unavailable",
+    "state-mismatch": lambda rp, r: _callback(r)["state"] != "st-1",
+    "state-missing": lambda rp, r: "state" not in _callback(r),
+    "session-timeout": lambda rp, r: r.status_code == 400 and "session_expired" in r.text,
+    "invalid-client": lambda rp, r: rp.token(_callback(r)["code"]).status_code == 401,
+    "outage": lambda rp, r: rp.token(_callback(r)["code"]).status_code == 503,
+}
+
+
+@pytest.mark.parametrize("via", ["server", "queue", "panel"])
+@pytest.mark.parametrize("name", list(SIGN_IN_CASES))
+def test_each_sign_in_scenario_each_way(server, name, via):
+    rp = RP(server)
+    if via == "server":
+        put(server, {"scenario": name})
+        response = rp.authorize(login_hint="adult")
+    elif via == "queue":
+        requests.post(f"{server.base_url}/_mock/next-login", json={"persona": "adult", "scenario": name},
+                      timeout=10).raise_for_status()
+        response = rp.authorize()
+    else:
+        response = rp.login_page_submit("adult", name)
+    if name == "outage" and via == "server":  # the whole server is down: authorize already answers 503
+        assert response.status_code == 503 and "temporarily_unavailable" in response.text
+        return
+    assert SIGN_IN_CASES[name](rp, response)
