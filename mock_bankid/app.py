@@ -10,7 +10,9 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
-from mock_bankid.endpoints import authorize, control, discovery, introspect, jwks, logout, revoke, token, userinfo
+from mock_bankid.endpoints import (
+    authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
+)
 from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.register_blueprint(bp, url_prefix=issuer_path)
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
+    app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
+    provider.scenarios.init_app(app)
 
     @app.before_request
     def _before() -> Response | None:

@@ -51,9 +51,10 @@ class Provider:
             keys=keys,
             clients=ClientRegistry.load(settings.fixtures_dir),
             personas=PersonaRegistry.load(settings.fixtures_dir),
-            scenarios=Scenarios(),
+            scenarios=Scenarios.load(settings),
         )
         provider.scenarios.provider = provider
+        provider.scenarios.check_personas(provider.personas.all(clock.oslo_today()))
         clock.shift = provider._stored_clock_shift
         return provider
 

@@ -416,7 +416,9 @@ def sign_in(
         params["state"] = req.state
     params["iss"] = p.issuer
     ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req}
-    p.scenarios.at("authorize_redirect", ctx)
+    short_circuit = p.scenarios.at("authorize_redirect", ctx)
+    if short_circuit is not None:  # e.g. the user is left on a BankID page: no redirect, no SSO cookie
+        return short_circuit
     response = respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
     response.set_cookie(
         SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",

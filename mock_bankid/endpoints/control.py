@@ -56,6 +56,10 @@ def index() -> Response:
                 "personas": "GET /_mock/personas",
                 "next_login": "POST|GET|DELETE /_mock/next-login",
                 "clock": "GET|PUT|DELETE /_mock/clock",
+                "scenario": "GET|PUT|DELETE /_mock/scenario",
+                "scenarios": "GET /_mock/scenarios",
+                "requests": "GET|DELETE /_mock/requests",
+                "last_callback": "GET /_mock/last-callback",
             },
         }
     )
@@ -111,7 +115,15 @@ def next_login_push() -> tuple[Response, int]:
         raise InvalidRequest(str(exc)) from None
     if persona is None:
         raise InvalidRequest(f"{selector!r} names nobody; give a persona id, a number or a recipe.")
-    entry = {"selector": selector, "scenario": body.get("scenario") or None}
+    scenario = body.get("scenario") or None
+    if scenario is not None:
+        try:
+            definition, _params, _activation = p.scenarios.parse(scenario)
+        except ValueError as exc:
+            raise InvalidRequest(f"scenario: {exc}") from None
+        if not definition.sign_in_points:
+            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
+    entry = {"selector": selector, "scenario": scenario}
     p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
     return jsonify({"queued": entry, "persona": persona_summary(persona, p.today())}), 201
 

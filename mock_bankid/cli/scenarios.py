@@ -1,0 +1,116 @@
+"""``mock-bankid scenarios`` (the catalogue) and ``mock-bankid scenario set|clear|show`` (a running server)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+import requests
+
+from mock_bankid.cli._common import one_line_errors
+from mock_bankid.scenarios import Scenarios
+from mock_bankid.settings import Settings
+
+_url_option = click.option(
+    "--url", default=None,
+    help="Base URL of the running mock (default: MOCK_BANKID_BASE_URL, else http://localhost:8080).",
+)
+
+
+def _base(url: str | None) -> str:
+    return (url or os.environ.get("MOCK_BANKID_BASE_URL") or "http://localhost:8080").rstrip("/")
+
+
+def _call(method: str, url: str, **kwargs: Any) -> requests.Response:
+    try:
+        response = requests.request(method, url, timeout=10, **kwargs)
+    except requests.RequestException as exc:
+        raise OSError(f"cannot reach mock-bankid at {url}: {exc.__class__.__name__}") from None
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("error_description") or response.text
+        except ValueError:
+            detail = response.text
+        raise ValueError(f"{response.status_code}: {detail}")
+    return response
+
+
+def _param(value: str) -> tuple[str, Any]:
+    if "=" not in value:
+        raise click.BadParameter(f"{value!r}: write name=value")
+    name, raw = value.split("=", 1)
+    try:
+        parsed = json.loads(raw)  # 5 -> int, true -> bool, ["token"] -> list
+    except json.JSONDecodeError:
+        parsed = raw
+    return name.strip(), parsed
+
+
+def _show(state: dict[str, Any]) -> str:
+    active = state.get("active")
+    if not active:
+        return "no scenario is on"
+    parts = [f"{active['scenario']} ({active.get('source', 'server')})"]
+    if active.get("params"):
+        parts.append(" ".join(f"{k}={json.dumps(v)}" for k, v in active["params"].items()))
+    if active.get("remaining_seconds") is not None:
+        parts.append(f"{active['remaining_seconds']:g} s left")
+    if active.get("remaining_count") is not None:
+        parts.append(f"{active['remaining_count']} requests left")
+    return "  ".join(parts)
+
+
+def register(group: click.Group) -> None:
+    @group.command("scenarios")
+    @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+    @one_line_errors
+    def scenarios_cmd(as_json: bool) -> None:
+        """List every scenario: built-ins, traps and the presets in fixtures/scenarios.toml."""
+        catalogue = Scenarios.load(Settings.from_env()).catalogue()
+        if as_json:
+            click.echo(json.dumps(catalogue, indent=2))
+            return
+        width = max(len(s["name"]) for s in catalogue)
+        for s in catalogue:
+            where = "/".join(w for w, on in (("server", s["server_wide"]), ("sign-in", s["per_sign_in"])) if on)
+            params = " ".join(f"{k}={json.dumps(v)}" for k, v in s["params"].items())
+            click.echo(f"{s['name'].ljust(width)}  [{where}] {s['summary']}" + (f"  ({params})" if params else ""))
+
+    @group.group("scenario")
+    def scenario_group() -> None:
+        """Switch a scenario on or off for a running server (every worker obeys it)."""
+
+    @scenario_group.command("set")
+    @click.argument("name")
+    @click.option("--param", "-p", "params", multiple=True, help="A parameter as name=value (repeatable).")
+    @click.option("--for", "for_seconds", type=click.FloatRange(min=0, min_open=True), help="Off again after this many seconds (mock clock).")
+    @click.option("--count", type=click.IntRange(min=1), help="Off again after this many matching requests.")
+    @_url_option
+    @one_line_errors
+    def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None, url: str | None) -> None:
+        """Switch NAME on for the whole server, e.g. `scenario set rate-limit -p limit=5 -p window=60`."""
+        body: dict[str, Any] = {"scenario": name, **dict(_param(p) for p in params)}
+        if for_seconds is not None:
+            body["for_seconds"] = for_seconds
+        if count is not None:
+            body["count"] = count
+        click.echo(_show(_call("PUT", f"{_base(url)}/_mock/scenario", json=body).json()))
+
+    @scenario_group.command("clear")
+    @_url_option
+    @one_line_errors
+    def scenario_clear(url: str | None) -> None:
+        """Switch every server-wide scenario off (also the one from MOCK_BANKID_SCENARIO)."""
+        _call("DELETE", f"{_base(url)}/_mock/scenario")
+        click.echo("no scenario is on")
+
+    @scenario_group.command("show")
+    @click.option("--json", "as_json", is_flag=True)
+    @_url_option
+    @one_line_errors
+    def scenario_show(as_json: bool, url: str | None) -> None:
+        """Show the server-wide scenario that is on."""
+        state = _call("GET", f"{_base(url)}/_mock/scenario").json()
+        click.echo(json.dumps(state, indent=2) if as_json else _show(state))

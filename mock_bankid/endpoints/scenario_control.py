@@ -1,0 +1,82 @@
+"""Scenario control under ``{base}/_mock``: switch scenarios, list them, read the request log.
+
+``PUT /_mock/scenario`` (JSON like ``{"scenario": "outage", "for_seconds": 30}``), ``GET`` to see
+what is on, ``DELETE`` to clear; ``GET /_mock/scenarios`` the catalogue; ``GET|DELETE
+/_mock/requests`` the request log; ``GET /_mock/last-callback`` the callback ``callback-replay``
+recorded, for a second delivery. All state is in the shared store, so every worker obeys it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from mock_bankid.errors import InvalidRequest
+from mock_bankid.provider import provider
+from mock_bankid.scenarios import ScenarioError, requestlog
+from mock_bankid.scenarios.builtin import CALLBACK_NS
+
+bp = Blueprint("scenario_control", __name__)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/scenarios", methods=["GET"])
+def catalogue() -> Response:
+    return _no_store(jsonify({"scenarios": provider().scenarios.catalogue()}))
+
+
+@bp.route("/scenario", methods=["GET"])
+def scenario_get() -> Response:
+    return _no_store(jsonify(provider().scenarios.server_state()))
+
+
+@bp.route("/scenario", methods=["PUT", "POST"])
+def scenario_set() -> tuple[Response, int]:
+    """Switch one scenario on for the whole server (it replaces any other)."""
+    if request.mimetype == "application/json":
+        body = request.get_json(silent=True)
+        if not isinstance(body, (dict, str)):
+            raise InvalidRequest('The body must be a JSON object like {"scenario": "outage"}.')
+    else:
+        body = dict(request.values.items())
+    try:
+        provider().scenarios.set_server(body)
+    except ScenarioError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return _no_store(jsonify(provider().scenarios.server_state())), 200
+
+
+@bp.route("/scenario", methods=["DELETE"])
+def scenario_clear() -> tuple[str, int]:
+    provider().scenarios.clear_server()
+    return "", 204
+
+
+@bp.route("/requests", methods=["GET"])
+def requests_get() -> Response:
+    p = provider()
+    entries = requestlog.recent(p.store, p.settings.request_log_size)
+    path = request.args.get("path")
+    if path:
+        entries = [e for e in entries if path in e["path"]]
+    return _no_store(jsonify({"requests": entries}))
+
+
+@bp.route("/requests", methods=["DELETE"])
+def requests_clear() -> tuple[str, int]:
+    requestlog.clear(provider().store)
+    return "", 204
+
+
+@bp.route("/last-callback", methods=["GET"])
+def last_callback() -> tuple[Response, int]:
+    """The callback the ``callback-replay`` scenario recorded (``?client_id=`` for one client's)."""
+    client_id = request.args.get("client_id")
+    record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
+    if record is None:
+        return _no_store(jsonify({"error": "not_found", "error_description":
+                                  "No callback recorded: switch on callback-replay and sign in first."})), 404
+    return _no_store(jsonify(record)), 200

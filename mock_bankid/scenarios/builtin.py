@@ -1,0 +1,327 @@
+"""The runbook's failures as built-in scenarios (traps are in ``traps.py``).
+
+Each is data plus one small apply function. Server-wide ones mostly act at the ``request`` hook
+and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize``, ``token``,
+``userinfo``); per-sign-in ones act where the sign-in is known.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import math
+import binascii
+import secrets
+import socket
+import time
+from typing import Any
+
+from flask import Response, g, jsonify, request
+
+from mock_bankid.scenarios import REGISTRY, Call, preset, scenario
+
+ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
+ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
+MAX_DELAY = 120
+RATELIMIT_NS = "ratelimit"
+CALLBACK_NS = "callback"
+TIMEOUT_CODE = "bankid_error_codes:MOCK-T100"
+"""The mock's own, recognisably fake code for a BankID session that ran out (BankID's is not public)."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+def blueprint_of(call: Call) -> str:
+    endpoint = call.ctx.get("endpoint") or ""
+    return endpoint.split(".", 1)[0] if "." in endpoint else ""
+
+
+def hits(call: Call, endpoints: list[str]) -> bool:
+    """At ``request``: the blueprint is listed. At a sign-in point: the point's endpoint is listed."""
+    if call.point == "request":
+        return blueprint_of(call) in endpoints
+    return call.point in endpoints
+
+
+def json_error(status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = str(value)
+    return response
+
+
+def browser_error(status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
+    """The authorize endpoint and login page answer browsers: an HTML page, as BankID does."""
+    from mock_bankid.endpoints.authorize import error_page
+
+    response = error_page(error, description, status, "nb")
+    for name, value in (headers or {}).items():
+        response.headers[name] = str(value)
+    return response
+
+
+def answer(call: Call, status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
+    if call.point in ("authorize", "authorize_redirect") or blueprint_of(call) == "authorize":
+        return browser_error(status, error, description, headers)
+    return json_error(status, error, description, headers)
+
+
+def redirect_error(call: Call, error: str, description: str | None) -> None:
+    """Replace the code in the authorization response with an error, state echoed (RFC 6749 §4.1.2.1)."""
+    from mock_bankid.endpoints.authorize import CODE_NS, SSO_NS
+
+    params = call.ctx["params"]
+    if "code" in params:  # the sign-in did not complete: its code and session must not work either
+        call.provider.store.delete(CODE_NS, params["code"])
+        grant = call.ctx.get("grant")
+        if grant is not None:
+            call.provider.store.delete(SSO_NS, grant.sid)
+    new: dict[str, str] = {"error": error}
+    if description:
+        new["error_description"] = description
+    if "state" in params:
+        new["state"] = params["state"]
+    if "iss" in params:
+        new["iss"] = params["iss"]
+    call.ctx["params"] = new
+
+
+def client_id_of_request() -> str:
+    """The client id the request names (form, query or HTTP Basic user), else ''."""
+    value = request.values.get("client_id") if request.method in ("GET", "POST") else None
+    if value:
+        return value
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            return base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").split(":", 1)[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return ""
+
+
+# --- outage --------------------------------------------------------------------------------
+@scenario(
+    name="outage",
+    summary="BankID is down: 503 from discovery, JWKS, authorize (error page), token and userinfo",
+    points=("request",), sign_in_points=("token", "userinfo"),
+    params={"endpoints": list(ALL_ENDPOINTS), "retry_after": 30},
+    choices={"endpoints": ENDPOINT_CHOICES}, limits={"retry_after": (0, 86400)},
+)
+def outage(call: Call) -> Response | None:
+    if not hits(call, call.params["endpoints"]) or not call.consume():
+        return None
+    retry_after = call.params["retry_after"]
+    until = (call.active.entry or {}).get("until")
+    if until is not None:  # a timed outage knows when it ends (on the mock clock)
+        retry_after = max(1, math.ceil(until - call.provider.clock.now()))
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return answer(call, 503, "temporarily_unavailable", "BankID is unavailable (mock-bankid scenario: outage).", headers)
+
+
+# --- invalid credentials after a rotation -------------------------------------------------
+@scenario(
+    name="invalid-client",
+    summary="The token endpoint refuses the client as if its secret had been rotated",
+    points=("token",), sign_in_points=("token",),
+    params={"error": "invalid_client"}, choices={"error": ("invalid_client", "unauthorized_client")},
+)
+def invalid_client(call: Call) -> Response | None:
+    if not call.consume():
+        return None
+    if call.params["error"] == "unauthorized_client":
+        return json_error(400, "unauthorized_client",
+                          "The client is not authorized for this request (mock-bankid scenario: invalid-client).")
+    return json_error(401, "invalid_client",
+                      "Client authentication failed: the client secret was rotated (mock-bankid scenario: invalid-client).",
+                      {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-8"'})
+
+
+# --- callback URL mismatch -----------------------------------------------------------------
+@scenario(
+    name="redirect-uri-mismatch",
+    summary="The registered redirect URI changed (e.g. a domain move): authorize shows an error page",
+    points=("authorize",),
+    params={"registered": "https://new-domain.example/api/auth/bankid/callback"},
+)
+def redirect_uri_mismatch(call: Call) -> Response | None:
+    if not call.consume():
+        return None
+    req, client = call.ctx["request"], call.ctx["client"]
+    return browser_error(
+        400, "invalid_request",
+        f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r} "
+        f"(registered now: {call.params['registered']!r}; mock-bankid scenario: redirect-uri-mismatch). "
+        "BankID requires an exact match with a registered redirect URI.",
+    )
+
+
+# --- state lost ----------------------------------------------------------------------------
+@scenario(
+    name="state-mismatch",
+    summary="The callback carries a state other than the one the client sent",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+    params={"value": ""},
+)
+def state_mismatch(call: Call) -> None:
+    if call.consume():
+        call.ctx["params"]["state"] = call.params["value"] or "altered-" + secrets.token_urlsafe(12)
+
+
+@scenario(
+    name="state-missing",
+    summary="The callback arrives without state",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+)
+def state_missing(call: Call) -> None:
+    if call.consume():
+        call.ctx["params"].pop("state", None)
+
+
+@scenario(
+    name="session-timeout",
+    summary="BankID's 10-minute login session runs out before the user finishes",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+    params={"mode": "page"}, choices={"mode": ("page", "redirect")},
+)
+def session_timeout(call: Call) -> Response | None:
+    """``page``: the user is left on BankID's timeout page (the client hears nothing);
+    ``redirect``: the client gets ``access_denied`` with a timeout code."""
+    if not call.consume():
+        return None
+    ttl = call.provider.settings.auth_session_ttl
+    redirect_error(call, "access_denied", TIMEOUT_CODE)
+    if call.params["mode"] == "redirect":
+        return None
+    return browser_error(
+        400, "session_expired",
+        f"The BankID login session has expired (it lasts {ttl // 60} minutes). Start again from the service "
+        "you came from. (mock-bankid scenario: session-timeout)",
+    )
+
+
+@scenario(
+    name="callback-replay",
+    summary="The same callback is delivered twice: GET /_mock/last-callback gives it for a second delivery",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+)
+def callback_replay(call: Call) -> None:
+    """The browser delivers the callback once; the test delivers it again from ``/_mock/last-callback``."""
+    if not call.consume():
+        return None
+    from urllib.parse import urlencode
+
+    req = call.ctx["request"]
+    mode = req.reply_mode()
+    params = dict(call.ctx["params"])
+    if mode == "form_post":
+        url = req.redirect_uri
+    else:
+        separator = "#" if mode == "fragment" else ("&" if "?" in req.redirect_uri else "?")
+        url = req.redirect_uri + separator + urlencode(params)
+    record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
+              "redirect_uri": req.redirect_uri, "params": params, "client_id": call.ctx["client"].client_id,
+              "at": call.provider.now()}
+    ttl = max(600, call.provider.settings.code_ttl)
+    call.provider.store.put(CALLBACK_NS, "last", record, ttl)
+    call.provider.store.put(CALLBACK_NS, f"client:{record['client_id']}", record, ttl)
+    return None
+
+
+# --- rate limiting -------------------------------------------------------------------------
+@scenario(
+    name="rate-limit",
+    summary="A fixed-window limiter at authorize and token: 429 with X-RateLimit-* and Retry-After",
+    points=("request",),
+    params={"limit": 5, "window": 60, "endpoints": ["authorize", "token"], "key": "client"},
+    choices={"endpoints": ENDPOINT_CHOICES, "key": ("client", "address")},
+    limits={"limit": (1, 1_000_000), "window": (1, 86400)},
+)
+def rate_limit(call: Call) -> Response | None:
+    endpoint = blueprint_of(call)
+    if endpoint not in call.params["endpoints"] or not call.consume():
+        return None
+    p = call.provider
+    limit, window = call.params["limit"], call.params["window"]
+    now = p.clock.now()
+    window_start = int(now // window * window)
+    who = (client_id_of_request() if call.params["key"] == "client" else "") or f"addr:{request.remote_addr}"
+    used = p.store.incr(RATELIMIT_NS, f"{endpoint}:{who}:{window}:{window_start}", window + 1)
+    reset = max(1, window_start + window - int(now))
+    headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": max(0, limit - used), "X-RateLimit-Reset": reset}
+    if used <= limit:
+        g.mock_bankid_headers = {**g.get("mock_bankid_headers", {}), **headers}
+        return None
+    headers["Retry-After"] = reset
+    description = f"Too many requests: {limit} per {window} s for {who} at {endpoint}; retry in {reset} s."
+    if endpoint == "authorize":
+        return browser_error(429, "temporarily_unavailable", description, headers)
+    return json_error(429, "temporarily_unavailable", description, headers)
+
+
+# --- network trouble -----------------------------------------------------------------------
+@scenario(
+    name="slow",
+    summary="Answer late (past a client's timeout): sleeps `seconds` at the chosen endpoints",
+    points=("request",), sign_in_points=("token", "userinfo"),
+    params={"seconds": 5.0, "endpoints": ["token"]},
+    choices={"endpoints": ENDPOINT_CHOICES}, limits={"seconds": (0, MAX_DELAY)},
+)
+def slow(call: Call) -> None:
+    if hits(call, call.params["endpoints"]) and call.consume():
+        time.sleep(call.params["seconds"])  # a network delay is wall-clock time, not the mock's clock
+    return None
+
+
+REGISTRY["slow-jwks"] = dataclasses.replace(preset(
+    "slow-jwks", "slow", "The JWKS answers late: sleeps `seconds` at the JWKS endpoint only",
+    {"seconds": 5.0, "endpoints": ["jwks"]},
+), sign_in_points=())  # no sign-in fetches the JWKS: server-wide only
+
+
+@scenario(
+    name="drop-connection",
+    summary="Close the TCP connection without any HTTP response at the chosen endpoints",
+    points=("request",), sign_in_points=("token", "userinfo"),
+    params={"endpoints": ["token"]}, choices={"endpoints": ENDPOINT_CHOICES},
+)
+def drop_connection(call: Call) -> Response | None:
+    if not hits(call, call.params["endpoints"]) or not call.consume():
+        return None
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None:  # the Werkzeug test client has no socket to close: say so clearly instead
+        return json_error(502, "server_error", "mock-bankid scenario drop-connection: no socket to close here "
+                          "(only under `mock-bankid serve` does the connection really drop).")
+    g.mock_bankid_dropped = True
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    # gunicorn's write of this response fails quietly on the closed socket (EPIPE/ENOTCONN).
+    response = Response(b"", status=204)
+    response.headers["Connection"] = "close"
+    return response
+
+
+# --- user cancels and BankID's own errors, through the redirect ------------------------------
+def _redirect_scenario(name: str, summary: str, error: str, description: str, **extra: Any) -> None:
+    def apply(call: Call) -> None:
+        if call.consume():
+            desc = description.format(**call.params) if description else None
+            redirect_error(call, error, desc)
+        return None
+
+    apply.__name__ = name.replace("-", "_")
+    scenario(name=name, summary=summary, points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+             **extra)(apply)
+
+
+_redirect_scenario("cancel", "The user presses Cancel: access_denied with BankID's cancel code",
+                   "access_denied", "bankid_error_codes:MOCK-C100")
+_redirect_scenario("bankid-error", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
+                   "access_denied", "bankid_error_codes:{code}", params={"code": "C301"})
+_redirect_scenario("server-error", "BankID answers the callback with error=server_error",
+                   "server_error", "BankID could not complete the request (mock-bankid scenario: server-error).")
+_redirect_scenario("temporarily-unavailable", "BankID answers the callback with error=temporarily_unavailable",
+                   "temporarily_unavailable", "BankID is temporarily unavailable (mock-bankid scenario).")

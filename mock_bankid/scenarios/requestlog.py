@@ -1,0 +1,93 @@
+"""The request log at ``{base}/_mock/requests``: what clients sent, secrets redacted.
+
+Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
+served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+REQUESTS_NS = "requests"
+LOG_TTL = 86400
+TRIM_EVERY = 20
+REDACTED = "[redacted]"
+SECRET_PARAMS = frozenset({
+    "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
+    "id_token_hint", "token", "csrf_token", "session", "password",
+})
+
+
+def redact(values: Any) -> dict[str, Any]:
+    """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
+    out: dict[str, Any] = {}
+    for name in values.keys():
+        items = [REDACTED if name in SECRET_PARAMS else v for v in values.getlist(name)]
+        out[name] = items[0] if len(items) == 1 else items
+    return out
+
+
+def entry_for(response: Response, p: Any) -> dict[str, Any]:
+    from mock_bankid.scenarios.builtin import client_id_of_request
+
+    authorization = request.headers.get("Authorization")
+    headers: dict[str, str] = {}
+    if authorization:
+        headers["Authorization"] = authorization.split(" ", 1)[0] + " " + REDACTED
+    if request.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in request.cookies)
+    for name in ("Content-Type", "Accept", "User-Agent"):
+        if request.headers.get(name):
+            headers[name] = request.headers[name]
+    dropped = g.get("mock_bankid_dropped", False)
+    return {
+        "time": p.clock.now(),
+        "method": request.method,
+        "path": request.path,
+        "endpoint": request.endpoint,
+        "query": redact(request.args),
+        "form": redact(request.form) if request.mimetype == "application/x-www-form-urlencoded" else {},
+        "headers": headers,
+        "status": 0 if dropped else response.status_code,
+        "dropped": dropped,
+        "client_id": client_id_of_request() or None,
+    }
+
+
+def init_app(app: Flask, engine: Any) -> None:
+    pushes = itertools.count(1)
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        p = engine.provider
+        size = p.settings.request_log_size
+        if size <= 0 or _is_control():
+            return response
+        try:
+            p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
+            if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
+                trim(p.store, size)
+        except Exception:  # noqa: BLE001 - the log must never break the request it logs
+            app.logger.exception("request log")
+        return response
+
+
+def _is_control() -> bool:
+    return (request.blueprint or "") in {"control", "scenario_control"}
+
+
+def trim(store: Any, size: int) -> None:
+    extra = len(store.items(REQUESTS_NS)) - size
+    for _ in range(max(0, extra)):
+        store.pop(REQUESTS_NS)
+
+
+def recent(store: Any, size: int) -> list[dict[str, Any]]:
+    return [value for _key, value in store.items(REQUESTS_NS)][-size:]
+
+
+def clear(store: Any) -> None:
+    store.clear(REQUESTS_NS)
