@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,6 +13,7 @@ from mock_bankid import __version__
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
+from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
@@ -87,22 +88,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 
 def _logged_client_id() -> str:
-    """The client id for the request log: form or query ``client_id``, else the HTTP Basic user.
-
-    Only the id: the secret, the query string and the body are never logged.
-    """
-    try:
-        client_id = request.form.get("client_id") if request.method == "POST" else request.args.get("client_id")
-    except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH: the log line must not turn a 413 into a 500
-        client_id = None
-    if not client_id:
-        try:
-            auth = request.authorization
-        except Exception:  # noqa: BLE001 - a malformed header must not break logging
-            auth = None
-        if auth is not None and auth.type == "basic" and auth.username:
-            client_id = unquote_plus(auth.username)
-    return (client_id or "-")[:100].replace("\n", " ").replace("\r", " ")
+    """Only the id: the secret, the query string and the body are never logged."""
+    return (request_client_id() or "-")[:100].replace("\n", " ").replace("\r", " ")
 
 
 def _http_error_code(status: int) -> str:

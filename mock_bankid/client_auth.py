@@ -11,7 +11,9 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-from flask import Request
+from flask import Request, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidClient, InvalidRequest
@@ -86,3 +88,30 @@ def _registered(p: Provider, client_id: str, method: str, headers: dict | None =
             f"Client {client_id!r} is not registered for {method} (registered: {allowed}).", headers=headers
         )
     return client
+
+
+def request_form() -> MultiDict:
+    """The current request's form, or an empty one when the body cannot be read (e.g. a 413).
+
+    For logging code that runs after the view: it must never turn an error answer into a 500.
+    """
+    try:
+        return request.form
+    except HTTPException:
+        return MultiDict()
+
+
+def request_client_id() -> str:
+    """The client id the current request names: ``client_id`` in form or query, else the HTTP
+    Basic user; ``""`` if none. Not authenticated: for logs and rate-limit keys only."""
+    source = request_form() if request.method == "POST" else request.args
+    value = source.get("client_id") or (request.args.get("client_id") if request.method == "POST" else None)
+    if value:
+        return value
+    try:
+        auth = request.authorization
+    except Exception:  # noqa: BLE001 - a malformed header names no client
+        auth = None
+    if auth is not None and auth.type == "basic" and auth.username:
+        return unquote_plus(auth.username)
+    return ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import socket
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 

@@ -7,16 +7,16 @@ and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import math
-import binascii
 import secrets
 import socket
 import time
 from typing import Any
 
 from flask import Response, g, jsonify, request
+
+from mock_bankid.client_auth import request_client_id
 
 from mock_bankid.scenarios import REGISTRY, Call, preset, scenario
 
@@ -85,20 +85,6 @@ def redirect_error(call: Call, error: str, description: str | None) -> None:
     if "iss" in params:
         new["iss"] = params["iss"]
     call.ctx["params"] = new
-
-
-def client_id_of_request() -> str:
-    """The client id the request names (form, query or HTTP Basic user), else ''."""
-    value = request.values.get("client_id") if request.method in ("GET", "POST") else None
-    if value:
-        return value
-    header = request.headers.get("Authorization", "")
-    if header[:6].lower() == "basic ":
-        try:
-            return base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").split(":", 1)[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-    return ""
 
 
 # --- outage --------------------------------------------------------------------------------
@@ -246,7 +232,7 @@ def rate_limit(call: Call) -> Response | None:
     limit, window = call.params["limit"], call.params["window"]
     now = p.clock.now()
     window_start = int(now // window * window)
-    who = (client_id_of_request() if call.params["key"] == "client" else "") or f"addr:{request.remote_addr}"
+    who = (request_client_id() if call.params["key"] == "client" else "") or f"addr:{request.remote_addr}"
     used = p.store.incr(RATELIMIT_NS, f"{endpoint}:{who}:{window}:{window_start}", window + 1)
     reset = max(1, window_start + window - int(now))
     headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": max(0, limit - used), "X-RateLimit-Reset": reset}

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from mock_bankid.client_auth import request_client_id, request_form
+
 REQUESTS_NS = "requests"
 LOG_TTL = 86400
 TRIM_EVERY = 20
@@ -31,8 +33,6 @@ def redact(values: Any) -> dict[str, Any]:
 
 
 def entry_for(response: Response, p: Any) -> dict[str, Any]:
-    from mock_bankid.scenarios.builtin import client_id_of_request
-
     authorization = request.headers.get("Authorization")
     headers: dict[str, str] = {}
     if authorization:
@@ -49,11 +49,11 @@ def entry_for(response: Response, p: Any) -> dict[str, Any]:
         "path": request.path,
         "endpoint": request.endpoint,
         "query": redact(request.args),
-        "form": redact(request.form) if request.mimetype == "application/x-www-form-urlencoded" else {},
+        "form": redact(request_form()) if request.mimetype == "application/x-www-form-urlencoded" else {},
         "headers": headers,
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
-        "client_id": client_id_of_request() or None,
+        "client_id": request_client_id() or None,
     }
 
 
