@@ -126,9 +126,14 @@ def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
     if not token:
         raise InvalidRequest("refresh_token is required.")
     live = p.store.get(refresh.REFRESH_NS, token)
-    if live is not None and live["client_id"] != client.client_id:
+    if live is not None:
         # Checked before use, so another client cannot burn a token it does not own.
-        raise InvalidGrant("The refresh token was issued to another client.")
+        if live["client_id"] != client.client_id:
+            raise InvalidGrant("The refresh token was issued to another client.")
+        if refresh.family_revoked(p, live["family"]):
+            raise InvalidGrant("Refresh token revoked.")
+    # Whoever takes the token first has used it legitimately and gets its tokens, even if a
+    # concurrent replay revokes the family a moment later (the new refresh token then fails).
     record = refresh.take(p, token)
     if record is None:
         family = refresh.spent_family(p, token)
@@ -136,8 +141,6 @@ def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
             refresh.revoke_family(p, family)
             raise InvalidGrant("Refresh token already used: it and every token issued with it are revoked.")
         raise InvalidGrant("Refresh token not valid (unknown, expired or revoked).")
-    if refresh.family_revoked(p, record["family"]):
-        raise InvalidGrant("Refresh token revoked.")
     grant = Grant.from_dict(record["grant"])
     requested = request.form.get("scope")
     token_grant = grant
