@@ -718,3 +718,27 @@ def test_id_token_hint_rules(app, client):
     client.put("/_mock/clock", json={"advance": 301})
     response = app.test_client().get(AUTH + "?" + urlencode(_auth_params(id_token_hint=first["id_token"], prompt="none")))
     assert query_of(response.headers["Location"])["error"] == "login_required"
+
+
+def test_control_rotation_uses_the_servers_clock(client):
+    """POST /_mock/keys/rotate publishes the new key at once and signs with it after activate_after,
+    judged on the mock clock (so a shifted clock does not drop the old key early)."""
+    client.put("/_mock/clock", json={"shift": 86400})
+    old_kids = {k["kid"] for k in client.get("/_mock/keys").get_json()["keys"] if k["alg"] == "RS256"}
+    response = client.post("/_mock/keys/rotate", json={"alg": "RS256", "activate_after": 60})
+    assert response.status_code == 201
+    new_kid = response.get_json()["kid"]
+    published = {k["kid"] for k in client.get("/auth/realms/current/protocol/openid-connect/certs").get_json()["keys"]}
+    assert new_kid in published and old_kids <= published
+    states = {k["kid"]: k["state"] for k in client.get("/_mock/keys").get_json()["keys"]}
+    assert states[new_kid] == "next"
+    client.put("/_mock/clock", json={"advance": 61})
+    states = {k["kid"]: k["state"] for k in client.get("/_mock/keys").get_json()["keys"]}
+    assert states[new_kid] == "active"
+    assert any(states[k] == "retiring" for k in old_kids)
+
+
+@pytest.mark.parametrize("body", [{"alg": "HS256"}, {"activate_after": -1}, {"activate_after": "soon"}])
+def test_control_rotation_rejects_bad_input(client, body):
+    response = client.post("/_mock/keys/rotate", json=body)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"

@@ -56,6 +56,7 @@ def index() -> Response:
                 "personas": "GET /_mock/personas",
                 "next_login": "POST|GET|DELETE /_mock/next-login",
                 "clock": "GET|PUT|DELETE /_mock/clock",
+                "keys": "GET /_mock/keys, POST /_mock/keys/rotate",
                 "scenario": "GET|PUT|DELETE /_mock/scenario",
                 "scenarios": "GET /_mock/scenarios",
                 "requests": "GET|DELETE /_mock/requests",
@@ -174,3 +175,28 @@ def clock_set() -> Response:
 def clock_reset() -> tuple[str, int]:
     provider().store.delete(CLOCK_NS, "shift")
     return "", 204
+
+
+@bp.route("/keys", methods=["GET"])
+def keys_list() -> Response:
+    return jsonify({"keys": provider().keys.list()})
+
+
+@bp.route("/keys/rotate", methods=["POST"])
+def keys_rotate() -> tuple[Response, int]:
+    """Rotate on the server's own clock (shift included), unlike ``mock-bankid keys rotate``,
+    which runs in another process and knows only the wall clock and the start offset."""
+    p = provider()
+    body = _json_body()
+    alg = str(body.get("alg") or "RS256")
+    try:
+        activate_after = float(body["activate_after"]) if body.get("activate_after") not in (None, "") else None
+        if activate_after is not None and not 0 <= activate_after <= 86400:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidRequest("activate_after must be a number of seconds from 0 to 86400.") from None
+    try:
+        kid = p.keys.rotate(alg, activate_after=activate_after)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return jsonify({"kid": kid, "keys": p.keys.list()}), 201
