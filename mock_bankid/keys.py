@@ -32,13 +32,11 @@ objects are cached per kid, so ``sign`` never re-parses a PEM.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import hashlib
 import json
 import math
 import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -46,10 +44,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from filelock import FileLock
+from mock_bankid import certs
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
@@ -184,26 +183,7 @@ class _Snapshot:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` with mode 0600 so that readers see the old or the new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable; not fatal where unsupported
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    certs.write_atomic(path, data, 0o600)
 
 
 def _b64url(data: bytes) -> str:
@@ -214,12 +194,7 @@ def _utc(ts: float) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc)
 
 
-def _pem_private(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+_pem_private = certs.private_pem
 
 
 def _load_own_private_key(pem: bytes, entry: _Entry) -> Key | None:
@@ -549,30 +524,9 @@ class KeyManager:
             if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
                 raise ValueError(f"{key_path} is not an EC private key")
             return ca_key, x509.load_pem_x509_certificate(cert_path.read_bytes())
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(CA_NAME)
-            .issuer_name(CA_NAME)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(_utc(now - _DAY))
-            .not_valid_after(_utc(now + 20 * 365 * _DAY))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(ski, critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
+        ca_key, cert = certs.new_ca(CA_NAME, _utc(now - _DAY), _utc(now + 20 * 365 * _DAY))
         _write_atomic(key_path, _pem_private(ca_key))
-        _write_atomic(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        _write_atomic(cert_path, certs.cert_pem(cert))
         return ca_key, cert
 
     def _new_key(
@@ -622,31 +576,7 @@ class KeyManager:
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
         now: float,
     ) -> x509.Certificate:
-        ca_key, ca_cert = ca
-        not_after = min(_utc(now + 10 * 365 * _DAY), ca_cert.not_valid_after_utc)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(LEAF_NAME)
-            .issuer_name(ca_cert.subject)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(_utc(now - _DAY))
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
+        return certs.issue(ca, public_key, LEAF_NAME, _utc(now - _DAY), _utc(now + 10 * 365 * _DAY))
 
     @staticmethod
     def _check_alg(alg: str) -> None:

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from filelock import FileLock
+
+from mock_bankid import certs
 
 TLS_DIRNAME = "tls"
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -66,15 +67,16 @@ def ensure_local_tls(data_dir: Path, hosts: Iterable[str]) -> TlsFiles:
     with FileLock(str(tls_dir / ".lock")):
         ca_key_path = tls_dir / "ca-key.pem"
         if not (files.ca.exists() and ca_key_path.exists()):
-            ca_key, ca_cert = _make_ca()
-            _write(ca_key_path, _private_pem(ca_key), 0o600)
-            _write(files.ca, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+            now = _now()
+            ca_key, ca_cert = certs.new_ca(CA_NAME, now - _dt.timedelta(minutes=5), now + _dt.timedelta(days=CA_DAYS))
+            certs.write_atomic(ca_key_path, certs.private_pem(ca_key), 0o600)
+            certs.write_atomic(files.ca, certs.cert_pem(ca_cert), 0o644)
         if not _server_cert_ok(files, wanted):
             ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
             ca_cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
             key, cert = _make_server_cert(ca_key, ca_cert, wanted)  # type: ignore[arg-type]
-            _write(files.key, _private_pem(key), 0o600)
-            _write(files.cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+            certs.write_atomic(files.key, certs.private_pem(key), 0o600)
+            certs.write_atomic(files.cert, certs.cert_pem(cert), 0o644)
     return files
 
 
@@ -93,41 +95,10 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
-def _private_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def _make_ca() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid (NOT FOR PRODUCTION)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid local CA"),
-    ])
-    now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(minutes=5))
-        .not_valid_after(now + _dt.timedelta(days=CA_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
+CA_NAME = x509.Name([
+    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid (NOT FOR PRODUCTION)"),
+    x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid local CA"),
+])
 
 
 def _san(hosts: Iterable[str]) -> x509.SubjectAlternativeName:
@@ -144,18 +115,10 @@ def _make_server_cert(ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certific
                       hosts: list[str]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-        .issuer_name(ca_cert.subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(minutes=5))
-        .not_valid_after(min(now + _dt.timedelta(days=SERVER_DAYS), ca_cert.not_valid_after_utc))
-        .add_extension(_san(hosts), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    cert = certs.issue(
+        (ca_key, ca_cert), key.public_key(), x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]),
+        now - _dt.timedelta(minutes=5), now + _dt.timedelta(days=SERVER_DAYS),
+        extensions=(_san(hosts), x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])),
     )
     return key, cert
 
