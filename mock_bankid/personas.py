@@ -462,6 +462,16 @@ class PersonaRegistry:
         return _synthesize(number, exp, today, f"nnin:{number}",
                            f"signed in by number: {exp.summary()}")
 
+    def require(self, selector: str, today: date) -> Persona:
+        """Like ``resolve``, but a selector that names nobody (``""``, ``BID``) is an error too:
+        for callers that must end up with a person (the queue, token minting, the CLI)."""
+        persona = self.resolve(selector, today)
+        if persona is None:
+            raise PersonaError(
+                f"{selector!r} names nobody (a BankID method selector); give a persona id, a number or a recipe"
+            )
+        return persona
+
     def resolve(self, selector: str, today: date) -> Persona | None:
         """Who a login_hint / next-login entry names; None for an IdP selector that names nobody.
 

@@ -77,10 +77,7 @@ class MockBankID:
     def persona(self, selector: str) -> Persona:
         """A persona by id, number (``nnin:...``) or recipe (``age:17``); raises if it names nobody."""
         p = self.provider
-        found = p.personas.resolve(selector, p.today())
-        if found is None:
-            raise LookupError(f"{selector!r} names no persona")
-        return found
+        return p.personas.require(selector, p.today())
 
     def queue_login(self, selector: str | Persona, scenario: str | None = None) -> Persona:
         """Make the next authorization request sign in as ``selector``, with an optional scenario.

@@ -129,7 +129,6 @@ def mint_for_tests(
     Raises ``ValueError`` for an unknown persona or client, or a scope the client may not have.
     """
     from mock_bankid.claims import SUPPORTED_SCOPES, acr_for
-    from mock_bankid.personas import PersonaError
     from mock_bankid.provider import persona_to_dict
     from mock_bankid.refresh import issue_with_refresh
 
@@ -143,12 +142,7 @@ def mint_for_tests(
     not_allowed = [s for s in scopes if s not in client.scopes]
     if not_allowed:
         raise ValueError(f"client {client_id!r} is not registered for scope: {' '.join(not_allowed)}")
-    try:
-        found = p.personas.resolve(persona_id, p.today())
-    except PersonaError as exc:
-        raise ValueError(str(exc)) from None
-    if found is None:
-        raise ValueError(f"{persona_id!r} names nobody; give a persona id, a number or a recipe")
+    found = p.personas.require(persona_id, p.today())  # PersonaError is a ValueError
     acr, amr = acr_for(acr_values)
     grant = Grant(
         client_id=client.client_id,

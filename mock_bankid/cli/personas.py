@@ -120,12 +120,8 @@ def personas_cmd(ctx: click.Context, as_json: bool, on: str | None, group_: str 
 @one_line_errors
 def personas_show(selector: str, as_json: bool, on: str | None) -> None:
     """Everything about one persona: an id, a number (nnin:...), or a recipe (age:17,kind:tenor)."""
-    from mock_bankid.personas import PersonaError
-
     today = _today(on)
-    p = _registry().resolve(selector, today)
-    if p is None:
-        raise PersonaError(f"{selector!r} is a BankID method selector and names nobody")
+    p = _registry().require(selector, today)
     exp = nnin.explain(p.nnin, today)
     if as_json:
         _emit_json({**p.as_dict(today), "nnin_explained": exp.as_dict()})

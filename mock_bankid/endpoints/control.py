@@ -111,11 +111,9 @@ def next_login_push() -> tuple[Response, int]:
     if given[0] == "nnin":
         selector = f"nnin:{selector}"
     try:
-        persona = p.personas.resolve(selector, p.today())
+        persona = p.personas.require(selector, p.today())
     except PersonaError as exc:
         raise InvalidRequest(str(exc)) from None
-    if persona is None:
-        raise InvalidRequest(f"{selector!r} names nobody; give a persona id, a number or a recipe.")
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
