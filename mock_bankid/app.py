@@ -77,6 +77,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # Input nested deeper than any parser here accepts (JSON inside a JWT, say): bad input, not a bug.
+        response = jsonify({"error": "invalid_request", "error_description": "The input is nested too deeply."})
+        response.status_code = 400
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock-bankid %s", __version__)

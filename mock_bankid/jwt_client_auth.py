@@ -19,7 +19,6 @@ inline in fixtures/clients.toml, or ``jwks_uri`` on loopback, fetched and cached
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -32,6 +31,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet, OctKey
 
+from mock_bankid import jsontools
 from mock_bankid.clients import LOOPBACK_HOSTS, Client
 from mock_bankid.errors import InvalidClient
 from mock_bankid.provider import Provider
@@ -80,7 +80,7 @@ def authenticate_assertion(p: Provider, form: Any) -> tuple[Client, str]:
     try:
         compact = jws.extract_compact(assertion.encode("ascii"))
         header = compact.protected
-        unverified = json.loads(compact.payload)
+        unverified = jsontools.loads(compact.payload)
     except (JoseError, ValueError, UnicodeError, TypeError):
         raise InvalidClient("client_assertion is not a compact JWS.") from None
     if not isinstance(unverified, dict):
@@ -214,7 +214,7 @@ def _fetch_jwks(uri: str, *, refetch: bool) -> KeySet:
         return cached[1]
     try:
         with _NO_REDIRECTS.open(uri, timeout=JWKS_URI_TIMEOUT) as response:  # loopback only, checked above
-            data = json.loads(response.read(1024 * 1024))
+            data = jsontools.loads(response.read(1024 * 1024))
         keys = KeySet.import_key_set(data)
     except (OSError, ValueError, JoseError, TypeError) as exc:
         raise InvalidClient(f"Could not fetch the client's jwks_uri {uri}: {type(exc).__name__}: {exc}") from None

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import re
 import threading
 import tomllib
@@ -27,7 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from mock_bankid import nnin
+from mock_bankid import jsontools, nnin
 
 GROUPS = ("adults", "minors", "edge", "malformed")
 IDP_SELECTORS = ("", "BID", "BIS", "BIM")
@@ -110,7 +109,9 @@ _faker_lock = threading.Lock()
 def _get_faker():
     global _faker
     if _faker is None:
-        from faker import Faker  # imported late: it takes a moment, and only personas need it
+        from faker import (
+            Faker,  # imported late: it takes a moment, and only personas need it
+        )
 
         _faker = Faker("no_NO")  # nb_NO / nn_NO do not exist in Faker
     return _faker
@@ -521,8 +522,8 @@ class PersonaRegistry:
 
     def _resolve_json(self, s: str, today: date) -> Persona:
         try:
-            hint = json.loads(s)
-        except json.JSONDecodeError:
+            hint = jsontools.loads(s)
+        except ValueError:
             raise PersonaError(f"login hint {s!r} is not valid JSON") from None
         if not (isinstance(hint, dict) and hint.get("scheme") == "nnin"
                 and isinstance(hint.get("value"), str)):

@@ -6,6 +6,7 @@ environment itself, so a test can build an app with exactly the settings it want
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,8 +26,10 @@ def _default_fixtures_dir() -> Path:
 class Settings:
     """What the provider is told at start. Field names map to ``MOCK_BANKID_<NAME>``."""
 
-    base_url: str = "http://localhost:8080"
-    """What browsers reach: authorize, login page, logout. Also the issuer's base."""
+    base_url: str = ""
+    """What browsers reach: authorize, login page, logout. Also the issuer's base.
+    Empty: ``http://localhost:<port>`` (``https`` with TLS), so every command that is told the
+    port (``MOCK_BANKID_PORT``) finds the same server."""
     backchannel_base_url: str = ""
     """What servers reach (token, JWKS, userinfo, introspection); empty means ``base_url``."""
     userinfo_base_url: str = ""
@@ -54,13 +57,16 @@ class Settings:
     """BankID's login session: 10 minutes to finish signing in."""
     sso_session_ttl: int = 1800
     refresh_token_ttl: int = 1800
-    signing_alg: str = "RS256"
-    api_version: int = 4
     tls: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     log_requests: bool = True
     request_log_size: int = 200
+
+    def __post_init__(self) -> None:
+        if not self.base_url:
+            scheme = "https" if self.tls or self.tls_cert else "http"
+            object.__setattr__(self, "base_url", default_base_url(scheme, self.host, self.port))
 
     # --- derived -------------------------------------------------------------------------
     @property
@@ -102,6 +108,22 @@ class Settings:
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def default_base_url(scheme: str, host: str, port: int) -> str:
+    """What browsers reach when MOCK_BANKID_BASE_URL is not set: ``localhost`` for any loopback
+    or wildcard bind, else the bound host."""
+    shown = "localhost" if is_loopback(host) or host in ("0.0.0.0", "::", "") else host
+    return f"{scheme}://{shown}:{port}"
 
 
 def _field_type(cls: type, name: str) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
+import urllib.error
+import urllib.request
 from typing import Any
 
 import click
-import requests
 
 from mock_bankid.cli._common import one_line_errors
 from mock_bankid.scenarios import Scenarios
@@ -15,26 +15,34 @@ from mock_bankid.settings import Settings
 
 _url_option = click.option(
     "--url", default=None,
-    help="Base URL of the running mock (default: MOCK_BANKID_BASE_URL, else http://localhost:8080).",
+    help="Base URL of the running mock (default: MOCK_BANKID_BASE_URL, else http://localhost:<MOCK_BANKID_PORT>).",
 )
 
 
 def _base(url: str | None) -> str:
-    return (url or os.environ.get("MOCK_BANKID_BASE_URL") or "http://localhost:8080").rstrip("/")
+    return (url or Settings.from_env().base_url).rstrip("/")
 
 
-def _call(method: str, url: str, **kwargs: Any) -> requests.Response:
+def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    """One JSON call to the control surface, with the standard library only: the command must
+    work where mock-bankid is installed without its test extras (e.g. the Docker image)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
     try:
-        response = requests.request(method, url, timeout=10, **kwargs)
-    except requests.RequestException as exc:
-        raise OSError(f"cannot reach mock-bankid at {url}: {exc.__class__.__name__}") from None
-    if response.status_code >= 400:
+        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - the user's own mock
+            text = response.read().decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        text = exc.read().decode("utf-8", errors="replace")
         try:
-            detail = response.json().get("error_description") or response.text
-        except ValueError:
-            detail = response.text
-        raise ValueError(f"{response.status_code}: {detail}")
-    return response
+            detail = json.loads(text).get("error_description") or text
+        except (ValueError, AttributeError):
+            detail = text
+        raise ValueError(f"{exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise OSError(f"cannot reach mock-bankid at {url}: {reason}") from None
+    return json.loads(text) if text.strip() else None
 
 
 def _param(value: str) -> tuple[str, Any]:
@@ -96,7 +104,7 @@ def register(group: click.Group) -> None:
             body["for_seconds"] = for_seconds
         if count is not None:
             body["count"] = count
-        click.echo(_show(_call("PUT", f"{_base(url)}/_mock/scenario", json=body).json()))
+        click.echo(_show(_call("PUT", f"{_base(url)}/_mock/scenario", body)))
 
     @scenario_group.command("clear")
     @_url_option
@@ -112,5 +120,5 @@ def register(group: click.Group) -> None:
     @one_line_errors
     def scenario_show(as_json: bool, url: str | None) -> None:
         """Show the server-wide scenario that is on."""
-        state = _call("GET", f"{_base(url)}/_mock/scenario").json()
+        state = _call("GET", f"{_base(url)}/_mock/scenario")
         click.echo(json.dumps(state, indent=2) if as_json else _show(state))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import sys
@@ -13,19 +12,10 @@ import click
 
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
-from mock_bankid.settings import Settings
+from mock_bankid.settings import Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def default_workers() -> int:
@@ -72,12 +62,6 @@ def resolve_tls(settings: Settings) -> TlsFiles | None:
         hosts = hosts_for(settings.base_url, settings.backchannel_base_url, settings.userinfo_base_url, extra=bind)
         return ensure_local_tls(settings.data_dir, hosts)
     return None
-
-
-def default_base_url(scheme: str, host: str, port: int) -> str:
-    """What browsers reach when MOCK_BANKID_BASE_URL is not set: ``localhost`` for any loopback bind."""
-    shown = "localhost" if is_loopback(host) or host in ("0.0.0.0", "::", "") else host
-    return f"{scheme}://{shown}:{port}"
 
 
 def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None,
@@ -140,10 +124,6 @@ def register(group: click.Group) -> None:
         settings = Settings.from_env(host=host, port=port, workers=workers, base_url=base_url,
                                      backchannel_base_url=backchannel_base_url, auto_login=auto_login, allow_public_bind=allow_public_bind,
                                      tls=tls, tls_cert=tls_cert, tls_key=tls_key)
-        https = settings.tls or bool(settings.tls_cert)
-        if not (base_url or os.environ.get("MOCK_BANKID_BASE_URL")):
-            settings = settings.with_(base_url=default_base_url("https" if https else "http",
-                                                                settings.host, settings.port))
         if not is_loopback(settings.host) and not settings.allow_public_bind:
             raise click.ClickException(
                 f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "

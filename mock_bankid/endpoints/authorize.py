@@ -53,6 +53,7 @@ PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url SHA-256, no pad
 CANCEL_CODE = "bankid_error_codes:MOCK-C100"
 """BankID sends ``access_denied`` with ``bankid_error_codes:<code>``; its cancel code is not
 public, so the mock uses its own, recognisably fake one."""
+MAX_TYPED_NUMBER = 32  # the login page's free-text number field; malformed on purpose is fine, huge is not
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
@@ -540,12 +541,17 @@ def login_submit() -> Response:
 
     action = request.form.get("action", "")
     scenario = request.form.get("scenario") or None
+    if scenario is not None and scenario not in {d.name for d in p.scenarios.login_panel()}:
+        return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.", session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
         return error_redirect(req, client, AccessDenied(CANCEL_CODE))
     try:
         if action == "number":
             number = request.form.get("nnin", "").strip()
+            if len(number) > MAX_TYPED_NUMBER:
+                return login_page(req, client, p, session_id=session_id,
+                                  message=f"At most {MAX_TYPED_NUMBER} characters, please.")
             persona = p.personas.resolve(f"nnin:{number}", p.today()) if number else None
         else:
             persona = p.personas.get(request.form.get("persona", ""), p.today())

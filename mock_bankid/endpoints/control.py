@@ -8,11 +8,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify
 
 from mock_bankid import __version__
 from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
 from mock_bankid.errors import InvalidRequest
+from mock_bankid.jsontools import request_body
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, provider
 
@@ -24,12 +25,7 @@ SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
 
 def _json_body() -> dict[str, Any]:
-    if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise InvalidRequest("The body must be a JSON object.")
-        return body
-    return dict(request.values.items())
+    return request_body()
 
 
 def persona_summary(persona: Persona, today: Any) -> dict[str, Any]:
@@ -153,6 +149,8 @@ def clock_set() -> Response:
     p = provider()
     body = _json_body()
     current = p.store.get(CLOCK_NS, "shift")
+    if any(isinstance(body.get(k), bool) for k in ("shift", "advance")):
+        raise InvalidRequest("shift/advance must be a number of seconds.")
     try:
         if "shift" in body:
             seconds = float(body["shift"])
@@ -166,6 +164,7 @@ def clock_set() -> Response:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
     p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
+    g.pop("mock_bankid_clock_shift", None)  # the answer shows the new time, not this request's cached one
     return clock_get()
 
 

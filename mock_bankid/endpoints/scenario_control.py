@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from mock_bankid.errors import InvalidRequest
+from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
 from mock_bankid.scenarios import ScenarioError, requestlog
 from mock_bankid.scenarios.builtin import CALLBACK_NS
@@ -36,12 +37,7 @@ def scenario_get() -> Response:
 @bp.route("/scenario", methods=["PUT", "POST"])
 def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
-    if request.mimetype == "application/json":
-        body = request.get_json(silent=True)
-        if not isinstance(body, (dict, str)):
-            raise InvalidRequest('The body must be a JSON object like {"scenario": "outage"}.')
-    else:
-        body = dict(request.values.items())
+    body = request_body(allow_string=True)
     try:
         provider().scenarios.set_server(body)
     except ScenarioError as exc:

@@ -28,7 +28,6 @@ function), registered in ``builtin.py`` and ``traps.py`` and extended by presets
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import tomllib
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Flask, Response, g, has_request_context, request
+
+from mock_bankid import jsontools
 
 if TYPE_CHECKING:
     from mock_bankid.settings import Settings
@@ -274,8 +275,8 @@ class Scenarios:
             text = spec.strip()
             if text.startswith("{"):
                 try:
-                    spec = json.loads(text)
-                except json.JSONDecodeError as exc:
+                    spec = jsontools.loads(text)
+                except ValueError as exc:
                     raise ScenarioError(f"not valid JSON: {exc}") from None
             else:
                 spec = {"scenario": text}
