@@ -1,0 +1,585 @@
+"""mock-bankid against its peers, side by side, in one run on one machine.
+
+    python bench/run.py            # quick profile (a few minutes)
+    python bench/run.py --full     # the issue's figures: longer runs, 100k sign-ins, 1M stored entries
+    python bench/run.py --only mock,peers --update-readme
+
+Writes bench/results/<date>.json (every figure) and bench/results/<date>.md (the short table).
+Nothing here asserts: targets are reported as met or missed. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path[:0] = [str(BENCH), str(ROOT)]
+
+import driver as d  # noqa: E402
+import targets as T  # noqa: E402
+
+PROFILES = {
+    # seconds per timed run, warm-up, token pool, RSS rounds x sign-ins, stored entries per ns
+    "quick": {"seconds": 6.0, "rounds": 3, "warmup": 0.5, "token_pool": 600, "rss_rounds": 5, "rss_per_round": 2000,
+              "store_small": 1000, "store_big": 100_000, "store_seconds": 3.0, "cold_runs": 3},
+    "full": {"seconds": 20.0, "rounds": 5, "warmup": 1.0, "token_pool": 3000, "rss_rounds": 10, "rss_per_round": 10_000,
+             "store_small": 1000, "store_big": 1_000_000, "store_seconds": 8.0, "cold_runs": 5},
+}
+LEVELS = (1, 8, 32)
+PEERS = ("oauth2-mock-server", "oidc-provider-mock", "oidc-provider")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# the machine
+
+
+def machine() -> dict:
+    mem = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem = int(line.split()[1]) // 1024
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cores": os.cpu_count(), "memory_mib": mem, "cpu": cpu, "python": platform.python_version(),
+            "kernel": platform.release(), "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+def _sign_loop(alg: str, seconds: float, out) -> None:
+    from joserfc import jwt
+    from joserfc.jwk import ECKey, RSAKey
+
+    key = RSAKey.generate_key(2048) if alg == "RS256" else ECKey.generate_key("P-256")
+    claims = {"iss": "http://127.0.0.1/auth/realms/current", "sub": "x" * 40, "aud": "ci", "exp": 2_000_000_000,
+              "iat": 1_700_000_000, "nonce": "n" * 16, "name": "Kari Nordmann", "pid": "01017012345"}
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        jwt.encode({"alg": alg, "typ": "JWT"}, claims, key)
+        n += 1
+    out.send(n / (time.perf_counter() - t0))
+
+
+def sign_rate(alg: str, procs: int, seconds: float) -> float:
+    ctx = multiprocessing.get_context("fork")
+    pipes, ps = [], []
+    for _ in range(procs):
+        r, w = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_sign_loop, args=(alg, seconds, w))
+        p.start()
+        pipes.append(r)
+        ps.append(p)
+    rates = [r.recv() for r in pipes]
+    for p in ps:
+        p.join()
+    return sum(rates)
+
+
+def signing_ceiling(seconds: float, repeats: int = 3) -> dict:
+    """JWT signatures per second (joserfc, the mock's own signer): one process, then one per core.
+
+    Best of ``repeats`` short samples: other load on the machine only ever lowers the rate."""
+    result: dict = {}
+    for alg in ("RS256", "ES256"):
+        for procs in (1, os.cpu_count() or 1):
+            samples = [round(sign_rate(alg, procs, seconds / repeats), 1) for _ in range(repeats)]
+            key = f"{alg}_{'one_core' if procs == 1 else 'all_cores'}"
+            result[key] = max(samples)
+            result[key + "_samples"] = samples
+    return result
+
+
+def signatures_per_response(t: d.Target) -> tuple[int, list[str]]:
+    """How many JWS a token response carries (each one is a signature the endpoint made)."""
+    c = d.Client("127.0.0.1", t.port)
+    code, verifier, _ = d.get_code(t, c)
+    tokens = d.redeem(t, c, code, verifier)
+    c.close()
+    algs = []
+    for name in ("access_token", "id_token", "refresh_token"):
+        value = tokens.get(name, "")
+        if isinstance(value, str) and value.count(".") == 2:
+            import base64
+            head = json.loads(base64.urlsafe_b64decode(value.split(".")[0] + "=="))
+            algs.append(f"{name}:{head.get('alg')}")
+    return len(algs), algs
+
+
+# --------------------------------------------------------------------------------------------
+# one provider under the driver
+
+
+def token_alone(t: d.Target, pool_size: int, concurrency: int = 8) -> dict:
+    """The token endpoint by itself: a pool of codes is made first, then only redeemed (timed)."""
+    c = d.Client("127.0.0.1", t.port)
+    pool = [d.get_code(t, c)[:2] for _ in range(pool_size)]
+    c.close()
+
+    def op(t: d.Target, c: d.Client) -> None:
+        code, verifier = pool.pop()
+        d.redeem(t, c, code, verifier)
+
+    # One driver process (threads share the pool); it only posts and parses, so it keeps up.
+    return d.run(t, op, concurrency, procs=1, count=pool_size).summary()
+
+
+def merge(results: list[d.RunResult]) -> dict:
+    """Rounds of one provider at one level: latencies pooled, rate = median of the rounds' rates."""
+    pooled = d.RunResult(ops=sum(r.ops for r in results), failures=sum(r.failures for r in results),
+                         seconds=sum(r.seconds for r in results),
+                         latencies_ms=[x for r in results for x in r.latencies_ms],
+                         driver_cpu=statistics.mean(r.driver_cpu for r in results),
+                         first_error=next((r.first_error for r in results if r.first_error), ""))
+    out = pooled.summary()
+    out["round_rates"] = [round(r.rate, 1) for r in results]
+    out["rate"] = round(statistics.median(r.rate for r in results), 1)
+    return out
+
+
+def sign_in_suite(ts: list[d.Target], prof: dict) -> dict[str, dict]:
+    """Sign-ins at each level, the providers interleaved round by round (A B C D A B C D ...), so
+    a change in the machine's other load during the run falls on every provider alike."""
+    out: dict[str, dict] = {t.name: {"sign_in": {}} for t in ts}
+    rounds = prof["rounds"]
+    for level in LEVELS:
+        runs: dict[str, list[d.RunResult]] = {t.name: [] for t in ts}
+        for _ in range(rounds):
+            for t in ts:
+                runs[t.name].append(d.run(t, d.sign_in, level, prof["seconds"] / rounds, prof["warmup"]))
+        for t in ts:
+            s = out[t.name]["sign_in"][str(level)] = merge(runs[t.name])
+            log(f"  {t.name} sign-in c={level}: {s['rate']:,.0f}/s (rounds {s['round_rates']}) "
+                f"p99 {s['p99_ms']:.1f} ms, {s['failures']} failures")
+    return out
+
+
+def endpoint_suite(t: d.Target, prof: dict, extra_gets: dict[str, str] | None = None) -> dict:
+    out: dict = {}
+    gets = {"discovery": t.discovery_path, "jwks": d.split_url(t.meta["jwks_uri"])[2], **(extra_gets or {})}
+    for name, path in gets.items():
+        r = d.run(t, d.get_ok(path), 8, prof["seconds"] / 2, prof["warmup"] / 2)
+        out[name] = r.summary()
+        log(f"  {t.name} {name} c=8: {r.rate:,.0f}/s")
+    out["token"] = token_alone(t, prof["token_pool"])
+    log(f"  {t.name} token alone c=8: {out['token']['rate']:,.0f}/s")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# mock-bankid only: cold start, memory, stored state, logging
+
+
+def cold_start(runs: int) -> dict:
+    out: dict = {"serve_fresh_keys_s": [], "serve_s": [], "first_sign_in_s": [], "fixture_fresh_keys_s": [],
+                 "fixture_s": [], "fixture_with_imports_s": []}
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp_:
+        tmp = Path(tmp_)
+        for i in range(runs):
+            port = T.free_port()
+            if i == 0:
+                shutil.rmtree(tmp / "keys", ignore_errors=True)
+            t0 = time.monotonic()
+            proc = T.popen(T.mock_cmd(port), T.mock_env(port, tmp))
+            try:
+                t1 = T.wait_200(port, T.MOCK_DISCOVERY, 60, proc)
+                # What a CI job waits for next: its first sign-in (a worker's first request).
+                t = T.mock_target(port)
+                t.prepare()
+                t2 = time.monotonic()
+                d.sign_in(t, d.Client("127.0.0.1", port))
+                out["first_sign_in_s"].append(round(time.monotonic() - t2, 3))
+            finally:
+                T.stop(proc)
+            out["serve_fresh_keys_s" if i == 0 else "serve_s"].append(round(t1 - t0, 3))
+        for i in range(runs):
+            keys = tmp / "fixture-keys"
+            if i == 0:
+                shutil.rmtree(keys, ignore_errors=True)
+            res = subprocess.run([sys.executable, str(BENCH / "fixture_start.py"), str(keys), str(ROOT / "fixtures")],
+                                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                                 text=True, check=True)
+            fig = json.loads(res.stdout)
+            out["fixture_fresh_keys_s" if i == 0 else "fixture_s"].append(round(fig["fixture_s"], 3))
+            if i:
+                out["fixture_with_imports_s"].append(round(fig["with_imports_s"], 3))
+    out["serve_median_s"] = statistics.median(out["serve_s"]) if out["serve_s"] else out["serve_fresh_keys_s"][0]
+    out["first_sign_in_median_s"] = statistics.median(out["first_sign_in_s"])
+    out["fixture_median_s"] = statistics.median(out["fixture_s"]) if out["fixture_s"] else out["fixture_fresh_keys_s"][0]
+    return out
+
+
+def memory(prof: dict) -> dict:
+    rounds, per = prof["rss_rounds"], prof["rss_per_round"]
+    out: dict = {"sign_ins": rounds * per, "rounds": []}
+    with T.mock_bankid() as (t, proc):
+        before = {pid: round(T.rss_mib(pid), 1) for pid in T.worker_pids(proc.pid)}
+        out["workers_before_mib"] = before
+        for i in range(rounds):
+            r = d.run(t, d.sign_in, 8, count=per)
+            rss = {pid: round(T.rss_mib(pid), 1) for pid in T.worker_pids(proc.pid)}
+            out["rounds"].append({"sign_ins": per, "rate": round(r.rate, 1), "failures": r.failures, "rss_mib": rss})
+            log(f"  RSS after round {i + 1}/{rounds}: {sorted(rss.values())} MiB")
+    first, last = out["rounds"][0]["rss_mib"], out["rounds"][-1]["rss_mib"]
+    growth = [last[p] - first[p] for p in first if p in last]
+    out["max_growth_first_to_last_round_mib"] = round(max(growth), 1) if growth else None
+    out["workers_restarted"] = sorted(first) != sorted(last)
+    return out
+
+
+FILL_VALUE = json.dumps({
+    "grant": {"client_id": "ci", "scope": ["openid", "profile", "nnin_altsub"], "persona": {"name": "Kari Nordmann"},
+              "acr": "urn:bankid:bid", "amr": ["BID"], "sid": "0" * 36, "auth_time": 1_700_000_000, "nonce": "n" * 11},
+    "redirect_uri": d.REDIRECT_URI, "code_challenge": "c" * 43, "code_challenge_method": "S256"})
+
+
+def fill_sqlite(data_dir: Path, n: int) -> None:
+    from mock_bankid.store import SQLITE_FILENAME, open_store
+
+    store = open_store("sqlite", data_dir)
+    store.put("bench", "schema", {}, 1)  # creates the file and its schema
+    store.close()
+    db = sqlite3.connect(data_dir / SQLITE_FILENAME)
+    expires = time.time() + 7200
+    with db:
+        for ns in ("code", "sso"):
+            db.executemany("INSERT INTO entries (ns, key, value, expires_at) VALUES (?, ?, ?, ?)",
+                           ((ns, f"fill-{i:08d}", FILL_VALUE, expires) for i in range(n)))
+    db.close()
+
+
+def fill_redis(url: str, n: int) -> None:
+    """Same layout as RedisStore.put writes (``expires|seq|json`` with a real TTL), pipelined."""
+    import redis
+
+    from mock_bankid.store import open_store
+
+    store = open_store(url, Path(tempfile.gettempdir()))
+    prefix, seq_key = store.prefix, store._seq_key
+    store.close()
+    r = redis.Redis.from_url(url)
+    expires = time.time() + 7200
+    seq = 0
+    for ns in ("code", "sso"):
+        for start in range(0, n, 10_000):
+            pipe = r.pipeline(transaction=False)
+            for i in range(start, min(n, start + 10_000)):
+                seq += 1
+                pipe.set(f"{prefix}:{ns}:fill-{i:08d}", f"{expires!r}|{seq}|{FILL_VALUE}", px=7_200_000)
+            pipe.execute()
+    r.set(seq_key, seq)
+    r.close()
+
+
+def stored_state(prof: dict) -> dict:
+    out: dict = {}
+    with ExitStack() as stack:
+        redis_url = None
+        try:
+            redis_url = stack.enter_context(T.redis_server())
+        except RuntimeError as exc:
+            out["redis_skipped"] = str(exc)
+        for backend in ("sqlite", "redis"):
+            if backend == "redis" and not redis_url:
+                continue
+            for n in (prof["store_small"], prof["store_big"]):
+                with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp_:
+                    tmp = Path(tmp_)
+                    (tmp / "data").mkdir()
+                    t0 = time.monotonic()
+                    env = {}
+                    if backend == "sqlite":
+                        fill_sqlite(tmp / "data", n)
+                    else:
+                        import redis
+                        redis.Redis.from_url(redis_url).flushdb()
+                        fill_redis(redis_url, n)
+                        env["MOCK_BANKID_STORE"] = redis_url
+                    fill_s = time.monotonic() - t0
+                    with T.mock_bankid(tmp, **env) as (t, _proc):
+                        r1 = d.run(t, d.sign_in, 1, prof["store_seconds"], prof["warmup"])
+                        r8 = d.run(t, d.sign_in, 8, prof["store_seconds"], prof["warmup"])
+                    out[f"{backend}_{n}"] = {"entries_per_ns": n, "fill_s": round(fill_s, 1),
+                                             "c1": r1.summary(), "c8": r8.summary()}
+                    log(f"  {backend} with {n:,} codes + {n:,} sessions: c=1 p50 {r1.pct(50):.1f} ms/flow, "
+                        f"c=8 {r8.rate:,.0f}/s (fill {fill_s:.1f}s)")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def pct_of(a: float, b: float) -> float | None:
+    return round(100 * a / b, 1) if b else None
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 2) if b else None
+
+
+def targets(res: dict) -> list[dict]:
+    out = []
+    mock = res.get("mock-bankid", {})
+    si = mock.get("sign_in", {})
+    for peer, need in (("oauth2-mock-server", 2.0), ("oidc-provider-mock", 3.0)):
+        ps = res.get("peers", {}).get(peer, {}).get("sign_in", {})
+        if si and ps:
+            got = ratio(si["8"]["rate"], ps["8"]["rate"])
+            out.append({"target": f"sign-ins >= {need:g}x {peer} (c=8)", "measured": f"{got}x", "met": got >= need})
+    if "token_vs_ceiling_pct" in res:
+        got = res["token_vs_ceiling_pct"]
+        out.append({"target": "token endpoint >= 60% of the signing ceiling", "measured": f"{got}%", "met": got >= 60})
+    if "cold_start" in res:
+        got = res["cold_start"]["serve_median_s"]
+        out.append({"target": "cold start of serve <= 1 s", "measured": f"{got:.2f} s", "met": got <= 1.0})
+    if si:
+        got = si["8"]["p99_ms"]
+        out.append({"target": "p99 <= 20 ms at 8 clients", "measured": f"{got:.1f} ms", "met": got <= 20})
+    if "memory" in res:
+        g = res["memory"]["max_growth_first_to_last_round_mib"]
+        out.append({"target": "RSS flat across rounds", "measured": f"+{g} MiB/worker max",
+                    "met": g is not None and g <= 5 and not res["memory"]["workers_restarted"]})
+    return out
+
+
+def markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [
+        f"Run {res['date']} ({res['profile']} profile), {m['cores']} cores, {m['memory_mib'] // 1024} GiB, "
+        f"{m['cpu']}; load average at start {' '.join(m['loadavg_start'])}, at end {' '.join(m.get('loadavg_end', []))}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".",
+        "",
+    ]
+    names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})]]
+    rows = {"mock-bankid": res.get("mock-bankid")} | res.get("peers", {})
+    if any(rows.values()):
+        lines += ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+
+        def row(label: str, get) -> None:
+            cells = []
+            for n in names:
+                try:
+                    cells.append(get(rows[n]))
+                except (KeyError, TypeError):
+                    cells.append("–")
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+        for lv in LEVELS:
+            row(f"sign-ins/s, {lv} client{'s' if lv > 1 else ''}", lambda r, lv=lv: f"{r['sign_in'][str(lv)]['rate']:,.0f}")
+        row("p50 / p99 ms, 8 clients", lambda r: f"{r['sign_in']['8']['p50_ms']:.1f} / {r['sign_in']['8']['p99_ms']:.1f}")
+        row("p99 ms, 32 clients", lambda r: f"{r['sign_in']['32']['p99_ms']:.1f}")
+        row("failures (all sign-in runs)", lambda r: str(sum(v["failures"] for v in r["sign_in"].values())))
+        row("token endpoint alone/s", lambda r: f"{r['token']['rate']:,.0f}")
+        row("discovery/s", lambda r: f"{r['discovery']['rate']:,.0f}")
+        row("JWKS/s", lambda r: f"{r['jwks']['rate']:,.0f}")
+        row("JWS signed per token response", lambda r: str(r["jws_per_token_response"]["count"]))
+        mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
+        if mock8:
+            row("mock-bankid ÷ this, 8 clients", lambda r: f"{mock8 / r['sign_in']['8']['rate']:.2f}×")
+        lines.append("")
+    extra = []
+    if "driver" in res:
+        dr = res["driver"]
+        extra.append(f"Driver ceiling (trivial Node endpoint, 8 clients): {dr['trivial']['rate']:,.0f} req/s; "
+                     f"mock-bankid `/_mock/health`: {dr['mock_health']['rate']:,.0f} req/s.")
+    if "signing" in res:
+        s = res["signing"]
+        text = (f"Signing ceiling: RS256 {s['RS256_one_core']:,.0f}/s on one core ({s['RS256_all_cores']:,.0f}/s all cores), "
+                f"ES256 {s['ES256_one_core']:,.0f}/s ({s['ES256_all_cores']:,.0f}/s).")
+        if "token_ceiling" in res:
+            tv = res["token_vs_ceiling"]
+            text += (f" mock-bankid signs {res['signatures_per_token_response']} JWS per token response "
+                     f"({', '.join(res['signed'])}); RS256 on all cores measured right before and after its "
+                     f"token endpoint: {tv['rs256_all_cores_before']:,.0f}/s and {tv['rs256_all_cores_after']:,.0f}/s "
+                     f"→ token ceiling {res['token_ceiling']:,.0f}/s; token endpoint {res['token_rate_for_ceiling']:,.0f}/s "
+                     f"= **{res['token_vs_ceiling_pct']}%**.")
+        extra.append(text)
+    if "cold_start" in res:
+        c = res["cold_start"]
+        extra.append(f"Cold start: `serve` to first 200 on discovery {c['serve_median_s']:.2f} s (median; first start with key "
+                     f"generation {c['serve_fresh_keys_s'][0]:.2f} s), then the first sign-in {c['first_sign_in_median_s'] * 1000:.0f} ms; in-process fixture (create_app + make_server + "
+                     f"first 200) {c['fixture_median_s'] * 1000:.0f} ms ({c['fixture_fresh_keys_s'][0] * 1000:.0f} ms with "
+                     f"fresh keys; {statistics.median(c['fixture_with_imports_s']) * 1000:.0f} ms counting imports).")
+    if "memory" in res:
+        mm = res["memory"]
+        extra.append(f"Memory: RSS per worker after {mm['sign_ins']:,} sign-ins in {len(mm['rounds'])} rounds: "
+                     f"{', '.join(f'{v:.0f}' for v in sorted(mm['rounds'][-1]['rss_mib'].values()))} MiB "
+                     f"(max growth first→last round {mm['max_growth_first_to_last_round_mib']} MiB).")
+    if "logging" in res:
+        lg = res["logging"]
+        extra.append(f"Request logging on: {lg['on']['rate']:,.0f} sign-ins/s at 8 clients vs {lg['off_rate']:,.0f}/s off.")
+    if "stored_state" in res:
+        parts = []
+        for k, v in res["stored_state"].items():
+            if isinstance(v, dict):
+                parts.append(f"{k.split('_')[0]} {v['entries_per_ns']:,}: {v['c1']['p50_ms']:.1f} ms/flow, {v['c8']['rate']:,.0f}/s at 8")
+        extra.append("Stored state (codes + SSO sessions per namespace): " + "; ".join(parts) + ".")
+    lines += [f"- {x}" for x in extra]
+    if res.get("targets"):
+        lines += ["", "| target | measured | met |", "|---|---|---|"]
+        lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |" for t in res["targets"]]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(md: str) -> None:
+    readme = BENCH / "README.md"
+    text = readme.read_text()
+    new = re.sub(r"(<!-- results:start -->\n).*?(<!-- results:end -->)", lambda m: m.group(1) + md + m.group(2),
+                 text, flags=re.S)
+    readme.write_text(new)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="the default: a few minutes")
+    g.add_argument("--full", action="store_true", help="longer runs, 100k sign-ins for RSS, 1M stored entries")
+    ap.add_argument("--only", default="driver,signing,mock,peers,cold,memory,store,logging",
+                    help="comma-separated sections to run (default: all)")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peers (same as leaving 'peers' out of --only)")
+    ap.add_argument("--rss-sign-ins", type=int, help="override the RSS test's total sign-ins")
+    ap.add_argument("--out", type=Path, default=BENCH / "results")
+    ap.add_argument("--tag", default="", help="results file name suffix: <date>-<tag>.json (e.g. a partial run)")
+    ap.add_argument("--update-readme", action="store_true", help="put this run's table into bench/README.md")
+    args = ap.parse_args()
+    profile = "full" if args.full else "quick"
+    prof = dict(PROFILES[profile])
+    if args.rss_sign_ins:
+        prof["rss_per_round"] = max(1, args.rss_sign_ins // prof["rss_rounds"])
+    only = set(args.only.split(","))
+    if args.no_peers:
+        only.discard("peers")
+    if "peers" in only and not T.peers_installed():
+        log("peers are not installed: running bench/setup.sh")
+        subprocess.run([str(BENCH / "setup.sh")], check=True)
+
+    started = time.monotonic()
+    now = dt.datetime.now(dt.timezone.utc)
+    res: dict = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "profile": profile, "settings": prof,
+                 "machine": machine(), "versions": {"mock-bankid": T.mock_version()}}
+    if "peers" in only:
+        res["versions"] |= T.peer_versions()
+
+    if "driver" in only:
+        log("driver ceiling")
+        with T.trivial_server() as port:
+            tt = d.Target("trivial", port, "/", None)
+            half = prof["seconds"] / 2
+            res["driver"] = {"trivial": d.run(tt, d.get_ok("/"), 8, half, prof["warmup"]).summary(),
+                             "trivial_32": d.run(tt, d.get_ok("/"), 32, half, prof["warmup"]).summary()}
+        with T.mock_bankid() as (t, _):
+            res["driver"]["mock_health"] = d.run(t, d.get_ok("/_mock/health"), 8, half, prof["warmup"]).summary()
+        log(f"  trivial {res['driver']['trivial']['rate']:,.0f} req/s, /_mock/health {res['driver']['mock_health']['rate']:,.0f} req/s")
+
+    if "signing" in only:
+        log("signing ceiling")
+        res["signing"] = signing_ceiling(3.0)
+        log("  " + ", ".join(f"{k} {v:,.0f}/s" for k, v in res["signing"].items() if not k.endswith("samples")))
+
+    if "mock" in only or "peers" in only:
+        with ExitStack() as stack:
+            ts: list[d.Target] = []
+            if "mock" in only:
+                t, proc = stack.enter_context(T.mock_bankid())
+                res["mock_workers"] = len(T.worker_pids(proc.pid))
+                res["signatures_per_token_response"], res["signed"] = signatures_per_response(t)
+                ts.append(t)
+            if "peers" in only:
+                res["peers"] = {}
+                for name in PEERS:
+                    try:
+                        ts.append(stack.enter_context(T.peer(name)))
+                    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, the run goes on
+                        res["peers"][name] = {"error": repr(exc)[:500]}
+                        log(f"  {name} failed to start: {exc!r}")
+            log("sign-ins: " + ", ".join(t.name for t in ts) + f", interleaved in {prof['rounds']} rounds")
+            suites = sign_in_suite(ts, prof)
+            for t in ts:
+                n, signed = signatures_per_response(t)
+                suites[t.name]["jws_per_token_response"] = {"count": n, "signed": signed}
+                log(f"{t.name}: endpoints")
+                try:
+                    suites[t.name] |= endpoint_suite(t, prof, {"health": "/_mock/health"} if t.name == "mock-bankid" else None)
+                except Exception as exc:  # noqa: BLE001
+                    suites[t.name]["error"] = repr(exc)[:500]
+                    log(f"  {t.name} failed: {exc!r}")
+                if t.name == "mock-bankid":
+                    res["mock-bankid"] = suites[t.name]
+                else:
+                    res["peers"][t.name] = suites[t.name]
+            mock_t = next((t for t in ts if t.name == "mock-bankid"), None)
+            if mock_t is not None and "signing" in only:
+                # The token endpoint against the signing ceiling measured right around it, so the
+                # machine's other load is (nearly) the same for both figures.
+                log("mock-bankid token endpoint vs the RS256 ceiling, back to back")
+                cores = os.cpu_count() or 1
+                before = sign_rate("RS256", cores, 1.5)
+                tok = token_alone(mock_t, prof["token_pool"])
+                after = sign_rate("RS256", cores, 1.5)
+                ceiling = statistics.mean([before, after]) / max(1, res["signatures_per_token_response"])
+                res["token_vs_ceiling"] = {"rs256_all_cores_before": round(before, 1),
+                                           "rs256_all_cores_after": round(after, 1), "token": tok}
+                res["token_ceiling"] = round(ceiling, 1)
+                res["token_rate_for_ceiling"] = tok["rate"]
+                res["token_vs_ceiling_pct"] = pct_of(tok["rate"], ceiling)
+                log(f"  token {tok['rate']:,.0f}/s vs ceiling {ceiling:,.0f}/s = {res['token_vs_ceiling_pct']}%")
+
+    if "logging" in only and "mock-bankid" in res:
+        log("mock-bankid with request logging on (then off again, back to back)")
+        with tempfile.NamedTemporaryFile(prefix="bench-log-") as logf:
+            with T.mock_bankid(log=Path(logf.name), MOCK_BANKID_LOG_REQUESTS="true") as (t, _):
+                on = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
+        with T.mock_bankid() as (t, _):
+            off = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
+        res["logging"] = {"on": on.summary(), "off": off.summary(), "off_rate": round(off.rate, 1)}
+
+    if "cold" in only:
+        log("cold start")
+        res["cold_start"] = cold_start(prof["cold_runs"])
+        log(f"  {res['cold_start']}")
+
+    if "memory" in only:
+        log(f"memory: {prof['rss_rounds'] * prof['rss_per_round']:,} sign-ins")
+        res["memory"] = memory(prof)
+
+    if "store" in only:
+        log("stored state")
+        res["stored_state"] = stored_state(prof)
+
+    res["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    res["targets"] = targets(res)
+    res["total_seconds"] = round(time.monotonic() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = now.strftime("%Y-%m-%d") + (f"-{args.tag}" if args.tag else "")
+    (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2) + "\n")
+    md = markdown(res)
+    (args.out / f"{stem}.md").write_text(md)
+    if args.update_readme:
+        update_readme(md)
+    print(md)
+    log(f"done in {res['total_seconds']:.0f}s: {args.out / (stem + '.json')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Start and stop the servers the benchmark drives: mock-bankid (``serve``), its peers, a trivial
+endpoint for the driver's own ceiling, and a throwaway redis-server. Loopback only, free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from driver import (
+    Target, authorize_mock_bankid, authorize_oidc_provider, authorize_post_sub,
+    authorize_redirect_at_once,
+)
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PEERS = BENCH / ".peers"
+MOCK_DISCOVERY = "/auth/realms/current/.well-known/openid-configuration"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_200(port: int, path: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> float:
+    """Poll ``path`` every 5 ms until it answers 200; the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}{path}"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server we started (its own process group: gunicorn workers, npx children)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def popen(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT, log: Path | None = None) -> subprocess.Popen:
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    return subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+# --------------------------------------------------------------------------------------------
+# mock-bankid
+
+
+def mock_env(port: int, tmp: Path, **extra: str) -> dict[str, str]:
+    return {
+        "MOCK_BANKID_BASE_URL": f"http://127.0.0.1:{port}",
+        "MOCK_BANKID_KEYS_DIR": str(tmp / "keys"),
+        "MOCK_BANKID_DATA_DIR": str(tmp / "data"),
+        "MOCK_BANKID_FIXTURES_DIR": str(ROOT / "fixtures"),
+        "MOCK_BANKID_LOG_REQUESTS": "false",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def mock_cmd(port: int) -> list[str]:
+    return [sys.executable, "-m", "mock_bankid.cli", "serve", "--port", str(port)]
+
+
+def mock_target(port: int) -> Target:
+    return Target("mock-bankid", port, MOCK_DISCOVERY, authorize_mock_bankid,
+                  scope="openid profile nnin_altsub", extra_params={"login_hint": "adult"})
+
+
+@contextmanager
+def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) -> Iterator[tuple[Target, subprocess.Popen]]:
+    with tempfile.TemporaryDirectory(prefix="bench-mock-") as own:
+        tmp = tmp or Path(own)
+        port = free_port()
+        proc = popen(mock_cmd(port), mock_env(port, tmp, **env), log=log)
+        try:
+            wait_200(port, MOCK_DISCOVERY, 60, proc)
+            t = mock_target(port)
+            t.prepare()
+            yield t, proc
+        finally:
+            stop(proc)
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's workers: the children of the master process."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in children]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def mock_version() -> str:
+    return subprocess.run([sys.executable, "-c", "import mock_bankid; print(mock_bankid.__version__)"],
+                          cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# peers
+
+
+def peers_installed() -> bool:
+    return ((PEERS / "node_modules" / "oauth2-mock-server").is_dir()
+            and (PEERS / "node_modules" / "oidc-provider").is_dir()
+            and (PEERS / "venv" / "bin" / "oidc-provider-mock").exists())
+
+
+def peer_versions() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for pkg in ("oauth2-mock-server", "oidc-provider"):
+        try:
+            versions[pkg] = json.loads((PEERS / "node_modules" / pkg / "package.json").read_text())["version"]
+        except OSError:
+            pass
+    try:
+        out = subprocess.run([str(PEERS / "venv" / "bin" / "python"), "-c",
+                              "import importlib.metadata as m; print(m.version('oidc-provider-mock'))"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        if out:
+            versions["oidc-provider-mock"] = out
+    except OSError:
+        pass
+    versions["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return versions
+
+
+PEER_SPECS = {
+    # name: (command for a port, discovery path, authorize, scope)
+    "oauth2-mock-server": (
+        lambda p: [str(PEERS / "node_modules" / ".bin" / "oauth2-mock-server"), "-a", "127.0.0.1", "-p", str(p)],
+        "/.well-known/openid-configuration", authorize_redirect_at_once, "openid profile"),
+    "oidc-provider-mock": (
+        lambda p: [str(PEERS / "venv" / "bin" / "oidc-provider-mock"), "-H", "127.0.0.1", "-p", str(p)],
+        "/.well-known/openid-configuration", authorize_post_sub, "openid profile"),
+    "oidc-provider": (
+        lambda p: ["node", str(BENCH / "peers" / "oidc_provider_server.mjs"), str(p)],
+        "/.well-known/openid-configuration", authorize_oidc_provider, "openid profile"),
+}
+
+
+@contextmanager
+def peer(name: str, log: Path | None = None) -> Iterator[Target]:
+    cmd, discovery, authorize, scope = PEER_SPECS[name]
+    port = free_port()
+    proc = popen(cmd(port), {"NODE_ENV": "production"}, cwd=PEERS, log=log)
+    try:
+        wait_200(port, discovery, 60, proc)
+        t = Target(name, port, discovery, authorize, scope=scope)
+        t.prepare()
+        yield t
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def trivial_server() -> Iterator[int]:
+    """A Node HTTP server that answers 200 "ok" to anything: the driver's own ceiling."""
+    port = free_port()
+    proc = popen(["node", str(BENCH / "peers" / "trivial_server.mjs"), str(port)])
+    try:
+        wait_200(port, "/", 15, proc)
+        yield port
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    if not shutil.which("redis-server"):
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as d:
+        proc = popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                      "--appendonly", "no", "--dir", d])
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                        s.sendall(b"PING\r\n")
+                        if s.recv(16).startswith(b"+PONG"):
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            stop(proc)
