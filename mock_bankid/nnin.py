@@ -1,7 +1,7 @@
 """Norwegian national identity numbers (NNIN): make them, check them, explain them, and ages.
 
 One module holds every rule so the login page, the CLI and the personas agree. The rules and
-their sources are in ``shared/reference/fodselsnummer.md``; the short version:
+their sources are Skatteetaten's pages, listed in docs/personas.md; the short version:
 
 * ``DDMMYY`` + a 3-digit individual number + two mod-11 control digits k1, k2. A control digit
   that computes to 10 means that individual number is never issued on that date.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,10 +17,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "MOCK_BANKID_"
 
 
+def _is_checkout() -> bool:
+    return (PROJECT_ROOT / "pyproject.toml").is_file()
+
+
+def _default_dir(name: str) -> Path:
+    """``keys``/``data`` beside the code in a checkout (``make run``); else in the working directory,
+    never inside site-packages."""
+    return (PROJECT_ROOT if _is_checkout() else Path.cwd()) / name
+
+
 def _default_fixtures_dir() -> Path:
-    # A checkout has fixtures/ beside the package; an installed wheel falls back to the cwd.
-    here = PROJECT_ROOT / "fixtures"
-    return here if here.is_dir() else Path.cwd() / "fixtures"
+    """The checkout's ``fixtures/``; for an installed wheel the copy it ships in
+    ``<prefix>/share/mock-bankid/fixtures``; else ``./fixtures``."""
+    for candidate in (PROJECT_ROOT / "fixtures", Path(sys.prefix) / "share" / "mock-bankid" / "fixtures"):
+        if (candidate / "clients.toml").is_file():
+            return candidate
+    return Path.cwd() / "fixtures"
 
 
 @dataclass(frozen=True)
@@ -40,8 +54,8 @@ class Settings:
     allow_public_bind: bool = False
     workers: int = 0
     """0 lets ``serve`` choose from the machine's cores."""
-    keys_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "keys")
-    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
+    keys_dir: Path = field(default_factory=lambda: _default_dir("keys"))
+    data_dir: Path = field(default_factory=lambda: _default_dir("data"))
     fixtures_dir: Path = field(default_factory=_default_fixtures_dir)
     store: str = "sqlite"
     """``sqlite`` (file in data_dir), ``memory`` (one process only) or ``redis://host:port/db``."""

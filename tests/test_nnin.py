@@ -1,4 +1,4 @@
-"""The fødselsnummer rules: the verified tables of shared/reference/fodselsnummer.md, properties
+"""The fødselsnummer rules: the verified edge-case tables (P01-P22 valid, M01-M25 malformed), properties
 over every kind, and python-stdnum as an independent implementation where it applies."""
 
 from __future__ import annotations

@@ -114,3 +114,32 @@ def test_login_form_refuses_what_it_cannot_honour(client, form, message):
     response = client.post("/auth/realms/current/precheck/login", data={"session": session, "csrf_token": csrf, **form})
     assert response.status_code == 200 and "Location" not in response.headers
     assert message in response.get_data(as_text=True)
+
+
+def test_an_installed_copy_uses_the_working_directory_and_its_shipped_fixtures(tmp_path, monkeypatch):
+    """Outside a checkout keys/data go to the cwd (never site-packages) and fixtures come from the
+    copy the wheel installs under <prefix>/share/mock-bankid/fixtures."""
+    import mock_bankid.settings as settings_module
+
+    site = tmp_path / "site-packages"
+    (site / "mock_bankid").mkdir(parents=True)
+    prefix = tmp_path / "prefix"
+    shipped = prefix / "share" / "mock-bankid" / "fixtures"
+    shipped.mkdir(parents=True)
+    (shipped / "clients.toml").write_text("")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", site)
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    monkeypatch.chdir(work)
+    s = Settings.from_env({})
+    assert s.keys_dir == work / "keys" and s.data_dir == work / "data"
+    assert s.fixtures_dir == shipped
+
+
+def test_the_wheel_ships_every_fixture_file():
+    import tomllib
+
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    shipped = set(pyproject["tool"]["setuptools"]["data-files"]["share/mock-bankid/fixtures"])
+    assert shipped == {f"fixtures/{p.name}" for p in (PROJECT_ROOT / "fixtures").glob("*.toml")}
