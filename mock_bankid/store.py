@@ -102,6 +102,10 @@ class Store(ABC):
         """Remove and return the oldest unexpired queue item; each item is popped once."""
 
     @abstractmethod
+    def trim(self, ns: str, keep: int) -> None:
+        """Drop the oldest queue items so that at most ``keep`` remain (a bounded log), in one step."""
+
+    @abstractmethod
     def incr(self, ns: str, key: str, ttl: float) -> int:
         """Add one to a counter and return it. The ttl starts when the counter is created
         (fixed window); after it expires the next incr starts again at 1. ``get`` on a counter
@@ -308,6 +312,14 @@ class MemoryStore(Store):
                     return _decode(text)
                 # an expired item at the head is dropped on the way
         return None
+
+    def trim(self, ns, keep):
+        _check_ns(ns)
+        with self._lock:
+            self._open()
+            queue = self._queues.get(ns)
+            while queue and len(queue) > max(0, keep):
+                queue.popleft()
 
     def incr(self, ns, key, ttl):
         _check(ns, key)
@@ -640,6 +652,10 @@ class SqliteStore(Store):
         _check_ns(ns)
         now = self.clock()
         with self._db() as db:
+            # An empty queue is the usual case (the next-login queue on every authorize): answer it
+            # with a read, which WAL never blocks, instead of taking the database's one write lock.
+            if db.execute(self._POP_OLDEST, (ns, now)).fetchone() is None:
+                return None
             if self._returning:
                 rows = db.execute(
                     f"DELETE FROM entries WHERE id = ({self._POP_OLDEST}) RETURNING value",
@@ -654,6 +670,15 @@ class SqliteStore(Store):
                         db.execute("DELETE FROM entries WHERE id = ?", (rows[0][0],))
                         rows = [(rows[0][1],)]
         return _decode(rows[0][0]) if rows else None
+
+    def trim(self, ns, keep):
+        _check_ns(ns)
+        with self._db() as db:
+            db.execute(
+                "DELETE FROM entries WHERE ns = ? AND key IS NULL AND id NOT IN "
+                "(SELECT id FROM entries WHERE ns = ? AND key IS NULL ORDER BY id DESC LIMIT ?)",
+                (ns, ns, max(0, int(keep))),
+            )
 
     def incr(self, ns, key, ttl):
         _check(ns, key)
@@ -980,6 +1005,14 @@ class RedisStore(Store):
         with self._call():
             raw = self._pop(keys=[self._queue(ns)], args=[repr(now)])
         return None if raw is None else self._live(raw, now)
+
+    def trim(self, ns, keep):
+        _check_ns(ns)
+        with self._call():
+            if keep > 0:
+                self._r.ltrim(self._queue(ns), -int(keep), -1)
+            else:
+                self._r.delete(self._queue(ns))
 
     def incr(self, ns, key, ttl):
         _check(ns, key)

@@ -20,6 +20,10 @@ from mock_bankid.errors import InvalidToken
 from mock_bankid.provider import Provider
 
 ACCESS_NS = "access"
+ACCESS_TOKEN_ALG = "ES256"
+"""BankID signs every token ES256 since API v3. Access tokens are for resource servers (our userinfo,
+introspection), not for the client, so they follow BankID even where a client's ID tokens are RS256;
+it also spares one RSA signature per token response."""
 
 
 def token_ttl(p: Provider, client: Client) -> int:
@@ -31,7 +35,7 @@ def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str 
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())
     claims = access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
-    token = p.keys.sign(claims, alg=client.id_token_signed_response_alg, typ="JWT")
+    token = p.keys.sign(claims, alg=ACCESS_TOKEN_ALG, typ="JWT")
     record: dict[str, Any] = {"grant": grant.to_dict()}
     if family:
         record["family"] = family

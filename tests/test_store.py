@@ -242,6 +242,19 @@ def test_add_races_between_threads(store):
 # --- queues -----------------------------------------------------------------------------------
 
 
+def test_trim_keeps_the_newest_queue_items(store):
+    for i in range(10):
+        store.push("log", {"i": i}, 60)
+    store.put("log", "k", {"v": 1}, 60)
+    store.trim("log", 3)
+    assert [v for k, v in store.items("log") if k != "k"] == [{"i": 7}, {"i": 8}, {"i": 9}]
+    assert store.get("log", "k") == {"v": 1}  # keys are not queue items
+    store.trim("log", 50)
+    assert len(store.items("log")) == 4
+    store.trim("log", 0)
+    assert store.pop("log") is None
+
+
 def test_push_pop_fifo(store):
     for i in range(5):
         store.push("next-login", {"i": i}, 60)

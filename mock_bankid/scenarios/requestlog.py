@@ -80,9 +80,7 @@ def _is_control() -> bool:
 
 
 def trim(store: Any, size: int) -> None:
-    extra = len(store.items(REQUESTS_NS)) - size
-    for _ in range(max(0, extra)):
-        store.pop(REQUESTS_NS)
+    store.trim(REQUESTS_NS, size)
 
 
 def recent(store: Any, size: int) -> list[dict[str, Any]]:
