@@ -410,7 +410,7 @@ def markdown(res: dict) -> str:
         if "token_ceiling" in res:
             tv = res["token_vs_ceiling"]
             text += (f" mock-bankid signs {res['signatures_per_token_response']} JWS per token response "
-                     f"({', '.join(res['signed'])}); RS256 on all cores measured right before and after its "
+                     f"({', '.join(res['signed'])}), each counted at its algorithm's all-core rate; RS256 measured right before and after its "
                      f"token endpoint: {tv['rs256_all_cores_before']:,.0f}/s and {tv['rs256_all_cores_after']:,.0f}/s "
                      f"→ token ceiling {res['token_ceiling']:,.0f}/s; token endpoint {res['token_rate_for_ceiling']:,.0f}/s "
                      f"= **{res['token_vs_ceiling_pct']}%**.")
@@ -537,7 +537,12 @@ def main() -> None:
                 before = sign_rate("RS256", cores, 1.5)
                 tok = token_alone(mock_t, prof["token_pool"])
                 after = sign_rate("RS256", cores, 1.5)
-                ceiling = statistics.mean([before, after]) / max(1, res["signatures_per_token_response"])
+                # Seconds of all-core signing one token response needs: each JWS at its own algorithm's
+                # rate (RS256 measured around the token run; ES256 from the signing section).
+                rates = {"RS256": statistics.mean([before, after]),
+                         "ES256": res.get("signing", {}).get("ES256_all_cores") or sign_rate("ES256", cores, 1.5)}
+                per_response = sum(1 / rates.get(entry.split(":")[1], rates["RS256"]) for entry in res["signed"])
+                ceiling = 1 / per_response if per_response else rates["RS256"]
                 res["token_vs_ceiling"] = {"rs256_all_cores_before": round(before, 1),
                                            "rs256_all_cores_after": round(after, 1), "token": tok}
                 res["token_ceiling"] = round(ceiling, 1)
