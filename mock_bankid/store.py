@@ -767,6 +767,7 @@ local s = string.format('%d', redis.call('INCR', KEYS[2]))
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. s .. '|' .. ARGV[2], 'PX', ARGV[3])
 return 1
 """
+"""Write ``<expires_at>|<seq>|<json>`` with a fresh insertion sequence number."""
 
 _LUA_ADD = (
     _LUA_EXPIRES
@@ -776,10 +777,8 @@ if v then
   local e = expires(v)
   if e and e > tonumber(ARGV[4]) then return 0 end
 end
-local s = string.format('%d', redis.call('INCR', KEYS[2]))
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. s .. '|' .. ARGV[2], 'PX', ARGV[3])
-return 1
 """
+    + _LUA_PUT
 )
 
 _LUA_INCR = (
