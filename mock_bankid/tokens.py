@@ -16,7 +16,7 @@ from joserfc.errors import JoseError
 
 from mock_bankid.claims import Grant, access_token_claims, id_token_claims
 from mock_bankid.clients import Client
-from mock_bankid.errors import InvalidToken
+from mock_bankid.errors import InvalidRequest, InvalidToken
 from mock_bankid.provider import Provider
 
 ACCESS_NS = "access"
@@ -74,6 +74,18 @@ def issue_tokens(
     if id_token and "openid" in grant.scope:
         body["id_token"] = mint_id_token(p, client, grant, access_token)
     return Issued(body, access_claims)
+
+
+def read_id_token_hint(p: Provider, hint: str) -> dict[str, Any]:
+    """The claims of an ID token this provider signed (expired or not: a hint names a past
+    sign-in), for ``id_token_hint`` at authorize and logout; else ``InvalidRequest``."""
+    try:
+        claims = dict(jwt.decode(hint, p.keys.key_set()).claims)
+    except (JoseError, ValueError, TypeError):
+        raise InvalidRequest("id_token_hint is not an ID token signed by this provider's published keys.") from None
+    if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
+        raise InvalidRequest("id_token_hint is not an ID token from this issuer.")
+    return claims
 
 
 def read_access_token(p: Provider, token: str) -> tuple[dict[str, Any], Grant]:

@@ -38,6 +38,7 @@ from mock_bankid.errors import (
 from mock_bankid.i18n import pick_locale, texts
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider, persona_to_dict, provider
+from mock_bankid.tokens import read_id_token_hint
 
 bp = Blueprint("authorize", __name__)
 
@@ -231,23 +232,9 @@ def check_login_hint(req: AuthorizationRequest, client: Client, p: Provider) -> 
             raise InvalidRequest(f"login_hint: {exc}") from None
 
 
-def id_token_hint_claims(p: Provider, hint: str) -> dict[str, Any]:
-    """The claims of an ID token this provider signed (expired or not), else ``InvalidRequest``."""
-    from joserfc import jwt
-    from joserfc.errors import JoseError
-
-    try:
-        claims = dict(jwt.decode(hint, p.keys.key_set()).claims)
-    except (JoseError, ValueError, TypeError):
-        raise InvalidRequest("id_token_hint is not an ID token signed by this provider.") from None
-    if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
-        raise InvalidRequest("id_token_hint is not an ID token from this issuer.")
-    return claims
-
-
 def check_id_token_hint(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if req.id_token_hint:
-        id_token_hint_claims(p, req.id_token_hint)
+        read_id_token_hint(p, req.id_token_hint)
 
 
 CHECKS: list[Check] = [
@@ -342,7 +329,7 @@ def hinted_session(req: AuthorizationRequest, p: Provider) -> dict | None:
     The cookie session counts only if it is that person's; a hint for someone else never
     signs in whoever the cookie belongs to.
     """
-    claims = id_token_hint_claims(p, req.id_token_hint or "")
+    claims = read_id_token_hint(p, req.id_token_hint or "")
     if int(claims.get("exp", 0)) <= p.now():
         return None
     sid = str(claims.get("sid", ""))
