@@ -48,7 +48,7 @@ class Grant:
     client_id: str
     scope: list[str]
     persona: dict[str, Any]
-    """``personas.persona_to_dict``: id, nnin, names, birthdate (ISO), sub, bankid_altsub, ..."""
+    """``Persona.as_dict()``: id, nnin, names, birthdate (ISO), sub, bankid_altsub, ..."""
     acr: str
     amr: list[str]
     sid: str

@@ -6,10 +6,8 @@ with ``provider()``. Library users (the pytest plugin, ``mock-bankid token``) bu
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import threading
 
@@ -18,7 +16,7 @@ from flask import current_app, g, has_request_context
 from mock_bankid.clients import ClientRegistry
 from mock_bankid.clock import Clock
 from mock_bankid.keys import KeyManager
-from mock_bankid.personas import Persona, PersonaRegistry
+from mock_bankid.personas import PersonaRegistry
 from mock_bankid.scenarios import Scenarios
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store, open_store
@@ -94,11 +92,3 @@ class Provider:
 def provider() -> Provider:
     """The provider of the app handling the current request."""
     return current_app.extensions[EXTENSION_KEY]
-
-
-def persona_to_dict(persona: Persona) -> dict[str, Any]:
-    """What a grant keeps of a persona: JSON-able, so it survives the store and a restart."""
-    data = dataclasses.asdict(persona)
-    if persona.birthdate is not None:
-        data["birthdate"] = persona.birthdate.isoformat()
-    return data

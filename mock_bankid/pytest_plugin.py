@@ -32,7 +32,7 @@ from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
 from mock_bankid.endpoints.control import NEXT_LOGIN_TTL
 from mock_bankid.personas import Persona
-from mock_bankid.provider import EXTENSION_KEY, Provider, persona_to_dict
+from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
 from mock_bankid.tokens import issue_tokens
 
@@ -107,7 +107,7 @@ class MockBankID:
         if client is None:
             raise LookupError(f"unknown client_id {client_id!r}; registered: {', '.join(self.clients)}")
         acr, amr = acr_for(acr_values)
-        grant = Grant(client_id=client.client_id, scope=scope.split(), persona=persona_to_dict(who), acr=acr,
+        grant = Grant(client_id=client.client_id, scope=scope.split(), persona=who.as_dict(), acr=acr,
                       amr=amr, sid=str(uuid.uuid4()), auth_time=p.now(), nonce=nonce, pid_claim=client.pid_claim)
         with self.app.app_context():
             return issue_tokens(p, client, grant).body

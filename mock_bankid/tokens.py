@@ -145,7 +145,6 @@ def mint_for_tests(
     Raises ``ValueError`` for an unknown persona or client, or a scope the client may not have.
     """
     from mock_bankid.claims import SUPPORTED_SCOPES, acr_for
-    from mock_bankid.provider import persona_to_dict
     from mock_bankid.refresh import issue_with_refresh
 
     client = p.clients.get(client_id)
@@ -163,7 +162,7 @@ def mint_for_tests(
     grant = Grant(
         client_id=client.client_id,
         scope=scopes,
-        persona=persona_to_dict(found),
+        persona=found.as_dict(),
         acr=acr,
         amr=amr,
         sid=str(uuid.uuid4()),

@@ -37,7 +37,7 @@ from mock_bankid.errors import (
 )
 from mock_bankid.i18n import pick_locale, texts
 from mock_bankid.personas import Persona, PersonaError
-from mock_bankid.provider import Provider, persona_to_dict, provider
+from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
 
 bp = Blueprint("authorize", __name__)
@@ -365,7 +365,7 @@ def sign_in(
         acr, amr = session["acr"], list(session["amr"])
         expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
-        persona_data, sid, auth_time = persona_to_dict(persona), str(uuid.uuid4()), now
+        persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
         acr, amr = acr_for(req.acr_values)
         expires_at = now + p.settings.sso_session_ttl
     session_ttl = max(1, expires_at - now)

@@ -28,12 +28,12 @@ def _json_body() -> dict[str, Any]:
     return request_body()
 
 
+SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "sub", "scenario")
+
+
 def persona_summary(persona: Persona, today: Any) -> dict[str, Any]:
-    return {
-        "id": persona.id, "name": persona.name, "nnin": persona.nnin, "kind": persona.kind,
-        "group": persona.group, "age": persona.age(today), "birthdate": persona.birthdate.isoformat() if persona.birthdate else None,
-        "purpose": persona.purpose, "sub": persona.sub, "scenario": persona.scenario,
-    }
+    full = persona.as_dict(today)
+    return {name: full[name] for name in SUMMARY_FIELDS}
 
 
 @bp.route("/", methods=["GET"])
