@@ -245,10 +245,14 @@ class MemoryStore(Store):
         now = self.clock()
         with self._lock:
             self._open()
-            entries = self._kv.setdefault(ns, {})
-            entries.pop(key, None)
-            entries[key] = (next(self._seq), now + ttl, text)
-            self._after_write(now)
+            self._insert(ns, key, text, now, ttl)
+
+    def _insert(self, ns: str, key: str, text: str, now: float, ttl: float) -> None:
+        """Write an entry as the newest of its namespace (a rewrite counts as a new insertion)."""
+        entries = self._kv.setdefault(ns, {})
+        entries.pop(key, None)
+        entries[key] = (next(self._seq), now + ttl, text)
+        self._after_write(now)
 
     def get(self, ns, key):
         _check(ns, key)
@@ -276,13 +280,10 @@ class MemoryStore(Store):
         now = self.clock()
         with self._lock:
             self._open()
-            entries = self._kv.setdefault(ns, {})
-            old = entries.get(key)
+            old = self._kv.get(ns, {}).get(key)
             if old is not None and old[1] > now:
                 return False
-            entries.pop(key, None)
-            entries[key] = (next(self._seq), now + ttl, text)
-            self._after_write(now)
+            self._insert(ns, key, text, now, ttl)
             return True
 
     def delete(self, ns, key):
