@@ -7,6 +7,7 @@
 // Prints {ok: true, hosts: {...}, claims} or {ok: false, error}; also whether plain
 // client.discovery() at the back-channel address is refused (it must be: issuer mismatch).
 import * as client from 'openid-client';
+import { signIn } from './headless.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const out = {};
@@ -24,20 +25,7 @@ try {
     client.ClientSecretBasic(args.client_secret));
   client.allowInsecureRequests(config);
   client.enableNonRepudiationChecks(config);
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: args.redirect_uri, scope: 'openid profile nnin_altsub',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
-    state, nonce, login_hint: 'adult',
-  });
-  const response = await fetch(url, { redirect: 'manual' });  // the "browser"
-  const location = response.headers.get('location');
-  if (response.status !== 302 || !location) throw new Error(`authorize answered ${response.status}`);
-  const tokens = await client.authorizationCodeGrant(config, new URL(location), {
-    pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
-  });
+  const tokens = await signIn(config, { redirectUri: args.redirect_uri });  // fetch() plays the browser
   const claims = tokens.claims();
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   const m = config.serverMetadata();

@@ -9,6 +9,7 @@
 //   "foreign-jwks"  jwks_uri is answered with other keys under the same kids: the signature check must fail
 // Prints one JSON object on stdout: {ok: true, ...} or {ok: false, error: {name, code, message}}.
 import * as client from 'openid-client';
+import { authorize } from './headless.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const mode = args.mode ?? 'ok';
@@ -47,30 +48,13 @@ try {
     };
   }
 
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: args.redirect_uri,
-    scope: args.scope ?? 'openid profile nnin_altsub',
-    code_challenge: codeChallenge,
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    login_hint: args.login_hint ?? 'adult',
+  const { location, state, nonce, callbackUrl, checks } = await authorize(config, {
+    redirectUri: args.redirect_uri, scope: args.scope, loginHint: args.login_hint ?? 'adult',
   });
-  // No browser: fetch the authorization URL and read the redirect it answers with.
-  const response = await fetch(url, { redirect: 'manual' });
-  const location = response.headers.get('location');
-  if (response.status !== 302 || !location) {
-    throw new Error(`authorize answered ${response.status} without a redirect: ${(await response.text()).slice(0, 300)}`);
-  }
-  const tokens = await client.authorizationCodeGrant(config, new URL(location), {
-    pkceCodeVerifier: codeVerifier,
+  // No browser: the redirect was read by authorize(); now judge it as a relying party does.
+  const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+    ...checks,
     expectedState: mode === 'state-mismatch' ? state + '-not-mine' : state,
-    expectedNonce: nonce,
-    idTokenExpected: true,
   });
   const claims = tokens.claims();
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);

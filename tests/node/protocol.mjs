@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { createPrivateKey, webcrypto } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import * as client from 'openid-client'
+import { signIn } from './headless.mjs'
 
 const issuer = new URL(process.argv[2])
 const keysDir = process.env.KEYS_DIR
@@ -45,22 +46,9 @@ function kidOf(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid
 }
 
-// The authorization code flow without a browser: login_hint signs in, the redirect is not followed.
-async function codeFlow(config, scope = 'openid profile nnin_altsub offline_access') {
-  const verifier = client.randomPKCECodeVerifier()
-  const state = client.randomState()
-  const nonce = client.randomNonce()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri, scope, state, nonce, login_hint: 'adult',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  })
-  const response = await fetch(url, { redirect: 'manual' })
-  const location = response.headers.get('location')
-  if (!location) throw new Error(`authorize did not redirect: ${response.status} ${await response.text()}`)
-  return client.authorizationCodeGrant(config, new URL(location), {
-    pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
-  })
-}
+// The authorization code flow without a browser (headless.mjs), asking for a refresh token.
+const codeFlow = (config, scope = 'openid profile nnin_altsub offline_access') =>
+  signIn(config, { redirectUri, scope })
 
 const out = {}
 const jwtClient = await discover('ci-jwt', undefined, client.PrivateKeyJwt(rsaKey))

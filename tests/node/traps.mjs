@@ -2,6 +2,7 @@
 // Usage: node traps.mjs <base-url> <scenario> [<scenario> ...]
 // Prints one JSON line per scenario: {"scenario", "accepted": bool, "error": name, "message", "code"}.
 import * as client from 'openid-client';
+import { authorize } from './headless.mjs';
 
 const [base, ...scenarios] = process.argv.slice(2);
 const issuer = new URL(`${base}/auth/realms/current`);
@@ -16,20 +17,11 @@ for (const scenario of scenarios) {
     body: JSON.stringify({ persona: 'adult', scenario }),
   });
   if (queued.status !== 201) throw new Error(`queue ${scenario}: ${queued.status} ${await queued.text()}`);
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri, scope: 'openid profile nnin_altsub', nonce, state,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
-  const authorized = await fetch(url, { redirect: 'manual' });
-  const location = authorized.headers.get('location');
+  // loginHint null: the queued entry (persona + trap) decides who signs in
+  const { callbackUrl, checks } = await authorize(config, { redirectUri, loginHint: null });
   const result = { scenario };
   try {
-    const tokens = await client.authorizationCodeGrant(config, new URL(location), {
-      pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true,
-    });
+    await client.authorizationCodeGrant(config, callbackUrl, checks);
     Object.assign(result, { accepted: true });
   } catch (err) {
     const cause = err.cause ?? {};
