@@ -26,6 +26,19 @@ FIXTURES = PROJECT_ROOT / "fixtures"
 CI_REDIRECT = "http://127.0.0.1:5555/callback"
 
 
+class FakeClock:
+    """The mock's movable clock for unit tests: call it for the time, ``advance`` it, no sleeping."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -22,21 +22,11 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from mock_bankid.cli import cli
 from mock_bankid.keys import KeyManager
+from conftest import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 T0 = 1_900_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def key_pems(keys_dir: Path) -> list[str]:
@@ -71,7 +61,7 @@ def ready(tmp_path_factory: pytest.TempPathFactory) -> KeyManager:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

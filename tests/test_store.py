@@ -28,26 +28,14 @@ from mock_bankid.store import (
     open_store,
 )
 from redis_server import redis_url  # noqa: F401  (the session fixture)
+from conftest import FakeClock
 
 T0 = 1_700_000_000.0
 
 
-class FakeClock:
-    """The mock's movable clock, without sleeping."""
-
-    def __init__(self, t: float = T0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 def _make_store(kind: str, request, tmp_path: Path, clock) -> Store:
@@ -166,7 +154,7 @@ def test_take_of_an_expired_entry_returns_none_and_removes_it(store, clock):
     store.put("codes", "c", {"code": "c"}, 10)
     clock.advance(11)
     assert store.take("codes", "c") is None
-    clock.t = T0  # even moving the clock back does not bring it back
+    clock.now = T0  # even moving the clock back does not bring it back
     assert store.get("codes", "c") is None
 
 
