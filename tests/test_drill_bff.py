@@ -54,10 +54,18 @@ def bff(mock, tmp_path_factory) -> Iterator[Bff]:
     app.stop()
 
 
+# The headless drill runs where only mock-bankid's runtime dependencies are: the test libraries are
+# blocked in the process that runs it (requests above all; the walk is urllib's).
+NO_TEST_LIBRARIES = ("import sys\n"
+                     "for m in ('requests', 'authlib', 'stdnum', 'hypothesis', 'yaml', 'pytest'): sys.modules[m] = None\n"
+                     "from mock_bankid.cli import main\nmain(sys.argv[1:])\n")
+
+
 def drill(mock: LiveServer, bff: Bff, *args: str, timeout: float = 600) -> tuple[int, dict[str, Any] | None, str]:
     """Run the real command; with --json, return the parsed report."""
+    command = [sys.executable, "-m", "mock_bankid.cli"] if "--browser" in args else [sys.executable, "-c", NO_TEST_LIBRARIES]
     completed = subprocess.run(
-        [sys.executable, "-m", "mock_bankid.cli", "drill", "--start", bff.start_url, "--success", "/dashboard",
+        [*command, "drill", "--start", bff.start_url, "--success", "/dashboard",
          "--url", mock.base_url, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
     report = json.loads(completed.stdout) if "--json" in args and completed.stdout.strip().startswith("{") else None
     return completed.returncode, report, completed.stdout + completed.stderr

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from mock_bankid.drill.follow import Hop, Trace, excerpt_of
+from mock_bankid.drill.follow import Hop, Trace, excerpt_of, redact
 from mock_bankid.drill.mockapi import MockAPI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,7 +62,8 @@ class BrowserWalker:
         def on_response(response: Any) -> None:
             request = response.request
             if request.resource_type == "document" and request.frame == page.main_frame:
-                trace.hops.append(Hop(request.method, response.url, response.status, response.headers.get("location")))
+                trace.hops.append(Hop(request.method, redact(response.url) or "", response.status,
+                                      redact(response.headers.get("location"))))
                 last["status"] = response.status
 
         def on_request(request: Any) -> None:
@@ -77,7 +78,7 @@ class BrowserWalker:
     def _finish(self, trace: Trace, page: Any, last: dict[str, Any], started: float) -> Trace:
         try:
             page.wait_for_load_state("load")
-            trace.final_url = page.url
+            trace.final_url = redact(page.url) or ""
             trace.final_status = int(last.get("status") or 0)
             trace.title = html.unescape(page.title() or "").strip()
             trace.excerpt = excerpt_of([page.locator("body").inner_text()])
@@ -109,11 +110,11 @@ class BrowserWalker:
                     self._settle(page)
             except self._timeout_error:
                 trace.timed_out = True
-                trace.final_url = page.url
+                trace.final_url = redact(page.url) or ""
             except self._error as exc:
                 trace.failure = f"the browser could not load a page: {str(exc).splitlines()[0]}"
                 trace.failure_at_mock = self.mock.is_mock(page.url)
-                trace.final_url = page.url
+                trace.final_url = redact(page.url) or ""
             return self._finish(trace, page, last, started) if not (trace.timed_out or trace.failure) else trace
         finally:
             trace.seconds = time.monotonic() - started
@@ -146,11 +147,11 @@ class BrowserWalker:
                 self._settle(page)
             except self._timeout_error:
                 trace.timed_out = True
-                trace.final_url = page.url
+                trace.final_url = redact(page.url) or ""
                 return trace
             except self._error as exc:
                 trace.failure = f"the browser could not load a page: {str(exc).splitlines()[0]}"
-                trace.final_url = page.url
+                trace.final_url = redact(page.url) or ""
                 return trace
             return self._finish(trace, page, last, started)
         finally:

@@ -31,6 +31,17 @@ REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "mock-bankid-drill (a MOCK BankID rehearsal; not a real user)"
 
 
+SECRET_PARAMS = ("code", "code_verifier", "access_token", "id_token", "refresh_token", "client_secret")
+
+
+def redact(url: str | None) -> str | None:
+    """A URL as reports show it: an authorization code (or any token) in it replaced, as the mock's
+    own request log does, so a JUnit artifact never carries a usable credential."""
+    if not url or not any(f"{name}=" in url for name in SECRET_PARAMS):
+        return url
+    return re.sub(r"([?&#](?:%s)=)[^&#]*" % "|".join(SECRET_PARAMS), r"\1[redacted]", url)
+
+
 @dataclass
 class Hop:
     method: str
@@ -178,9 +189,9 @@ class Follower:
                     reason = getattr(exc, "reason", exc)
                     if isinstance(reason, (TimeoutError, socket.timeout)):
                         raise TimeoutError from None
-                    trace.failure = f"{method} {url}: no answer ({reason or type(exc).__name__})"
+                    trace.failure = f"{method} {redact(url)}: no answer ({reason or type(exc).__name__})"
                     trace.failure_at_mock = at_mock
-                    trace.final_url = url
+                    trace.final_url = redact(url) or ""
                     break
                 with response:
                     status = response.status
@@ -188,8 +199,8 @@ class Follower:
                     text = response.read(200_000).decode(response.headers.get_content_charset() or "utf-8",
                                                           errors="replace")
                     kind = response.headers.get_content_type()
-                trace.hops.append(Hop(method, url, status, location))
-                trace.final_url, trace.final_status = url, status
+                trace.hops.append(Hop(method, redact(url) or "", status, redact(location)))
+                trace.final_url, trace.final_status = redact(url) or "", status
                 previous_at_mock = at_mock
                 if status in REDIRECTS and location:
                     url = urljoin(url, location)
@@ -213,7 +224,7 @@ class Follower:
                 trace.failure = f"more than {MAX_HOPS} redirects (a loop?)"
         except TimeoutError:
             trace.timed_out = True
-            trace.final_url = trace.final_url or url
+            trace.final_url = trace.final_url or redact(url) or ""
         trace.seconds = time.monotonic() - started
         return trace
 
