@@ -28,4 +28,4 @@ bench: setup-test
 	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules
+	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules tests/clients/*/node_modules tests/clients/authjs/.next

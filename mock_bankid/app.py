@@ -13,6 +13,7 @@ from mock_bankid import __version__
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
+from mock_bankid import cors
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     provider.scenarios.init_app(app)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
 
     @app.before_request
     def _before() -> Response | None:

@@ -36,6 +36,7 @@ from mock_bankid.errors import (
     UntrustedRedirect,
 )
 from mock_bankid.i18n import pick_locale, texts
+from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
@@ -317,10 +318,11 @@ def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool
 
 def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
     """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
-    if not req.acr_values:
+    wanted = requested_acr_values(req.acr_values, req.login_hint)
+    if not wanted:
         return True
     acr = str(session.get("acr", ""))
-    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+    return any(acr.startswith(value + ";") or acr == value for value in wanted.split())
 
 
 def hinted_session(req: AuthorizationRequest, p: Provider) -> dict | None:
@@ -366,7 +368,7 @@ def sign_in(
         expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
-        acr, amr = acr_for(req.acr_values)
+        acr, amr = acr_for(requested_acr_values(req.acr_values, req.login_hint))
         expires_at = now + p.settings.sso_session_ttl
     session_ttl = max(1, expires_at - now)
     grant = Grant(
