@@ -223,9 +223,9 @@ def authjs_app(live_server, tmp_path_factory) -> Iterator[str]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a slow first render on a busy machine
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
