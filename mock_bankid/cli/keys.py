@@ -64,7 +64,7 @@ def register(group: click.Group) -> None:
         Creates the keys first if there are none yet.
         """
         km = _manager(keys_dir)
-        rows = km.list()
+        rows = km.list_keys()
         if as_json:
             click.echo(json.dumps(rows, indent=2))
         else:
@@ -84,9 +84,9 @@ def register(group: click.Group) -> None:
     def rotate(keys_dir: Path | None, alg: str, activate_after: float | None) -> None:
         """Add a new key: published now, signing after --activate-after seconds."""
         km = _manager(keys_dir)
-        before = {r["kid"]: r for r in km.list()}
+        before = {r["kid"]: r for r in km.list_keys()}
         kid = km.rotate(alg, activate_after)
-        rows = {r["kid"]: r for r in km.list()}
+        rows = {r["kid"]: r for r in km.list_keys()}
         new = rows[kid]
         click.echo(kid)
         click.echo(f"  {alg} key published now; signs from {_when(new['activates_at'])} ({new['state']})")
