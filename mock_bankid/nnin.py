@@ -22,9 +22,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -96,12 +96,12 @@ def normalise_gender(gender: str | None) -> str | None:
 # --- control digits -----------------------------------------------------------------------------
 
 def _k1_sum(first9: str) -> int:
-    return sum(w * int(c) for w, c in zip(K1_WEIGHTS, first9))
+    return sum(w * int(c) for w, c in zip(K1_WEIGHTS, first9, strict=True))
 
 
 def _k2_for(first10: str) -> int:
     """k2 for ten digits; 10 means 'not usable'."""
-    return (-sum(w * int(c) for w, c in zip(K2_WEIGHTS, first10))) % 11
+    return (-sum(w * int(c) for w, c in zip(K2_WEIGHTS, first10, strict=True))) % 11
 
 
 def _check_first9(first9: str) -> None:

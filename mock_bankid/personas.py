@@ -112,7 +112,7 @@ class PersonaRegistry:
 
     # --- loading --------------------------------------------------------------------------
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "PersonaRegistry":
+    def load(cls, fixtures_dir: Path) -> PersonaRegistry:
         """Read and check ``fixtures_dir/personas.toml``; errors name the file and persona."""
         path = Path(fixtures_dir) / "personas.toml"
         try:
@@ -125,7 +125,7 @@ class PersonaRegistry:
         return cls.from_data(data, str(path), path)
 
     @classmethod
-    def from_data(cls, data: dict, where: str = "personas", source: Path | None = None) -> "PersonaRegistry":
+    def from_data(cls, data: dict, where: str = "personas", source: Path | None = None) -> PersonaRegistry:
         entries = data.get("persona")
         if not isinstance(entries, list) or not entries:
             raise PersonaError(f"{where}: expected [[persona]] tables")
@@ -150,7 +150,7 @@ class PersonaRegistry:
     def get(self, persona_id: str, today: date) -> Persona | None:
         return self._resolved(today)[1].get(persona_id)
 
-    def _resolved(self, today: date):
+    def _resolved(self, today: date) -> tuple[list[Persona], dict[str, Persona], dict[str, Persona]]:
         hit = self._cache.get(today)
         if hit is None:
             built = self._build(today)
@@ -184,7 +184,7 @@ class PersonaRegistry:
         if "nnin" in raw:
             number = raw["nnin"]
             exp = nnin.explain(number, today)
-            kind = exp.kind if exp.valid else "malformed"
+            kind = exp.kind if exp.valid and exp.kind else "malformed"
             if "kind" in raw and _kind_or_malformed(raw["kind"]) != kind:
                 raise PersonaError(f"persona {spec.id}: kind says {raw['kind']} but {number} is "
                                    f"{kind} on {today.isoformat()} ({exp.summary()})")

@@ -12,9 +12,12 @@ import re
 import threading
 import unicodedata
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_bankid import nnin
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 NAMESPACE = uuid.UUID("6f1c3c1e-5b1a-5d7e-9a51-6d6f636b2d62")
 """Fixed namespace for persona ``sub`` values (uuid5), so they never change between runs."""
@@ -32,11 +35,11 @@ def _hash_gender(key: str) -> str:
     return nnin.GENDERS[_hash_int(key, "gender") % 2]
 
 
-_faker = None
+_faker: Faker | None = None
 _faker_lock = threading.Lock()
 
 
-def _get_faker():
+def _get_faker() -> Faker:
     global _faker
     if _faker is None:
         from faker import (

@@ -36,7 +36,7 @@ def _manager(keys_dir: Path | None) -> KeyManager:
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -45,8 +45,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
         [r["kid"], r["alg"], r["state"], _when(r["created"]), _when(r["activates_at"]), _when(r["retires_at"])]
         for r in rows
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *body])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)) for line in [head, *body])
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def register(group: click.Group) -> None:

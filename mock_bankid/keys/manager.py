@@ -36,8 +36,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -109,7 +110,7 @@ def _b64url(data: bytes) -> str:
 
 
 def _utc(ts: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc)
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
 
 
 _pem_private = certs.private_pem
@@ -177,7 +178,8 @@ class KeyManager:
         """
         snap = self._refresh()
         now = self.clock()
-        if rotation.complete(snap.entries, now) and (self.keys_dir / CA_KEY_FILE).exists() and self.ca_certificate_path.exists():
+        ca_files = (self.keys_dir / CA_KEY_FILE, self.ca_certificate_path)
+        if rotation.complete(snap.entries, now) and all(path.exists() for path in ca_files):
             return
         self._prepare_dir()
         with self._file_lock():
@@ -441,7 +443,8 @@ class KeyManager:
             leaf_der = leaf.public_bytes(serialization.Encoding.DER)
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
             jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"), base64.b64encode(ca_der).decode("ascii")]
-            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der).digest())
+            # RFC 7517 4.8: x5t is the SHA-1 thumbprint by definition (x5t#S256 is the SHA-256 one)
+            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
             jwk["x5t#S256"] = _b64url(hashlib.sha256(leaf_der).digest())
         _write_atomic(self.keys_dir / f"{kid}.pem", pem)
         return Entry(

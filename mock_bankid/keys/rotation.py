@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
 """What ``ensure`` creates one key of, and what ``sign`` / ``rotate`` accept."""

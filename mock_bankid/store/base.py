@@ -16,7 +16,7 @@ import math
 import re
 import time
 from abc import ABC, abstractmethod
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 _NS_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -146,7 +146,7 @@ def _ttl(ttl: float) -> float:
 
 
 def _counter(n: int) -> str:
-    return '{"%s":%d}' % (_COUNTER_FIELD, n)
+    return f'{{"{_COUNTER_FIELD}":{int(n)}}}'
 
 
 def _count_of(text: str | bytes) -> int:

@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from mock_bankid.store.base import (
     Store,
@@ -20,7 +20,6 @@ from mock_bankid.store.base import (
     _Purger,
     _ttl,
 )
-
 
 
 class MemoryStore(Store):
@@ -53,7 +52,7 @@ class MemoryStore(Store):
         if self._purger.due():
             self._purge(now)
 
-    def put(self, ns, key, value, ttl):
+    def put(self, ns: str, key: str, value: dict, ttl: float) -> None:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -68,7 +67,7 @@ class MemoryStore(Store):
         entries[key] = (next(self._seq), now + ttl, text)
         self._after_write(now)
 
-    def get(self, ns, key):
+    def get(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._lock:
@@ -78,7 +77,7 @@ class MemoryStore(Store):
             return None
         return _decode(entry[2])
 
-    def take(self, ns, key):
+    def take(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._lock:
@@ -88,7 +87,7 @@ class MemoryStore(Store):
             return None
         return _decode(entry[2])
 
-    def add(self, ns, key, value, ttl):
+    def add(self, ns: str, key: str, value: dict, ttl: float) -> bool:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -100,13 +99,13 @@ class MemoryStore(Store):
             self._insert(ns, key, text, now, ttl)
             return True
 
-    def delete(self, ns, key):
+    def delete(self, ns: str, key: str) -> None:
         _check(ns, key)
         with self._lock:
             self._open()
             self._kv.get(ns, {}).pop(key, None)
 
-    def push(self, ns, value, ttl):
+    def push(self, ns: str, value: dict, ttl: float) -> None:
         _check_ns(ns)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -115,7 +114,7 @@ class MemoryStore(Store):
             self._queues.setdefault(ns, deque()).append((next(self._seq), now + ttl, text))
             self._after_write(now)
 
-    def pop(self, ns):
+    def pop(self, ns: str) -> dict | None:
         _check_ns(ns)
         now = self.clock()
         with self._lock:
@@ -128,7 +127,7 @@ class MemoryStore(Store):
                 # an expired item at the head is dropped on the way
         return None
 
-    def trim(self, ns, keep):
+    def trim(self, ns: str, keep: int) -> None:
         _check_ns(ns)
         with self._lock:
             self._open()
@@ -136,7 +135,7 @@ class MemoryStore(Store):
             while queue and len(queue) > max(0, keep):
                 queue.popleft()
 
-    def incr(self, ns, key, ttl):
+    def incr(self, ns: str, key: str, ttl: float) -> int:
         _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
@@ -153,7 +152,7 @@ class MemoryStore(Store):
             self._after_write(now)
             return 1
 
-    def items(self, ns):
+    def items(self, ns: str) -> list[tuple[str, dict]]:
         _check_ns(ns)
         now = self.clock()
         with self._lock:
@@ -163,14 +162,14 @@ class MemoryStore(Store):
         found.sort(key=lambda row: row[0])
         return [(k, _decode(t)) for _s, k, t in found]
 
-    def clear(self, ns):
+    def clear(self, ns: str) -> None:
         _check_ns(ns)
         with self._lock:
             self._open()
             self._kv.pop(ns, None)
             self._queues.pop(ns, None)
 
-    def purge_expired(self):
+    def purge_expired(self) -> int:
         now = self.clock()
         with self._lock:
             self._open()
@@ -196,10 +195,10 @@ class MemoryStore(Store):
                 del self._queues[ns]
         return removed
 
-    def ping(self):
+    def ping(self) -> None:
         self._open()
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             self._closed = True
             self._kv.clear()

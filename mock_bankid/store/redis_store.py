@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from mock_bankid.store.base import (
     Store,
@@ -216,38 +216,39 @@ class RedisStore(Store):
         return max(1000, math.ceil((max(ttl, 0.0) + REDIS_TTL_MARGIN) * 1000))
 
     @staticmethod
-    def _parse(raw: bytes) -> tuple[float, int, bytes]:
-        e, s, body = raw.split(b"|", 2)
+    def _parse(raw: bytes | str) -> tuple[float, int, bytes]:
+        # redis-py types replies as bytes or str; this client never decodes them, so they are bytes.
+        e, s, body = (raw.encode() if isinstance(raw, str) else raw).split(b"|", 2)
         return float(e), int(s), body
 
-    def _live(self, raw: bytes | None, now: float) -> dict | None:
+    def _live(self, raw: bytes | str | None, now: float) -> dict | None:
         if raw is None:
             return None
         expires_at, _seq, body = self._parse(raw)
         return _decode(body) if expires_at > now else None
 
-    def put(self, ns, key, value, ttl):
+    def put(self, ns: str, key: str, value: dict, ttl: float) -> None:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
         with self._call():
             self._put(keys=[self._key(ns, key), self._seq_key], args=[repr(now + ttl), text, self._px(ttl)])
 
-    def get(self, ns, key):
+    def get(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._call():
             raw = self._r.get(self._key(ns, key))
         return self._live(raw, now)
 
-    def take(self, ns, key):
+    def take(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._call():
             raw = self._r.getdel(self._key(ns, key))
         return self._live(raw, now)
 
-    def add(self, ns, key, value, ttl):
+    def add(self, ns: str, key: str, value: dict, ttl: float) -> bool:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -258,12 +259,12 @@ class RedisStore(Store):
             )
         return bool(done)
 
-    def delete(self, ns, key):
+    def delete(self, ns: str, key: str) -> None:
         _check(ns, key)
         with self._call():
             self._r.delete(self._key(ns, key))
 
-    def push(self, ns, value, ttl):
+    def push(self, ns: str, value: dict, ttl: float) -> None:
         _check_ns(ns)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -273,14 +274,14 @@ class RedisStore(Store):
                 args=[repr(now + ttl), text, self._px(ttl), repr(now)],
             )
 
-    def pop(self, ns):
+    def pop(self, ns: str) -> dict | None:
         _check_ns(ns)
         now = self.clock()
         with self._call():
             raw = self._pop(keys=[self._queue(ns)], args=[repr(now)])
         return None if raw is None else self._live(raw, now)
 
-    def trim(self, ns, keep):
+    def trim(self, ns: str, keep: int) -> None:
         _check_ns(ns)
         with self._call():
             if keep > 0:
@@ -288,7 +289,7 @@ class RedisStore(Store):
             else:
                 self._r.delete(self._queue(ns))
 
-    def incr(self, ns, key, ttl):
+    def incr(self, ns: str, key: str, ttl: float) -> int:
         _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
@@ -305,7 +306,7 @@ class RedisStore(Store):
     def _ns_keys(self, ns: str) -> list[bytes]:
         return list(self._scan(_glob_escape(f"{self.prefix}:{ns}:") + "*"))
 
-    def items(self, ns):
+    def items(self, ns: str) -> list[tuple[str, dict]]:
         _check_ns(ns)
         now = self.clock()
         cut = len(f"{self.prefix}:{ns}:".encode())
@@ -314,7 +315,7 @@ class RedisStore(Store):
             keys = self._ns_keys(ns)
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
-                for k, raw in zip(chunk, self._r.mget(chunk)):
+                for k, raw in zip(chunk, self._r.mget(chunk), strict=True):
                     if raw is None:
                         continue
                     expires_at, seq, body = self._parse(raw)
@@ -327,14 +328,14 @@ class RedisStore(Store):
         found.sort(key=lambda row: row[0])
         return [(k, _decode(body)) for _s, k, body in found]
 
-    def clear(self, ns):
+    def clear(self, ns: str) -> None:
         _check_ns(ns)
         with self._call():
-            keys = self._ns_keys(ns) + [self._queue(ns).encode()]
+            keys = [*self._ns_keys(ns), self._queue(ns).encode()]
             for i in range(0, len(keys), 500):
                 self._r.delete(*keys[i : i + 500])
 
-    def purge_expired(self):
+    def purge_expired(self) -> int:
         now = self.clock()
         removed = 0
         with self._call():
@@ -343,7 +344,7 @@ class RedisStore(Store):
                 removed += int(self._purge(keys=keys[i : i + 200], args=[repr(now)]))
         return removed
 
-    def ping(self):
+    def ping(self) -> None:
         if self._closed:
             raise StoreError(f"the redis store {_redacted(self.url)} is closed")
         try:
@@ -354,6 +355,6 @@ class RedisStore(Store):
                 "is redis-server running and MOCK_BANKID_STORE right?"
             ) from exc
 
-    def close(self):
+    def close(self) -> None:
         self._closed = True
         self._r.close()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mock_bankid.store.base import (
     Store,
@@ -50,7 +52,7 @@ class _Conn:
         self.lock = threading.RLock()
 
 
-_SQLITE_STORES: "weakref.WeakSet[SqliteStore]" = weakref.WeakSet()
+_SQLITE_STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
 
 
 def _sqlite_before_fork() -> None:
@@ -192,13 +194,12 @@ class SqliteStore(Store):
         if self._purger_pid != os.getpid():
             self._purger, self._purger_pid = _Purger(*self._purge_every), os.getpid()
         if self._purger.due():
-            try:
+            # opportunistic: a busy moment only postpones it to the next round
+            with contextlib.suppress(sqlite3.OperationalError):
                 db.execute("DELETE FROM entries WHERE expires_at <= ?", (now,))
-            except sqlite3.OperationalError:
-                pass  # opportunistic: a busy moment only postpones it to the next round
 
     # --- operations ---------------------------------------------------------------------
-    def put(self, ns, key, value, ttl):
+    def put(self, ns: str, key: str, value: dict, ttl: float) -> None:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -209,7 +210,7 @@ class SqliteStore(Store):
             )
             self._after_write(db, now)
 
-    def get(self, ns, key):
+    def get(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._db() as db:
@@ -219,7 +220,7 @@ class SqliteStore(Store):
             ).fetchone()
         return None if row is None else _decode(row[0])
 
-    def take(self, ns, key):
+    def take(self, ns: str, key: str) -> dict | None:
         _check(ns, key)
         now = self.clock()
         with self._db() as db:
@@ -239,7 +240,7 @@ class SqliteStore(Store):
             return None
         return _decode(rows[0][0])
 
-    def add(self, ns, key, value, ttl):
+    def add(self, ns: str, key: str, value: dict, ttl: float) -> bool:
         _check(ns, key)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -258,12 +259,12 @@ class SqliteStore(Store):
                 self._after_write(db, now)
         return inserted
 
-    def delete(self, ns, key):
+    def delete(self, ns: str, key: str) -> None:
         _check(ns, key)
         with self._db() as db:
             db.execute("DELETE FROM entries WHERE ns = ? AND key = ?", (ns, key))
 
-    def push(self, ns, value, ttl):
+    def push(self, ns: str, value: dict, ttl: float) -> None:
         _check_ns(ns)
         text, ttl = _encode(value), _ttl(ttl)
         now = self.clock()
@@ -278,7 +279,7 @@ class SqliteStore(Store):
         "SELECT id FROM entries WHERE ns = ? AND key IS NULL AND expires_at > ? ORDER BY id LIMIT 1"
     )
 
-    def pop(self, ns):
+    def pop(self, ns: str) -> dict | None:
         _check_ns(ns)
         now = self.clock()
         with self._db() as db:
@@ -288,20 +289,21 @@ class SqliteStore(Store):
                 return None
             if self._returning:
                 rows = db.execute(
-                    f"DELETE FROM entries WHERE id = ({self._POP_OLDEST}) RETURNING value",
+                    f"DELETE FROM entries WHERE id = ({self._POP_OLDEST}) RETURNING value",  # noqa: S608 - a constant
                     (ns, now),
                 ).fetchall()
             else:
                 with self._immediate(db):
                     rows = db.execute(
-                        f"SELECT id, value FROM entries WHERE id = ({self._POP_OLDEST})", (ns, now)
+                        f"SELECT id, value FROM entries WHERE id = ({self._POP_OLDEST})",  # noqa: S608 - a constant
+                        (ns, now),
                     ).fetchall()
                     if rows:
                         db.execute("DELETE FROM entries WHERE id = ?", (rows[0][0],))
                         rows = [(rows[0][1],)]
         return _decode(rows[0][0]) if rows else None
 
-    def trim(self, ns, keep):
+    def trim(self, ns: str, keep: int) -> None:
         _check_ns(ns)
         with self._db() as db:
             db.execute(
@@ -310,7 +312,7 @@ class SqliteStore(Store):
                 (ns, ns, max(0, int(keep))),
             )
 
-    def incr(self, ns, key, ttl):
+    def incr(self, ns: str, key: str, ttl: float) -> int:
         _check(ns, key)
         ttl = _ttl(ttl)
         now = self.clock()
@@ -336,7 +338,7 @@ class SqliteStore(Store):
                 self._after_write(db, now)
         return n
 
-    def items(self, ns):
+    def items(self, ns: str) -> list[tuple[str, dict]]:
         _check_ns(ns)
         now = self.clock()
         with self._db() as db:
@@ -346,21 +348,21 @@ class SqliteStore(Store):
             ).fetchall()
         return [(str(i) if k is None else k, _decode(v)) for i, k, v in rows]
 
-    def clear(self, ns):
+    def clear(self, ns: str) -> None:
         _check_ns(ns)
         with self._db() as db:
             db.execute("DELETE FROM entries WHERE ns = ?", (ns,))
 
-    def purge_expired(self):
+    def purge_expired(self) -> int:
         now = self.clock()
         with self._db() as db:
             return db.execute("DELETE FROM entries WHERE expires_at <= ?", (now,)).rowcount
 
-    def ping(self):
+    def ping(self) -> None:
         with self._db() as db:
             db.execute("SELECT count(*) FROM entries WHERE 0").fetchall()
 
-    def close(self):
+    def close(self) -> None:
         self._closed = True
         pid = os.getpid()
         with self._registry_lock:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mock_bankid.store.base import Store, _redacted
@@ -50,7 +50,7 @@ def open_store(url: str, data_dir: Path, clock: Callable[[], float] = time.time)
 def _open_redis(url: str, text: str, clock: Callable[[], float]) -> RedisStore:
     parts = urlsplit(text)
     try:
-        parts.port
+        parts.port  # noqa: B018 - reading it validates it
     except ValueError:
         raise ValueError(f"bad store {_redacted(url)!r}: the port must be a number") from None
     db = parts.path.strip("/")
