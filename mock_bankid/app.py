@@ -9,11 +9,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__
+from mock_bankid import __version__, cors
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
-from mock_bankid import cors
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider

@@ -98,10 +98,10 @@ def _localhost_any_port(registered: str, uri: str) -> bool:
     """
     try:
         reg, got = urlsplit(registered), urlsplit(uri)
-        got.port  # raises ValueError for a malformed port
+        _ = got.port  # raises ValueError for a malformed port
     except ValueError:
         return False
-    if not (reg.scheme == got.scheme == "http" and reg.hostname in LOOPBACK_HOSTS + ("localhost",)):
+    if not (reg.scheme == got.scheme == "http" and reg.hostname in (*LOOPBACK_HOSTS, "localhost")):
         return False
     same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
     return got.hostname == "localhost" and got.username is None and got.password is None and same_rest

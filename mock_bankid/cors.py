@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request

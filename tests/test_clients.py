@@ -13,10 +13,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from mock_bankid.app import create_app
 from mock_bankid.clients import client_from_dict
 from mock_bankid.login_hint import hinted_acr_value, requested_acr_values
@@ -97,7 +97,8 @@ def id_claims(client, body: dict) -> dict:
 ])
 def test_registered_callbacks_are_accepted(client, client_id, uri):
     response, _ = authorize(client, client_id=client_id, redirect_uri=uri, login_hint="adult")
-    assert response.status_code == 302 and response.headers["Location"].startswith(uri + "?"), response.get_data(as_text=True)[:300]
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert response.headers["Location"].startswith(uri + "?")
 
 
 @pytest.mark.parametrize("client_id, uri", [
@@ -146,7 +147,8 @@ def claims_after_login_page(client, **extra) -> dict:
     page = response.get_data(as_text=True)
     session = page.split('name="session" value="')[1].split('"')[0]
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    done = client.post(f"{ISSUER_PATH}/precheck/login", data={"session": session, "csrf_token": csrf, "persona": "adult"})
+    form = {"session": session, "csrf_token": csrf, "persona": "adult"}
+    done = client.post(f"{ISSUER_PATH}/precheck/login", data=form)
     assert done.status_code == 302, done.get_data(as_text=True)[:300]
     code = query_of(done.headers["Location"])["code"]
     body = client.post(TOKEN, headers=basic("ci"), data={"grant_type": "authorization_code", "code": code,
@@ -269,9 +271,11 @@ def test_token_response_for_the_clients_own_origin_only(client):
         "redirect_uri": "http://127.0.0.1:4000/callback"})
     assert answer.status_code == 200 and cors(answer) == origin and "Origin" in answer.headers["Vary"]
 
-    refused = client.post(TOKEN, headers={"Origin": origin, **basic("drop-web")}, data={"grant_type": "authorization_code", "code": "x"})
+    refused = client.post(TOKEN, headers={"Origin": origin, **basic("drop-web")},
+                          data={"grant_type": "authorization_code", "code": "x"})
     assert refused.status_code == 400 and cors(refused) is None, "drop-web is not registered for that origin"
-    unknown = client.post(TOKEN, headers={"Origin": origin}, data={"grant_type": "authorization_code", "client_id": "nobody"})
+    unknown = client.post(TOKEN, headers={"Origin": origin},
+                          data={"grant_type": "authorization_code", "client_id": "nobody"})
     assert unknown.status_code == 401 and cors(unknown) == origin, "an invalid_client error is readable"
 
 

@@ -24,14 +24,13 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-
 from conftest import free_port, pkce_pair, query_of
 from e2e_helpers import Discovered, verify_id_token
 
@@ -43,7 +42,8 @@ NODE = shutil.which("node")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SETUP_ADVICE = "run scripts/setup-test (make test does): it runs npm ci in tests/node and tests/clients/*, and next build"
+SETUP_ADVICE = ("run scripts/setup-test (make test does): it runs npm ci in tests/node and tests/clients/*, "
+                "and next build")
 BIS = "urn:bankid:bis;LOA=3"
 BID = "urn:bankid:bid;LOA=4"
 
@@ -140,7 +140,7 @@ def test_authlib_recipe_refuses_a_tampered_callback(live_server):
     url, pending = recipe.start_sign_in(config)
     queue(live_server, "adult")
     location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
-    with pytest.raises(Exception, match="(?i)state"):
+    with pytest.raises(Exception, match=r"(?i)state"):
         recipe.finish_sign_in(config, location.replace("state=", "state=x"), pending)
 
 
@@ -218,8 +218,9 @@ def authjs_app(live_server, tmp_path_factory) -> Iterator[str]:
                AUTH_BANKID_NO_ISSUER=live_server.issuer, AUTH_BANKID_NO_ID="drop-web",
                AUTH_BANKID_NO_SECRET="drop-web-secret", NEXT_TELEMETRY_DISABLED="1", NODE_ENV="production")
     log = tmp_path_factory.mktemp("authjs") / "next.log"
-    process = subprocess.Popen([NODE, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", str(port)],
-                               cwd=app_dir, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        command = [NODE, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", str(port)]
+        process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -277,7 +278,7 @@ class StaticSite(ThreadingHTTPServer):
 class StaticHandler(BaseHTTPRequestHandler):
     server: StaticSite
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         kind, body = self.server.files.get(path, self.server.files["/"] if "." not in path else ("text/plain", b""))
         self.send_response(200 if body else 404)
@@ -377,4 +378,5 @@ RECIPE_FILES = [
 
 @pytest.mark.parametrize("path", RECIPE_FILES, ids=lambda p: str(p.relative_to(HERE)))
 def test_docs_quote_the_recipes_verbatim(path):
-    assert path.read_text().strip() in DOC.read_text(), f"docs/clients.md must quote {path.relative_to(HERE.parent)} verbatim"
+    where = path.relative_to(HERE.parent)
+    assert path.read_text().strip() in DOC.read_text(), f"docs/clients.md must quote {where} verbatim"

@@ -27,7 +27,8 @@ def session() -> OAuth2Session:
 def start_sign_in(config: dict) -> tuple[str, dict]:
     """GET /api/auth/bankid: keep ``pending`` in the user's session, redirect the browser to the URL."""
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
-    url, state = session().create_authorization_url(config["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+    url, state = session().create_authorization_url(config["authorization_endpoint"],
+                                                    code_verifier=verifier, nonce=nonce)
     return url, {"state": state, "nonce": nonce, "code_verifier": verifier}
 
 
