@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__
+from mock_bankid import __version__, requestlog
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     provider.scenarios.init_app(app)
+    requestlog.init_app(app, provider)
 
     @app.before_request
     def _before() -> Response | None:

@@ -29,8 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from mock_bankid.app import create_app
 from mock_bankid.claims import Grant, acr_for
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
-from mock_bankid.endpoints.control import NEXT_LOGIN_TTL
+from mock_bankid import login_queue
 from mock_bankid.personas import Persona
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
@@ -88,11 +87,11 @@ class MockBankID:
         if isinstance(selector, Persona):
             text = f"nnin:{text}"
         persona = self.persona(text)
-        self.provider.store.push(NEXT_LOGIN_NS, {"selector": text, "scenario": scenario}, NEXT_LOGIN_TTL)
+        login_queue.push(self.provider, text, scenario)
         return persona
 
     def clear_queue(self) -> None:
-        self.provider.store.clear(NEXT_LOGIN_NS)
+        login_queue.clear(self.provider)
 
     def mint(self, persona: str | Persona = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
              nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class Issued:
     body: dict[str, Any]
     """The JSON body of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
     access_claims: dict[str, Any]
+    family: str | None = None
+    """The refresh-token family the tokens belong to, if a refresh token came with them."""
 
 
 def issue_tokens(
@@ -74,6 +76,20 @@ def issue_tokens(
     if id_token and "openid" in grant.scope:
         body["id_token"] = mint_id_token(p, client, grant, access_token)
     return Issued(body, access_claims)
+
+
+def revoke_access_token(p: Provider, jti: str) -> None:
+    p.store.delete(ACCESS_NS, jti)
+
+
+def revoke_family_access(p: Provider, family: str) -> int:
+    """End every access token of a refresh-token family; returns how many."""
+    ended = 0
+    for jti, record in p.store.items(ACCESS_NS):
+        if record.get("family") == family:
+            p.store.delete(ACCESS_NS, jti)
+            ended += 1
+    return ended
 
 
 def read_id_token_hint(p: Provider, hint: str) -> dict[str, Any]:

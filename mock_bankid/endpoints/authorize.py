@@ -22,7 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, make_response, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from mock_bankid import __version__
+from mock_bankid import __version__, codes, login_queue, sessions
 from mock_bankid.claims import SUPPORTED_SCOPES, Grant, acr_for, IDPS
 from mock_bankid.clients import Client
 from mock_bankid.errors import (
@@ -43,10 +43,6 @@ from mock_bankid.tokens import read_id_token_hint
 bp = Blueprint("authorize", __name__)
 
 AUTH_NS = "auth"  # a login page waiting for the user (BankID's 10-minute session)
-CODE_NS = "code"
-SSO_NS = "sso"
-NEXT_LOGIN_NS = "next-login"
-SSO_COOKIE = "mock_bankid_sso"
 CSRF_COOKIE = "mock_bankid_csrf"
 RESPONSE_MODES = ("query", "fragment", "form_post")
 PROMPTS = {"none", "login", "consent", "select_account"}
@@ -279,7 +275,7 @@ def authorize() -> Response:
 def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Response:
     """Who signs in: queued login, login_hint, SSO session, auto-login, else the login page."""
     today = p.today()
-    queued = p.store.pop(NEXT_LOGIN_NS)
+    queued = login_queue.pop(p)
     if queued is not None:
         try:
             persona = p.personas.resolve(queued["selector"], today)
@@ -292,7 +288,8 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = hinted_session(req, p) if req.id_token_hint else current_sso_session(p)
+        session = (sessions.hinted(p, read_id_token_hint(p, req.id_token_hint)) if req.id_token_hint
+                   else sessions.current(p, request))
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
@@ -323,30 +320,6 @@ def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
     return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
 
 
-def hinted_session(req: AuthorizationRequest, p: Provider) -> dict | None:
-    """BankID's single sign-on: an unexpired ID token names a live session (its ``sid``) to reuse.
-
-    The cookie session counts only if it is that person's; a hint for someone else never
-    signs in whoever the cookie belongs to.
-    """
-    claims = read_id_token_hint(p, req.id_token_hint or "")
-    if int(claims.get("exp", 0)) <= p.now():
-        return None
-    sid = str(claims.get("sid", ""))
-    session = p.store.get(SSO_NS, sid) if sid else None
-    if session is None or session["persona"].get("sub") != claims.get("sub"):
-        return None
-    return dict(session, sid=sid)
-
-
-def current_sso_session(p: Provider) -> dict | None:
-    sid = request.cookies.get(SSO_COOKIE)
-    if not sid:
-        return None
-    session = p.store.get(SSO_NS, sid)
-    return dict(session, sid=sid) if session else None
-
-
 def sign_in(
     req: AuthorizationRequest,
     client: Client,
@@ -368,7 +341,6 @@ def sign_in(
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
         acr, amr = acr_for(req.acr_values)
         expires_at = now + p.settings.sso_session_ttl
-    session_ttl = max(1, expires_at - now)
     grant = Grant(
         client_id=client.client_id,
         scope=list(dict.fromkeys(req.scope)),
@@ -381,37 +353,26 @@ def sign_in(
         pid_claim=client.pid_claim,
         extra={"scenario": scenario or persona_data.get("scenario")} if (scenario or persona_data.get("scenario")) else {},
     )
-    code = secrets.token_urlsafe(32)
-    p.store.put(
-        CODE_NS,
-        code,
-        {
-            "grant": grant.to_dict(),
-            "redirect_uri": req.redirect_uri,
-            "code_challenge": req.code_challenge,
-            "code_challenge_method": req.code_challenge_method,
-        },
-        p.settings.code_ttl,
-    )
-    p.store.put(
-        SSO_NS,
-        sid,
-        {"persona": persona_data, "auth_time": auth_time, "acr": acr, "amr": amr, "expires_at": expires_at},
-        session_ttl,
-    )
+    code = codes.issue(p, grant, redirect_uri=req.redirect_uri, code_challenge=req.code_challenge,
+                       code_challenge_method=req.code_challenge_method)
+    session_ttl = sessions.start(p, sid, persona=persona_data, auth_time=auth_time, acr=acr, amr=amr,
+                                 expires_at=expires_at)
     params: dict[str, str] = {"code": code}
     if req.state is not None:
         params["state"] = req.state
     params["iss"] = p.issuer
     ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req}
     short_circuit = p.scenarios.at("authorize_redirect", ctx)
-    if short_circuit is not None:  # e.g. the user is left on a BankID page: no redirect, no SSO cookie
-        return short_circuit
+    if short_circuit is not None or "code" not in ctx["params"]:
+        # A scenario answered instead (the user is left on a BankID page, or an error goes back):
+        # the sign-in did not complete, so its code and session must not work either.
+        codes.cancel(p, code)
+        sessions.end(p, sid)
+        if short_circuit is not None:
+            return short_circuit
+        return respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
     response = respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
-    response.set_cookie(
-        SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",
-        secure=p.settings.base_url.startswith("https"), path=_cookie_path(p),
-    )
+    sessions.set_cookie(response, p, sid, session_ttl)
     return response
 
 
@@ -435,12 +396,6 @@ def respond(redirect_uri: str, params: dict[str, str], mode: str, locale: str) -
         response = redirect(redirect_uri + separator + urlencode(params), code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _cookie_path(p: Provider) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(p.issuer).path or "/"
 
 
 # --- the login page ------------------------------------------------------------------------
@@ -474,8 +429,8 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         f"default-src 'none'; style-src 'unsafe-inline'; form-action {form_action_sources(req.redirect_uri)}; "
         "frame-ancestors 'none'"
     )
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path=_cookie_path(p),
-                        secure=p.settings.base_url.startswith("https"))
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax", path=sessions.cookie_path(p),
+                        secure=sessions.secure_cookies(p))
     return response
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from mock_bankid import __version__
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid import __version__, login_queue
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.personas import Persona, PersonaError
@@ -19,7 +18,6 @@ from mock_bankid.provider import CLOCK_NS, provider
 
 bp = Blueprint("control", __name__)
 
-NEXT_LOGIN_TTL = 600
 MAX_CLOCK_SHIFT = 100 * 366 * 86400
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
@@ -118,20 +116,19 @@ def next_login_push() -> tuple[Response, int]:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
             raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
-    entry = {"selector": selector, "scenario": scenario}
-    p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
+    entry = login_queue.push(p, selector, scenario)
     return jsonify({"queued": entry, "persona": persona_summary(persona, p.today())}), 201
 
 
 @bp.route("/next-login", methods=["GET"])
 def next_login_list() -> Response:
     p = provider()
-    return jsonify({"queue": [value for _key, value in p.store.items(NEXT_LOGIN_NS)]})
+    return jsonify({"queue": login_queue.entries(p)})
 
 
 @bp.route("/next-login", methods=["DELETE"])
 def next_login_clear() -> tuple[str, int]:
-    provider().store.clear(NEXT_LOGIN_NS)
+    login_queue.clear(provider())
     return "", 204
 
 

@@ -22,8 +22,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, make_response, redirect, request
 
+from mock_bankid import sessions
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import SSO_COOKIE, SSO_NS, _cookie_path, error_page, render_page
+from mock_bankid.endpoints.authorize import error_page, render_page
 from mock_bankid.i18n import pick_locale
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.provider import Provider, provider
@@ -60,9 +61,9 @@ def logout() -> Response:
     except LogoutError as exc:
         return error_page(exc.error, exc.description, 400, locale, untrusted=True)
 
-    ended = {request.cookies.get(SSO_COOKIE), (hint or {}).get("sid")}
+    ended = {request.cookies.get(sessions.SSO_COOKIE), (hint or {}).get("sid")}
     for sid in ended - {None, ""}:
-        p.store.delete(SSO_NS, str(sid))
+        sessions.end(p, str(sid))
     if target is not None:
         query: dict[str, str] = {}
         if params.get("state"):
@@ -73,7 +74,7 @@ def logout() -> Response:
         html = render_page("logged_out.html", locale, client_name=client.display_name if client else "")
         response = make_response(html, 200)
     response.headers["Cache-Control"] = "no-store"
-    response.delete_cookie(SSO_COOKIE, path=_cookie_path(p))
+    sessions.delete_cookie(response, p)
     return response
 
 

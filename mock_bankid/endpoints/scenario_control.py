@@ -13,7 +13,8 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
-from mock_bankid.scenarios import ScenarioError, requestlog
+from mock_bankid import requestlog
+from mock_bankid.scenarios import ScenarioError
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)

@@ -6,11 +6,7 @@ returns the JSON body. Errors are ``OAuthError`` and become RFC 6749 §5.2 JSON 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
-import re
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
@@ -18,18 +14,13 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import CODE_NS
-from mock_bankid import refresh
+from mock_bankid import codes, refresh
 from mock_bankid.claims import SUPPORTED_SCOPES
 from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
 from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import ACCESS_NS, issue_tokens
+from mock_bankid.tokens import issue_tokens
 
 bp = Blueprint("token", __name__)
-
-USED_CODE_NS = "code-used"
-USED_CODE_TTL = 600
-PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 GrantHandler = Callable[[Provider, Client], dict[str, Any]]
 GRANTS: dict[str, GrantHandler] = {}
@@ -49,7 +40,9 @@ def token() -> Response:
     if request.mimetype != "application/x-www-form-urlencoded":
         raise InvalidRequest("The token request must be application/x-www-form-urlencoded.")
     name = request.form.get("grant_type", "")
-    short_circuit = p.scenarios.at("token", {"client_id": request.form.get("client_id"), "grant_type": name})
+    sign_in = codes.sign_in_extra(p, request.form.get("code", "")) if name == "authorization_code" else None
+    short_circuit = p.scenarios.at("token", {"client_id": request.form.get("client_id"), "grant_type": name,
+                                             "sign_in": sign_in})
     if short_circuit is not None:
         return short_circuit
     client, _method = authenticate_client(p, request)
@@ -71,48 +64,8 @@ def authorization_code(p: Provider, client: Client) -> dict[str, Any]:
     code = request.form.get("code")
     if not code:
         raise InvalidRequest("code is required.")
-    record = p.store.take(CODE_NS, code)
-    if record is None:
-        used = p.store.get(USED_CODE_NS, code)
-        if used is not None:
-            _revoke_issued(p, used)
-            raise InvalidGrant("Code already used; the tokens it issued have been revoked.")
-        raise InvalidGrant("Code not valid (unknown, expired or already used).")
-    grant = Grant.from_dict(record["grant"])
-    if grant.client_id != client.client_id:
-        raise InvalidGrant("The code was issued to another client.")
-    if request.form.get("redirect_uri") != record["redirect_uri"]:
-        raise InvalidGrant("Incorrect redirect_uri: it must equal the one sent to the authorize endpoint.")
-    _check_pkce(record, request.form.get("code_verifier"))
-    issued = refresh.issue_with_refresh(p, client, grant)
-    used: dict[str, Any] = {"access_jti": issued.access_claims["jti"]}
-    if "refresh_token" in issued.body:
-        used["family"] = p.store.get(refresh.REFRESH_NS, issued.body["refresh_token"])["family"]
-    p.store.put(USED_CODE_NS, code, used, USED_CODE_TTL)
-    return issued.body
-
-
-def _check_pkce(record: dict[str, Any], verifier: str | None) -> None:
-    challenge = record.get("code_challenge")
-    if challenge is None:
-        if verifier is not None:
-            raise InvalidGrant("code_verifier sent, but the authorization request had no code_challenge.")
-        return
-    if verifier is None:
-        raise InvalidRequest("code_verifier is required: the authorization request used PKCE.")
-    if not PKCE_VERIFIER.match(verifier):
-        raise InvalidGrant("code_verifier must be 43 to 128 characters of [A-Z a-z 0-9 - . _ ~] (RFC 7636).")
-    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-    if not hmac.compare_digest(computed, challenge):
-        raise InvalidGrant("PKCE verification failed: code_verifier does not match code_challenge.")
-
-
-def _revoke_issued(p: Provider, used: dict[str, Any]) -> None:
-    """RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens issued from it."""
-    if used.get("access_jti"):
-        p.store.delete(ACCESS_NS, used["access_jti"])
-    if used.get("family"):
-        refresh.revoke_family(p, used["family"])
+    return codes.redeem(p, code, client, redirect_uri=request.form.get("redirect_uri"),
+                        code_verifier=request.form.get("code_verifier")).body
 
 
 @grant_type("refresh_token")

@@ -9,7 +9,7 @@ Hook points (``ctx`` keys in brackets):
 - ``request``            every request before routing                  [endpoint, path]
 - ``authorize``          after the client and redirect URI are trusted   [request, client]
 - ``authorize_redirect`` the parameters about to go back to the client  [params, client, grant]
-- ``token``              before the grant is processed                  [client_id, grant_type]
+- ``token``              before the grant is processed                  [client_id, grant_type, sign_in]
 - ``id_token_claims``    the ID token claims before signing             [claims, grant]
 - ``id_token``           the signed ID token                            [token, claims, grant]
 - ``jwks``               the published key set                          [jwks]
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context
 
 from mock_bankid import jsontools
 
@@ -406,7 +406,7 @@ class Scenarios:
         grant = ctx.get("grant")
         extra = getattr(grant, "extra", None) if grant is not None else None
         if extra is None and point == "token":
-            extra = _code_grant_extra(self.provider)
+            extra = ctx.get("sign_in")  # the token endpoint peeked at the code for it
         spec = (extra or {}).get("scenario")
         if not spec:
             return None
@@ -435,29 +435,13 @@ class Scenarios:
         return None
 
     def init_app(self, app: Flask) -> None:
-        """Per-response work: rate-limit headers and the request log."""
-        from mock_bankid.scenarios import requestlog
+        """Per-response work: the rate-limit headers."""
 
         @app.after_request
         def _scenario_headers(response: Response) -> Response:
             for name, value in g.get("mock_bankid_headers", {}).items():
                 response.headers.setdefault(name, str(value))
             return response
-
-        requestlog.init_app(app, self)
-
-
-def _code_grant_extra(p: Any) -> dict[str, Any] | None:
-    """At the token endpoint: the sign-in behind the code, read without using the code up."""
-    if not has_request_context() or request.form.get("grant_type") != "authorization_code":
-        return None
-    code = request.form.get("code")
-    if not code:
-        return None
-    from mock_bankid.endpoints.authorize import CODE_NS
-
-    record = p.store.get(CODE_NS, code)
-    return (record or {}).get("grant", {}).get("extra") or None
 
 
 def _load_builtins() -> None:

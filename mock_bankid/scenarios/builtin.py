@@ -68,15 +68,11 @@ def answer(call: Call, status: int, error: str, description: str, headers: dict[
 
 
 def redirect_error(call: Call, error: str, description: str | None) -> None:
-    """Replace the code in the authorization response with an error, state echoed (RFC 6749 §4.1.2.1)."""
-    from mock_bankid.endpoints.authorize import CODE_NS, SSO_NS
+    """Replace the code in the authorization response with an error, state echoed (RFC 6749 §4.1.2.1).
 
+    Without a code the sign-in did not complete: authorize then cancels its code and session.
+    """
     params = call.ctx["params"]
-    if "code" in params:  # the sign-in did not complete: its code and session must not work either
-        call.provider.store.delete(CODE_NS, params["code"])
-        grant = call.ctx.get("grant")
-        if grant is not None:
-            call.provider.store.delete(SSO_NS, grant.sid)
     new: dict[str, str] = {"error": error}
     if description:
         new["error_description"] = description

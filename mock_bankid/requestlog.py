@@ -2,6 +2,8 @@
 
 Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
 served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
+hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from mock_bankid.client_auth import request_client_id, request_form
+from mock_bankid.provider import Provider
+from mock_bankid.store import Store
 
 REQUESTS_NS = "requests"
 LOG_TTL = 86400
@@ -32,7 +36,7 @@ def redact(values: Any) -> dict[str, Any]:
     return out
 
 
-def entry_for(response: Response, p: Any) -> dict[str, Any]:
+def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     authorization = request.headers.get("Authorization")
     headers: dict[str, str] = {}
     if authorization:
@@ -57,12 +61,11 @@ def entry_for(response: Response, p: Any) -> dict[str, Any]:
     }
 
 
-def init_app(app: Flask, engine: Any) -> None:
+def init_app(app: Flask, p: Provider) -> None:
     pushes = itertools.count(1)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
-        p = engine.provider
         size = p.settings.request_log_size
         if size <= 0 or _is_control():
             return response
@@ -79,13 +82,13 @@ def _is_control() -> bool:
     return (request.blueprint or "") in {"control", "scenario_control"}
 
 
-def trim(store: Any, size: int) -> None:
+def trim(store: Store, size: int) -> None:
     store.trim(REQUESTS_NS, size)
 
 
-def recent(store: Any, size: int) -> list[dict[str, Any]]:
+def recent(store: Store, size: int) -> list[dict[str, Any]]:
     return [value for _key, value in store.items(REQUESTS_NS)][-size:]
 
 
-def clear(store: Any) -> None:
+def clear(store: Store) -> None:
     store.clear(REQUESTS_NS)
