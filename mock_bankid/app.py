@@ -18,6 +18,7 @@ from mock_bankid.errors import InvalidToken, OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store
+from mock_bankid.web import apply_cache_policy
 
 log = logging.getLogger("mock_bankid")
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
+    app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     provider = Provider.build(settings, store=store)
     app.extensions[EXTENSION_KEY] = provider
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     def _after(response: Response) -> Response:
         response.headers.setdefault("X-Mock-BankID", "true; not-for-production")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        apply_cache_policy(response)
         if settings.log_requests:
             elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
             log.info("%s %s %s %.1fms client=%s", request.method, request.path, response.status_code,

@@ -24,11 +24,11 @@ from flask import Blueprint, Response, make_response, redirect, request
 
 from mock_bankid import sessions
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import error_page, render_page
 from mock_bankid.i18n import pick_locale
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
+from mock_bankid.web import error_page, render_page
 
 bp = Blueprint("logout", __name__)
 
@@ -73,7 +73,6 @@ def logout() -> Response:
     else:
         html = render_page("logged_out.html", locale, client_name=client.display_name if client else "")
         response = make_response(html, 200)
-    response.headers["Cache-Control"] = "no-store"
     sessions.delete_cookie(response, p)
     return response
 

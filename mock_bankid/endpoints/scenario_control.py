@@ -20,19 +20,14 @@ from mock_bankid.scenarios.builtin import CALLBACK_NS
 bp = Blueprint("scenario_control", __name__)
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/scenarios", methods=["GET"])
 def catalogue() -> Response:
-    return _no_store(jsonify({"scenarios": provider().scenarios.catalogue()}))
+    return jsonify({"scenarios": provider().scenarios.catalogue()})
 
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return _no_store(jsonify(provider().scenarios.server_state()))
+    return jsonify(provider().scenarios.server_state())
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
@@ -43,7 +38,7 @@ def scenario_set() -> tuple[Response, int]:
         provider().scenarios.set_server(body)
     except ScenarioError as exc:
         raise InvalidRequest(str(exc)) from None
-    return _no_store(jsonify(provider().scenarios.server_state())), 200
+    return jsonify(provider().scenarios.server_state()), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
@@ -59,7 +54,7 @@ def requests_get() -> Response:
     path = request.args.get("path")
     if path:
         entries = [e for e in entries if path in e["path"]]
-    return _no_store(jsonify({"requests": entries}))
+    return jsonify({"requests": entries})
 
 
 @bp.route("/requests", methods=["DELETE"])
@@ -74,6 +69,6 @@ def last_callback() -> tuple[Response, int]:
     client_id = request.args.get("client_id")
     record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
     if record is None:
-        return _no_store(jsonify({"error": "not_found", "error_description":
-                                  "No callback recorded: switch on callback-replay and sign in first."})), 404
-    return _no_store(jsonify(record)), 200
+        return jsonify({"error": "not_found", "error_description":
+                                  "No callback recorded: switch on callback-replay and sign in first."}), 404
+    return jsonify(record), 200

@@ -1,6 +1,6 @@
 """Token endpoint (``{issuer}/protocol/openid-connect/token``): client authentication, then a grant.
 
-Grants are looked up in ``GRANTS`` by ``grant_type``; each takes the authenticated client and
+Grants are looked up in ``GRANT_TYPES`` by ``grant_type``; each takes the authenticated client and
 returns the JSON body. Errors are ``OAuthError`` and become RFC 6749 §5.2 JSON in ``app.py``.
 """
 
@@ -23,12 +23,13 @@ from mock_bankid.tokens import issue_tokens
 bp = Blueprint("token", __name__)
 
 GrantHandler = Callable[[Provider, Client], dict[str, Any]]
-GRANTS: dict[str, GrantHandler] = {}
+GRANT_TYPES: dict[str, GrantHandler] = {}
+"""grant_type -> its handler (discovery advertises these keys)."""
 
 
 def grant_type(name: str) -> Callable[[GrantHandler], GrantHandler]:
     def register(func: GrantHandler) -> GrantHandler:
-        GRANTS[name] = func
+        GRANT_TYPES[name] = func
         return func
 
     return register
@@ -48,15 +49,12 @@ def token() -> Response:
     client, _method = authenticate_client(p, request)
     if not name:
         raise InvalidRequest("grant_type is required.")
-    handler = GRANTS.get(name)
+    handler = GRANT_TYPES.get(name)
     if handler is None:
         raise UnsupportedGrantType(f"grant_type {name!r} is not supported.")
     if name not in client.grant_types:
         raise UnauthorizedClient(f"Client {client.client_id!r} is not registered for grant_type {name}.")
-    response = jsonify(handler(p, client))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return jsonify(handler(p, client))
 
 
 @grant_type("authorization_code")

@@ -36,5 +36,4 @@ def userinfo() -> Response:
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
     return response

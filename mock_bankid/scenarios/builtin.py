@@ -17,6 +17,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 
 from mock_bankid.client_auth import request_client_id
+from mock_bankid.web import authorization_url
 
 from mock_bankid.scenarios import REGISTRY, Call, preset, scenario
 
@@ -53,7 +54,7 @@ def json_error(status: int, error: str, description: str, headers: dict[str, Any
 
 def browser_error(status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
     """The authorize endpoint and login page answer browsers: an HTML page, as BankID does."""
-    from mock_bankid.endpoints.authorize import error_page
+    from mock_bankid.web import error_page
 
     response = error_page(error, description, status, "nb")
     for name, value in (headers or {}).items():
@@ -192,16 +193,10 @@ def callback_replay(call: Call) -> None:
     """The browser delivers the callback once; the test delivers it again from ``/_mock/last-callback``."""
     if not call.consume():
         return None
-    from urllib.parse import urlencode
-
     req = call.ctx["request"]
     mode = req.reply_mode()
     params = dict(call.ctx["params"])
-    if mode == "form_post":
-        url = req.redirect_uri
-    else:
-        separator = "#" if mode == "fragment" else ("&" if "?" in req.redirect_uri else "?")
-        url = req.redirect_uri + separator + urlencode(params)
+    url = authorization_url(req.redirect_uri, params, mode)
     record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
               "redirect_uri": req.redirect_uri, "params": params, "client_id": call.ctx["client"].client_id,
               "at": call.provider.now()}
