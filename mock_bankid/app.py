@@ -14,11 +14,11 @@ from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
 from mock_bankid.client_auth import request_client_id
-from mock_bankid.errors import InvalidToken, OAuthError
+from mock_bankid.errors import OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store
-from mock_bankid.web import apply_cache_policy
+from mock_bankid.web import apply_cache_policy, render_error
 
 log = logging.getLogger("mock_bankid")
 
@@ -63,15 +63,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.errorhandler(OAuthError)
     def _oauth_error(exc: OAuthError) -> Response:
-        response = jsonify(exc.as_dict())
-        response.status_code = exc.status
-        for name, value in exc.headers.items():
-            response.headers[name] = value
-        if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
-            desc = exc.description.replace('"', "'")
-            response.headers["WWW-Authenticate"] = f'Bearer realm="mock-bankid", error="invalid_token", error_description="{desc}"'
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return render_error(exc)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

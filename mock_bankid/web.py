@@ -1,6 +1,9 @@
-"""Web helpers shared by the endpoints and the scenarios: pages, response delivery, cache policy.
+"""Web helpers shared by the endpoints and the scenarios: pages, errors, response delivery, cache policy.
 
-- ``render_page`` / ``error_page``: the server-rendered Jinja pages (every one says it is a mock);
+- ``render_page``: the server-rendered Jinja pages (every one says it is a mock);
+- one renderer per surface for the one error family (``errors.OAuthError``): ``error_json``,
+  ``error_redirect``, ``error_page``; ``render_error`` picks JSON or page by blueprint for errors
+  nobody caught (the app's error handler);
 - ``authorization_response``: the answer to the client's redirect URI in each response mode
   (``query``, ``fragment``, ``form_post``), for codes and errors alike;
 - ``CACHE_POLICY``: the caching headers of each blueprint, applied once in ``app.py`` instead of
@@ -17,8 +20,8 @@ from urllib.parse import urlencode
 from flask import Response, make_response, redirect, render_template, request
 
 from mock_bankid import __version__
-from mock_bankid.errors import InvalidRequest
-from mock_bankid.i18n import texts
+from mock_bankid.errors import InvalidRequest, InvalidToken, OAuthError
+from mock_bankid.i18n import DEFAULT_LOCALE, texts
 from mock_bankid.provider import provider
 
 RESPONSE_MODES = ("query", "fragment", "form_post")
@@ -26,6 +29,8 @@ RESPONSE_MODES = ("query", "fragment", "form_post")
 JWKS_MAX_AGE = 300
 """One rotation grace period: a cached JWKS never misses a signing key."""
 NO_STORE = {"Cache-Control": "no-store"}
+BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
+"""Where a person's browser is the caller: errors are pages, as at BankID."""
 CACHE_POLICY: dict[str, dict[str, str]] = {
     "authorize": NO_STORE,
     "logout": NO_STORE,
@@ -52,11 +57,41 @@ def render_page(template: str, locale: str, **context: Any) -> str:
                            issuer=provider().issuer, **context)
 
 
-def error_page(error: str, description: str, status: int, locale: str, *, untrusted: bool = False) -> Response:
-    html = render_page("error.html", locale, error=error, description=description, untrusted=untrusted)
-    response = make_response(html, status)
+def error_page(exc: OAuthError, locale: str = DEFAULT_LOCALE) -> Response:
+    """The HTML error page (an untrusted client or redirect URI: it says why nothing went back)."""
+    html = render_page("error.html", locale, error=exc.error, description=exc.description, untrusted=exc.untrusted)
+    response = make_response(html, exc.status)
+    response.headers.update(exc.headers)
     response.headers.update(NO_STORE)
     return response
+
+
+def error_json(exc: OAuthError) -> Response:
+    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` also gets its RFC 6750 challenge."""
+    response = make_response(exc.as_dict(), exc.status)
+    response.headers.update(exc.headers)
+    if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="mock-bankid", error="invalid_token", error_description="{exc.description}"'
+        )
+    response.headers.update(NO_STORE)
+    return response
+
+
+def error_redirect(exc: OAuthError, redirect_uri: str, mode: str, state: str | None, locale: str) -> Response:
+    """RFC 6749 section 4.1.2.1: the error back to a trusted redirect URI, ``state`` and ``iss`` echoed."""
+    params = exc.as_dict()
+    if state is not None:
+        params["state"] = state
+    params["iss"] = provider().issuer
+    return authorization_response(redirect_uri, params, mode, locale)
+
+
+def render_error(exc: OAuthError) -> Response:
+    """An error no view delivered itself: a page where a browser asked, JSON elsewhere."""
+    if (request.blueprint or "") in BROWSER_BLUEPRINTS:
+        return error_page(exc)
+    return error_json(exc)
 
 
 def authorization_url(redirect_uri: str, params: Mapping[str, str], mode: str) -> str:

@@ -154,7 +154,7 @@ def clock_set() -> Response:
         elif "advance" in body:
             seconds = (float(current["seconds"]) if current else 0.0) + float(body["advance"])
         else:
-            raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+            raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
     except (TypeError, ValueError):
         raise InvalidRequest("shift/advance must be a number of seconds.") from None
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:

@@ -32,7 +32,7 @@ def introspect() -> Response:
         raise InvalidClient("Introspection needs client authentication; a public client cannot introspect.")
     token = request.form.get("token")
     if not token:
-        raise InvalidRequest("token is required (RFC 7662 §2.1).")
+        raise InvalidRequest("token is required (RFC 7662 section 2.1).")
     return jsonify(describe(p, token, client.client_id))
 
 

@@ -28,17 +28,17 @@ def revoke() -> Response:
     client, _method = authenticate_client(p, request)
     token = request.form.get("token")
     if not token:
-        raise InvalidRequest("token is required (RFC 7009 §2.1).")
+        raise InvalidRequest("token is required (RFC 7009 section 2.1).")
     record = refresh.peek(p, token)
     if record is not None:
         if record["client_id"] != client.client_id:
-            raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
+            raise UnauthorizedClient("The token was issued to another client (RFC 7009 section 2.1).")
         refresh.revoke_family(p, record["family"])
     else:
         found = lookup_access_token(p, token)
         if found is not None:
             claims, _ = found
             if claims.get("client_id") != client.client_id:
-                raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
+                raise UnauthorizedClient("The token was issued to another client (RFC 7009 section 2.1).")
             revoke_access_token(p, str(claims["jti"]))
     return Response("", status=200)

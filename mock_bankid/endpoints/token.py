@@ -99,7 +99,7 @@ def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
         scope = list(dict.fromkeys(requested.split()))
         extra = [s for s in scope if s not in grant.scope]
         if extra:
-            raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 §6).")
+            raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 section 6).")
         token_grant = dataclasses.replace(grant, scope=scope)
     token_grant = dataclasses.replace(token_grant, nonce=None)
     return refresh.issue_with_refresh(p, client, grant, token_grant=token_grant, family=record["family"]).body
@@ -118,7 +118,7 @@ def client_credentials(p: Provider, client: Client) -> dict[str, Any]:
     registered for are ``invalid_scope``.
     """
     if client.is_public:
-        raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 §4.4).")
+        raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 section 4.4).")
     allowed = [s for s in client.scopes if s not in IDENTITY_SCOPES]
     requested = request.form.get("scope")
     if requested is None:

@@ -14,7 +14,9 @@ from typing import Callable
 from mock_bankid.claims import IDPS, SUPPORTED_SCOPES
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
-from mock_bankid.errors import InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedResponseType, UntrustedRedirect
+from mock_bankid.errors import (
+    InvalidClient, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedResponseType,
+)
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
@@ -27,26 +29,26 @@ Check = Callable[[AuthorizationRequest, Client, Provider], None]
 # --- stage 1: can the redirect URI be trusted? ---------------------------------------------
 def check_client(req: AuthorizationRequest, p: Provider) -> Client:
     if not req.client_id:
-        raise UntrustedRedirect("invalid_request", "The request has no client_id.")
+        raise InvalidRequest("The request has no client_id.", untrusted=True)
     if "client_id" in req.duplicated or "redirect_uri" in req.duplicated:
-        raise UntrustedRedirect("invalid_request", "client_id and redirect_uri must each be sent once.")
+        raise InvalidRequest("client_id and redirect_uri must each be sent once.", untrusted=True)
     client = p.clients.get(req.client_id)
     if client is None:
-        raise UntrustedRedirect(
-            "invalid_client", f"Unknown client_id {req.client_id!r}. Register it in fixtures/clients.toml."
+        raise InvalidClient(
+            f"Unknown client_id {req.client_id!r}. Register it in fixtures/clients.toml.", status=400, untrusted=True
         )
     return client
 
 
 def check_redirect_uri(req: AuthorizationRequest, client: Client) -> None:
     if not req.redirect_uri:
-        raise UntrustedRedirect("invalid_request", "The request has no redirect_uri (BankID requires one).")
+        raise InvalidRequest("The request has no redirect_uri (BankID requires one).", untrusted=True)
     if not client.redirect_uri_allowed(req.redirect_uri):
-        raise UntrustedRedirect(
-            "invalid_request",
+        raise InvalidRequest(
             f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r}. "
             "BankID requires an exact match with a registered redirect URI. "
             f"Registered: {', '.join(client.redirect_uris)} (fixtures/clients.toml).",
+            untrusted=True,
         )
 
 

@@ -17,7 +17,7 @@ from mock_bankid import sessions
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import error_redirect, sign_in
-from mock_bankid.errors import AccessDenied
+from mock_bankid.errors import AccessDenied, InvalidClient, InvalidRequest, OAuthError, SessionExpired
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
 from mock_bankid.web import error_page, render_page
@@ -96,20 +96,18 @@ def submit() -> Response:
     session_id = request.form.get("session", "")
     record = p.store.get(AUTH_NS, session_id) if session_id else None
     if record is None:
-        return error_page(
-            "session_expired",
+        return error_page(SessionExpired(
             "The BankID login session has expired or is unknown (it lasts "
             f"{p.settings.auth_session_ttl // 60} minutes). Start again from the service you came from.",
-            400,
-            "nb",
-        )
+        ))
     req = AuthorizationRequest(**record["request"])
     csrf_form, csrf_cookie = request.form.get("csrf_token", ""), request.cookies.get(CSRF_COOKIE, "")
     if not (secrets.compare_digest(csrf_form, record["csrf"]) and secrets.compare_digest(csrf_cookie, record["csrf"])):
-        return error_page("invalid_request", "The login form was not submitted from this browser (CSRF check failed).", 403, req.locale)
+        return error_page(InvalidRequest("The login form was not submitted from this browser (CSRF check failed).",
+                                         status=403, redirect=False), req.locale)
     client = p.clients.get(req.client_id)
     if client is None:  # the fixtures changed under a waiting login
-        return error_page("invalid_client", "The client is no longer registered.", 400, req.locale, untrusted=True)
+        return error_page(InvalidClient("The client is no longer registered.", status=400, untrusted=True), req.locale)
 
     action = request.form.get("action", "")
     scenario = request.form.get("scenario") or None
@@ -117,7 +115,7 @@ def submit() -> Response:
         return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.", session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
-        return error_redirect(req, client, AccessDenied(CANCEL_CODE))
+        return error_redirect(req, AccessDenied(CANCEL_CODE))
     try:
         if action == "number":
             number = request.form.get("nnin", "").strip()
@@ -132,4 +130,7 @@ def submit() -> Response:
     if persona is None:
         return login_page(req, client, p, message="Choose a persona or type a number.", session_id=session_id)
     p.store.delete(AUTH_NS, session_id)
-    return sign_in(req, client, p, persona, scenario=scenario)
+    try:
+        return sign_in(req, client, p, persona, scenario=scenario)
+    except OAuthError as exc:  # a scenario answered instead (e.g. BankID's timeout page)
+        return error_redirect(req, exc) if exc.redirect else error_page(exc, req.locale)

@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Response, request
 
-from mock_bankid import codes, login_queue, sessions
+from mock_bankid import codes, login_queue, sessions, web
 from mock_bankid.claims import Grant, acr_for
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.personas import Persona, PersonaError
-from mock_bankid.provider import Provider, provider
+from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
 from mock_bankid.web import authorization_response
 
@@ -112,24 +112,29 @@ def sign_in(
     if req.state is not None:
         params["state"] = req.state
     params["iss"] = p.issuer
-    ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req}
-    short_circuit = p.scenarios.at("authorize_redirect", ctx)
-    if short_circuit is not None or "code" not in ctx["params"]:
-        # A scenario answered instead (the user is left on a BankID page, or an error goes back):
-        # the sign-in did not complete, so its code and session must not work either.
-        codes.cancel(p, code)
-        sessions.end(p, sid)
+    ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req, "error": None}
+    try:
+        short_circuit = p.scenarios.at("authorize_redirect", ctx)
+    except OAuthError:  # e.g. the user is left on BankID's timeout page
+        _cancel(p, code, sid)
+        raise
+    error: OAuthError | None = ctx["error"]
+    if short_circuit is not None or error is not None:
+        _cancel(p, code, sid)
         if short_circuit is not None:
             return short_circuit
-        return authorization_response(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
+        assert error is not None
+        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx["params"].get("state"), req.locale)
     response = authorization_response(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
     sessions.set_cookie(response, p, sid, session_ttl)
     return response
 
 
-def error_redirect(req: AuthorizationRequest, client: Client, exc: OAuthError) -> Response:
-    params = exc.as_dict()
-    if req.state is not None:
-        params["state"] = req.state
-    params["iss"] = provider().issuer
-    return authorization_response(req.redirect_uri, params, req.reply_mode(), req.locale)
+def _cancel(p: Provider, code: str, sid: str) -> None:
+    """A scenario answered instead of the sign-in: its code and session must not work either."""
+    codes.cancel(p, code)
+    sessions.end(p, sid)
+
+
+def error_redirect(req: AuthorizationRequest, exc: OAuthError) -> Response:
+    return web.error_redirect(exc, req.redirect_uri, req.reply_mode(), req.state, req.locale)

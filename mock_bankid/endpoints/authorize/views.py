@@ -11,7 +11,7 @@ from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_r
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
-from mock_bankid.errors import OAuthError, UntrustedRedirect
+from mock_bankid.errors import OAuthError
 from mock_bankid.provider import provider
 from mock_bankid.web import error_page
 
@@ -22,22 +22,23 @@ bp = Blueprint("authorize", __name__)
 def authorize() -> Response:
     p = provider()
     req = AuthorizationRequest.from_params(request.form if request.method == "POST" else request.args)
+    trusted = False
     try:
         client = check_client(req, p)
         check_redirect_uri(req, client)
-    except UntrustedRedirect as exc:
-        return error_page(exc.error, exc.description, exc.status, req.locale, untrusted=True)
-
-    ctx: dict[str, Any] = {"request": req, "client": client}
-    short_circuit = p.scenarios.at("authorize", ctx)
-    if short_circuit is not None:
-        return short_circuit
-    try:
+        trusted = True
+        ctx: dict[str, Any] = {"request": req, "client": client}
+        short_circuit = p.scenarios.at("authorize", ctx)
+        if short_circuit is not None:
+            return short_circuit
         for check in CHECKS:
             check(req, client, p)
         response = choose_subject(req, client, p)
     except OAuthError as exc:
-        return error_redirect(req, client, exc)
+        # Only to a redirect URI both checks trusted, and only errors that may go there.
+        if trusted and exc.redirect:
+            return error_redirect(req, exc)
+        return error_page(exc, req.locale)
     return response if response is not None else login_page(req, client, p)
 
 
