@@ -16,6 +16,7 @@ from mock_bankid.endpoints import (
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import OAuthError
 from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store
 from mock_bankid.web import apply_cache_policy, render_error
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.json.sort_keys = False  # keep discovery in a readable order
     app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     provider = Provider.build(settings, store=store)
+    scenarios = Scenarios.attach(provider)
     app.extensions[EXTENSION_KEY] = provider
+    app.extensions[ENGINE_KEY] = scenarios
 
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     issuer_path = urlsplit(settings.issuer).path
@@ -42,13 +45,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
-    provider.scenarios.init_app(app)
+    scenarios.init_app(app)
     requestlog.init_app(app, provider)
 
     @app.before_request
     def _before() -> Response | None:
         g.started = time.perf_counter()
-        return provider.scenarios.at("request", {"endpoint": request.endpoint, "path": request.path})
+        return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
 
     @app.after_request
     def _after(response: Response) -> Response:

@@ -15,6 +15,7 @@ from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, provider
+from mock_bankid.scenarios import engine
 
 bp = Blueprint("control", __name__)
 
@@ -111,7 +112,7 @@ def next_login_push() -> tuple[Response, int]:
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
-            definition, _params, _activation = p.scenarios.parse(scenario)
+            definition, _params, _activation = engine().parse(scenario)
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:

@@ -83,7 +83,7 @@ def discovery_document() -> dict[str, Any]:
 def openid_configuration() -> Response:
     p = provider()
     ctx = {"document": discovery_document()}
-    short_circuit = p.scenarios.at("discovery", ctx)
+    short_circuit = p.hooks.at("discovery", ctx)
     if short_circuit is not None:
         return short_circuit
     return jsonify(ctx["document"])

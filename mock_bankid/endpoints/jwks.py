@@ -13,7 +13,7 @@ bp = Blueprint("jwks", __name__)
 def certs() -> Response:
     p = provider()
     ctx = {"jwks": p.keys.jwks()}
-    short_circuit = p.scenarios.at("jwks", ctx)
+    short_circuit = p.hooks.at("jwks", ctx)
     if short_circuit is not None:
         return short_circuit
     return jsonify(ctx["jwks"])  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)

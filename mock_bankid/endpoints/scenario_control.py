@@ -14,7 +14,7 @@ from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
 from mock_bankid import requestlog
-from mock_bankid.scenarios import ScenarioError
+from mock_bankid.scenarios import ScenarioError, engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)
@@ -22,12 +22,12 @@ bp = Blueprint("scenario_control", __name__)
 
 @bp.route("/scenarios", methods=["GET"])
 def catalogue() -> Response:
-    return jsonify({"scenarios": provider().scenarios.catalogue()})
+    return jsonify({"scenarios": engine().catalogue()})
 
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return jsonify(provider().scenarios.server_state())
+    return jsonify(engine().server_state())
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
@@ -35,15 +35,15 @@ def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
     body = request_body(allow_string=True)
     try:
-        provider().scenarios.set_server(body)
+        engine().set_server(body)
     except ScenarioError as exc:
         raise InvalidRequest(str(exc)) from None
-    return jsonify(provider().scenarios.server_state()), 200
+    return jsonify(engine().server_state()), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
 def scenario_clear() -> tuple[str, int]:
-    provider().scenarios.clear_server()
+    engine().clear_server()
     return "", 204
 
 

@@ -42,7 +42,7 @@ def token() -> Response:
         raise InvalidRequest("The token request must be application/x-www-form-urlencoded.")
     name = request.form.get("grant_type", "")
     sign_in = codes.sign_in_extra(p, request.form.get("code", "")) if name == "authorization_code" else None
-    short_circuit = p.scenarios.at("token", {"client_id": request.form.get("client_id"), "grant_type": name,
+    short_circuit = p.hooks.at("token", {"client_id": request.form.get("client_id"), "grant_type": name,
                                              "sign_in": sign_in})
     if short_circuit is not None:
         return short_circuit

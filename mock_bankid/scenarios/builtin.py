@@ -23,7 +23,7 @@ from mock_bankid.errors import (
 )
 from mock_bankid.web import authorization_url
 
-from mock_bankid.scenarios import REGISTRY, Call, preset, scenario
+from mock_bankid.scenarios.engine import REGISTRY, Call, preset, scenario
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)

@@ -20,6 +20,7 @@ from mock_bankid.endpoints.authorize.subject import error_redirect, sign_in
 from mock_bankid.errors import AccessDenied, InvalidClient, InvalidRequest, OAuthError, SessionExpired
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
+from mock_bankid.scenarios import engine
 from mock_bankid.web import error_page, render_page
 
 AUTH_NS = "auth"  # a login page waiting for the user (BankID's 10-minute session)
@@ -51,7 +52,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         session_id=session_id,
         csrf_token=csrf,
         message=message,
-        scenarios=getattr(p.scenarios, "login_panel", lambda: [])(),
+        scenarios=engine().login_panel(),
     )
     response = make_response(html, 200)
     response.headers["X-Frame-Options"] = "DENY"
@@ -111,7 +112,7 @@ def submit() -> Response:
 
     action = request.form.get("action", "")
     scenario = request.form.get("scenario") or None
-    if scenario is not None and scenario not in {d.name for d in p.scenarios.login_panel()}:
+    if scenario is not None and scenario not in {d.name for d in engine().login_panel()}:
         return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.", session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)

@@ -114,7 +114,7 @@ def sign_in(
     params["iss"] = p.issuer
     ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req, "error": None}
     try:
-        short_circuit = p.scenarios.at("authorize_redirect", ctx)
+        short_circuit = p.hooks.at("authorize_redirect", ctx)
     except OAuthError:  # e.g. the user is left on BankID's timeout page
         _cancel(p, code, sid)
         raise

@@ -28,7 +28,7 @@ def authorize() -> Response:
         check_redirect_uri(req, client)
         trusted = True
         ctx: dict[str, Any] = {"request": req, "client": client}
-        short_circuit = p.scenarios.at("authorize", ctx)
+        short_circuit = p.hooks.at("authorize", ctx)
         if short_circuit is not None:
             return short_circuit
         for check in CHECKS:
