@@ -6,12 +6,14 @@ token endpoint does), so neither has to import the other in a function.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from joserfc import jwt
 
-from mock_bankid.claims import SUPPORTED_SCOPES, Grant, acr_for
+from mock_bankid.claims import acr_for
+from mock_bankid.errors import InvalidScope
+from mock_bankid.grants import check_scopes, parse_scopes, sign_in_grant
+from mock_bankid.personas import Persona
 from mock_bankid.provider import Provider
 from mock_bankid.refresh import issue_with_refresh
 
@@ -20,7 +22,7 @@ DEFAULT_TEST_SCOPE = "openid profile nnin_altsub"
 
 def mint_for_tests(
     p: Provider,
-    persona_id: str,
+    persona_id: str | Persona,
     client_id: str = "ci",
     scope: str | list[str] = DEFAULT_TEST_SCOPE,
     nonce: str | None = None,
@@ -28,7 +30,7 @@ def mint_for_tests(
 ) -> dict[str, Any]:
     """Sign an ID token and access token for ``persona_id`` without the redirect dance (unit tests).
 
-    ``persona_id`` is anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
+    ``persona_id`` is a ``Persona`` or anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
     recipe (``age:17``). The tokens are exactly what the token endpoint would issue to
     ``client_id`` (same claims, keys and ``at_hash``); the access token is recorded in ``p.store``,
     so a server sharing that store (the default SQLite file in the data dir) serves userinfo for it,
@@ -41,26 +43,14 @@ def mint_for_tests(
     client = p.clients.get(client_id)
     if client is None:
         raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
-    scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
-    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
-    if unknown:
-        raise ValueError(f"unsupported scope: {' '.join(unknown)}")
-    not_allowed = [s for s in scopes if s not in client.scopes]
-    if not_allowed:
-        raise ValueError(f"client {client_id!r} is not registered for scope: {' '.join(not_allowed)}")
-    found = p.personas.require(persona_id, p.today())  # PersonaError is a ValueError
+    try:
+        scopes = check_scopes(client, parse_scopes(scope))
+    except InvalidScope as exc:
+        raise ValueError(exc.description) from None
+    found = persona_id if isinstance(persona_id, Persona) else p.personas.require(persona_id, p.today())
+    # (PersonaError is a ValueError)
     acr, amr = acr_for(acr_values)
-    grant = Grant(
-        client_id=client.client_id,
-        scope=scopes,
-        persona=found.as_dict(),
-        acr=acr,
-        amr=amr,
-        sid=str(uuid.uuid4()),
-        auth_time=p.now(),
-        nonce=nonce,
-        pid_claim=client.pid_claim,
-    )
+    grant = sign_in_grant(client, scopes, found.as_dict(), acr=acr, amr=amr, auth_time=p.now(), nonce=nonce)
     body = dict(issue_with_refresh(p, client, grant).body)
     body["claims"] = {
         "access_token": dict(jwt.decode(body["access_token"], p.keys.key_set()).claims),

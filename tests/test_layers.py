@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "settings", "clock", "store", "keys", "nnin", "personas", "clients", "claims",
               "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
-                "requestlog", "mint")),
+                "requestlog", "grants", "mint")),
     ("web", ("web",)),
     ("scenarios", ("scenarios",)),
     ("endpoints", ("endpoints",)),

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
 from mock_bankid.clients import Client
+from mock_bankid.grants import client_credentials_scopes, client_grant, parse_scopes
 from mock_bankid import codes, refresh
-from mock_bankid.claims import SUPPORTED_SCOPES
 from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import issue_tokens
@@ -96,17 +96,13 @@ def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
     requested = request.form.get("scope")
     token_grant = grant
     if requested is not None:
-        scope = list(dict.fromkeys(requested.split()))
+        scope = parse_scopes(requested)
         extra = [s for s in scope if s not in grant.scope]
         if extra:
             raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 section 6).")
         token_grant = dataclasses.replace(grant, scope=scope)
     token_grant = dataclasses.replace(token_grant, nonce=None)
     return refresh.issue_with_refresh(p, client, grant, token_grant=token_grant, family=record["family"]).body
-
-
-IDENTITY_SCOPES = frozenset(SUPPORTED_SCOPES)
-"""Scopes about a person; a client_credentials token has no person, so they are left out."""
 
 
 @grant_type("client_credentials")
@@ -119,15 +115,5 @@ def client_credentials(p: Provider, client: Client) -> dict[str, Any]:
     """
     if client.is_public:
         raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 section 4.4).")
-    allowed = [s for s in client.scopes if s not in IDENTITY_SCOPES]
-    requested = request.form.get("scope")
-    if requested is None:
-        scope = allowed
-    else:
-        wanted = list(dict.fromkeys(requested.split()))
-        unknown = [s for s in wanted if s not in client.scopes]
-        if unknown:
-            raise InvalidScope(f"Client {client.client_id!r} is not registered for scope: {' '.join(unknown)}.")
-        scope = [s for s in wanted if s in allowed]
-    grant = Grant(client_id=client.client_id, scope=scope, persona={}, acr="", amr=[], sid="", auth_time=p.now())
-    return issue_tokens(p, client, grant, id_token=False).body
+    scope = client_credentials_scopes(client, request.form.get("scope"))
+    return issue_tokens(p, client, client_grant(client, scope, p.now()), id_token=False).body

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from mock_bankid.claims import IDPS, SUPPORTED_SCOPES
+from mock_bankid.claims import IDPS
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
 from mock_bankid.errors import (
     InvalidClient, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedResponseType,
 )
+from mock_bankid.grants import check_scopes
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
@@ -75,15 +76,7 @@ def check_response_type(req: AuthorizationRequest, client: Client, p: Provider) 
 def check_scope(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if "openid" not in req.scope:
         raise InvalidScope("scope must contain openid.")
-    unknown = [s for s in req.scope if s not in SUPPORTED_SCOPES]
-    if unknown:
-        raise InvalidScope(f"Unsupported scope: {' '.join(unknown)}.")
-    not_allowed = [s for s in req.scope if s not in client.scopes]
-    if not_allowed:
-        raise InvalidScope(
-            f"Client {client.client_id!r} is not registered for scope: {' '.join(not_allowed)} "
-            "(BankID grants scopes per client; see scopes in fixtures/clients.toml)."
-        )
+    check_scopes(client, req.scope)
 
 
 def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:

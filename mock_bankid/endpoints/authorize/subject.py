@@ -13,7 +13,8 @@ from typing import Any
 from flask import Response, request
 
 from mock_bankid import codes, login_queue, sessions, web
-from mock_bankid.claims import Grant, acr_for
+from mock_bankid.claims import acr_for
+from mock_bankid.grants import sign_in_grant
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
@@ -89,21 +90,12 @@ def sign_in(
         acr, amr = session["acr"], list(session["amr"])
         expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
+        assert persona is not None
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
         acr, amr = acr_for(req.acr_values)
         expires_at = now + p.settings.sso_session_ttl
-    grant = Grant(
-        client_id=client.client_id,
-        scope=list(dict.fromkeys(req.scope)),
-        persona=persona_data,
-        acr=acr,
-        amr=amr,
-        sid=sid,
-        auth_time=auth_time,
-        nonce=req.nonce,
-        pid_claim=client.pid_claim,
-        extra={"scenario": scenario or persona_data.get("scenario")} if (scenario or persona_data.get("scenario")) else {},
-    )
+    grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
+                          nonce=req.nonce, scenario=scenario)
     code = codes.issue(p, grant, redirect_uri=req.redirect_uri, code_challenge=req.code_challenge,
                        code_challenge_method=req.code_challenge_method)
     session_ttl = sessions.start(p, sid, persona=persona_data, auth_time=auth_time, acr=acr, amr=amr,
