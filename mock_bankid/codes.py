@@ -72,9 +72,9 @@ def redeem(p: Provider, code: str, client: Client, *, redirect_uri: str | None, 
     """
     record = p.store.take(CODE_NS, code)
     if record is None:
-        used = p.store.get(USED_CODE_NS, code)
-        if used is not None:
-            _revoke_issued(p, used)
+        replayed = p.store.get(USED_CODE_NS, code)
+        if replayed is not None:
+            _revoke_issued(p, replayed)
             raise InvalidGrant("Code already used; the tokens it issued have been revoked.")
         raise InvalidGrant("Code not valid (unknown, expired or already used).")
     grant = Grant.from_dict(record["grant"])

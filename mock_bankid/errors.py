@@ -19,7 +19,7 @@ raise; ``web.py`` decides how it is delivered for its surface:
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 DESCRIPTION_CHARS = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
 """RFC 6749 section 5.2: ``error_description`` is %x20-21 / %x23-5B / %x5D-7E (no ``"``, no ``\\``, ASCII)."""

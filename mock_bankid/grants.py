@@ -9,7 +9,8 @@ means and on what a token is made from.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from mock_bankid.claims import SUPPORTED_SCOPES, Grant
 from mock_bankid.clients import Client

@@ -8,7 +8,8 @@ imports it. With nothing registered every hook is a no-op.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response
 

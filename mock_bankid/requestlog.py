@@ -30,7 +30,7 @@ SECRET_PARAMS = frozenset({
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
-    for name in values.keys():
+    for name in values:
         items = [REDACTED if name in SECRET_PARAMS else v for v in values.getlist(name)]
         out[name] = items[0] if len(items) == 1 else items
     return out
@@ -73,7 +73,7 @@ def init_app(app: Flask, p: Provider) -> None:
             p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
             if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
                 trim(p.store, size)
-        except Exception:  # noqa: BLE001 - the log must never break the request it logs
+        except Exception:
             app.logger.exception("request log")
         return response
 

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, make_response, redirect, render_template, request
@@ -104,6 +105,7 @@ def authorization_url(redirect_uri: str, params: Mapping[str, str], mode: str) -
 
 def authorization_response(redirect_uri: str, params: Mapping[str, str], mode: str, locale: str) -> Response:
     """Deliver an authorization response in ``query``, ``fragment`` or ``form_post`` mode."""
+    response: Response
     if mode == "form_post":
         nonce = secrets.token_urlsafe(16)
         html = render_page("form_post.html", locale, action=redirect_uri, params=dict(params), script_nonce=nonce)
@@ -112,7 +114,7 @@ def authorization_response(redirect_uri: str, params: Mapping[str, str], mode: s
             f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'"
         )
     else:
-        response = redirect(authorization_url(redirect_uri, params, mode), code=302)
+        response = make_response(redirect(authorization_url(redirect_uri, params, mode), code=302))
     response.headers.update(NO_STORE)
     return response
 

@@ -13,13 +13,13 @@ import inspect
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from hypothesis import given, strategies as st
+from conftest import CI_REDIRECT
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mock_bankid
 from mock_bankid import errors
 from mock_bankid.errors import DESCRIPTION_CHARS, InvalidRequest, OAuthError, clean_description
-
-from conftest import CI_REDIRECT
 
 PACKAGE = Path(mock_bankid.__file__).parent
 ERROR_CLASSES = {

@@ -18,7 +18,8 @@ import mock_bankid
 PACKAGE = Path(mock_bankid.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "settings", "clock", "store", "keys", "nnin", "personas", "clients", "claims",
-              "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider", "personas_details", "personas_recipes")),
+              "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider", "personas_details",
+              "personas_recipes")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
     ("web", ("web",)),
@@ -31,7 +32,7 @@ LAZY_IMPORTS_ALLOWED = ("mock_bankid.cli",)
 
 
 def module_name(path: Path) -> str:
-    parts = ("mock_bankid",) + path.relative_to(PACKAGE).with_suffix("").parts
+    parts = ("mock_bankid", *path.relative_to(PACKAGE).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -86,7 +87,7 @@ def find_cycle() -> list[str] | None:
         stack.append(module)
         for target in GRAPH.get(module, []):
             if state.get(target) == 1:
-                return stack[stack.index(target):] + [target]
+                return [*stack[stack.index(target):], target]
             if target not in state:
                 cycle = visit(target)
                 if cycle:

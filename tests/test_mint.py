@@ -10,11 +10,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import FIXTURES
 
 from mock_bankid.cli import cli
 from mock_bankid.mint import mint_for_tests
-
-from conftest import FIXTURES
 
 SCOPE = "openid offline_access"
 

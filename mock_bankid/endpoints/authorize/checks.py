@@ -9,13 +9,17 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from mock_bankid.claims import IDPS
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
 from mock_bankid.errors import (
-    InvalidClient, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedResponseType,
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    UnauthorizedClient,
+    UnsupportedResponseType,
 )
 from mock_bankid.grants import check_scopes
 from mock_bankid.personas import PersonaError
@@ -84,8 +88,12 @@ def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
         if req.code_challenge_method:
             raise InvalidRequest("code_challenge_method was sent without code_challenge.")
         if client.require_pkce or client.is_public:
-            relax = "" if client.is_public else " To relax this for a test client set require_pkce = false in fixtures/clients.toml."
-            raise InvalidRequest(f"PKCE is required (BankID API v4): send code_challenge with code_challenge_method=S256.{relax}")
+            relax = "" if client.is_public else (
+                " To relax this for a test client set require_pkce = false in fixtures/clients.toml."
+            )
+            raise InvalidRequest(
+                f"PKCE is required (BankID API v4): send code_challenge with code_challenge_method=S256.{relax}"
+            )
         return
     if (req.code_challenge_method or "plain") != "S256":
         raise InvalidRequest("code_challenge_method must be S256; BankID refuses plain PKCE.")

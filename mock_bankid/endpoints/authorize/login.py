@@ -31,7 +31,8 @@ public, so the mock uses its own, recognisably fake one."""
 MAX_TYPED_NUMBER = 32  # the login page's free-text number field; malformed on purpose is fine, huge is not
 
 
-def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: str = "", session_id: str = "") -> Response:
+def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: str = "",
+               session_id: str = "") -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     if not session_id:
         session_id = secrets.token_urlsafe(24)
@@ -113,7 +114,8 @@ def submit() -> Response:
     action = request.form.get("action", "")
     scenario = request.form.get("scenario") or None
     if scenario is not None and scenario not in {d.name for d in engine().login_panel()}:
-        return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.", session_id=session_id)
+        return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.",
+                          session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
         return error_redirect(req, AccessDenied(CANCEL_CODE))

@@ -40,7 +40,7 @@ class AuthorizationRequest:
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(cls, params: MultiDict) -> "AuthorizationRequest":
+    def from_params(cls, params: MultiDict) -> AuthorizationRequest:
         get = lambda name: params.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
         return cls(
             client_id=params.get("client_id", ""),
