@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -220,7 +221,9 @@ def authjs_app(live_server, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("authjs") / "next.log"
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         command = [NODE, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", str(port)]
-        process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # Its own process group: `next start` runs the server as a child, which must end with it.
+        process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -229,15 +232,15 @@ def authjs_app(live_server, tmp_path_factory) -> Iterator[str]:
         except requests.RequestException:  # not listening yet, or a slow first render on a busy machine
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             pytest.fail(f"next start did not come up:\n{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)
     yield f"http://localhost:{port}"
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @needs_node
