@@ -14,11 +14,11 @@ from flask import Response, request
 
 from mock_bankid import codes, login_queue, sessions, web
 from mock_bankid.claims import acr_for
-from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.grants import sign_in_grant
+from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
