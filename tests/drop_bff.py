@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-
 from conftest import LiveServer, free_port
+
 from mock_bankid.settings import PROJECT_ROOT
 
 BFF_DIR = PROJECT_ROOT / "examples" / "drop-bff"
@@ -68,8 +68,9 @@ def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60
         "NODE_ENV": "production",
     })
     log_path = tmp / f"bff-{port}.log"
-    process = subprocess.Popen([NODE or "node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(port)],
-                               cwd=BFF_DIR, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([NODE or "node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(port)],
+                                   cwd=BFF_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     bff = Bff(base_url, process, log_path, tmp / f"drop-{port}.sqlite")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

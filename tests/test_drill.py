@@ -9,8 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, free_port
+
 from mock_bankid.drill.catalogue import POLICY, CatalogueError, Policy, load_catalogue, parse_case, select
 from mock_bankid.drill.follow import Trace
 from mock_bankid.drill.mockapi import MockAPI
@@ -85,7 +85,8 @@ def test_policy_judges_age_kind_and_validity(tmp_path):
     assert default.expect_for({"kind": "tenor", "age": 30})[0] == "signed-in"
     assert default.expect_for({"kind": "fnr", "age": 17})[0] == "refused"
     assert default.expect_for({"kind": "fnr", "age": 18})[0] == "signed-in"
-    assert default.expect_for({"kind": "fh", "age": None}) == ("refused", "the age cannot be known (fh has no birth date)")
+    assert default.expect_for({"kind": "fh", "age": None}) == (
+        "refused", "the age cannot be known (fh has no birth date)")
     assert default.expect_for({"kind": "malformed", "age": 40})[0] == "refused"
     path = tmp_path / "policy.toml"
     path.write_text('min_age = 20\naccept = ["fnr", "dnr"]\n')
@@ -180,7 +181,8 @@ def test_browser_without_playwright_is_one_clear_line():
     script = ("import sys; sys.modules['playwright'] = None\n"
               "from mock_bankid.cli import main\n"
               "main(['drill', '--start', 'http://127.0.0.1:1/x', '--browser', '--cases', 'adult'])\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            cwd=PROJECT_ROOT)
     assert result.returncode == 2
     assert "--browser needs Playwright: pip install 'mock-bankid[browser]'" in result.stderr
 
@@ -197,3 +199,10 @@ def test_reports_never_carry_an_authorization_code():
     assert redact("http://rp/cb?code=abc&state=s") == "http://rp/cb?code=[redacted]&state=s"
     assert redact("http://rp/cb?state=s&code=abc#x") == "http://rp/cb?state=s&code=[redacted]#x"
     assert redact("http://rp/dashboard?encode=1") == "http://rp/dashboard?encode=1"
+
+
+def test_the_drill_is_a_client_of_the_mock_and_imports_nothing_of_the_server():
+    from test_layers import GRAPH
+
+    used = {target for module, targets in GRAPH.items() if module.startswith("mock_bankid.drill") for target in targets}
+    assert {t for t in used if not t.startswith("mock_bankid.drill")} <= {"mock_bankid"}, used

@@ -18,14 +18,15 @@ import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
-
 from conftest import LiveServer, free_port, start_server
 from drop_bff import BUILT, NODE, NOT_BUILT, Bff, start_bff
+
 from mock_bankid.drill.catalogue import POLICY, Policy, load_catalogue
 from mock_bankid.settings import PROJECT_ROOT
 
@@ -57,13 +58,15 @@ def bff(mock, tmp_path_factory) -> Iterator[Bff]:
 # The headless drill runs where only mock-bankid's runtime dependencies are: the test libraries are
 # blocked in the process that runs it (requests above all; the walk is urllib's).
 NO_TEST_LIBRARIES = ("import sys\n"
-                     "for m in ('requests', 'authlib', 'stdnum', 'hypothesis', 'yaml', 'pytest'): sys.modules[m] = None\n"
+                     "for m in ('requests', 'authlib', 'stdnum', 'hypothesis', 'yaml', 'pytest'):\n"
+                     "    sys.modules[m] = None\n"
                      "from mock_bankid.cli import main\nmain(sys.argv[1:])\n")
 
 
 def drill(mock: LiveServer, bff: Bff, *args: str, timeout: float = 600) -> tuple[int, dict[str, Any] | None, str]:
     """Run the real command; with --json, return the parsed report."""
-    command = [sys.executable, "-m", "mock_bankid.cli"] if "--browser" in args else [sys.executable, "-c", NO_TEST_LIBRARIES]
+    blocked = [sys.executable, "-c", NO_TEST_LIBRARIES]
+    command = [sys.executable, "-m", "mock_bankid.cli"] if "--browser" in args else blocked
     completed = subprocess.run(
         [*command, "drill", "--start", bff.start_url, "--success", "/dashboard",
          "--url", mock.base_url, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)

@@ -15,19 +15,20 @@ import secrets
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from conftest import pkce_pair
+from e2e_helpers import Discovered, verify_id_token
 from flask import Flask, redirect, request
 from stdnum.no import fodselsnummer
 from werkzeug.serving import make_server
 
-from conftest import pkce_pair
-from e2e_helpers import Discovered, verify_id_token
 from mock_bankid.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -127,7 +128,8 @@ def test_the_drill_judges_a_form_post_relying_party_with_its_own_policy(live_ser
     policy.write_text('min_age = 18\naccept = ["fnr", "dnr", "hnr"]   # what python-stdnum accepts\n')
     completed = subprocess.run(
         [sys.executable, "-m", "mock_bankid.cli", "drill", "--start", other_rp + "/signin", "--success", "/home",
-         "--url", live_server.base_url, "--policy", str(policy), "--json", "--cases", ",".join(PERSONA_AND_PROTOCOL_CASES)],
+         "--url", live_server.base_url, "--policy", str(policy), "--json",
+         "--cases", ",".join(PERSONA_AND_PROTOCOL_CASES)],
         capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT)
     report: dict[str, Any] = json.loads(completed.stdout)
     assert completed.returncode == 0, [c for c in report["cases"] if not c["met"]]

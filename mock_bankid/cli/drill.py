@@ -16,7 +16,7 @@ from mock_bankid.drill.browser import BrowserUnavailable, BrowserWalker
 from mock_bankid.drill.catalogue import CATALOGUE_FILE, CatalogueError, Policy, load_catalogue, select
 from mock_bankid.drill.mockapi import ControlError, MockAPI, Unreachable
 from mock_bankid.drill.report import RunInfo, as_json, header, junit, row, summary
-from mock_bankid.drill.run import DEFAULT_TIMEOUT, Drill, HeadlessWalker, SuccessRule
+from mock_bankid.drill.run import DEFAULT_TIMEOUT, Drill, HeadlessWalker, SuccessRule, Verdict, Walker
 from mock_bankid.settings import Settings
 
 USAGE_ERROR = 2
@@ -74,7 +74,7 @@ def register(group: click.Group) -> None:
         if not start.startswith(("http://", "https://")):
             _fail(f"--start must be an http(s) URL, not {start!r}")
         mock = MockAPI(url or settings.base_url)
-        walker = HeadlessWalker(mock, timeout)
+        walker: Walker = HeadlessWalker(mock, timeout)
         if browser:
             try:
                 walker = BrowserWalker(mock, timeout)
@@ -95,7 +95,7 @@ def register(group: click.Group) -> None:
                 click.echo(line)
         began = time.monotonic()
 
-        def show(verdict) -> None:  # noqa: ANN001
+        def show(verdict: Verdict) -> None:
             if not as_json_flag:
                 for line in row(verdict):
                     click.echo(line)

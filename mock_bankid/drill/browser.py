@@ -12,11 +12,13 @@ and its absence is one clear line. It drives Debian's ``/usr/bin/chromium`` when
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mock_bankid.drill.follow import Hop, Trace, excerpt_of, redact
 from mock_bankid.drill.mockapi import MockAPI
@@ -35,7 +37,8 @@ class BrowserWalker:
 
     def __init__(self, mock: MockAPI, timeout: float) -> None:
         try:
-            from playwright.sync_api import Error, TimeoutError as PlaywrightTimeout, sync_playwright
+            from playwright.sync_api import Error, sync_playwright
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
         except ImportError:
             raise BrowserUnavailable(
                 "--browser needs Playwright: pip install 'mock-bankid[browser]' (it drives /usr/bin/chromium, "
@@ -97,7 +100,7 @@ class BrowserWalker:
             try:
                 page.goto(start, wait_until="load")
                 button = page.locator(f'[data-persona="{pick[0]}"]') if pick else None
-                if pick and self.mock.is_mock(page.url) and button.count():
+                if pick and button is not None and self.mock.is_mock(page.url) and button.count():
                     if not button.is_visible():  # edge and malformed groups start folded: open it, as a tester does
                         button.locator("xpath=ancestor::details[1]/summary").click()
                     if pick[1]:
@@ -122,10 +125,8 @@ class BrowserWalker:
 
     def _settle(self, page: Any) -> None:
         """A page that submits itself (form_post) navigates again by script: let it arrive."""
-        try:
+        with contextlib.suppress(self._timeout_error):
             page.wait_for_load_state("networkidle", timeout=min(5000, self.timeout * 1000))
-        except self._timeout_error:
-            pass
 
     def deliver(self, callback: dict[str, Any], state: Any) -> Trace:
         """The same callback again, in a browser holding the cookies it had before the first one."""

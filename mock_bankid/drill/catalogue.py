@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 OUTCOMES = ("signed-in", "refused", "error", "timeout")
 """Where a sign-in can end: reached the success URL; anywhere else below 500; the relying party
@@ -44,7 +45,7 @@ class Policy:
     source: str = "default"
 
     @classmethod
-    def load(cls, path: Path | None) -> "Policy":
+    def load(cls, path: Path | None) -> Policy:
         if path is None:
             return cls()
         try:
@@ -139,7 +140,7 @@ def _expect(raw: Any, where: str) -> tuple[str, ...] | str:
 
 
 def _scenario_spec(raw: Any, where: str, key: str) -> Any:
-    if raw is None or isinstance(raw, str) and raw:
+    if raw is None or (isinstance(raw, str) and raw):
         return raw
     if isinstance(raw, Mapping) and isinstance(raw.get("scenario"), str):
         return dict(raw)

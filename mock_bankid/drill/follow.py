@@ -12,6 +12,7 @@ a cookie jar urllib lacks nothing.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import http.client
@@ -21,9 +22,10 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 MAX_HOPS = 25
@@ -39,7 +41,8 @@ def redact(url: str | None) -> str | None:
     own request log does, so a JUnit artifact never carries a usable credential."""
     if not url or not any(f"{name}=" in url for name in SECRET_PARAMS):
         return url
-    return re.sub(r"([?&#](?:%s)=)[^&#]*" % "|".join(SECRET_PARAMS), r"\1[redacted]", url)
+    names = "|".join(SECRET_PARAMS)
+    return re.sub(rf"([?&#](?:{names})=)[^&#]*", r"\1[redacted]", url)
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Trace:
 class _PassThrough(urllib.request.HTTPErrorProcessor):
     """Hand every response back as it is: the walk decides about redirects and error statuses."""
 
-    def http_response(self, request, response):  # noqa: ANN001 - urllib's signature
+    def http_response(self, request: urllib.request.Request, response: Any) -> Any:
         return response
 
     https_response = http_response
@@ -96,7 +99,9 @@ class _Page(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.title, self.text, self.forms = "", [], []
+        self.title = ""
+        self.text: list[str] = []
+        self.forms: list[dict[str, Any]] = []
         self._in_title = self._skip = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -128,10 +133,8 @@ class _Page(HTMLParser):
 
 def read_page(body: str) -> _Page:
     page = _Page()
-    try:
+    with contextlib.suppress(Exception):  # a broken page is still an answer: keep what was read
         page.feed(body)
-    except Exception:  # noqa: BLE001 - a broken page is still an answer; keep what was read
-        pass
     return page
 
 
@@ -182,7 +185,7 @@ class Follower:
                 headers = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
                 if body is not None:
                     headers["Content-Type"] = "application/x-www-form-urlencoded"
-                request = urllib.request.Request(url, data=body, method=method, headers=headers)
+                request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 - http(s) only: --start is checked, the rest are Locations
                 try:
                     response = opener.open(request, timeout=remaining)
                 except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:

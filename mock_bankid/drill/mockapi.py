@@ -12,7 +12,6 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-
 QUOTA_MARK = ("mock_bankid_drill", "uses-up-the-quota")
 """A form parameter the token endpoint ignores and the request log shows: finds the drill's own request."""
 
@@ -43,7 +42,7 @@ class MockAPI:
     def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
         url = f"{self.base_url}/_mock{path}" + (f"?{urlencode(query)}" if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method,
+        req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock
                                      headers={"Content-Type": "application/json"} if data is not None else {})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - the user's own mock
@@ -141,7 +140,7 @@ class MockAPI:
         """One token request as ``client_id`` (no secret: it fails, but it is counted by rate-limit)."""
         data = urlencode({"grant_type": "authorization_code", "code": "-", "client_id": client_id,
                           QUOTA_MARK[0]: QUOTA_MARK[1]}).encode()
-        req = urllib.request.Request(self.token_endpoint, data=data, method="POST",
+        req = urllib.request.Request(self.token_endpoint, data=data, method="POST",  # noqa: S310
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310

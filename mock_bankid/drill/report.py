@@ -13,7 +13,7 @@ import platform
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mock_bankid import __version__
@@ -35,7 +35,7 @@ class RunInfo:
     started_at: str = ""
 
     def __post_init__(self) -> None:
-        self.started_at = self.started_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.started_at = self.started_at or datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def group_of(verdict: Verdict) -> str:

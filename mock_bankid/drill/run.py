@@ -9,8 +9,9 @@ scenario) is a usage error found before anything runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from mock_bankid.drill.catalogue import POLICY, Case, CatalogueError, Policy
@@ -39,7 +40,8 @@ class SuccessRule:
         parts = urlsplit(url)
         if self.spec is None:
             start_path = urlsplit(self.start).path.rstrip("/")
-            return parts.path not in ("", "/") and parts.path.rstrip("/") != start_path and "error" not in parse_qs(parts.query)
+            return (parts.path not in ("", "/") and parts.path.rstrip("/") != start_path
+                    and "error" not in parse_qs(parts.query))
         spec = self.spec
         if "://" in spec:
             want = urlsplit(spec)
@@ -208,14 +210,16 @@ class Drill:
     def _check_case(self, case: Case) -> None:
         where_ = f"case {case.name}"
         if case.expect == POLICY and case.persona not in self.personas:
-            raise CatalogueError(f"{where_}: expect = \"policy\" needs a fixture persona; this mock has no {case.persona!r}")
+            raise CatalogueError(f"{where_}: expect = \"policy\" needs a fixture persona; "
+                                 f"this mock has no {case.persona!r}")
         for spec, key in ((case.scenario, "scenario"), (case.server_scenario, "server_scenario")):
             if not spec:
                 continue
-            name = spec["scenario"] if isinstance(spec, dict) else spec
+            name = str(spec["scenario"] if isinstance(spec, Mapping) else spec)
             info = self.scenarios.get(name)
             if info is None:
-                raise CatalogueError(f"{where_}: this mock has no scenario {name!r} (`mock-bankid scenarios` lists them)")
+                raise CatalogueError(f"{where_}: this mock has no scenario {name!r} "
+                                     "(`mock-bankid scenarios` lists them)")
             if key == "scenario" and not info.get("per_sign_in"):
                 raise CatalogueError(f"{where_}: {name} acts on the whole server only: use server_scenario")
             if key == "server_scenario" and not info.get("server_wide"):
@@ -269,7 +273,8 @@ class Drill:
             if first is not None:
                 first_seen, first_detail = classify(first, case, self.success, self.mock)
                 if first_seen != "signed-in":
-                    verdict.problem = f"the first delivery did not sign in ({first_seen}: {first_detail}), so the replay proves nothing"
+                    verdict.problem = (f"the first delivery did not sign in ({first_seen}: {first_detail}), "
+                                       "so the replay proves nothing")
                 else:
                     notes.append("first delivery: signed-in; the judged outcome is the second delivery's")
             if quota is not None:
@@ -305,7 +310,7 @@ class Drill:
         into = now % window
         self.mock.set_shift(shift - into + 0.05)
 
-    def _check_quota(self, verdict: Verdict, quota: "_Quota") -> None:
+    def _check_quota(self, verdict: Verdict, quota: _Quota) -> None:
         if not quota.client_id:
             verdict.problem = "the relying party never reached the authorize endpoint, so no quota could be used up"
             return
