@@ -1,7 +1,8 @@
 """Start the ADR-007 example BFF (``examples/drop-bff``, built by scripts/setup-test) with ``next start``.
 
-It runs in mock mode against a given mock-bankid, as the ``drop-bff-loopback`` client (any
-loopback port), with its own SQLite file, a short BankID timeout (so the ``slow`` case costs 2 s,
+It runs in mock mode against a given mock-bankid with the mock defaults (client ``drop-web``,
+whose callback matches ``http://localhost`` on any port, so the BFF runs as ``localhost:<free
+port>``), with its own SQLite file, a short BankID timeout (so the ``slow`` case costs 2 s,
 not 5) and optionally one deliberate defect (``DROP_BFF_DEFECT``).
 """
 
@@ -53,13 +54,11 @@ class Bff:
 
 def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60.0) -> Bff:
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://localhost:{port}"  # drop-web's registered host; bound on 127.0.0.1 below
     env = dict(os.environ)
     env.update({
         "BANKID_MOCK": "true",
         "BANKID_ISSUER": mock.issuer,
-        "BANKID_CLIENT_ID": "drop-bff-loopback",
-        "BANKID_CLIENT_SECRET": "drop-bff-loopback-secret",
         "BANKID_TIMEOUT_MS": "2000",
         "DROP_BFF_BASE_URL": base_url,
         "DROP_BFF_DB": str(tmp / f"drop-{port}.sqlite"),

@@ -108,7 +108,7 @@ def test_the_adr_007_bff_meets_every_case(mock, bff, tmp_path):
     for line in ("BankID OAuth error: invalid_client", "BankID callback failed: invalid_state", "BankID API timeout",
                  "BankID rate limit: 429 from the token endpoint, retrying"):
         assert line in log, line
-    assert "drop-bff-loopback-secret" not in log
+    assert "drop-web-secret" not in log
 
 
 def _skip_age_set(mock: LiveServer) -> set[str]:
