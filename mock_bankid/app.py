@@ -15,6 +15,7 @@ from mock_bankid.endpoints import (
 )
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import OAuthError
+from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.before_request
     def _before() -> Response | None:
         g.started = time.perf_counter()
-        return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
+        return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
     def _after(response: Response) -> Response:

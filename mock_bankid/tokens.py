@@ -17,6 +17,7 @@ from joserfc.errors import JoseError
 from mock_bankid.claims import Grant, access_token_claims, id_token_claims
 from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidRequest, InvalidToken
+from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.provider import Provider
 
 ACCESS_NS = "access"
@@ -46,11 +47,12 @@ def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str 
 def mint_id_token(p: Provider, client: Client, grant: Grant, access_token: str | None) -> str:
     now, ttl = p.now(), token_ttl(p, client)
     claims = id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
-    ctx: dict[str, Any] = {"claims": claims, "grant": grant, "client": client}
-    p.hooks.at("id_token_claims", ctx)
-    ctx["token"] = p.keys.sign(ctx["claims"], alg=client.id_token_signed_response_alg, typ="JWT")
-    p.hooks.at("id_token", ctx)
-    return ctx["token"]
+    before = IdTokenClaimsContext(claims=claims, grant=grant, client=client)
+    p.hooks.at(before)
+    token = p.keys.sign(before.claims, alg=client.id_token_signed_response_alg, typ="JWT")
+    signed = IdTokenContext(token=token, claims=before.claims, grant=grant, client=client)
+    p.hooks.at(signed)
+    return signed.token
 
 
 @dataclass

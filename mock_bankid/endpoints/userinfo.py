@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
 from mock_bankid.errors import InvalidToken
+from mock_bankid.hooks import UserinfoContext
 from mock_bankid.provider import provider
 from mock_bankid.tokens import read_access_token
 
@@ -25,7 +26,7 @@ def userinfo() -> Response:
     _claims, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.hooks.at("userinfo", {"grant": grant})
+    short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)
