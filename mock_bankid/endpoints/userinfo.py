@@ -2,6 +2,8 @@
 
 Answers JSON, or a signed JWT (``application/jwt``) for clients registered with
 ``userinfo_signed_response_alg`` as BankID's TINFO does. BankID does not support POST here.
+Userinfo is an OpenID Connect resource (OIDC Core section 5.3): a person's token without the
+``openid`` scope (a refresh that narrowed it away) is ``insufficient_scope``, 403 (RFC 6750 section 3.1).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InvalidToken
+from mock_bankid.errors import InsufficientScope, InvalidToken
 from mock_bankid.hooks import UserinfoContext
 from mock_bankid.provider import provider
 from mock_bankid.tokens import read_access_token
@@ -26,6 +28,9 @@ def userinfo() -> Response:
     _claims, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
+    if "openid" not in grant.scope:
+        raise InsufficientScope("Userinfo needs an access token with scope openid (OIDC Core section 5.3); this one "
+                                f"has scope {' '.join(grant.scope) or '(none)'}.", scope="openid")
     short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
