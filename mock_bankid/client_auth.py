@@ -66,9 +66,10 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
     if "client_assertion" in form:
         return authenticate_assertion(p, form)
 
-    client_id = form.get("client_id")
+    client_id = form.get("client_id") or ""
     if not client_id:
-        raise InvalidClient("No client authentication: send HTTP Basic credentials or client_id.", headers=BASIC_CHALLENGE)
+        raise InvalidClient("No client authentication: send HTTP Basic credentials or client_id.",
+                            headers=BASIC_CHALLENGE)
     if "client_secret" in form:
         client = _registered(p, client_id, "client_secret_post")
         if not client.check_secret(form["client_secret"]):

@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, make_response, redirect, request
+from flask import Blueprint, make_response, redirect, request
+from werkzeug.wrappers import Response
 
 from mock_bankid import sessions
 from mock_bankid.clients import Client

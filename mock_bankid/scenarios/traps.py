@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from joserfc import jwt
@@ -20,7 +21,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from mock_bankid.claims import at_hash
 from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
-from mock_bankid.scenarios.engine import Call, scenario
+from mock_bankid.scenarios.engine import Apply, Call, scenario
 
 REAL_BANKID_ISSUER = "https://auth.current.bankid.no/auth/realms/current"
 _throwaway: dict[str, Any] = {}
@@ -52,7 +53,7 @@ def throwaway_key(alg: str) -> Any:
         return _throwaway[alg]
 
 
-def _trap(name: str, summary: str, point: str, **extra: Any):
+def _trap(name: str, summary: str, point: str, **extra: Any) -> Callable[[Apply], Apply]:
     return scenario(name=name, summary=summary, kind="trap", points=(point,), sign_in_points=(point,), **extra)
 
 
