@@ -8,9 +8,8 @@ import base64
 from urllib.parse import urlencode
 
 import pytest
-from werkzeug.datastructures import WWWAuthenticate
-
 from conftest import CI_REDIRECT, pkce_pair, query_of
+from werkzeug.datastructures import WWWAuthenticate
 
 P = "/auth/realms/current"
 AUTH = P + "/precheck/auth"
