@@ -11,10 +11,19 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__, cors, requestlog
-from mock_bankid.endpoints import (
-    authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
-)
 from mock_bankid.client_auth import request_client_id
+from mock_bankid.endpoints import (
+    authorize,
+    control,
+    discovery,
+    introspect,
+    jwks,
+    logout,
+    revoke,
+    scenario_control,
+    token,
+    userinfo,
+)
 from mock_bankid.errors import OAuthError
 from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
@@ -90,7 +99,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock-bankid %s", __version__)
-        response = jsonify({"error": "server_error", "error_description": "Unexpected error in mock-bankid; see its log."})
+        response = jsonify({"error": "server_error",
+                            "error_description": "Unexpected error in mock-bankid; see its log."})
         response.status_code = 500
         return response
 

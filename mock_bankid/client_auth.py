@@ -27,7 +27,7 @@ BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-
 
 def _basic_credentials(req: Request) -> tuple[str, str] | None:
     header = req.headers.get("Authorization", "")
-    if not header[:6].lower() == "basic ":
+    if header[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")

@@ -52,7 +52,7 @@ ENDPOINT_PATHS = (
 )
 JWKS_URI_TTL = 60.0
 JWKS_URI_TIMEOUT = 3.0
-JWKS_URI_HOSTS = LOOPBACK_HOSTS + ("localhost",)
+JWKS_URI_HOSTS = (*LOOPBACK_HOSTS, "localhost")
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect could lead off loopback; the mock never follows one."""

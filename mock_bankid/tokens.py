@@ -21,7 +21,7 @@ from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.provider import Provider
 
 ACCESS_NS = "access"
-ACCESS_TOKEN_ALG = "ES256"
+ACCESS_TOKEN_ALG = "ES256"  # noqa: S105 - an algorithm name, not a password
 """BankID signs every token ES256 since API v3. Access tokens are for resource servers (our userinfo,
 introspection), not for the client, so they follow BankID even where a client's ID tokens are RS256;
 it also spares one RSA signature per token response."""
@@ -31,7 +31,8 @@ def token_ttl(p: Provider, client: Client) -> int:
     return client.token_ttl or p.settings.token_ttl
 
 
-def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str | None = None) -> tuple[str, dict[str, Any]]:
+def mint_access_token(p: Provider, client: Client, grant: Grant, *,
+                      family: str | None = None) -> tuple[str, dict[str, Any]]:
     """Sign and record an access token; ``family`` ties it to a refresh-token family (revoked with it)."""
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())

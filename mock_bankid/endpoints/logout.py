@@ -25,8 +25,8 @@ from werkzeug.wrappers import Response
 
 from mock_bankid import sessions
 from mock_bankid.clients import Client
-from mock_bankid.i18n import pick_locale
 from mock_bankid.errors import InvalidClient, InvalidRequest, OAuthError
+from mock_bankid.i18n import pick_locale
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
 from mock_bankid.web import error_page, render_page

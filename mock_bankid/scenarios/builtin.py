@@ -7,6 +7,7 @@ and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import secrets
@@ -18,13 +19,18 @@ from flask import Response, g, request
 
 from mock_bankid.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.errors import (
-    AccessDenied, InvalidClient, InvalidRequest, OAuthError, ServerError, SessionExpired, TemporarilyUnavailable,
+    AccessDenied,
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    ServerError,
+    SessionExpired,
+    TemporarilyUnavailable,
     UnauthorizedClient,
 )
 from mock_bankid.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
-from mock_bankid.web import authorization_url
-
 from mock_bankid.scenarios.engine import REGISTRY, Call, preset, scenario
+from mock_bankid.web import authorization_url
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
@@ -86,7 +92,9 @@ def invalid_client(call: Call) -> Response | None:
     if not call.consume():
         return None
     if call.params["error"] == "unauthorized_client":
-        raise UnauthorizedClient("The client is not authorized for this request (mock-bankid scenario: invalid-client).")
+        raise UnauthorizedClient(
+            "The client is not authorized for this request (mock-bankid scenario: invalid-client)."
+        )
     raise InvalidClient(
         "Client authentication failed: the client secret was rotated (mock-bankid scenario: invalid-client).",
         headers=BASIC_CHALLENGE,
@@ -246,10 +254,8 @@ def drop_connection(call: Call) -> Response | None:
         raise ServerError("mock-bankid scenario drop-connection: no socket to close here "
                           "(only under `mock-bankid serve` does the connection really drop).", status=502)
     g.mock_bankid_dropped = True
-    try:
+    with contextlib.suppress(OSError):  # already closed by the client: nothing left to drop
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     # gunicorn's write of this response fails quietly on the closed socket (EPIPE/ENOTCONN).
     response = Response(b"", status=204)
     response.headers["Connection"] = "close"

@@ -36,9 +36,10 @@ from __future__ import annotations
 import logging
 import secrets
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context
 
@@ -107,7 +108,9 @@ class Definition:
                 raise ScenarioError(f"{self.name}: {name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
             bounds = self.limits.get(name)
             if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                raise ScenarioError(f"{self.name}: {name} must be between {bounds[0]:g} and {bounds[1]:g}, not {value!r}")
+                raise ScenarioError(
+                    f"{self.name}: {name} must be between {bounds[0]:g} and {bounds[1]:g}, not {value!r}"
+                )
         return values
 
     def describe(self) -> dict[str, Any]:
@@ -162,7 +165,8 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
     return register
 
 
-def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None, **activation: Any) -> Definition:
+def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None,
+           **activation: Any) -> Definition:
     """A named configuration of a built-in (a fixture preset, or a built-in alias like ``slow-jwks``)."""
     base = REGISTRY.get(uses)
     if base is None or base.uses is not None:
@@ -195,7 +199,7 @@ class Call:
 
     ctx: HookContext
     active: Active
-    engine: "Scenarios"
+    engine: Scenarios
 
     @property
     def point(self) -> str:
@@ -239,7 +243,7 @@ class Scenarios:
         self._seeded = False
 
     @classmethod
-    def attach(cls, provider: Provider) -> "Scenarios":
+    def attach(cls, provider: Provider) -> Scenarios:
         """The engine for ``provider``: loaded from its settings, personas' scenarios checked, and
         registered at ``provider.hooks`` so every hook point runs it."""
         engine = cls.load(provider.settings, provider=provider)
@@ -248,7 +252,7 @@ class Scenarios:
         return engine
 
     @classmethod
-    def load(cls, settings: Settings, *, provider: Provider | None = None) -> "Scenarios":
+    def load(cls, settings: Settings, *, provider: Provider | None = None) -> Scenarios:
         """Built-ins plus the presets in ``fixtures/scenarios.toml``; checks MOCK_BANKID_SCENARIO."""
         definitions = dict(REGISTRY)
         path = Path(settings.fixtures_dir) / FIXTURE_FILE
@@ -262,7 +266,9 @@ class Scenarios:
                 try:
                     name, uses = entry.pop("name"), entry.pop("uses")
                 except KeyError as exc:
-                    raise ScenarioError(f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)") from None
+                    raise ScenarioError(
+                        f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)"
+                    ) from None
                 if name in definitions:
                     raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
                 summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
@@ -319,7 +325,9 @@ class Scenarios:
             raise ScenarioError('name the scenario: {"scenario": "outage"}')
         definition = self.definitions.get(name)
         if definition is None:
-            raise ScenarioError(f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them")
+            raise ScenarioError(
+                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them"
+            )
         activation = dict(definition.activation)
         for key in ACTIVATION_KEYS:
             if key in body:
@@ -332,7 +340,8 @@ class Scenarios:
                                 raise ValueError
                             number = int(number)
                     except (TypeError, ValueError, OverflowError):
-                        raise ScenarioError(f"{key} must be a {'whole ' if key == 'count' else ''}number, not {value!r}") from None
+                        whole = "whole " if key == "count" else ""
+                        raise ScenarioError(f"{key} must be a {whole}number, not {value!r}") from None
                     if not 0 < number <= FOREVER:
                         raise ScenarioError(f"{key} must be more than 0 and at most {FOREVER}")
                     activation[key] = number
