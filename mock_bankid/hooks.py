@@ -10,17 +10,17 @@ One context class per point, so a hook can only read what its point knows and ca
 what the caller reads back: frozen contexts are for looking (and answering with a response or
 an error), mutable ones name the fields the caller uses after the hook has run.
 
-| point                | context                    | a hook may change              |
-|----------------------|----------------------------|--------------------------------|
-| ``request``          | ``RequestContext``         | nothing                        |
-| ``authorize``        | ``AuthorizeContext``       | nothing                        |
+| point                  | context                      | a hook may change                |
+|------------------------|------------------------------|----------------------------------|
+| ``request``            | ``RequestContext``           | nothing                          |
+| ``authorize``          | ``AuthorizeContext``         | nothing                          |
 | ``authorize_redirect`` | ``AuthorizeRedirectContext`` | ``params`` (in place), ``error`` |
-| ``token``            | ``TokenContext``           | nothing                        |
-| ``id_token_claims``  | ``IdTokenClaimsContext``   | ``claims``                     |
-| ``id_token``         | ``IdTokenContext``         | ``token``                      |
-| ``jwks``             | ``JwksContext``            | ``jwks``                       |
-| ``discovery``        | ``DiscoveryContext``       | ``document``                   |
-| ``userinfo``         | ``UserinfoContext``        | nothing                        |
+| ``token``              | ``TokenContext``             | nothing                          |
+| ``id_token_claims``    | ``IdTokenClaimsContext``     | ``claims``                       |
+| ``id_token``           | ``IdTokenContext``           | ``token``                        |
+| ``jwks``               | ``JwksContext``              | ``jwks``                         |
+| ``discovery``          | ``DiscoveryContext``         | ``document``                     |
+| ``userinfo``           | ``UserinfoContext``          | nothing                          |
 """
 
 from __future__ import annotations
