@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
 from mock_bankid.endpoints import (
-    authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
+    authorize, console, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import InvalidToken, OAuthError
@@ -27,7 +27,7 @@ ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.b
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static under /_mock/console
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
     provider = Provider.build(settings, store=store)
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
+    console.register(app, provider)
     provider.scenarios.init_app(app)
 
     @app.before_request

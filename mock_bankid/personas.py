@@ -39,7 +39,7 @@ EMAIL_DOMAIN = "example.com"
 DEFAULT_AGE = 35
 RECIPE_KEYS = ("age", "born", "kind", "gender")
 FIXTURE_KEYS = {
-    "id", "purpose", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
+    "id", "purpose", "purpose_nb", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
     "given_name", "family_name", "scenario", "index", "reserve_900",
     # recipes
     "age", "birthday", "days", "born", "turns", "on", "leap_day_near", "born_in_days",
@@ -70,10 +70,16 @@ class Persona:
     sub: str
     bankid_altsub: str
     scenario: str | None = None
+    purpose_nb: str | None = None
+    """The purpose in Norwegian (``purpose_nb`` in the fixtures), for the nb/nn pages."""
 
     @property
     def name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    def purpose_in(self, locale: str) -> str:
+        """The purpose for a page in ``locale``: Norwegian where the fixture has it, else English."""
+        return self.purpose_nb if locale in ("nb", "nn") and self.purpose_nb else self.purpose
 
     def age(self, today: date) -> int | None:
         """Whole years on ``today`` (1-March rule for 29 Feb); None without a birth date or before it."""
@@ -206,6 +212,8 @@ def _check_spec(raw: dict, where: str) -> _Spec:
     for key in ("id", "purpose", "group"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise PersonaError(f"{where}: '{key}' is required (text)")
+    if "purpose_nb" in raw and (not isinstance(raw["purpose_nb"], str) or not raw["purpose_nb"].strip()):
+        raise PersonaError(f"{where}: 'purpose_nb' must be text (the purpose in Norwegian)")
     pid = raw["id"].strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
         raise PersonaError(f"{where}: id {pid!r} must be lowercase letters, digits and hyphens")
@@ -447,7 +455,8 @@ class PersonaRegistry:
         return Persona(id=spec.id, purpose=spec.purpose, group=spec.group, nnin=number, kind=kind,
                        birthdate=birthdate, gender=gender, sub=stable_sub(f"persona:{spec.id}"),
                        bankid_altsub=stable_altsub(f"persona:{spec.id}"),
-                       scenario=raw.get("scenario"), **details)
+                       scenario=raw.get("scenario"),
+                       purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None, **details)
 
     # --- on demand ------------------------------------------------------------------------
     def persona_for_number(self, number: str, today: date) -> Persona:

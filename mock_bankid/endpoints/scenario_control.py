@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid.errors import InvalidRequest
+from mock_bankid.endpoints import control_ops as ops
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
-from mock_bankid.scenarios import ScenarioError, requestlog
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)
@@ -31,39 +30,29 @@ def catalogue() -> Response:
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return _no_store(jsonify(provider().scenarios.server_state()))
+    return _no_store(jsonify(ops.scenario_state(provider())))
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
 def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
-    body = request_body(allow_string=True)
-    try:
-        provider().scenarios.set_server(body)
-    except ScenarioError as exc:
-        raise InvalidRequest(str(exc)) from None
-    return _no_store(jsonify(provider().scenarios.server_state())), 200
+    return _no_store(jsonify(ops.set_scenario(provider(), request_body(allow_string=True)))), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
 def scenario_clear() -> tuple[str, int]:
-    provider().scenarios.clear_server()
+    ops.clear_scenario(provider())
     return "", 204
 
 
 @bp.route("/requests", methods=["GET"])
 def requests_get() -> Response:
-    p = provider()
-    entries = requestlog.recent(p.store, p.settings.request_log_size)
-    path = request.args.get("path")
-    if path:
-        entries = [e for e in entries if path in e["path"]]
-    return _no_store(jsonify({"requests": entries}))
+    return _no_store(jsonify({"requests": ops.recent_requests(provider(), request.args.get("path"))}))
 
 
 @bp.route("/requests", methods=["DELETE"])
 def requests_clear() -> tuple[str, int]:
-    requestlog.clear(provider().store)
+    ops.clear_requests(provider())
     return "", 204
 
 
