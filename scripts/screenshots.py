@@ -76,6 +76,7 @@ def shoot(base: str, out: Path, width: int, suffix: str) -> list[Path]:
         page.locator('details[data-scenario="outage"] > summary').click()
         page.get_by_test_id("switch-on-outage").click()
         page.get_by_test_id("active-scenario").wait_for()
+        page.evaluate("window.scrollTo(0, 0)")
         made.append(out / f"switchboard{suffix}.png")
         page.screenshot(path=str(made[-1]))
         page.get_by_test_id("scenario-clear").click()
