@@ -22,7 +22,7 @@ TRIM_EVERY = 20
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
     "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
-    "id_token_hint", "token", "csrf_token", "session", "password",
+    "id_token_hint", "id_login_hint", "token", "csrf_token", "session", "password",
 })
 
 
