@@ -32,6 +32,7 @@ from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.endpoints.console.web import CONSOLE, bp, console_path, locale, page
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.i18n import TEXTS as LOGIN_LOCALES
+from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
 
 CLIENT_ID = "mock-bankid-console"
@@ -113,7 +114,7 @@ def start() -> Response:
             p.personas.require(who, p.today())  # a clear message here rather than an error redirect
     except InvalidRequest as exc:
         return _form_page(400, values=values, error_message=exc.description)
-    except ValueError as exc:  # PersonaError
+    except PersonaError as exc:
         return _form_page(400, values=values, error_message=str(exc))
 
     verifier = secrets.token_urlsafe(48)
