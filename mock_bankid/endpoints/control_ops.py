@@ -108,7 +108,7 @@ def reset_clock(p: Provider) -> None:
 
 # --- signing keys ----------------------------------------------------------------------------
 def keys(p: Provider) -> list[dict[str, Any]]:
-    return p.keys.list()
+    return p.keys.list_keys()
 
 
 def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         kid = p.keys.rotate(alg, activate_after=activate_after)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
-    return {"kid": kid, "keys": p.keys.list()}
+    return {"kid": kid, "keys": p.keys.list_keys()}
 
 
 # --- server-wide scenarios -------------------------------------------------------------------
