@@ -44,7 +44,7 @@ def start(tmp: Path) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{base}/_mock/health", timeout=1):
+            with urllib.request.urlopen(f"{base}/_mock/health", timeout=1):  # noqa: S310 - our own http URL
                 return proc, base
         except OSError:
             time.sleep(0.2)

@@ -11,8 +11,8 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import FIXTURES
+
 from mock_bankid.app import create_app
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.console import debugger, texts, web
@@ -135,7 +135,8 @@ def test_switching_a_scenario_on_and_off_is_the_json_apis_state(client):
     assert response.status_code == 303 and response.headers["Location"].endswith("ok=scenario_on#scenario")
     active = client.get("/_mock/scenario").json["active"]
     assert active["scenario"] == "outage" and active["params"] == {"endpoints": ["token", "userinfo"], "retry_after": 7}
-    assert active["for_seconds"] == 120 and active["count"] is None and active["remaining_seconds"] == pytest.approx(120, abs=2)
+    assert active["for_seconds"] == 120 and active["count"] is None
+    assert active["remaining_seconds"] == pytest.approx(120, abs=2)
     page = text_of(client.get(f"{CONSOLE}/switchboard?ok=scenario_on"))
     assert texts.NB["ok_scenario_on"] in page and "retry_after=7" in page and texts.NB["until"] in page
     assert client.get("/_mock/scenario").json["active"]["id"] == active["id"]
@@ -154,7 +155,8 @@ def test_a_bad_parameter_shows_the_json_apis_message_on_the_page(client):
 def test_an_unknown_scenario_is_refused_as_by_the_api(client):
     response = post(client, "/scenario", {"scenario": "no-such-scenario"})
     assert response.status_code == 400
-    assert client.put("/_mock/scenario", json={"scenario": "no-such-scenario"}).json["error_description"] in text_of(response)
+    api = client.put("/_mock/scenario", json={"scenario": "no-such-scenario"})
+    assert api.json["error_description"] in text_of(response)
 
 
 def test_clock_shift_advance_reset(client):
@@ -172,7 +174,8 @@ def test_key_rotation_with_an_activation_time(client, provider):
     before = {k["kid"] for k in client.get("/_mock/keys").json["keys"]}
     assert post(client, "/keys/rotate", {"alg": "ES256", "activate_after": "120"}).status_code == 303
     new = [k for k in client.get("/_mock/keys").json["keys"] if k["kid"] not in before]
-    assert len(new) == 1 and new[0]["alg"] == "ES256" and new[0]["activates_at"] == pytest.approx(provider.clock() + 120, abs=5)
+    assert len(new) == 1 and new[0]["alg"] == "ES256"
+    assert new[0]["activates_at"] == pytest.approx(provider.clock() + 120, abs=5)
     assert new[0]["kid"] in text_of(client.get(f"{CONSOLE}/switchboard"))
     assert post(client, "/keys/rotate", {"alg": "RS256", "activate_after": "90000"}).status_code == 400
 
@@ -223,7 +226,8 @@ def test_a_persona_with_script_in_it_is_shown_as_text(tmp_path, settings):
         fh.write(f'\n[[persona]]\nid = "xss"\ngroup = "adults"\npurpose = "{SCRIPT}"\npurpose_nb = "{SCRIPT}"\n'
                  f'age = 40\ngiven_name = "{SCRIPT}"\n')
     client = create_app(settings.with_(fixtures_dir=fixtures)).test_client()
-    for path in (f"{CONSOLE}/personas", f"{CONSOLE}/personas/xss", f"{CONSOLE}/debugger", f"{CONSOLE}/personas?q={SCRIPT}"):
+    paths = (f"{CONSOLE}/personas", f"{CONSOLE}/personas/xss", f"{CONSOLE}/debugger", f"{CONSOLE}/personas?q={SCRIPT}")
+    for path in paths:
         html = client.get(path).get_data(as_text=True)
         assert SCRIPT not in html, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
@@ -342,7 +346,8 @@ def test_the_debuggers_client_cannot_redirect_anywhere_else(client, provider):
         "client_id": debugger.CLIENT_ID, "redirect_uri": "https://evil.example/cb", "response_type": "code",
         "scope": "openid", "state": "s", "nonce": "n", "code_challenge": "a" * 43, "code_challenge_method": "S256"})
     assert response.status_code == 400 and "Location" not in response.headers
-    assert provider.clients.get(debugger.CLIENT_ID).redirect_uris == (f"{provider.settings.base_url}{CONSOLE}/debugger/callback",)
+    registered = provider.clients.get(debugger.CLIENT_ID).redirect_uris
+    assert registered == (f"{provider.settings.base_url}{CONSOLE}/debugger/callback",)
 
 
 def test_a_fixture_client_cannot_take_the_debuggers_id(provider):

@@ -10,7 +10,8 @@ true by construction rather than by review.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import g
 

@@ -72,7 +72,8 @@ def signature(token: str, jwks: dict[str, Any] | None, allowed_algs: list[str]) 
         return Check("signature", False, "alg_refused", {"alg": alg, "allowed": ", ".join(allowed_algs)})
     keys = (jwks or {}).get("keys") or []
     if not any(k.get("kid") == kid for k in keys):
-        return Check("signature", False, "kid_unknown", {"kid": kid, "published": ", ".join(str(k.get("kid")) for k in keys)})
+        published = ", ".join(str(k.get("kid")) for k in keys)
+        return Check("signature", False, "kid_unknown", {"kid": kid, "published": published})
     try:
         jwt.decode(token, KeySet.import_key_set({"keys": [k for k in keys if k.get("kid") == kid]}), algorithms=[alg])
     except (JoseError, ValueError) as exc:
@@ -95,8 +96,9 @@ def id_token_checks(
     aud_ok = client_id in auds and (len(auds) == 1 or claims.get("azp") == client_id)
     checks.append(Check("aud", aud_ok, "", {"got": aud, "want": client_id, "azp": claims.get("azp")}))
     exp = claims.get("exp")
-    exp_ok = isinstance(exp, (int, float)) and not isinstance(exp, bool) and now < exp
-    checks.append(Check("exp", exp_ok, "", {"exp": exp, "now": now, "delta": int(exp - now) if exp_ok else None}))
+    numeric = isinstance(exp, (int, float)) and not isinstance(exp, bool)
+    delta = int(exp - now) if isinstance(exp, (int, float)) and numeric else None
+    checks.append(Check("exp", delta is not None and delta > 0, "", {"exp": exp, "now": now, "delta": delta}))
     iat = claims.get("iat")
     iat_ok = isinstance(iat, (int, float)) and not isinstance(iat, bool) and iat <= now + LEEWAY
     checks.append(Check("iat", iat_ok, "", {"iat": iat, "now": now, "leeway": LEEWAY}))

@@ -15,13 +15,15 @@ server's own ``{base}/_mock/console/debugger/callback``: it can never send a cod
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Response, current_app, redirect, request
+from flask import current_app, redirect, request
+from werkzeug.wrappers import Response
 
 from mock_bankid import jsontools
 from mock_bankid.claims import IDPS, SUPPORTED_SCOPES
@@ -36,7 +38,7 @@ from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
 
 CLIENT_ID = "mock-bankid-console"
-CLIENT_SECRET = "mock-bankid-console-secret"
+CLIENT_SECRET = "mock-bankid-console-secret"  # noqa: S105 - a published dev secret, like the fixtures'
 """Published on purpose, like every fixture client's: the redirect URI is what protects the code."""
 CALLBACK = "/debugger/callback"
 FLOW_NS = "console-flow"
@@ -95,13 +97,13 @@ def start() -> Response:
     """Make state, nonce and a PKCE pair, remember them for this browser, and go to authorize."""
     p = provider()
     form = request.form
-    values = {
+    values: dict[str, Any] = {
         "persona": form.get("persona", "").strip(), "selector": form.get("selector", "").strip()[:MAX_SELECTOR],
         "scenario": form.get("scenario", "").strip(), "scopes": form.getlist("scope"),
         "acr_values": form.get("acr_values", "").strip(), "prompt": form.get("prompt", "").strip(),
         "ui_locales": form.get("ui_locales", "").strip(),
     }
-    who = values["selector"] or values["persona"]
+    who: str = values["selector"] or values["persona"]
     try:
         if "openid" not in values["scopes"]:
             raise InvalidRequest(console_texts(locale())["need_openid"])
@@ -169,10 +171,8 @@ def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         status = response.status_code
     body: Any = text
     if content_type.startswith("application/json"):
-        try:
+        with contextlib.suppress(ValueError):  # a broken JSON answer is shown as the text it was
             body = jsontools.loads(text)
-        except ValueError:
-            pass
     return {"method": method, "url": url, "status": status, "content_type": content_type, "body": body}
 
 
@@ -190,14 +190,17 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str
     listed: list[checks.Check] = [
         checks.Check("state", callback.get("state") == flow["state"], "",
                      {"got": callback.get("state"), "want": flow["state"]}),
-        checks.Check("callback_iss", callback.get("iss") == p.issuer, "", {"got": callback.get("iss"), "want": p.issuer}),
+        checks.Check("callback_iss", callback.get("iss") == p.issuer, "",
+                     {"got": callback.get("iss"), "want": p.issuer}),
     ]
     result["checks"] = listed
     if "error" in callback or "code" not in callback:
-        result["error"] = {"error": callback.get("error", "no code"), "description": callback.get("error_description", "")}
+        result["error"] = {"error": callback.get("error", "no code"),
+                           "description": callback.get("error_description", "")}
         return _finish(result)
     if not listed[0].ok:
-        result["error"] = {"error": "state", "description": "The callback's state is not the one sent: a client stops here."}
+        result["error"] = {"error": "state",
+                           "description": "The callback's state is not the one sent: a client stops here."}
         return _finish(result)
 
     discovery = backchannel("GET", f"{p.issuer}/.well-known/openid-configuration")
@@ -212,7 +215,8 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str
         "redirect_uri": redirect_uri(p.settings.base_url), "code_verifier": flow["verifier"]})
     result["steps"].append(_redacted_step(token))
     body = token["body"] if isinstance(token["body"], dict) else {}
-    token_ok = token["status"] == 200 and bool(body.get("id_token")) and str(body.get("token_type", "")).lower() == "bearer"
+    token_ok = (token["status"] == 200 and bool(body.get("id_token"))
+                and str(body.get("token_type", "")).lower() == "bearer")
     listed.append(checks.Check("token", token_ok, "", {"status": token["status"], "error": body.get("error"),
                                                      "description": body.get("error_description")}))
     if not token_ok:
@@ -227,12 +231,14 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str
     jwks_step = backchannel("GET", config["jwks_uri"])
     result["steps"].append(jwks_step)
     jwks = jwks_step["body"] if jwks_step["status"] == 200 and isinstance(jwks_step["body"], dict) else None
-    allowed = [a for a in config.get("id_token_signing_alg_values_supported", []) if a != "none" and not a.startswith("HS")]
+    allowed = [a for a in config.get("id_token_signing_alg_values_supported", [])
+               if a != "none" and not a.startswith("HS")]  # a client pins asymmetric algs
     listed.extend(checks.id_token_checks(
         body["id_token"], jwks=jwks, allowed_algs=allowed, issuer=p.issuer, client_id=CLIENT_ID,
         nonce=flow["nonce"], access_token=body.get("access_token"), now=p.now(), today=p.today()))
     if body.get("access_token"):
-        userinfo = backchannel("GET", config["userinfo_endpoint"], headers={"Authorization": f"Bearer {body['access_token']}"})
+        userinfo = backchannel("GET", config["userinfo_endpoint"],
+                               headers={"Authorization": f"Bearer {body['access_token']}"})
         result["steps"].append(_redacted_step(userinfo))
         shown = userinfo["body"]
         if isinstance(shown, str) and userinfo["content_type"].startswith("application/jwt"):
@@ -247,7 +253,8 @@ def _redacted_step(step: dict[str, Any]) -> dict[str, Any]:
     """A step as shown in the list of calls: its tokens are shown decoded above, not twice here."""
     shown = dict(step)
     if isinstance(shown["body"], dict):
-        shown["body"] = {k: ("…" if k in ("id_token", "access_token", "refresh_token") else v) for k, v in shown["body"].items()}
+        tokens = ("id_token", "access_token", "refresh_token")
+        shown["body"] = {k: ("…" if k in tokens else v) for k, v in shown["body"].items()}
     return shown
 
 
@@ -288,6 +295,6 @@ def _shown(value: Any) -> str:
 
 def utc(ts: Any) -> str:
     try:
-        return datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (TypeError, ValueError, OverflowError, OSError):
         return str(ts)

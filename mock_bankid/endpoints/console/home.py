@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from werkzeug.wrappers import Response
 
 from mock_bankid.endpoints import control_ops as ops
 from mock_bankid.endpoints.console.texts import console_texts

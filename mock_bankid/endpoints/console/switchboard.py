@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
+from werkzeug.wrappers import Response
 
 from mock_bankid.endpoints import control_ops as ops
 from mock_bankid.endpoints.console.texts import console_texts

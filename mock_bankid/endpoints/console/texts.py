@@ -17,8 +17,10 @@ NB: dict[str, str] = {
     "nav_switchboard": "Sentralbord",
     "nav_personas": "Personer",
     "nav_requests": "Forespørsler",
-    "home_lead": "Dette er mock-bankid, en etterligning (mock) av BankIDs OpenID Connect-tjeneste for utvikling, CI og testing. "
-                 "Det er ikke BankID: hvem som helst kan logge inn som hvem som helst, og tokenene er signert med lokale testnøkler. "
+    "home_lead": "Dette er mock-bankid, en etterligning (mock) av BankIDs OpenID Connect-tjeneste for utvikling, CI "
+                 "og testing. "
+                 "Det er ikke BankID: hvem som helst kan logge inn som hvem som helst, og tokenene er signert med "
+                 "lokale testnøkler. "
                  "Bruk det aldri i produksjon.",
     "issuer": "Utsteder (issuer)",
     "discovery": "Discovery-dokument",
@@ -50,13 +52,16 @@ NB: dict[str, str] = {
     "scopes": "Scopes",
     "copy_button": "Kopier",
     "copied": "Kopiert",
-    "token_needed": "Serveren er bundet til en offentlig adresse: endringer krever kontrolltokenet (MOCK_BANKID_CONTROL_TOKEN).",
+    "token_needed": "Serveren er bundet til en offentlig adresse: endringer krever kontrolltokenet "
+                    "(MOCK_BANKID_CONTROL_TOKEN).",
     "token_label": "Kontrolltoken",
     "token_save": "Bruk token",
     "refused_title": "Avvist",
-    "refused_csrf": "Skjemaet ble ikke sendt fra denne konsollen (CSRF-kontrollen feilet). Last siden på nytt og prøv igjen.",
+    "refused_csrf": "Skjemaet ble ikke sendt fra denne konsollen (CSRF-kontrollen feilet). Last siden på nytt og prøv "
+                    "igjen.",
     "refused_control_token": "Denne endringen krever kontrolltokenet. Skriv det inn i skjemaet over.",
-    "refused_no_flow": "Ingen innlogging fra feilsøkeren venter i denne nettleseren (utløpt, allerede brukt eller startet et annet sted). Start på nytt.",
+    "refused_no_flow": "Ingen innlogging fra feilsøkeren venter i denne nettleseren (utløpt, allerede brukt eller "
+                       "startet et annet sted). Start på nytt.",
     "refused_no_persona": "Ingen person med den id-en.",
     "ok_scenario_on": "Scenarioet er slått på.",
     "ok_scenario_off": "Alle scenarioer er slått av.",
@@ -68,10 +73,12 @@ NB: dict[str, str] = {
     "ok_queue_cleared": "Køen er tømt.",
     "ok_requests_cleared": "Forespørselsloggen er tømt.",
     "ok_token_saved": "Kontrolltokenet er lagret i denne nettleseren.",
-    "switchboard_lead": "Alt her gjør nøyaktig det samme som JSON-kontroll-API-et under /_mock, for alle arbeidsprosesser.",
+    "switchboard_lead": "Alt her gjør nøyaktig det samme som JSON-kontroll-API-et under /_mock, for alle "
+                        "arbeidsprosesser.",
     "scenario_clear": "Slå av",
     "switch_on": "Slå på et scenario",
-    "switch_on_help": "Et scenario gjelder hele serveren og erstatter det som er på. La tid og antall stå tomme for «til det slås av».",
+    "switch_on_help": "Et scenario gjelder hele serveren og erstatter det som er på. La tid og antall stå tomme for "
+                      "«til det slås av».",
     "group_failures": "Feil (fra beredskapsplanen)",
     "group_traps": "Feller (tokener en riktig klient må avvise)",
     "group_presets": "Forhåndsvalg (fixtures/scenarios.toml)",
@@ -80,7 +87,8 @@ NB: dict[str, str] = {
     "group_minors": "Under 18",
     "group_edge": "Spesialtilfelle",
     "group_malformed": "Ugyldig nummer",
-    "sign_in_only_help": "Disse virker bare på én innlogging: velg dem i feilsøkeren, i køen eller på innloggingssiden.",
+    "sign_in_only_help": "Disse virker bare på én innlogging: velg dem i feilsøkeren, i køen eller på "
+                         "innloggingssiden.",
     "for_seconds": "I sekunder (mock-klokka)",
     "for_count": "For antall forespørsler",
     "switch_on_button": "Slå på",
@@ -107,20 +115,24 @@ NB: dict[str, str] = {
     "persona_none_found": "Ingen treff.",
     "age": "alder",
     "sign_in_in_debugger": "Logg inn som denne personen i feilsøkeren",
-    "requests_lead": "De siste forespørslene klientene sendte (ikke konsollen og /_mock selv). Hemmeligheter er skjult; JWT-er er vist dekodet uten signatur.",
+    "requests_lead": "De siste forespørslene klientene sendte (ikke konsollen og /_mock selv). Hemmeligheter er "
+                     "skjult; JWT-er er vist dekodet uten signatur.",
     "requests_filter": "Sti inneholder",
     "requests_clear": "Tøm loggen",
     "requests_live": "Oppdater fortløpende",
     "requests_empty": "Ingen forespørsler ennå.",
     "dropped": "brutt",
     "decoded": "Dekodet",
-    "debugger_lead": "En innebygd klient som logger inn gjennom innloggingssiden (autorisasjonskode + PKCE) og viser hva som kom tilbake, med hver kontroll en klient gjør.",
-    "debugger_other_host": "Du bruker en annen adresse enn serverens base-URL; feilsøkerens redirect går dit. Åpne konsollen her:",
+    "debugger_lead": "En innebygd klient som logger inn gjennom innloggingssiden (autorisasjonskode + PKCE) og viser "
+                     "hva som kom tilbake, med hver kontroll en klient gjør.",
+    "debugger_other_host": "Du bruker en annen adresse enn serverens base-URL; feilsøkerens redirect går dit. Åpne "
+                           "konsollen her:",
     "debugger_start": "Logg inn",
     "persona": "Person",
     "persona_on_login_page": "(velg på innloggingssiden)",
     "selector": "… eller et nummer / en oppskrift (login_hint)",
-    "debugger_scenario_help": "Et scenario for én innlogging går gjennom neste-innlogging-køen, så det krever en person.",
+    "debugger_scenario_help": "Et scenario for én innlogging går gjennom neste-innlogging-køen, så det krever en "
+                              "person.",
     "debugger_sign_in": "Logg inn med feilsøkeren",
     "debugger_client": "Klient",
     "need_openid": "Scopet openid må være med.",
@@ -237,13 +249,15 @@ EN: dict[str, str] = {
     "scopes": "Scopes",
     "copy_button": "Copy",
     "copied": "Copied",
-    "token_needed": "The server is bound to a public address: changes need the control token (MOCK_BANKID_CONTROL_TOKEN).",
+    "token_needed": "The server is bound to a public address: changes need the control token "
+                    "(MOCK_BANKID_CONTROL_TOKEN).",
     "token_label": "Control token",
     "token_save": "Use token",
     "refused_title": "Refused",
     "refused_csrf": "The form was not sent from this console (CSRF check failed). Reload the page and try again.",
     "refused_control_token": "This change needs the control token. Enter it in the form above.",
-    "refused_no_flow": "No debugger sign-in is waiting in this browser (expired, already used, or started elsewhere). Start again.",
+    "refused_no_flow": "No debugger sign-in is waiting in this browser (expired, already used, or started elsewhere). "
+                       "Start again.",
     "refused_no_persona": "No persona with that id.",
     "ok_scenario_on": "The scenario is on.",
     "ok_scenario_off": "Every scenario is off.",
@@ -258,7 +272,8 @@ EN: dict[str, str] = {
     "switchboard_lead": "Everything here does exactly what the JSON control API under /_mock does, for every worker.",
     "scenario_clear": "Switch off",
     "switch_on": "Switch a scenario on",
-    "switch_on_help": "A scenario acts on the whole server and replaces whatever is on. Leave time and count empty for “until cleared”.",
+    "switch_on_help": "A scenario acts on the whole server and replaces whatever is on. Leave time and count empty "
+                      "for “until cleared”.",
     "group_failures": "Failures (from the runbook)",
     "group_traps": "Traps (tokens a correct client must refuse)",
     "group_presets": "Presets (fixtures/scenarios.toml)",
@@ -294,15 +309,18 @@ EN: dict[str, str] = {
     "persona_none_found": "No match.",
     "age": "age",
     "sign_in_in_debugger": "Sign in as this person in the debugger",
-    "requests_lead": "The latest requests clients sent (not the console and /_mock themselves). Secrets are redacted; JWTs are shown decoded, without their signature.",
+    "requests_lead": "The latest requests clients sent (not the console and /_mock themselves). Secrets are redacted; "
+                     "JWTs are shown decoded, without their signature.",
     "requests_filter": "Path contains",
     "requests_clear": "Clear the log",
     "requests_live": "Refresh live",
     "requests_empty": "No requests yet.",
     "dropped": "dropped",
     "decoded": "Decoded",
-    "debugger_lead": "A built-in client that signs in through the login page (authorization code + PKCE) and shows what came back, with every check a relying party makes.",
-    "debugger_other_host": "You are using another address than the server's base URL, where the debugger's redirect goes. Open the console here:",
+    "debugger_lead": "A built-in client that signs in through the login page (authorization code + PKCE) and shows "
+                     "what came back, with every check a relying party makes.",
+    "debugger_other_host": "You are using another address than the server's base URL, where the debugger's redirect "
+                           "goes. Open the console here:",
     "debugger_start": "Sign in",
     "persona": "Persona",
     "persona_on_login_page": "(choose on the login page)",

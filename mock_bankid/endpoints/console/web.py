@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, make_response, redirect, render_template, request
+from flask import Blueprint, g, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response
 
 from mock_bankid import __version__
 from mock_bankid.control_token import COOKIE as CONTROL_COOKIE
@@ -30,7 +31,7 @@ CSRF_COOKIE = "mock_bankid_console_csrf"
 LOCALE_COOKIE = "mock_bankid_console_locale"
 LOCALES = ("nb", "en")
 CONSOLE = "/_mock/console"
-TOKEN_FORM_ENDPOINT = "console.control_token_form"
+TOKEN_FORM_ENDPOINT = "console.control_token_form"  # noqa: S105 - an endpoint name, not a secret
 
 
 def base_path() -> str:
@@ -72,7 +73,8 @@ def _guard() -> Response | None:
     if request.method != "POST":
         return None
     if not csrf_ok():
-        return page("console/refused.html", status=403, reason="csrf", page_title=console_texts(locale())["refused_title"])
+        return page("console/refused.html", status=403, reason="csrf",
+                    page_title=console_texts(locale())["refused_title"])
     if request.endpoint != TOKEN_FORM_ENDPOINT and not control_token_ok(request):
         return page("console/refused.html", status=401, reason="control_token",
                     page_title=console_texts(locale())["refused_title"])
