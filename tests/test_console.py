@@ -191,6 +191,20 @@ def test_queueing_a_persona_is_the_json_queue(client):
     assert client.get("/_mock/next-login").json == {"queue": []}
 
 
+def test_a_refusal_is_an_error_of_the_one_family_shown_as_a_console_page(client):
+    """Raised as ``web.Refused`` (an OAuthError) and delivered by ``mock_bankid.web.render_error``
+    through the console's registered page: its layout, the reader's language, the error's code."""
+    refused = client.post(f"{CONSOLE}/scenario?ui_locales=en", data={"scenario": "outage"})
+    assert refused.status_code == 403 and refused.mimetype == "text/html"
+    assert texts.EN["refused_csrf"] in text_of(refused) and "access_denied" in text_of(refused)
+    assert refused.headers["Cache-Control"] == "no-store" and "default-src 'none'" in refused.headers[
+        "Content-Security-Policy"]
+    missing = client.get(f"{CONSOLE}/personas/no-such-person")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert texts.EN["refused_no_persona"] in text_of(missing) and "not_found" in text_of(missing)
+    assert client.get("/_mock/scenario").json["active"] is None  # the refused POST changed nothing
+
+
 def test_persona_search(client):
     page = text_of(client.get(f"{CONSOLE}/personas?q=tenor"))
     assert "tenor-minor" in page and "tenor-d-number" in page and "adult-1985" not in page

@@ -10,8 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
-from mock_bankid.endpoints import control_ops as ops
-from mock_bankid.endpoints.control_ops import NEXT_LOGIN_TTL, persona_summary  # noqa: F401 - imported from here by others
+from mock_bankid import control_ops as ops
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
 

@@ -10,33 +10,29 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid.endpoints import control_ops as ops
+from mock_bankid import control_ops as ops
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
+from mock_bankid.scenarios import engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/scenarios", methods=["GET"])
 def catalogue() -> Response:
-    return _no_store(jsonify({"scenarios": provider().scenarios.catalogue()}))
+    return jsonify({"scenarios": engine().catalogue()})
 
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return _no_store(jsonify(ops.scenario_state(provider())))
+    return jsonify(ops.scenario_state(provider()))
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
 def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
-    return _no_store(jsonify(ops.set_scenario(provider(), request_body(allow_string=True)))), 200
+    return jsonify(ops.set_scenario(provider(), request_body(allow_string=True))), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
@@ -47,7 +43,7 @@ def scenario_clear() -> tuple[str, int]:
 
 @bp.route("/requests", methods=["GET"])
 def requests_get() -> Response:
-    return _no_store(jsonify({"requests": ops.recent_requests(provider(), request.args.get("path"))}))
+    return jsonify({"requests": ops.recent_requests(provider(), request.args.get("path"))})
 
 
 @bp.route("/requests", methods=["DELETE"])
@@ -62,6 +58,6 @@ def last_callback() -> tuple[Response, int]:
     client_id = request.args.get("client_id")
     record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
     if record is None:
-        return _no_store(jsonify({"error": "not_found", "error_description":
-                                  "No callback recorded: switch on callback-replay and sign in first."})), 404
-    return _no_store(jsonify(record)), 200
+        return jsonify({"error": "not_found", "error_description":
+                                  "No callback recorded: switch on callback-replay and sign in first."}), 404
+    return jsonify(record), 200

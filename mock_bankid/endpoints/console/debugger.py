@@ -25,17 +25,18 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
+from mock_bankid import control_ops as ops
 from mock_bankid import jsontools
 from mock_bankid.claims import IDPS, SUPPORTED_SCOPES
 from mock_bankid.clients import Client
-from mock_bankid.endpoints import control_ops as ops
 from mock_bankid.endpoints.console import checks
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, bp, console_path, locale, page
+from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, locale, page
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.i18n import TEXTS as LOGIN_LOCALES
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
+from mock_bankid.scenarios import engine
 
 CLIENT_ID = "mock-bankid-console"
 CLIENT_SECRET = "mock-bankid-console-secret"  # noqa: S105 - a published dev secret, like the fixtures'
@@ -79,7 +80,7 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
     return page(
         "console/debugger.html", status=status, active="debugger",
         page_title=console_texts(locale())["nav_debugger"], personas=p.personas.all(today), today=today,
-        sign_in_scenarios=p.scenarios.login_panel(), scopes=SUPPORTED_SCOPES, idps=list(IDPS),
+        sign_in_scenarios=engine().login_panel(), scopes=SUPPORTED_SCOPES, idps=list(IDPS),
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
         client_id=CLIENT_ID, redirect=redirect_uri(p.settings.base_url),
         other_host=here_host != urlsplit(p.settings.base_url).netloc, base_url=p.settings.base_url,
@@ -104,12 +105,13 @@ def start() -> Response:
         "ui_locales": form.get("ui_locales", "").strip(),
     }
     who: str = values["selector"] or values["persona"]
+    t = console_texts(locale())  # the console's own words, in the reader's language (not OAuth descriptions)
+    if "openid" not in values["scopes"]:
+        return _form_page(400, values=values, error_message=t["need_openid"])
+    if values["scenario"] and not who:
+        return _form_page(400, values=values, error_message=t["need_persona_for_scenario"])
     try:
-        if "openid" not in values["scopes"]:
-            raise InvalidRequest(console_texts(locale())["need_openid"])
         if values["scenario"]:
-            if not who:
-                raise InvalidRequest(console_texts(locale())["need_persona_for_scenario"])
             # The same call as POST /_mock/next-login: the queue carries the per-sign-in scenario.
             ops.queue_next_login(p, {"selector": who, "scenario": values["scenario"]})
         elif who:
@@ -149,8 +151,7 @@ def callback() -> Response:
     flow_id = request.cookies.get(FLOW_COOKIE, "")
     flow = p.store.get(FLOW_NS, flow_id) if flow_id else None
     if flow is None:
-        return page("console/refused.html", status=400, reason="no_flow",
-                    page_title=console_texts(locale())["refused_title"])
+        raise Refused("no_flow", 400, error="invalid_request")
     p.store.delete(FLOW_NS, flow_id)  # one callback per sign-in: a replayed one finds nothing
     result = run(p, flow, request.args.to_dict())
     rid = secrets.token_urlsafe(24)

@@ -12,13 +12,13 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Response
 
-from mock_bankid.endpoints import control_ops as ops
+from mock_bankid import control_ops as ops
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, bp, console_path, done, locale, page
+from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, done, locale, page
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.provider import provider
-from mock_bankid.scenarios import Definition
-from mock_bankid.scenarios.requestlog import REDACTED
+from mock_bankid.requestlog import REDACTED
+from mock_bankid.scenarios import Definition, engine
 
 QUICK_ADVANCES = (60, 300, 3600, 86400)
 KEY_ALGS = ("RS256", "ES256")
@@ -51,7 +51,7 @@ def param_fields(definition: Definition) -> list[dict[str, Any]]:
 def scenario_body(form: Any) -> dict[str, Any]:
     """The switch-on form as the JSON body of ``PUT /_mock/scenario``."""
     name = form.get("scenario", "")
-    definition = provider().scenarios.definitions.get(name)
+    definition = engine().definitions.get(name)
     body: dict[str, Any] = {"scenario": name}
     params: dict[str, Any] = {}
     if definition is not None:
@@ -73,7 +73,7 @@ def scenario_body(form: Any) -> dict[str, Any]:
 def scenario_groups() -> list[tuple[str, list[dict[str, Any]]]]:
     """Server-wide scenarios (failures, traps, presets), and those that act on one sign-in only."""
     groups: dict[str, list[dict[str, Any]]] = {"failures": [], "traps": [], "presets": [], "sign_in_only": []}
-    for d in provider().scenarios.definitions.values():
+    for d in engine().definitions.values():
         item = {"definition": d, "fields": param_fields(d)}
         if not d.points:
             groups["sign_in_only"].append(item)
@@ -92,7 +92,7 @@ def _switchboard(status: int = 200, **context: Any) -> Response:
         "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
         scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
         clock=ops.clock_state(p), keys=ops.keys(p), key_algs=KEY_ALGS, quick_advances=QUICK_ADVANCES,
-        sign_in_scenarios=p.scenarios.login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
+        sign_in_scenarios=engine().login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
     )
 
 
@@ -182,7 +182,7 @@ def _personas(status: int = 200, **context: Any) -> Response:
     shown = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
     return page("console/personas.html", status=status, active="personas", page_title=_t("nav_personas"),
                 personas=shown, total=len(everyone), query=query, queue=ops.next_login_queue(p),
-                sign_in_scenarios=p.scenarios.login_panel(), **context)
+                sign_in_scenarios=engine().login_panel(), **context)
 
 
 @bp.route(f"{CONSOLE}/personas", methods=["GET"])
@@ -195,9 +195,9 @@ def persona(persona_id: str) -> Response:
     p = provider()
     found = p.personas.get(persona_id, p.today())
     if found is None:
-        return page("console/refused.html", status=404, reason="no_persona", page_title=_t("refused_title"))
+        raise Refused("no_persona", 404, error="not_found")
     return page("console/persona.html", active="personas", page_title=found.name, persona=found,
-                details=found.as_dict(p.today()), sign_in_scenarios=p.scenarios.login_panel(),
+                details=found.as_dict(p.today()), sign_in_scenarios=engine().login_panel(),
                 purpose=found.purpose_in(locale()))
 
 

@@ -5,6 +5,10 @@ pages that change state sit under ``/_mock`` with the JSON control API and behin
 protections. Every state change is a POST form carrying a CSRF token (double submit: a random
 value in an httpOnly, SameSite=Strict cookie and in the form); when the server needs a control
 token (``control_token.py``) and the browser has none, the pages offer a form that sets it.
+
+Refusals are raised as errors of the one family (``Refused``, an ``OAuthError``) and delivered
+by ``web.render_error``, which hands them to ``error_page`` here (``web.ERROR_PAGES``): the
+console's layout and language, the status and ``error`` code of the error.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, g, make_response, redirect, render_template, request
+from flask import Response as PageResponse
 from werkzeug.wrappers import Response
 
 from mock_bankid import __version__
 from mock_bankid.control_token import COOKIE as CONTROL_COOKIE
 from mock_bankid.control_token import control_token_ok
 from mock_bankid.endpoints.console.texts import console_texts
+from mock_bankid.errors import OAuthError
 from mock_bankid.i18n import pick_locale
 from mock_bankid.provider import provider
 
@@ -55,6 +61,32 @@ def locale() -> str:
     return g.console_locale
 
 
+# --- errors ----------------------------------------------------------------------------------
+class Refused(OAuthError):
+    """A console request refused before it did anything (CSRF, control token, nothing to show).
+
+    The page words it in the reader's language (``refused_<reason>`` in ``texts.py``); the
+    description is the English text, within RFC 6749's character set like every description.
+    """
+
+    redirect = False
+
+    def __init__(self, reason: str, status: int, error: str = "access_denied") -> None:
+        super().__init__(console_texts("en")[f"refused_{reason}"], status=status)
+        self.error = error
+        self.reason = reason
+
+
+def error_page(exc: OAuthError) -> PageResponse:
+    """How the console shows an error nobody caught in a view (registered in ``web.ERROR_PAGES``)."""
+    t = console_texts(locale())
+    message = t[f"refused_{exc.reason}"] if isinstance(exc, Refused) else exc.description
+    response = page("console/refused.html", status=exc.status, error=exc.error, message=message,
+                    page_title=t["refused_title"])
+    response.headers.update(exc.headers)
+    return response
+
+
 # --- CSRF ------------------------------------------------------------------------------------
 def csrf_token() -> str:
     if "console_csrf" not in g:
@@ -68,29 +100,25 @@ def csrf_ok() -> bool:
 
 
 @bp.before_request
-def _guard() -> Response | None:
+def _guard() -> None:
     """Refuse a POST without the CSRF token (403), or without the control token where one is needed (401)."""
     if request.method != "POST":
-        return None
+        return
     if not csrf_ok():
-        return page("console/refused.html", status=403, reason="csrf",
-                    page_title=console_texts(locale())["refused_title"])
+        raise Refused("csrf", 403)
     if request.endpoint != TOKEN_FORM_ENDPOINT and not control_token_ok(request):
-        return page("console/refused.html", status=401, reason="control_token",
-                    page_title=console_texts(locale())["refused_title"])
-    return None
+        raise Refused("control_token", 401)
 
 
 @bp.after_request
 def _cookies(response: Response) -> Response:
-    """Every console answer: its CSRF cookie, the chosen language, no caching, a tight CSP."""
+    """Every console answer: its CSRF cookie, the chosen language, a tight CSP (no caching: ``web.CACHE_POLICY``)."""
     if request.cookies.get(CSRF_COOKIE) != csrf_token():
         response.set_cookie(CSRF_COOKIE, csrf_token(), httponly=True, samesite="Strict", secure=_secure(),
                             path=console_path())
     if request.args.get("ui_locales") and request.cookies.get(LOCALE_COOKIE) != locale():
         response.set_cookie(LOCALE_COOKIE, locale(), httponly=True, samesite="Lax", secure=_secure(),
                             path=base_path() or "/", max_age=365 * 86400)
-    response.headers.setdefault("Cache-Control", "no-store")
     if response.mimetype == "text/html":
         issuer = urlsplit(provider().issuer)
         response.headers["Content-Security-Policy"] = (
@@ -104,7 +132,8 @@ def _cookies(response: Response) -> Response:
 
 
 # --- rendering -------------------------------------------------------------------------------
-def page(template: str, status: int = 200, **context: Any) -> Response:
+def page(template: str, status: int = 200, **context: Any) -> PageResponse:
+    """A console page (Flask's response class, as ``web.ERROR_PAGES`` expects; redirects are werkzeug's)."""
     p = provider()
     loc = locale()
     t = console_texts(loc)

@@ -5,6 +5,9 @@ into the same dict) and either returns the new state or raises ``InvalidRequest`
 a tester sees. The JSON endpoints render that as an OAuth-shaped 400; the console shows it on the
 page. Keeping one copy is what makes "every console action does exactly what the JSON API does"
 true by construction rather than by review.
+
+It sits above the scenario engine (it switches scenarios) and below the endpoints: both the
+``/_mock`` blueprints and the console import it, and endpoints never import each other.
 """
 
 from __future__ import annotations
@@ -15,13 +18,12 @@ from typing import Any
 
 from flask import g
 
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid import login_queue, requestlog
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, Provider
-from mock_bankid.scenarios import ScenarioError, requestlog
+from mock_bankid.scenarios import ScenarioError, engine
 
-NEXT_LOGIN_TTL = 600
 MAX_CLOCK_SHIFT = 100 * 366 * 86400
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario")
@@ -55,22 +57,21 @@ def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
-            definition, _params, _activation = p.scenarios.parse(scenario)
+            definition, _params, _activation = engine().parse(scenario)
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
             raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
-    entry = {"selector": selector, "scenario": scenario}
-    p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
+    entry = login_queue.push(p, selector, scenario)
     return {"queued": entry, "persona": persona_summary(persona, p.today())}
 
 
 def next_login_queue(p: Provider) -> list[dict[str, Any]]:
-    return [value for _key, value in p.store.items(NEXT_LOGIN_NS)]
+    return login_queue.entries(p)
 
 
 def clear_next_login(p: Provider) -> None:
-    p.store.clear(NEXT_LOGIN_NS)
+    login_queue.clear(p)
 
 
 # --- the clock -------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         elif "advance" in body:
             seconds = (float(current["seconds"]) if current else 0.0) + float(body["advance"])
         else:
-            raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+            raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
     except (TypeError, ValueError):
         raise InvalidRequest("shift/advance must be a number of seconds.") from None
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
@@ -131,20 +132,20 @@ def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- server-wide scenarios -------------------------------------------------------------------
 def scenario_state(p: Provider) -> dict[str, Any]:
-    return p.scenarios.server_state()
+    return engine().server_state()
 
 
 def set_scenario(p: Provider, body: str | Mapping[str, Any]) -> dict[str, Any]:
     """Switch one scenario on for the whole server (it replaces any other); returns the new state."""
     try:
-        p.scenarios.set_server(body)
+        engine().set_server(body)
     except ScenarioError as exc:
         raise InvalidRequest(str(exc)) from None
-    return p.scenarios.server_state()
+    return engine().server_state()
 
 
 def clear_scenario(p: Provider) -> None:
-    p.scenarios.clear_server()
+    engine().clear_server()
 
 
 # --- the request log -------------------------------------------------------------------------
