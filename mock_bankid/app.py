@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, requestlog
+from mock_bankid import __version__, cors, requestlog
 from mock_bankid.endpoints import (
     authorize, console, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     console.register(app, provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
 
     @app.before_request
     def _before() -> Response | None:
