@@ -36,7 +36,7 @@ class Client:
     require_nonce: bool = True
     pid_claim: bool = False
     userinfo_signed_response_alg: str | None = None
-    id_token_signed_response_alg: str = "RS256"
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105 - an algorithm name, not a password
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
@@ -79,7 +79,7 @@ def _redirect_matches(registered: str, uri: str) -> bool:
         return False
     if reg.scheme == got.scheme == "http" and reg.hostname in LOOPBACK_HOSTS and reg.port is None:
         try:
-            got.port  # raises ValueError for a malformed port
+            _ = got.port  # raises ValueError for a malformed port
         except ValueError:
             return False
         same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
@@ -112,7 +112,7 @@ class ClientRegistry:
         self._clients = {c.client_id: c for c in clients}
 
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "ClientRegistry":
+    def load(cls, fixtures_dir: Path) -> ClientRegistry:
         path = fixtures_dir / "clients.toml"
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -234,7 +234,8 @@ class PersonaRegistry:
                        birthdate=birthdate, gender=gender, sub=stable_sub(f"persona:{spec.id}"),
                        bankid_altsub=stable_altsub(f"persona:{spec.id}"),
                        scenario=raw.get("scenario"),
-                       purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None, **details)
+                       purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None,
+                       **details)
 
     # --- on demand ------------------------------------------------------------------------
     def persona_for_number(self, number: str, today: date) -> Persona:

@@ -4,6 +4,8 @@ Answers a signed JWT (``application/jwt``) as BankID's TINFO does for clients re
 ``userinfo_signed_response_alg``, and (RS256) for any client whose request prefers
 ``Accept: application/jwt`` (Auth.js's BankID provider); plain JSON otherwise, which generic
 libraries expect. BankID does not support POST here.
+Userinfo is an OpenID Connect resource (OIDC Core section 5.3): a person's token without the
+``openid`` scope (a refresh that narrowed it away) is ``insufficient_scope``, 403 (RFC 6750 section 3.1).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InvalidToken
+from mock_bankid.errors import InsufficientScope, InvalidToken
+from mock_bankid.hooks import UserinfoContext
 from mock_bankid.provider import provider
 from mock_bankid.tokens import read_access_token
 
@@ -27,7 +30,10 @@ def userinfo() -> Response:
     _claims, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.hooks.at("userinfo", {"grant": grant})
+    if "openid" not in grant.scope:
+        raise InsufficientScope("Userinfo needs an access token with scope openid (OIDC Core section 5.3); this one "
+                                f"has scope {' '.join(grant.scope) or '(none)'}.", scope="openid")
+    short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)
