@@ -118,6 +118,12 @@ class ClientRegistry:
             data = tomllib.load(fh)
         return cls([client_from_dict(entry, source=str(path)) for entry in data.get("client", [])])
 
+    def add(self, client: Client) -> None:
+        """Register a client made in code (the console's debugger); a fixture with its id is an error."""
+        if client.client_id in self._clients:
+            raise ValueError(f"client {client.client_id!r} is reserved for mock-bankid itself; rename yours")
+        self._clients[client.client_id] = client
+
     def get(self, client_id: str | None) -> Client | None:
         return self._clients.get(client_id or "")
 
