@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mock_bankid.profiles import Profile, profile_from
+
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
@@ -38,6 +40,8 @@ class Client:
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
+    profile: Profile = field(default_factory=Profile)
+    """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/profiles.py)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -54,10 +58,16 @@ class Client:
         return hmac.compare_digest(self.client_secret.encode(), secret.encode())
 
     def redirect_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.redirect_uris)
 
     def post_logout_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.post_logout_redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.post_logout_redirect_uris)
+
+    def _matches(self, registered: str, uri: str) -> bool:
+        """The profile decides whether the loopback-port and wildcard conveniences apply."""
+        if not self.profile.loose_redirect(registered):
+            return registered == uri
+        return _redirect_matches(registered, uri)
 
 
 def _redirect_matches(registered: str, uri: str) -> bool:
@@ -103,7 +113,11 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     known = {f for f in Client.__dataclass_fields__}
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    where = f"{source}: client {entry.get('client_id')}"
+    values["profile"] = profile_from(entry.get("profile"), entry.get("conveniences"), where=where)
     for key, value in entry.items():
+        if key in ("profile", "conveniences"):
+            continue
         if key in known:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:
