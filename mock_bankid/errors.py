@@ -89,6 +89,14 @@ class InteractionRequired(OAuthError):
     error = "interaction_required"
 
 
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
 # RFC 6750 §3.1
 class InvalidToken(OAuthError):
     error = "invalid_token"

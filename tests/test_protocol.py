@@ -99,6 +99,9 @@ def sign_in(client, *, client_id: str = "ci", scope: str = "openid profile nnin_
     """Authorize headlessly; returns (code, verifier, redirect_uri)."""
     redirect_uri = REDIRECTS.get(client_id, CI_REDIRECT)
     verifier, challenge = pkce_pair()
+    if client_id == "bankid-strict" and login_hint:  # strict refuses mock login_hint forms: queue instead
+        assert client.post("/_mock/next-login", json={"login_hint": login_hint}).status_code == 201
+        login_hint = None
     q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
          "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
          "login_hint": login_hint, **extra}

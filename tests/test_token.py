@@ -15,6 +15,7 @@ from mock_bankid.claims import at_hash
 AUTH = "/auth/realms/current/precheck/auth"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
 ISSUER = "http://localhost:8080/auth/realms/current"
+STRICT_CLIENTS = ("bankid-strict",)
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -24,10 +25,13 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 def authorize(client, *, client_id="ci", redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub",
               login_hint="adult", **extra):
     verifier, challenge = pkce_pair()
+    if client_id in STRICT_CLIENTS:  # the strict profile refuses mock login_hint forms: queue who signs in
+        assert client.post("/_mock/next-login", json={"login_hint": login_hint}).status_code == 201
+        login_hint = None
     q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
          "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
          "login_hint": login_hint, **extra}
-    response = client.get(AUTH + "?" + urlencode(q))
+    response = client.get(AUTH + "?" + urlencode({k: v for k, v in q.items() if v is not None}))
     assert response.status_code == 302, response.get_data(as_text=True)
     return query_of(response.headers["Location"])["code"], verifier
 

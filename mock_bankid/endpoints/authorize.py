@@ -35,6 +35,7 @@ from mock_bankid.errors import (
     UnsupportedResponseType,
     UntrustedRedirect,
 )
+from mock_bankid.endpoints import authorize_profile
 from mock_bankid.i18n import pick_locale, texts
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider, provider
@@ -51,14 +52,11 @@ CSRF_COOKIE = "mock_bankid_csrf"
 RESPONSE_MODES = ("query", "fragment", "form_post")
 PROMPTS = {"none", "login", "consent", "select_account"}
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url SHA-256, no padding
-CANCEL_CODE = "bankid_error_codes:MOCK-C100"
-"""BankID sends ``access_denied`` with ``bankid_error_codes:<code>``; its cancel code is not
-public, so the mock uses its own, recognisably fake one."""
 MAX_TYPED_NUMBER = 32  # the login page's free-text number field; malformed on purpose is fine, huge is not
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
-    "id_token_hint", "id_login_hint",
+    "id_token_hint", "id_login_hint", "request", "request_uri",
 )
 
 
@@ -82,6 +80,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     id_token_hint: str | None = None
     """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
+    request_object: str | None = None
+    request_uri: str | None = None
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
@@ -103,6 +103,8 @@ class AuthorizationRequest:
             max_age=get("max_age"),
             login_hint=get("login_hint"),
             id_token_hint=get("id_token_hint") or get("id_login_hint"),
+            request_object=get("request"),
+            request_uri=get("request_uri"),
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 
@@ -245,9 +247,12 @@ CHECKS: list[Check] = [
     check_pkce,
     check_state,
     check_nonce,
+    authorize_profile.check_request_object,
     check_acr_values,
+    authorize_profile.check_declared_prompt,
     check_prompt,
     check_max_age,
+    authorize_profile.check_login_hint_form,
     check_login_hint,
     check_id_token_hint,
 ]
@@ -263,6 +268,10 @@ def authorize() -> Response:
         check_redirect_uri(req, client)
     except UntrustedRedirect as exc:
         return error_page(exc.error, exc.description, exc.status, req.locale, untrusted=True)
+    if request.method == "POST" and not client.profile.post_authorize:
+        response = error_page("invalid_request", authorize_profile.POST_REFUSED, 405, req.locale)
+        response.headers["Allow"] = "GET"
+        return response
 
     ctx: dict[str, Any] = {"request": req, "client": client}
     short_circuit = p.scenarios.at("authorize", ctx)
@@ -292,7 +301,10 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = hinted_session(req, p) if req.id_token_hint else current_sso_session(p)
+        if req.id_token_hint:
+            session = hinted_session(req, p)
+        else:
+            session = current_sso_session(p) if client.profile.sso_cookie else None
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
@@ -408,10 +420,11 @@ def sign_in(
     if short_circuit is not None:  # e.g. the user is left on a BankID page: no redirect, no SSO cookie
         return short_circuit
     response = respond(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
-    response.set_cookie(
-        SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",
-        secure=p.settings.base_url.startswith("https"), path=_cookie_path(p),
-    )
+    if client.profile.sso_cookie:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
+        response.set_cookie(
+            SSO_COOKIE, sid, max_age=session_ttl, httponly=True, samesite="Lax",
+            secure=p.settings.base_url.startswith("https"), path=_cookie_path(p),
+        )
     return response
 
 
@@ -532,7 +545,7 @@ def login_submit() -> Response:
         return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.", session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
-        return error_redirect(req, client, AccessDenied(CANCEL_CODE))
+        return error_redirect(req, client, AccessDenied())  # BankID: error=access_denied&state=..., no description
     try:
         if action == "number":
             number = request.form.get("nnin", "").strip()
