@@ -3,7 +3,14 @@
 The caller authenticates like at the token endpoint (a public client may not introspect). A token
 is ``active`` only if it is live (signature, issuer, expiry, not revoked) **and** was issued to the
 calling client; anything else, including someone else's token, is ``{"active": false}``, never an
-error (RFC 7662 §2.2). ``token_type_hint`` is only a hint: both kinds are tried.
+error (RFC 7662 §2.2).
+
+The answer is BankID's: the access token's claims plus ``active``, ``client_id`` and, for a client
+registered for ``nnin_altsub``, ``nnin_altsub`` (developer.bankid.no api/introspect); no
+``username`` or ``token_type``. The profile decides the rest: a dev client may also introspect its
+refresh tokens and send any ``token_type_hint``; a strict one gets ``{"active": false}`` for a
+refresh token (BankID "does not support introspection of Refresh Tokens") and for a hint other
+than ``bid_access_token`` (which BankID's hint "must contain").
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid import refresh
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
+from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidClient, InvalidRequest
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import lookup_access_token
 
 bp = Blueprint("introspect", __name__)
+BID_ACCESS_TOKEN = "bid_access_token"
 
 
 def require_form(what: str) -> None:
@@ -37,23 +46,31 @@ def introspect() -> Response:
     token = request.form.get("token")
     if not token:
         raise InvalidRequest("token is required (RFC 7662 §2.1).")
-    body = describe(p, token, client.client_id)
+    hint = request.form.get("token_type_hint")
+    if hint != BID_ACCESS_TOKEN and not client.profile.any_token_type_hint:
+        body: dict[str, Any] = {"active": False}
+    else:
+        body = describe(p, token, client)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def describe(p: Provider, token: str, client_id: str) -> dict[str, Any]:
-    """The RFC 7662 answer for ``token`` as seen by ``client_id``."""
+def describe(p: Provider, token: str, client: Client) -> dict[str, Any]:
+    """The RFC 7662 answer for ``token`` as seen by ``client``."""
+    client_id = client.client_id
     found = lookup_access_token(p, token)
     if found is not None:
-        claims, _record = found
+        claims, record = found
         if claims.get("client_id") != client_id:
             return {"active": False}
-        body: dict[str, Any] = {"active": True, **claims, "token_type": "Bearer"}
-        if "bankid_altsub" in claims:
-            body["username"] = claims["bankid_altsub"]
+        body: dict[str, Any] = {"active": True, **claims}
+        nnin = Grant.from_dict(record["grant"]).persona.get("nnin")
+        if nnin and "nnin_altsub" in client.scopes:  # "eligible resource servers", whatever the ID token had
+            body["nnin_altsub"] = nnin
         return body
+    if not client.profile.refresh_introspection:
+        return {"active": False}
     record = refresh.peek(p, token)
     if record is None or record["client_id"] != client_id:
         return {"active": False}
@@ -70,6 +87,4 @@ def describe(p: Provider, token: str, client_id: str) -> dict[str, Any]:
         "sid": grant.sid,
         "azp": client_id,
     }
-    if grant.persona.get("bankid_altsub"):
-        body["username"] = grant.persona["bankid_altsub"]
     return body
