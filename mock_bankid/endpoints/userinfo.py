@@ -2,6 +2,11 @@
 
 Answers JSON, or a signed JWT (``application/jwt``) for clients registered with
 ``userinfo_signed_response_alg`` as BankID's TINFO does. BankID does not support POST here.
+
+The signed answer is TINFO's: ``iss`` is the userinfo base URL (the resource server, not the OIDC
+issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), ``aud`` the client, and
+it expires with the access token it answered (``exp``). A library that insists on ``iss`` being the
+OIDC issuer (openid-client's ``fetchUserInfo``) fails here exactly as it would at BankID.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
 from mock_bankid.errors import InvalidToken
-from mock_bankid.provider import provider
+from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_access_token
 
 bp = Blueprint("userinfo", __name__)
@@ -22,7 +27,7 @@ def userinfo() -> Response:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
-    _claims, grant = read_access_token(p, header[7:].strip())
+    access, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
     short_circuit = p.scenarios.at("userinfo", {"grant": grant})
@@ -31,10 +36,16 @@ def userinfo() -> Response:
     body = userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
     if client is not None and client.userinfo_signed_response_alg:
-        signed = dict(body, iss=p.issuer, aud=client.client_id, iat=p.now())
+        signed = dict(body, iss=tinfo_issuer(p), aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
         response = make_response(p.keys.sign(signed, alg=client.userinfo_signed_response_alg, typ="JWT"))
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def tinfo_issuer(p: Provider) -> str:
+    """The userinfo resource server's own identifier: the base URL userinfo is served under."""
+    endpoint = p.settings.userinfo_endpoint
+    return endpoint[: -len("/userinfo")] if endpoint.endswith("/userinfo") else endpoint
