@@ -319,8 +319,8 @@ class KeyManager:
     def jwks(self) -> dict:
         """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
 
-        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``; the EC key also ``x5c``, ``x5t`` and
-        ``x5t#S256``. A fresh dict on every call (callers may change it).
+        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
+        made before RSA keys got a chain have none until they are rotated). A fresh dict on every call (callers may change it).
         """
         template, _ = self._published()
         return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
@@ -365,7 +365,7 @@ class KeyManager:
             if remaining:
                 last = max(remaining, key=lambda e: e.order)
                 last.retires_at = activates_at + self.rotation_grace
-            ca = self._ensure_ca(now) if alg == "ES256" else None
+            ca = self._ensure_ca(now)
             new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
             entries.append(new)
             self._write_entries(entries)
@@ -551,8 +551,7 @@ class KeyManager:
             raise ValueError("generated a key whose kid already exists; try again")
         public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
         jwk: dict[str, Any] = {"kid": kid, "kty": public.pop("kty"), "use": "sig", "alg": alg, **public}
-        if alg == "ES256":
-            assert ca is not None and isinstance(native, ec.EllipticCurvePrivateKey)
+        if ca is not None:  # every key carries its chain (BankID: "the certificate chain is available in the x5c field")
             leaf = self._issue_leaf(native.public_key(), ca, now)
             leaf_der = leaf.public_bytes(serialization.Encoding.DER)
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
@@ -572,7 +571,7 @@ class KeyManager:
 
     @staticmethod
     def _issue_leaf(
-        public_key: ec.EllipticCurvePublicKey,
+        public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
         now: float,
     ) -> x509.Certificate:
