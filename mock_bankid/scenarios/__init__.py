@@ -81,7 +81,8 @@ class Definition:
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     kind: str = "failure"
-    """``failure`` (the runbook's causes) or ``trap`` (tokens a correct client must refuse)."""
+    """``failure`` (the runbook's causes), ``trap`` (tokens a correct client must refuse) or
+    ``rehearsal`` (a sign-in that succeeds with a change BankID warns about, e.g. ``sub-changes``)."""
     uses: str | None = None
     """For a preset from fixtures: the built-in it configures."""
     activation: Mapping[str, Any] = field(default_factory=dict)
@@ -461,7 +462,7 @@ def _code_grant_extra(p: Any) -> dict[str, Any] | None:
 
 
 def _load_builtins() -> None:
-    from mock_bankid.scenarios import builtin, traps  # noqa: F401 - registering is the import's effect
+    from mock_bankid.scenarios import builtin, identity, traps  # noqa: F401 - registering is the import's effect
 
 
 __all__ = ["HOOK_POINTS", "Scenarios", "ScenarioError", "Definition", "Call", "Active", "REGISTRY", "scenario", "preset"]

@@ -1,0 +1,54 @@
+"""Rehearsals of identity changes BankID warns about (not failures: the sign-in succeeds).
+
+``sub-changes``: BankID documents ``sub`` as "considered unstable identifier and might suddenly
+change" and tells relying parties to use ``bankid_altsub`` ("Use this as a stable user
+identifier"). This scenario signs the same person in with a new ``sub``; ``bankid_altsub`` and the
+number (``nnin_altsub``, ``pid``) stay, so a relying party that keys its users on ``sub`` creates a
+second account, and one that keys them on ``bankid_altsub`` finds the same user.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from mock_bankid.scenarios import Call, scenario
+
+SUB_NAMESPACE = uuid.UUID("6f1c5c52-3b7e-4d8e-9a61-7d0f0b4a2c11")
+"""Fixed, so the n-th changed sub of a person is the same in every run (reproducible tests)."""
+
+
+def changed_sub(sub: str, generation: int) -> str:
+    """The ``generation``-th new sub of the person whose usual sub is ``sub`` (a UUID, as Keycloak's)."""
+    return str(uuid.uuid5(SUB_NAMESPACE, f"{sub}#{generation}"))
+
+
+@scenario(
+    name="sub-changes", kind="rehearsal",
+    summary="The same person signs in with a new sub (bankid_altsub and the number stay): BankID's 'sub might suddenly change'",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+    params={"generation": 1}, limits={"generation": (1, 1_000_000)},
+)
+def sub_changes(call: Call) -> None:
+    """Rewrite the sign-in behind the code (and its session) before the browser takes it back.
+
+    The code already holds the grant when this hook runs, so the grant is changed where it is
+    stored: the ID token, access token, refresh token, userinfo and introspection then all agree.
+    """
+    params = call.ctx["params"]
+    if "code" not in params or not call.consume():
+        return None
+    from mock_bankid.endpoints.authorize import CODE_NS, SSO_NS  # as redirect_error in builtin.py does
+
+    p, grant = call.provider, call.ctx["grant"]
+    new = changed_sub(grant.persona["sub"], int(call.params["generation"]))
+    record = p.store.get(CODE_NS, params["code"])
+    if record is not None:
+        record["grant"]["persona"]["sub"] = new
+        p.store.put(CODE_NS, params["code"], record, p.settings.code_ttl)
+    session = p.store.get(SSO_NS, grant.sid)
+    if session is not None:
+        session["persona"]["sub"] = new
+        ttl = max(1, int(session.get("expires_at", p.now() + 1)) - p.now())
+        p.store.put(SSO_NS, grant.sid, session, ttl)
+    grant.persona["sub"] = new
+    return None
