@@ -163,3 +163,10 @@ def test_strict_accepts_bankids_method_selectors(client, hint):
     assert page.status_code == 200 and "text/html" in page.content_type  # the login page: nobody was named
     queue(client)
     assert "code" in query_of(get(client, login_hint=hint).headers["Location"])
+
+
+def test_a_request_object_carrying_the_redirect_uri_gets_an_error_page_naming_it(client):
+    """JAR (RFC 9101) moves redirect_uri into the object: with nowhere trusted to redirect to, BankID's page."""
+    response = client.get(AUTH + "?" + urlencode({"client_id": STRICT, "request": "eyJhbGciOiJFUzI1NiJ9.e30.sig"}))
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "request_not_supported" in response.get_data(as_text=True)

@@ -136,6 +136,8 @@ def check_client(req: AuthorizationRequest, p: Provider) -> Client:
 
 def check_redirect_uri(req: AuthorizationRequest, client: Client) -> None:
     if not req.redirect_uri:
+        if req.request_object or req.request_uri:  # JAR puts redirect_uri inside: nowhere to send the refusal
+            raise UntrustedRedirect("request_not_supported", authorize_profile.REQUEST_OBJECT_REFUSED)
         raise UntrustedRedirect("invalid_request", "The request has no redirect_uri (BankID requires one).")
     if not client.redirect_uri_allowed(req.redirect_uri):
         raise UntrustedRedirect(

@@ -23,6 +23,12 @@ POST_REFUSED = (
 )
 
 
+REQUEST_OBJECT_REFUSED = (
+    "Request objects (request, request_uri) are not supported by mock-bankid (discovery: "
+    "request_parameter_supported false): send client_id, redirect_uri and the other parameters in the query."
+)
+
+
 def check_request_object(req: Any, client: Client, p: Provider) -> None:
     """OIDC Core §6: a provider that does not take request objects says so instead of ignoring one.
 
