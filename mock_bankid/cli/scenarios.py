@@ -27,7 +27,7 @@ def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     """One JSON call to the control surface, with the standard library only: the command must
     work where mock-bankid is installed without its test extras (e.g. the Docker image)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
+    req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock
                                  headers={"Content-Type": "application/json"} if data else {})
     try:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - the user's own mock
@@ -93,11 +93,13 @@ def register(group: click.Group) -> None:
     @scenario_group.command("set")
     @click.argument("name")
     @click.option("--param", "-p", "params", multiple=True, help="A parameter as name=value (repeatable).")
-    @click.option("--for", "for_seconds", type=click.FloatRange(min=0, min_open=True), help="Off again after this many seconds (mock clock).")
+    @click.option("--for", "for_seconds", type=click.FloatRange(min=0, min_open=True),
+                  help="Off again after this many seconds (mock clock).")
     @click.option("--count", type=click.IntRange(min=1), help="Off again after this many matching requests.")
     @_url_option
     @one_line_errors
-    def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None, url: str | None) -> None:
+    def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None,
+                     url: str | None) -> None:
         """Switch NAME on for the whole server, e.g. `scenario set rate-limit -p limit=5 -p window=60`."""
         body: dict[str, Any] = {"scenario": name, **dict(_param(p) for p in params)}
         if for_seconds is not None:
