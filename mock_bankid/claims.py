@@ -38,7 +38,7 @@ USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
 """Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
-ACCESS_TOKEN_AUDIENCE = "tinfo"
+ACCESS_TOKEN_AUDIENCE = "tinfo"  # noqa: S105 - an audience, not a secret
 SUPPORTED_SCOPES = ("openid", "profile", "nnin_altsub", "nnin", "email", "phone", "address", "offline_access")
 CLAIMS_SUPPORTED = (
     "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "sid",

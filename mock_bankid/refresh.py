@@ -33,7 +33,7 @@ REFRESH_NS = "refresh"
 USED_NS = "refresh-used"
 FAMILY_NS = "refresh-family"
 OFFLINE_SCOPE = "offline_access"
-REFRESH_TOKEN_ALG = "ES256"  # BankID signs every token ES256 (API v3+)
+REFRESH_TOKEN_ALG = "ES256"  # noqa: S105 - BankID signs every token ES256 (API v3+)
 
 
 def wants_refresh_token(client: Client, grant: Grant) -> bool:

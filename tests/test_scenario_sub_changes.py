@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-
 from test_scenarios import BASIC, CERTS, TOKEN, put, tokens
+
 from mock_bankid.scenarios.identity import changed_sub
 
 INTROSPECT = "/auth/realms/current/protocol/openid-connect/token/introspect"
@@ -51,7 +51,8 @@ def test_same_person_new_sub_same_bankid_altsub_and_number(client, via):
     assert claims(client, body["refresh_token"])["sub"] == changed["sub"]
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
     assert info["sub"] == changed["sub"]
-    assert client.post(INTROSPECT, data={"token": body["access_token"]}, headers=BASIC).get_json()["sub"] == changed["sub"]
+    introspected = client.post(INTROSPECT, data={"token": body["access_token"]}, headers=BASIC).get_json()
+    assert introspected["sub"] == changed["sub"]
     refreshed = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
                             headers=BASIC).get_json()
     assert claims(client, refreshed["id_token"])["sub"] == changed["sub"]  # the refreshed sign-in keeps it

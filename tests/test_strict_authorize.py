@@ -10,8 +10,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-
 from conftest import CI_REDIRECT, pkce_pair, query_of
+
 from mock_bankid.clients import client_from_dict
 from mock_bankid.profiles import PROFILES, SWITCHES, profile_from
 
@@ -103,7 +103,8 @@ def test_request_objects_are_refused_clearly(client, client_id, name, error):
     assert response.status_code == 302
     q = query_of(response.headers["Location"])
     assert q["error"] == error and q["state"] == "st-1" and "code" not in q
-    assert client.get("/auth/realms/current/.well-known/openid-configuration").get_json()[f"{name}_parameter_supported"] is False
+    discovery = client.get("/auth/realms/current/.well-known/openid-configuration").get_json()
+    assert discovery[f"{name}_parameter_supported"] is False
 
 
 # --- prompt ---------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def test_strict_sets_no_sso_cookie_and_prompt_none_never_signs_in_silently(clien
 
 
 def test_strict_keeps_bankids_own_session_reuse_by_id_token_hint(client):
-    from test_token import redeem, basic
+    from test_token import basic, redeem
 
     verifier, challenge = pkce_pair()
     queue(client)

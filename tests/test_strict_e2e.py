@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.integrations.base_client.errors import OAuthError as OAuth2Error
+from authlib.integrations.requests_client import OAuth2Session
 
 pytestmark = pytest.mark.e2e
 NODE_DIR = Path(__file__).parent / "node"
@@ -62,14 +62,18 @@ def test_authlib_strict_refresh_and_introspection(live_server):
     verifier = secrets.token_urlsafe(48)
     url, state = session.create_authorization_url(disc["authorization_endpoint"], code_verifier=verifier,
                                                   nonce=secrets.token_urlsafe(8))
-    assert requests.post(f"{live_server.base_url}/_mock/next-login", json={"persona": "adult"}, timeout=10).status_code == 201
+    queued = requests.post(f"{live_server.base_url}/_mock/next-login", json={"persona": "adult"}, timeout=10)
+    assert queued.status_code == 201
     location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
-    token = session.fetch_token(disc["token_endpoint"], authorization_response=location, code_verifier=verifier, state=state)
+    token = session.fetch_token(disc["token_endpoint"], authorization_response=location, code_verifier=verifier,
+                                state=state)
     refreshed = session.refresh_token(disc["token_endpoint"], refresh_token=token["refresh_token"])
     assert refreshed["refresh_token"] != token["refresh_token"] and refreshed["refresh_token"].count(".") == 2
     endpoint = disc["introspection_endpoint"]
-    active = session.introspect_token(endpoint, token=refreshed["access_token"], token_type_hint="bid_access_token").json()
-    assert active["active"] is True and active["aud"] == "tinfo" and active["resource_access"] == {"tinfo": {"roles": ["profile"]}}
+    active = session.introspect_token(endpoint, token=refreshed["access_token"],
+                                      token_type_hint="bid_access_token").json()
+    assert active["active"] is True and active["aud"] == "tinfo"
+    assert active["resource_access"] == {"tinfo": {"roles": ["profile"]}}
     assert session.introspect_token(endpoint, token=refreshed["access_token"]).json() == {"active": False}
     assert session.introspect_token(endpoint, token=refreshed["refresh_token"],
                                     token_type_hint="bid_access_token").json() == {"active": False}

@@ -12,7 +12,6 @@ import json
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-
 from test_token import ISSUER, TOKEN, authorize, basic, redeem
 
 INTROSPECT = "/auth/realms/current/protocol/openid-connect/token/introspect"
@@ -84,7 +83,7 @@ def test_refresh_token_is_a_jwt_of_type_refresh_and_reuse_still_revokes(client):
 
 def test_a_forged_refresh_token_is_unknown(client):
     body = sign_in(client, "bankid-strict")
-    head, payload, sig = body["refresh_token"].split(".")
+    head, _payload, sig = body["refresh_token"].split(".")
     claims = jwt.decode(body["refresh_token"], keys(client)).claims
     edited = base64.urlsafe_b64encode(json.dumps({**claims, "azp": "ci"}).encode()).rstrip(b"=").decode()
     response = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": f"{head}.{edited}.{sig}"},

@@ -69,10 +69,10 @@ def check_login_hint_form(req: Any, client: Client, p: Provider) -> None:
     if client.profile.mock_login_hints or not req.login_hint:
         return
     try:
-        named = p.personas.resolve(req.login_hint, p.today())
+        selector = p.personas.resolve(req.login_hint, p.today()) is None
     except PersonaError:
-        named = True  # not a selector either
-    if named is not None:
+        selector = False  # not a selector either
+    if not selector:
         raise InvalidRequest(
             "login_hint may only be BID, BIS or BIM for this client (strict profile): BankID API v4 refuses "
             "a national identity number in a plain login_hint, and persona ids, numbers and recipes are "

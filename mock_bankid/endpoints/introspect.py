@@ -28,7 +28,7 @@ from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import lookup_access_token
 
 bp = Blueprint("introspect", __name__)
-BID_ACCESS_TOKEN = "bid_access_token"
+BID_ACCESS_TOKEN = "bid_access_token"  # noqa: S105 - a token type name, not a secret
 
 
 def require_form(what: str) -> None:
@@ -61,11 +61,11 @@ def describe(p: Provider, token: str, client: Client) -> dict[str, Any]:
     client_id = client.client_id
     found = lookup_access_token(p, token)
     if found is not None:
-        claims, record = found
+        claims, access_record = found
         if claims.get("client_id") != client_id:
             return {"active": False}
         body: dict[str, Any] = {"active": True, **claims}
-        nnin = Grant.from_dict(record["grant"]).persona.get("nnin")
+        nnin = Grant.from_dict(access_record["grant"]).persona.get("nnin")
         if nnin and "nnin_altsub" in client.scopes:  # "eligible resource servers", whatever the ID token had
             body["nnin_altsub"] = nnin
         return body

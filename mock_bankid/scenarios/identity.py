@@ -24,7 +24,8 @@ def changed_sub(sub: str, generation: int) -> str:
 
 @scenario(
     name="sub-changes", kind="rehearsal",
-    summary="The same person signs in with a new sub (bankid_altsub and the number stay): BankID's 'sub might suddenly change'",
+    summary=("The same person signs in with a new sub (bankid_altsub and the number stay): "
+             "BankID's 'sub might suddenly change'"),
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
     params={"generation": 1}, limits={"generation": (1, 1_000_000)},
 )
