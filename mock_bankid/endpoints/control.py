@@ -10,16 +10,15 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from mock_bankid import __version__
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid import __version__, login_queue
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, provider
+from mock_bankid.scenarios import engine
 
 bp = Blueprint("control", __name__)
 
-NEXT_LOGIN_TTL = 600
 MAX_CLOCK_SHIFT = 100 * 366 * 86400
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
@@ -113,25 +112,24 @@ def next_login_push() -> tuple[Response, int]:
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
-            definition, _params, _activation = p.scenarios.parse(scenario)
+            definition, _params, _activation = engine().parse(scenario)
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
             raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
-    entry = {"selector": selector, "scenario": scenario}
-    p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
+    entry = login_queue.push(p, selector, scenario)
     return jsonify({"queued": entry, "persona": persona_summary(persona, p.today())}), 201
 
 
 @bp.route("/next-login", methods=["GET"])
 def next_login_list() -> Response:
     p = provider()
-    return jsonify({"queue": [value for _key, value in p.store.items(NEXT_LOGIN_NS)]})
+    return jsonify({"queue": login_queue.entries(p)})
 
 
 @bp.route("/next-login", methods=["DELETE"])
 def next_login_clear() -> tuple[str, int]:
-    provider().store.clear(NEXT_LOGIN_NS)
+    login_queue.clear(provider())
     return "", 204
 
 
@@ -157,7 +155,7 @@ def clock_set() -> Response:
         elif "advance" in body:
             seconds = (float(current["seconds"]) if current else 0.0) + float(body["advance"])
         else:
-            raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+            raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
     except (TypeError, ValueError):
         raise InvalidRequest("shift/advance must be a number of seconds.") from None
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:

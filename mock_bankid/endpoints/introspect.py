@@ -26,14 +26,10 @@ from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidClient, InvalidRequest
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import lookup_access_token
+from mock_bankid.web import require_form
 
 bp = Blueprint("introspect", __name__)
 BID_ACCESS_TOKEN = "bid_access_token"  # noqa: S105 - a token type name, not a secret
-
-
-def require_form(what: str) -> None:
-    if request.mimetype != "application/x-www-form-urlencoded":
-        raise InvalidRequest(f"The {what} request must be application/x-www-form-urlencoded.")
 
 
 @bp.route("/protocol/openid-connect/token/introspect", methods=["POST"])
@@ -45,15 +41,10 @@ def introspect() -> Response:
         raise InvalidClient("Introspection needs client authentication; a public client cannot introspect.")
     token = request.form.get("token")
     if not token:
-        raise InvalidRequest("token is required (RFC 7662 §2.1).")
-    hint = request.form.get("token_type_hint")
-    if hint != BID_ACCESS_TOKEN and not client.profile.any_token_type_hint:
-        body: dict[str, Any] = {"active": False}
-    else:
-        body = describe(p, token, client)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        raise InvalidRequest("token is required (RFC 7662 section 2.1).")
+    if request.form.get("token_type_hint") != BID_ACCESS_TOKEN and not client.profile.any_token_type_hint:
+        return jsonify({"active": False})
+    return jsonify(describe(p, token, client))
 
 
 def describe(p: Provider, token: str, client: Client) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import uuid
 
-from mock_bankid.scenarios import Call, scenario
+from mock_bankid import codes, sessions
+from mock_bankid.scenarios.engine import Call, scenario
 
 SUB_NAMESPACE = uuid.UUID("6f1c5c52-3b7e-4d8e-9a61-7d0f0b4a2c11")
 """Fixed, so the n-th changed sub of a person is the same in every run (reproducible tests)."""
@@ -30,26 +31,17 @@ def changed_sub(sub: str, generation: int) -> str:
     params={"generation": 1}, limits={"generation": (1, 1_000_000)},
 )
 def sub_changes(call: Call) -> None:
-    """Rewrite the sign-in behind the code (and its session) before the browser takes it back.
-
-    The code already holds the grant when this hook runs, so the grant is changed where it is
-    stored: the ID token, access token, refresh token, userinfo and introspection then all agree.
-    """
+    """Change the person's ``sub`` in the sign-in behind the code (and in its session) before the
+    browser takes the code back, so the ID token, access and refresh tokens, userinfo and
+    introspection all agree on the new one."""
     params = call.ctx["params"]
     if "code" not in params or not call.consume():
         return None
-    from mock_bankid.endpoints.authorize import CODE_NS, SSO_NS  # as redirect_error in builtin.py does
-
     p, grant = call.provider, call.ctx["grant"]
-    new = changed_sub(grant.persona["sub"], int(call.params["generation"]))
-    record = p.store.get(CODE_NS, params["code"])
-    if record is not None:
-        record["grant"]["persona"]["sub"] = new
-        p.store.put(CODE_NS, params["code"], record, p.settings.code_ttl)
-    session = p.store.get(SSO_NS, grant.sid)
+    grant.persona = {**grant.persona, "sub": changed_sub(grant.persona["sub"], int(call.params["generation"]))}
+    codes.replace_grant(p, params["code"], grant)
+    session = sessions.get(p, grant.sid)
     if session is not None:
-        session["persona"]["sub"] = new
-        ttl = max(1, int(session.get("expires_at", p.now() + 1)) - p.now())
-        p.store.put(SSO_NS, grant.sid, session, ttl)
-    grant.persona["sub"] = new
+        sessions.start(p, grant.sid, persona=grant.persona, auth_time=session["auth_time"], acr=session["acr"],
+                       amr=session["amr"], expires_at=int(session["expires_at"]))
     return None

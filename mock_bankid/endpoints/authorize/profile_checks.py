@@ -1,25 +1,24 @@
 """Authorize checks that depend on the client's fidelity profile (mock_bankid/profiles.py), plus the
 refusal of request objects, which the mock does not support in any profile.
 
-Each check has the signature of the ``CHECKS`` in ``authorize.py`` and raises a typed ``OAuthError``
-that goes back through the (already trusted) redirect URI. They ask the profile's named switch,
+Each check has the signature of ``checks.CHECKS`` and raises a typed ``OAuthError`` that goes back
+through the (already trusted) redirect URI. They ask the profile's named switch,
 never the client id.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from mock_bankid.clients import Client
-from mock_bankid.errors import InvalidRequest, RequestNotSupported, RequestUriNotSupported
+from mock_bankid.endpoints.authorize.request import AuthorizationRequest
+from mock_bankid.errors import InvalidRequest, MethodNotAllowed, RequestNotSupported, RequestUriNotSupported
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider
 
 DECLARED_PROMPTS = ("none", "login")
 """What discovery's ``prompt_values_supported`` says; the strict profile accepts only these."""
 POST_REFUSED = (
-    "The authorize endpoint takes GET only: BankID's authorize documentation says \"POST is not "
-    "supported\". (This client has the strict profile; a dev client may POST: conveniences.post_authorize.)"
+    "The authorize endpoint takes GET only: BankID's authorize documentation says 'POST is not "
+    "supported'. (This client has the strict profile; a dev client may POST: conveniences.post_authorize.)"
 )
 
 
@@ -29,7 +28,13 @@ REQUEST_OBJECT_REFUSED = (
 )
 
 
-def check_request_object(req: Any, client: Client, p: Provider) -> None:
+def check_method(method: str, client: Client) -> None:
+    """Strict: GET only. An error page (405, ``Allow: GET``), not a redirect: the request itself is wrong."""
+    if method == "POST" and not client.profile.post_authorize:
+        raise MethodNotAllowed(POST_REFUSED, headers={"Allow": "GET"}, redirect=False)
+
+
+def check_request_object(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     """OIDC Core §6: a provider that does not take request objects says so instead of ignoring one.
 
     Discovery says ``request_parameter_supported: false`` and ``request_uri_parameter_supported:
@@ -47,7 +52,7 @@ def check_request_object(req: Any, client: Client, p: Provider) -> None:
         )
 
 
-def check_declared_prompt(req: Any, client: Client, p: Provider) -> None:
+def check_declared_prompt(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     """Strict: only the prompt values discovery declares (a dev client's extras are ignored)."""
     if client.profile.undeclared_prompts:
         return
@@ -59,7 +64,7 @@ def check_declared_prompt(req: Any, client: Client, p: Provider) -> None:
         )
 
 
-def check_login_hint_form(req: Any, client: Client, p: Provider) -> None:
+def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     """Strict: a login_hint may select the IDP (``BID``, ``BIS``, ``BIM``) but never name a person.
 
     BankID API v4 refuses a national identity number in a plain ``login_hint``; persona ids,

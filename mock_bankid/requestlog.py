@@ -2,6 +2,8 @@
 
 Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
 served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
+hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from mock_bankid.client_auth import request_client_id, request_form
+from mock_bankid.provider import Provider
+from mock_bankid.store import Store
 
 REQUESTS_NS = "requests"
 LOG_TTL = 86400
@@ -26,13 +30,13 @@ SECRET_PARAMS = frozenset({
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
-    for name in values.keys():
+    for name in values:
         items = [REDACTED if name in SECRET_PARAMS else v for v in values.getlist(name)]
         out[name] = items[0] if len(items) == 1 else items
     return out
 
 
-def entry_for(response: Response, p: Any) -> dict[str, Any]:
+def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     authorization = request.headers.get("Authorization")
     headers: dict[str, str] = {}
     if authorization:
@@ -57,12 +61,11 @@ def entry_for(response: Response, p: Any) -> dict[str, Any]:
     }
 
 
-def init_app(app: Flask, engine: Any) -> None:
+def init_app(app: Flask, p: Provider) -> None:
     pushes = itertools.count(1)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
-        p = engine.provider
         size = p.settings.request_log_size
         if size <= 0 or _is_control():
             return response
@@ -70,7 +73,7 @@ def init_app(app: Flask, engine: Any) -> None:
             p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
             if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
                 trim(p.store, size)
-        except Exception:  # noqa: BLE001 - the log must never break the request it logs
+        except Exception:
             app.logger.exception("request log")
         return response
 
@@ -79,13 +82,13 @@ def _is_control() -> bool:
     return (request.blueprint or "") in {"control", "scenario_control"}
 
 
-def trim(store: Any, size: int) -> None:
+def trim(store: Store, size: int) -> None:
     store.trim(REQUESTS_NS, size)
 
 
-def recent(store: Any, size: int) -> list[dict[str, Any]]:
+def recent(store: Store, size: int) -> list[dict[str, Any]]:
     return [value for _key, value in store.items(REQUESTS_NS)][-size:]
 
 
-def clear(store: Any) -> None:
+def clear(store: Store) -> None:
     store.clear(REQUESTS_NS)
