@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, requestlog
+from mock_bankid import __version__, cors, requestlog
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
 
     @app.before_request
     def _before() -> Response | None:

@@ -42,6 +42,8 @@ class Client:
     jwks_uri: str | None = None
     profile: Profile = field(default_factory=Profile)
     """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/profiles.py)."""
+    allowed_origins: tuple[str, ...] | None = None
+    """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -64,10 +66,11 @@ class Client:
         return any(self._matches(registered, uri) for registered in self.post_logout_redirect_uris)
 
     def _matches(self, registered: str, uri: str) -> bool:
-        """The profile decides whether the loopback-port and wildcard conveniences apply."""
+        """The profile decides whether the loopback-port, localhost and wildcard conveniences apply."""
         if not self.profile.loose_redirect(registered):
             return registered == uri
-        return _redirect_matches(registered, uri)
+        return _redirect_matches(registered, uri) or (
+            self.profile.localhost_any_port and _localhost_any_port(registered, uri))
 
 
 def _redirect_matches(registered: str, uri: str) -> bool:
@@ -89,6 +92,23 @@ def _redirect_matches(registered: str, uri: str) -> bool:
         pattern = re.escape(registered).replace(r"\*", r"[^/?#]+")
         return re.fullmatch(pattern, uri) is not None
     return False
+
+
+def _localhost_any_port(registered: str, uri: str) -> bool:
+    """Dev clients: a registered loopback callback also matches ``http://localhost:<any port>``.
+
+    Dev servers pick their own port, and Next.js turns ``127.0.0.1`` into ``localhost`` in the
+    callback URL it computes; BankID itself matches exactly (``profile = "strict"`` keeps that).
+    """
+    try:
+        reg, got = urlsplit(registered), urlsplit(uri)
+        _ = got.port  # raises ValueError for a malformed port
+    except ValueError:
+        return False
+    if not (reg.scheme == got.scheme == "http" and reg.hostname in (*LOOPBACK_HOSTS, "localhost")):
+        return False
+    same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
+    return got.hostname == "localhost" and got.username is None and got.password is None and same_rest
 
 
 class ClientRegistry:

@@ -32,6 +32,10 @@ class Profile:
     loopback_any_port: bool = True
     """A registered ``http://127.0.0.1/...`` or ``http://[::1]/...`` matches on any port (RFC 8252
     §7.3). BankID: the redirect URI "must exactly match" a registered one."""
+    localhost_any_port: bool = True
+    """A registered loopback callback (``127.0.0.1``, ``[::1]``, ``localhost``) also matches the same path
+    on ``http://localhost`` at any port: dev servers pick their own port, and Next.js turns
+    ``127.0.0.1`` into ``localhost`` in the callback URL it computes."""
     redirect_wildcards: bool = True
     """A ``*`` in the host of a registered custom-scheme URI (``exp://*/--/...``) matches any host."""
     post_authorize: bool = True
@@ -47,6 +51,9 @@ class Profile:
     """Introspection accepts any (or no) ``token_type_hint``. BankID: it "must contain the value
     bid_access_token"; strict answers ``{"active": false}`` otherwise, as BankID does for an
     otherwise invalid query."""
+    cors: bool = True
+    """Browser origins may call token, userinfo, revocation and logout (mock_bankid/cors.py). BankID's
+    userinfo: "CORS is not supported"; a strict client's origins get no CORS headers there."""
     undeclared_prompts: bool = True
     """``prompt=consent`` and ``prompt=select_account`` are accepted (and ignored) although discovery
     declares only ``none`` and ``login``. Strict refuses them with ``invalid_request``."""

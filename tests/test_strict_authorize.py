@@ -13,6 +13,7 @@ import pytest
 from conftest import CI_REDIRECT, pkce_pair, query_of
 
 from mock_bankid.clients import client_from_dict
+from mock_bankid.cors import origin_allowed
 from mock_bankid.profiles import PROFILES, SWITCHES, profile_from
 
 AUTH = "/auth/realms/current/precheck/auth"
@@ -171,3 +172,11 @@ def test_a_request_object_carrying_the_redirect_uri_gets_an_error_page_naming_it
     response = client.get(AUTH + "?" + urlencode({"client_id": STRICT, "request": "eyJhbGciOiJFUzI1NiJ9.e30.sig"}))
     assert response.status_code == 400 and "Location" not in response.headers
     assert "request_not_supported" in response.get_data(as_text=True)
+
+
+def test_strict_profile_gives_no_cors():
+    """BankID's userinfo: "CORS is not supported"; a dev client's own origins get CORS (mock_bankid/cors.py)."""
+    entry = {"client_id": "spa", "redirect_uris": ["http://localhost:5173/callback"]}
+    assert origin_allowed("http://localhost:5173", [client_from_dict(entry)])
+    assert not origin_allowed("http://localhost:5173", [client_from_dict({**entry, "profile": "strict"})])
+    assert not origin_allowed("http://localhost:5173", [client_from_dict({**entry, "conveniences": {"cors": False}})])

@@ -1,7 +1,9 @@
 """Userinfo (``{base}/userinfo``; BankID serves it from its own host): GET with a Bearer token.
 
-Answers JSON, or a signed JWT (``application/jwt``) for clients registered with
-``userinfo_signed_response_alg`` as BankID's TINFO does. BankID does not support POST here.
+Answers a signed JWT (``application/jwt``) as BankID's TINFO does for clients registered with
+``userinfo_signed_response_alg``, and (RS256) for any client whose request prefers
+``Accept: application/jwt`` (Auth.js's BankID provider); plain JSON otherwise, which generic
+libraries expect. BankID does not support POST here.
 
 The signed answer is TINFO's: ``iss`` is the userinfo base URL (the resource server, not the OIDC
 issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), ``aud`` the client, and
@@ -35,9 +37,10 @@ def userinfo() -> Response:
         return short_circuit
     body = userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
-    if client is not None and client.userinfo_signed_response_alg:
+    alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
+    if client is not None and alg:
         signed = dict(body, iss=tinfo_issuer(p), aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
-        response = make_response(p.keys.sign(signed, alg=client.userinfo_signed_response_alg, typ="JWT"))
+        response = make_response(p.keys.sign(signed, alg=alg, typ="JWT"))
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
@@ -48,3 +51,9 @@ def tinfo_issuer(p: Provider) -> str:
     """The userinfo resource server's own identifier: the base URL userinfo is served under."""
     endpoint = p.settings.userinfo_endpoint
     return endpoint[: -len("/userinfo")] if endpoint.endswith("/userinfo") else endpoint
+
+
+def _jwt_if_asked() -> str | None:
+    """RS256 when the request prefers a JWT over JSON (``Accept: application/jwt``), else None."""
+    best = request.accept_mimetypes.best_match(["application/json", "application/jwt"])
+    return "RS256" if best == "application/jwt" else None

@@ -18,6 +18,7 @@ from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.grants import sign_in_grant
+from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
@@ -68,10 +69,11 @@ def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool
 
 def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
     """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
-    if not req.acr_values:
+    wanted = requested_acr_values(req.acr_values, req.login_hint)
+    if not wanted:
         return True
     acr = str(session.get("acr", ""))
-    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+    return any(acr.startswith(value + ";") or acr == value for value in wanted.split())
 
 
 def sign_in(
@@ -94,7 +96,7 @@ def sign_in(
     else:
         assert persona is not None
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
-        acr, amr = acr_for(req.acr_values)
+        acr, amr = acr_for(requested_acr_values(req.acr_values, req.login_hint))
         expires_at = now + p.settings.sso_session_ttl
     grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
                           nonce=req.nonce, scenario=scenario)
