@@ -5,10 +5,11 @@ Answers a signed JWT (``application/jwt``) as BankID's TINFO does for clients re
 ``Accept: application/jwt`` (Auth.js's BankID provider); plain JSON otherwise, which generic
 libraries expect. BankID does not support POST here.
 
-The signed answer is TINFO's: ``iss`` is the userinfo base URL (the resource server, not the OIDC
-issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), ``aud`` the client, and
-it expires with the access token it answered (``exp``). A library that insists on ``iss`` being the
-OIDC issuer (openid-client's ``fetchUserInfo``) fails here exactly as it would at BankID.
+The signed answer has ``aud`` = the client and expires with the access token it answered (``exp``).
+Its ``iss`` is, for a strict client, TINFO's: the userinfo base URL (the resource server, not the
+OIDC issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), so a library that
+insists on ``iss`` being the OIDC issuer (openid-client's ``fetchUserInfo``) fails there exactly as
+it would at BankID. A dev client gets the OIDC issuer (profile switch ``userinfo_oidc_issuer``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def userinfo() -> Response:
     client = p.clients.get(grant.client_id)
     alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
     if client is not None and alg:
-        signed = dict(body, iss=tinfo_issuer(p), aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
+        iss = p.issuer if client.profile.userinfo_oidc_issuer else tinfo_issuer(p)
+        signed = dict(body, iss=iss, aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
         response = make_response(p.keys.sign(signed, alg=alg, typ="JWT"))
         response.mimetype = "application/jwt"
     else:
