@@ -36,7 +36,7 @@ class Client:
     require_nonce: bool = True
     pid_claim: bool = False
     userinfo_signed_response_alg: str | None = None
-    id_token_signed_response_alg: str = "RS256"
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105 - an algorithm name, not a password
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
@@ -83,7 +83,7 @@ def _redirect_matches(registered: str, uri: str) -> bool:
         return False
     if reg.scheme == got.scheme == "http" and reg.hostname in LOOPBACK_HOSTS and reg.port is None:
         try:
-            got.port  # raises ValueError for a malformed port
+            _ = got.port  # raises ValueError for a malformed port
         except ValueError:
             return False
         same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
@@ -116,11 +116,17 @@ class ClientRegistry:
         self._clients = {c.client_id: c for c in clients}
 
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "ClientRegistry":
+    def load(cls, fixtures_dir: Path) -> ClientRegistry:
         path = fixtures_dir / "clients.toml"
         with path.open("rb") as fh:
             data = tomllib.load(fh)
         return cls([client_from_dict(entry, source=str(path)) for entry in data.get("client", [])])
+
+    def add(self, client: Client) -> None:
+        """Register a client made in code (the console's debugger); a fixture with its id is an error."""
+        if client.client_id in self._clients:
+            raise ValueError(f"client {client.client_id!r} is reserved for mock-bankid itself; rename yours")
+        self._clients[client.client_id] = client
 
     def get(self, client_id: str | None) -> Client | None:
         return self._clients.get(client_id or "")

@@ -10,6 +10,9 @@ Its ``iss`` is, for a strict client, TINFO's: the userinfo base URL (the resourc
 OIDC issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), so a library that
 insists on ``iss`` being the OIDC issuer (openid-client's ``fetchUserInfo``) fails there exactly as
 it would at BankID. A dev client gets the OIDC issuer (profile switch ``userinfo_oidc_issuer``).
+
+Userinfo is an OpenID Connect resource (OIDC Core section 5.3): a person's token without the
+``openid`` scope (a refresh that narrowed it away) is ``insufficient_scope``, 403 (RFC 6750 section 3.1).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InvalidToken
+from mock_bankid.errors import InsufficientScope, InvalidToken
+from mock_bankid.hooks import UserinfoContext
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_access_token
 
@@ -33,7 +37,10 @@ def userinfo() -> Response:
     access, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.hooks.at("userinfo", {"grant": grant})
+    if "openid" not in grant.scope:
+        raise InsufficientScope("Userinfo needs an access token with scope openid (OIDC Core section 5.3); this one "
+                                f"has scope {' '.join(grant.scope) or '(none)'}.", scope="openid")
+    short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)

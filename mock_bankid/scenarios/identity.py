@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from mock_bankid import codes, sessions
+from mock_bankid.hooks import AuthorizeRedirectContext
 from mock_bankid.scenarios.engine import Call, scenario
 
 SUB_NAMESPACE = uuid.UUID("6f1c5c52-3b7e-4d8e-9a61-7d0f0b4a2c11")
@@ -34,10 +35,11 @@ def sub_changes(call: Call) -> None:
     """Change the person's ``sub`` in the sign-in behind the code (and in its session) before the
     browser takes the code back, so the ID token, access and refresh tokens, userinfo and
     introspection all agree on the new one."""
-    params = call.ctx["params"]
+    ctx = call.context(AuthorizeRedirectContext)
+    params = ctx.params
     if "code" not in params or not call.consume():
         return None
-    p, grant = call.provider, call.ctx["grant"]
+    p, grant = call.provider, ctx.grant
     grant.persona = {**grant.persona, "sub": changed_sub(grant.persona["sub"], int(call.params["generation"]))}
     codes.replace_grant(p, params["code"], grant)
     session = sessions.get(p, grant.sid)

@@ -39,7 +39,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     for persona in p.personas.all(today):
         groups.setdefault(persona.group, []).append(
             {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
-             "kind": persona.kind, "purpose": persona.purpose}
+             "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
         )
     html = render_page(
         "login.html",

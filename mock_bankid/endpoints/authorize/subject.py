@@ -8,7 +8,6 @@ the login page.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import Response, request
 
@@ -18,6 +17,7 @@ from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.grants import sign_in_grant
+from mock_bankid.hooks import AuthorizeRedirectContext
 from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider
@@ -108,21 +108,21 @@ def sign_in(
     if req.state is not None:
         params["state"] = req.state
     params["iss"] = p.issuer
-    ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req, "error": None}
+    ctx = AuthorizeRedirectContext(params=params, client=client, grant=grant, request=req)
     try:
-        short_circuit = p.hooks.at("authorize_redirect", ctx)
+        short_circuit = p.hooks.at(ctx)
     except OAuthError:  # e.g. the user is left on BankID's timeout page
         _cancel(p, code, sid)
         raise
-    error: OAuthError | None = ctx["error"]
+    error = ctx.error
     if short_circuit is not None or error is not None:
         _cancel(p, code, sid)
         if short_circuit is not None:
             return short_circuit
         assert error is not None
-        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx["params"].get("state"), req.locale)
-    response = authorization_response(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
-    if client.profile.sso_cookie:
+        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx.params.get("state"), req.locale)
+    response = authorization_response(req.redirect_uri, ctx.params, req.reply_mode(), req.locale)
+    if client.profile.sso_cookie:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
         sessions.set_cookie(response, p, sid, session_ttl)
     return response
 
