@@ -238,7 +238,8 @@ class KeyManager:
         """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
 
         Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
-        made before RSA keys got a chain have none until they are rotated). A fresh dict on every call (callers may change it).
+        made before RSA keys got a chain have none until they are rotated). A fresh dict on every
+        call (callers may change it).
         """
         template, _ = self._published()
         return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
@@ -437,7 +438,7 @@ class KeyManager:
             raise ValueError("generated a key whose kid already exists; try again")
         public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
         jwk: dict[str, Any] = {"kid": kid, "kty": public.pop("kty"), "use": "sig", "alg": alg, **public}
-        if ca is not None:  # every key carries its chain (BankID: "the certificate chain is available in the x5c field")
+        if ca is not None:  # every key carries its chain (BankID: "the certificate chain is available in ... x5c")
             leaf = self._issue_leaf(native.public_key(), ca, now)
             leaf_der = leaf.public_bytes(serialization.Encoding.DER)
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
