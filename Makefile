@@ -8,10 +8,9 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test setup setup-test lint lint-compose bench clean
 
-$(BIN)/mock-bankid: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+# scripts/setup-venv also installs Debian's python3-venv when python3 cannot make a virtualenv.
+$(BIN)/mock-bankid: pyproject.toml scripts/setup-venv
+	PYTHON=$(PYTHON) VENV=$(VENV) ./scripts/setup-venv -e .
 	touch $@
 
 setup: $(BIN)/mock-bankid
