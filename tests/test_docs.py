@@ -1,0 +1,163 @@
+"""The docs stay true to the code: every setting, command, option and dependency has its line, every
+relative link leads somewhere.
+
+A feature nobody can find is not done; a doc that names something gone is worse. These checks
+read the code's own registries (``Settings`` fields, the click commands, ``pyproject.toml``,
+the ``package.json`` files), so a new setting or option fails here until it is documented.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import click
+import pytest
+
+from mock_bankid.cli import cli
+from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+
+DOCS = PROJECT_ROOT / "docs"
+README = PROJECT_ROOT / "README.md"
+
+
+def _env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+# --- docs/settings.md ------------------------------------------------------------------------
+
+def _settings_rows() -> dict[str, str]:
+    """``MOCK_BANKID_X`` -> the default cell's first value, from the settings table."""
+    rows: dict[str, str] = {}
+    for line in (DOCS / "settings.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`MOCK_BANKID_"):
+            continue
+        names = re.findall(r"`(MOCK_BANKID_[A-Z_]+)`", cells[0])
+        defaults = [part.strip() for part in cells[1].split(" / ")]
+        if len(defaults) != len(names):
+            defaults = [cells[1]] * len(names)  # one default for both ("(none)")
+        for name, default in zip(names, defaults, strict=True):
+            rows[name] = default
+    return rows
+
+
+def test_settings_doc_has_a_row_for_every_setting_and_no_other():
+    rows = _settings_rows()
+    fields = {_env_name(f.name) for f in dataclasses.fields(Settings)}
+    assert sorted(fields - rows.keys()) == [], "settings without a row in docs/settings.md"
+    assert sorted(rows.keys() - fields) == [], "rows in docs/settings.md for settings that do not exist"
+
+
+def test_settings_doc_states_the_real_defaults():
+    defaults = Settings()
+    rows = _settings_rows()
+    checked = 0
+    for f in dataclasses.fields(Settings):
+        cell = rows[_env_name(f.name)]
+        value = getattr(defaults, f.name)
+        shown = re.match(r"`([^`]*)`", cell)
+        if isinstance(value, Path) or shown is None:
+            continue  # directories depend on the installation (their own table); "(none)" is ""
+        expected = str(value).lower() if isinstance(value, bool) else str(value)
+        assert shown.group(1).replace("<port>", str(defaults.port)) == expected, f"{_env_name(f.name)}: {cell}"
+        checked += 1
+    assert checked >= 15
+
+
+def test_default_directories_are_where_settings_md_says_for_a_checkout():
+    s = Settings()
+    assert (s.keys_dir, s.data_dir, s.fixtures_dir) == (
+        PROJECT_ROOT / "keys", PROJECT_ROOT / "data", PROJECT_ROOT / "fixtures")
+
+
+# --- docs/cli.md -----------------------------------------------------------------------------
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            found += _commands(command, path + " ")
+    return found
+
+
+def test_cli_doc_names_every_command_and_option():
+    doc = (DOCS / "cli.md").read_text()
+    missing = []
+    for path, command in _commands(cli):
+        if f"mock-bankid {path}" not in doc and f"`{path}" not in doc:
+            missing.append(path)
+        for param in command.params:
+            if not isinstance(param, click.Option) or param.hidden or "--help" in param.opts:
+                continue
+            if not any(re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", doc) for opt in param.opts):
+                missing.append(f"{path} {param.opts[-1]}")
+    assert missing == [], "not in docs/cli.md"
+
+
+def test_cli_doc_names_no_option_that_does_not_exist():
+    options = {opt for _, command in _commands(cli) for p in command.params for opt in getattr(p, "opts", [])}
+    options |= {"--help", "--version"}
+    doc = (DOCS / "cli.md").read_text()
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", doc))
+    assert sorted(named - options) == []
+
+
+# --- docs/dependencies.md --------------------------------------------------------------------
+
+def _requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0]
+
+
+def test_dependencies_doc_explains_every_dependency():
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    names = {_requirement_name(d) for d in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        names |= {_requirement_name(d) for d in extra}
+    npm = [PROJECT_ROOT / "tests/node/package.json", *(PROJECT_ROOT / "tests/clients").glob("*/package.json")]
+    for package_json in npm:
+        names |= set(json.loads(package_json.read_text()).get("dependencies", {}))
+    doc = (DOCS / "dependencies.md").read_text().lower()
+
+    def has_row(name: str) -> bool:  # first in its row, or one of a row's comma-separated packages
+        return re.search(rf"^\| {re.escape(name.lower())}\b|, {re.escape(name.lower())}\b", doc, re.M) is not None
+
+    undocumented = [n for n in sorted(names) if not has_row(n)]
+    assert undocumented == [], "dependencies without a reason in docs/dependencies.md"
+
+
+# --- links -----------------------------------------------------------------------------------
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return {_slug(m.group(1)) for m in re.finditer(r"^#+ (.+)$", text, re.M)}
+
+
+DOC_FILES = sorted([README, *DOCS.glob("*.md"), *PROJECT_ROOT.glob("*.md"), PROJECT_ROOT / "bench" / "README.md"])
+
+
+@pytest.mark.parametrize("doc", sorted(set(DOC_FILES)), ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_relative_links_lead_somewhere(doc: Path):
+    text = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # http(s), mailto
+        file_part, _, anchor = target.partition("#")
+        linked = (doc.parent / file_part).resolve() if file_part else doc
+        if not linked.exists() or (anchor and linked.suffix == ".md" and anchor not in _anchors(linked)):
+            broken.append(target)
+    assert broken == []
+
