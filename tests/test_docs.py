@@ -1,5 +1,5 @@
 """The docs stay true to the code: every setting, command, option and dependency has its line, every
-relative link leads somewhere.
+relative link leads somewhere, and the README's copy-paste sign-in works against a real server.
 
 A feature nobody can find is not done; a doc that names something gone is worse. These checks
 read the code's own registries (``Settings`` fields, the click commands, ``pyproject.toml``,
@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
 import click
 import pytest
+import requests
 
 from mock_bankid.cli import cli
 from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
@@ -161,3 +163,32 @@ def test_relative_links_lead_somewhere(doc: Path):
             broken.append(target)
     assert broken == []
 
+
+# --- the README's sign-in --------------------------------------------------------------------
+
+def readme_block(marker: str) -> str:
+    """The ```sh block that follows the HTML comment naming this test in README.md."""
+    text = README.read_text()
+    start = text.index(marker)
+    match = re.compile(r"```sh\n(.*?)```", re.S).search(text, start)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.mark.e2e
+def test_the_readme_sign_in_works_against_a_real_server(live_server):
+    """The copy-paste sign-in, byte for byte as the README has it, against ``mock-bankid serve``."""
+    requests.delete(f"{live_server.base_url}/_mock/next-login", timeout=5)
+    script = readme_block("<!-- tests/test_docs.py runs this sign-in -->")
+    env = {"PATH": "/usr/bin:/bin", "MOCK_BANKID_BASE_URL": live_server.base_url}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    adult = requests.get(f"{live_server.base_url}/_mock/personas", timeout=5).json()
+    adult = next(p for p in (adult["personas"] if isinstance(adult, dict) else adult) if p["id"] == "adult")
+    out = done.stdout
+    assert re.search(r"callback\?code=[\w-]+&state=s-1&iss=", out), out
+    assert f'"nnin_altsub": "{adult["nnin"]}"' in out, out     # the ID token's claims
+    assert '"nonce": "n-1"' in out
+    userinfo = json.loads(out.strip().splitlines()[-1])           # the last line: userinfo
+    assert userinfo["name"] == adult["name"]
