@@ -27,8 +27,8 @@ test: setup-test
 bench: setup-test
 	$(BIN)/python bench/run.py $(ARGS)
 
-# ruff and mypy as configured in pyproject.toml (not yet part of `make test`: the package is being
-# brought to pass module by module).
+# ruff and mypy as configured in pyproject.toml. mock_bankid/ passes both; tests/ and bench/ do not yet pass
+# ruff, so neither `make test` nor CI runs this.
 lint: setup-test
 	$(BIN)/ruff check mock_bankid tests bench
 	$(BIN)/mypy mock_bankid
