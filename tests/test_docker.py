@@ -82,6 +82,7 @@ def test_dockerfile_runs_as_a_non_root_user_with_volumes_for_keys_and_data() -> 
     assert any("pip install" in args for args in instruction("RUN"))
 
 
+@pytest.mark.e2e
 def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
     assert cmd[:2] == ["mock-bankid", "serve"] and "--allow-public-bind" in cmd
@@ -105,6 +106,7 @@ def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> Non
     assert down.returncode == 1, down.stdout + down.stderr
 
 
+@pytest.mark.forks
 def test_public_bind_without_the_flag_is_refused(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
     without_flag = [a for a in cmd if a != "--allow-public-bind"]
@@ -125,12 +127,14 @@ def compose(*args: str) -> subprocess.CompletedProcess:
                           cwd=PROJECT_ROOT)
 
 
+@pytest.mark.docker
 def test_compose_file_is_valid() -> None:
     for args in (["config", "-q"], ["--profile", "redis", "config", "-q"]):
         out = compose(*args)
         assert out.returncode == 0, out.stderr
 
 
+@pytest.mark.docker
 def test_compose_gives_one_issuer_and_a_backchannel_by_service_name() -> None:
     out = compose("--profile", "redis", "config")
     assert out.returncode == 0, out.stderr

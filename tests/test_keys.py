@@ -318,6 +318,7 @@ def _rotate_in_child(keys_dir: str) -> None:
     KeyManager(Path(keys_dir)).rotate("RS256", activate_after=0)
 
 
+@pytest.mark.forks
 def test_rotation_in_another_process_is_picked_up(tmp_path: Path) -> None:
     km = KeyManager(tmp_path / "keys")  # real clock, like a gunicorn worker
     km.ensure()
@@ -339,6 +340,7 @@ def _ensure_in_child(keys_dir: str, barrier, queue) -> None:  # noqa: ANN001
     queue.put(sorted(r["kid"] for r in km.list_keys()))
 
 
+@pytest.mark.forks
 def test_concurrent_ensure_creates_one_key_set(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")
     keys_dir = tmp_path / "keys"
@@ -407,6 +409,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.forks
 def test_cli_in_a_real_process(tmp_path: Path) -> None:
     d = tmp_path / "keys"
     proc = _run_cli("keys", "list", "--keys-dir", str(d))

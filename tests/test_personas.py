@@ -263,6 +263,7 @@ def test_given_name_matches_the_gender(registry):
     assert checked > 25
 
 
+@pytest.mark.forks
 def test_same_person_in_another_process(registry):
     """Seeds come from hashlib, not hash(): a fresh interpreter makes the same people."""
     code = ("from datetime import date; from pathlib import Path; import json;"

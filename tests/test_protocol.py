@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
+from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 
-from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from mock_bankid.app import create_app
 from mock_bankid.claims import at_hash
 
@@ -38,22 +38,6 @@ OTHER_RSA_KEY = RSAKey.generate_key(2048, parameters={"kid": RSA_KEY.kid})  # sa
 SECRET_JWT = "ci-secret-jwt-shared-secret-at-least-32-bytes"
 CLIENT_SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret"}
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
-
-
-# --- fixtures: one set of provider keys per module, copied (key generation dominates setup time) ---
-@pytest.fixture(scope="module")
-def keys_template(tmp_path_factory) -> Path:
-    from mock_bankid.keys import KeyManager
-
-    path = tmp_path_factory.mktemp("keys-template") / "keys"
-    KeyManager(path).ensure()
-    return path
-
-
-@pytest.fixture
-def settings(settings, keys_template):
-    shutil.copytree(keys_template, settings.keys_dir)
-    return settings
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -365,7 +349,7 @@ class _JWKSHandler(BaseHTTPRequestHandler):
     jwks: dict = {}
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "http://keys.example.com/jwks.json")
@@ -383,6 +367,7 @@ class _JWKSHandler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.serves
 def test_private_key_jwt_with_a_loopback_jwks_uri(tmp_path, settings):
     key = ECKey.generate_key("P-256", parameters={"kid": "uri-key-1"})
     rsa = RSAKey.generate_key(2048, parameters={"kid": "uri-rsa"})  # no "alg": usable for RS256 and PS256

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib.metadata import entry_points
 
+import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -29,6 +30,7 @@ def test_entry_point_names_the_plugin_module() -> None:
     assert project["project"]["entry-points"]["pytest11"] == {"mock_bankid": PLUGIN}
 
 
+@pytest.mark.serves
 def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
     assert mock_bankid.base_url.startswith("http://127.0.0.1:")
     assert mock_bankid.issuer == f"{mock_bankid.base_url}/auth/realms/current"
@@ -51,6 +53,7 @@ def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
     assert claims["nnin_altsub"] == minor.nnin and claims["nonce"] == "n1" and claims["iss"] == mock_bankid.issuer
 
 
+@pytest.mark.serves
 def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
     body = mock_bankid.mint("adult", client_id="ci", scope="openid profile nnin_altsub", nonce="xyz")
     adult = mock_bankid.personas["adult"]
@@ -63,6 +66,7 @@ def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
     assert info.json()["sub"] == adult.sub
 
 
+@pytest.mark.serves
 def test_each_test_gets_a_fresh_provider(pytester) -> None:
     """Two tests in a downstream suite see different ports, keys and an empty queue."""
     pytester.makeconftest(
@@ -89,6 +93,7 @@ def test_each_test_gets_a_fresh_provider(pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+@pytest.mark.serves
 def test_settings_override_fixture(pytester) -> None:
     pytester.makeconftest(
         "import pytest\n"

@@ -20,6 +20,7 @@ AUTH = "/auth/realms/current/precheck/auth"
 TEST_ONLY = ("requests", "authlib", "playwright", "stdnum", "hypothesis", "yaml", "pytest")
 
 
+@pytest.mark.forks
 def test_every_command_works_without_the_test_extras():
     """The Docker image and `make run` install no extras: no command may import a test library."""
     blocker = "import sys\n" + "".join(f"sys.modules[{m!r}] = None\n" for m in TEST_ONLY)

@@ -6,16 +6,20 @@ import base64
 from urllib.parse import urlencode
 
 import pytest
+from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from joserfc.errors import (
-    BadSignatureError, ExpiredTokenError, InvalidClaimError, InvalidKeyIdError, MissingClaimError,
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    InvalidKeyIdError,
+    MissingClaimError,
     UnsupportedAlgorithmError,
 )
+from rp import AtHashMismatch, unverified_claims, unverified_header, verify_id_token
 
-from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from mock_bankid.app import create_app
 from mock_bankid.claims import at_hash
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
-from rp import AtHashMismatch, unverified_claims, unverified_header, verify_id_token
 
 AUTH = "/auth/realms/current/precheck/auth"
 LOGIN = "/auth/realms/current/precheck/login"
@@ -30,17 +34,6 @@ RUNBOOK_NAMES = ["outage", "invalid-client", "redirect-uri-mismatch", "state-mis
                  "cancel", "bankid-error", "server-error", "temporarily-unavailable"]
 TRAP_NAMES = ["trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-hs256", "trap-expired",
               "trap-future-iat", "trap-wrong-iss", "trap-wrong-aud", "trap-nonce", "trap-at-hash", "trap-missing-nnin"]
-
-
-@pytest.fixture(scope="module")
-def shared_keys(tmp_path_factory):
-    return tmp_path_factory.mktemp("keys")
-
-
-@pytest.fixture
-def settings(settings, shared_keys):
-    """conftest's settings with one keys directory for the module: making keys is the slow part."""
-    return settings.with_(keys_dir=shared_keys)
 
 
 # --- a relying party on the test client ------------------------------------------------------
@@ -435,7 +428,8 @@ TRAP_REASONS = {
 
 def check_trap(name: str, body: dict, jwks: dict, now: int, resign, nnin: str) -> None:
     """Refused for the intended reason, and the same token with only that defect fixed passes."""
-    args = dict(issuer=ISSUER, client_id="ci", nonce="n1", access_token=body["access_token"], now=now)
+    args = dict(issuer=ISSUER, client_id="ci", nonce="n1", access_token=body["access_token"], now=now,
+                essential=("nnin_altsub",))
     with pytest.raises(Exception) as caught:
         verify_id_token(body["id_token"], jwks, **args)
     assert _reason(caught.value) == TRAP_REASONS[name], (name, repr(caught.value))

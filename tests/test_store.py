@@ -594,6 +594,7 @@ def _race(store: Store, work) -> list:
     return collected
 
 
+@pytest.mark.forks
 def test_take_race_across_processes(shared_store):
     keys = [f"code-{i}" for i in range(50)]
     for round_ in range(3):
@@ -617,6 +618,7 @@ def test_take_race_across_processes(shared_store):
     assert shared_store.take("codes", "after") == {}
 
 
+@pytest.mark.forks
 def test_pop_race_across_processes(shared_store):
     for i in range(200):
         shared_store.push("next-login", {"i": i}, 60)
@@ -632,6 +634,7 @@ def test_pop_race_across_processes(shared_store):
     assert shared_store.pop("next-login") is None
 
 
+@pytest.mark.forks
 def test_add_and_incr_race_across_processes(shared_store):
     def work(s: Store) -> list:
         won = [("add", k) for k in range(20) if s.add("replay", f"n{k}", {}, 60)]
@@ -714,6 +717,7 @@ def test_sqlite_version_and_returning_choice():
     assert store_sqlite._HAS_RETURNING == (sqlite3.sqlite_version_info >= (3, 35, 0))
 
 
+@pytest.mark.forks
 def test_sqlite_connections_do_not_cross_a_fork(tmp_path, clock):
     s = SqliteStore(tmp_path / "f.sqlite3", clock)
     s.put("codes", "a", {"v": 1}, 60)
