@@ -18,7 +18,6 @@ from joserfc.errors import (
 from rp import AtHashMismatch, unverified_claims, unverified_header, verify_id_token
 
 from mock_bankid.app import create_app
-from mock_bankid.claims import at_hash
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
 
 AUTH = "/auth/realms/current/precheck/auth"
@@ -400,7 +399,7 @@ def _fix_claims(name: str, claims: dict, now: int, access_token: str, nnin: str)
     elif name.startswith("trap-nonce"):
         fixed["nonce"] = "n1"
     elif name == "trap-at-hash":
-        fixed["at_hash"] = at_hash(access_token)
+        fixed["at_hash"] = at_hash_of(access_token, "RS256")
     elif name == "trap-missing-nnin":
         fixed.update(nnin_altsub=nnin, pid=nnin)
     return fixed

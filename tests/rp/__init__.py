@@ -2,6 +2,7 @@
 one ID token check (``verify.py``). See docs/e2e-tests.md, "The relying-party driver"."""
 
 from rp.driver import (
+    ASSERTION_TYPE,
     CI_JWT_EC,
     CI_JWT_RSA,
     CI_REDIRECT,
@@ -41,9 +42,9 @@ from rp.verify import (
 )
 
 __all__ = [
-    "ALLOWED_ALGS", "CI_JWT_EC", "CI_JWT_RSA", "CI_REDIRECT", "NO_AUTH", "PATHS", "REDIRECTS", "RP", "SECRETS",
-    "SIGNING_ALGS", "AtHashMismatch", "Authorization", "ClientAuth", "Discovered", "FlaskRP", "HttpRP", "LoginPage",
-    "at_hash_of", "auth_for", "authorize_params", "basic", "client_secret_jwt", "drop_none", "form_post_fields",
-    "mock_today", "pkce_pair", "private_key_jwt", "public", "query_of", "raw_header", "secret_post",
-    "unverified_claims", "unverified_header", "verify_id_token",
+    "ALLOWED_ALGS", "ASSERTION_TYPE", "CI_JWT_EC", "CI_JWT_RSA", "CI_REDIRECT", "NO_AUTH", "PATHS", "REDIRECTS",
+    "RP", "SECRETS", "SIGNING_ALGS", "AtHashMismatch", "Authorization", "ClientAuth", "Discovered", "FlaskRP",
+    "HttpRP", "LoginPage", "at_hash_of", "auth_for", "authorize_params", "basic", "client_secret_jwt",
+    "drop_none", "form_post_fields", "mock_today", "pkce_pair", "private_key_jwt", "public", "query_of",
+    "raw_header", "secret_post", "unverified_claims", "unverified_header", "verify_id_token",
 ]

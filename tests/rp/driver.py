@@ -296,8 +296,8 @@ class RP:
         """Sign ``persona`` in the way a test chooses: ``hint`` (login_hint), ``queue`` (POST
         /_mock/next-login first, with the scenario if any), or ``panel`` (the login page's form,
         with its QA scenario field). Returns the answer to the last request, unasserted."""
-        if via == "hint":
-            return self.authorize(login_hint=persona, **params)
+        if via == "hint":  # an explicit login_hint=None: no hint at all (an SSO session, the queue)
+            return self.authorize(**{"login_hint": persona, **params})
         if via == "queue":
             self.queue(persona, scenario)
             return self.authorize(login_hint=None, **params)
@@ -327,15 +327,16 @@ class RP:
             return auth_for(client_id)
         return auth_for(auth) if isinstance(auth, str) else auth
 
-    def post(self, endpoint: str, form: Mapping[str, Any], *, auth: ClientAuth | str | None = None,
-             headers: dict[str, str] | None = None) -> Any:
-        """POST a form to ``endpoint`` (token, introspect, revoke) with client authentication.
+    def post(self, endpoint: str, form: Mapping[str, Any] | None = None, *, auth: ClientAuth | str | None = None,
+             headers: dict[str, str] | None = None, **fields: Any) -> Any:
+        """POST a form (``form`` and/or ``fields``) to ``endpoint`` (token, introspect, revoke) with
+        client authentication.
 
         ``auth``: a ClientAuth, a fixture client's id (authenticated as registered), or None for
-        this RP's client. ``None`` values in ``form`` are left out.
+        this RP's client. ``None`` values are left out.
         """
         auth_headers, auth_form = self._auth(auth, self.client_id).apply(self)
-        return self._post(self.endpoint(endpoint), data={**auth_form, **drop_none(form)},
+        return self._post(self.endpoint(endpoint), data={**auth_form, **drop_none({**(form or {}), **fields})},
                           headers={**auth_headers, **(headers or {})})
 
     def redeem(self, code: Authorization | str | None, verifier: str | None = None, *,
