@@ -283,7 +283,6 @@ def test_invalid_client(rp, via, spec, status, error):
 
 def test_outage_covers_every_endpoint(client, rp):
     authz = rp.sign_in(via="hint")
-    response = authz.response
     code = authz.code
     rp.scenario({"scenario": "outage"})
     assert client.get(DISCOVERY).status_code == 503
@@ -442,7 +441,6 @@ def test_every_trap_is_covered():
 def test_request_log_redacts_secrets(client, rp):
     assert client.delete("/_mock/requests").status_code == 204
     authz = rp.sign_in(via="hint")
-    response = authz.response
     rp.redeem(authz)
     client.get("/_mock/health")
     log = client.get("/_mock/requests").get_json()["requests"]
