@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from redis_server import redis_url  # noqa: F401  (the session fixture, for every module)
 from rp import CI_REDIRECT, FlaskRP, pkce_pair, query_of
 
 from mock_bankid.app import create_app

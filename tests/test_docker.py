@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import free_port, start_server
+
 from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
@@ -110,7 +110,7 @@ def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> Non
 def test_public_bind_without_the_flag_is_refused(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
     without_flag = [a for a in cmd if a != "--allow-public-bind"]
-    out = subprocess.run(as_local(without_flag) + ["--port", str(free_port())], capture_output=True, text=True,
+    out = subprocess.run([*as_local(without_flag), "--port", str(free_port())], capture_output=True, text=True,
                          timeout=30, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT),
                                                         "MOCK_BANKID_DATA_DIR": str(tmp_path / "d"),
                                                         "MOCK_BANKID_KEYS_DIR": str(tmp_path / "k")})

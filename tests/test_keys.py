@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import FakeClock
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from joserfc import jwt
@@ -22,7 +23,6 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from mock_bankid.cli import cli
 from mock_bankid.keys import KeyManager
-from conftest import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -333,7 +333,7 @@ def test_rotation_in_another_process_is_picked_up(tmp_path: Path) -> None:
     assert {old, new} <= kids(km.jwks())
 
 
-def _ensure_in_child(keys_dir: str, barrier, queue) -> None:  # noqa: ANN001
+def _ensure_in_child(keys_dir: str, barrier, queue) -> None:
     barrier.wait(30)
     km = KeyManager(Path(keys_dir))
     km.ensure()

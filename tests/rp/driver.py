@@ -84,13 +84,14 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def authorize_params(client_id: str = "ci", **overrides: Any) -> dict[str, str]:
-    """The query of a good code-flow request for ``client_id`` (fresh PKCE); ``None`` leaves a parameter out.
+def authorize_params(**overrides: Any) -> dict[str, str]:
+    """The query of a good code-flow request by ``ci`` (fresh PKCE); ``None`` leaves a parameter out.
 
-    For tables built at import time; :meth:`RP.authorize` sends the same and remembers the verifier.
+    For tables built at import time. Unlike :meth:`RP.authorize` the redirect URI stays ci's when
+    ``client_id`` is overridden (a table of errors wants exactly the parameters it names).
     """
     _verifier, challenge = pkce_pair()
-    query = {"client_id": client_id, "redirect_uri": REDIRECTS.get(client_id, CI_REDIRECT), "response_type": "code",
+    query = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code",
              "scope": "openid profile", "state": "st-1", "nonce": "n-1", "code_challenge": challenge,
              "code_challenge_method": "S256", "login_hint": "adult"}
     query.update(overrides)
@@ -279,6 +280,12 @@ class RP:
         qs = urlencode([*query.items(), *append])
         return self._answered(authz, self._get(f"{url}?{qs}", front=True))
 
+    def authorized(self, **params: Any) -> Authorization:
+        """:meth:`authorize`, asserting that a code came back (a headless sign-in that must work)."""
+        authz = self.authorize(**params)
+        assert "code" in authz.params, f"no code: {authz.status} {authz.location or authz.text[:500]}"
+        return authz
+
     def _answered(self, authz: Authorization, response: Any) -> Authorization:
         text = self.text_of(response)
         location = response.headers.get("Location")
@@ -339,18 +346,18 @@ class RP:
         return self._post(self.endpoint(endpoint), data={**auth_form, **drop_none({**(form or {}), **fields})},
                           headers={**auth_headers, **(headers or {})})
 
-    def redeem(self, code: Authorization | str | None, verifier: str | None = None, *,
+    def redeem(self, grant: Authorization | str | None, verifier: str | None = None, /, *,
                auth: ClientAuth | str | None = None, headers: dict[str, str] | None = None, **form: Any) -> Any:
         """Exchange a code (RFC 6749 §4.1.3 with PKCE): an Authorization, or a code and its verifier.
 
-        ``form`` overrides fields (``redirect_uri=...``, ``grant_type=None``).
+        ``form`` overrides fields (``redirect_uri=...``, ``grant_type=None``, ``code=None``).
         """
-        if isinstance(code, Authorization):
-            authz = code
+        if isinstance(grant, Authorization):
+            authz = grant
             fields = {"code": authz.code, "redirect_uri": authz.redirect_uri, "code_verifier": authz.verifier}
             client_id = authz.client_id
         else:
-            fields = {"code": code, "redirect_uri": REDIRECTS.get(self.client_id, CI_REDIRECT),
+            fields = {"code": grant, "redirect_uri": REDIRECTS.get(self.client_id, CI_REDIRECT),
                       "code_verifier": verifier}
             client_id = self.client_id
         data = {"grant_type": "authorization_code", **fields, **form}
@@ -489,14 +496,18 @@ class HttpRP(RP):
     Front-channel requests (authorize, login page) go through ``browser`` (a ``requests.Session``,
     whose cookies are the SSO session) or, without one, each on a fresh connection with no cookies;
     back-channel requests (token, userinfo, JWKS, control) always on fresh connections. ``server``
-    is a URL or anything with ``base_url`` (and ``verify``, the CA file of a ``--tls`` server).
+    is a base URL, an issuer, or anything with ``base_url`` and ``issuer`` (and ``verify``, the CA
+    file of a ``--tls`` server: a LiveServer, the pytest plugin's MockBankID).
     """
 
     def __init__(self, server: Any, *, browser: requests.Session | None = None, verify: str | bool | None = None,
                  timeout: float = 30, **defaults: Any) -> None:
-        base_url = server if isinstance(server, str) else server.base_url
-        if not isinstance(server, str) and "realm" not in defaults and hasattr(server, "issuer"):
-            defaults["realm"] = server.issuer.rsplit("/", 1)[1]
+        if isinstance(server, str):  # a base URL, or an issuer (…/auth/realms/<realm>)
+            base_url, _, realm = server.partition("/auth/realms/")
+        else:
+            base_url, realm = server.base_url, getattr(server, "issuer", "").rpartition("/auth/realms/")[2]
+        if realm:
+            defaults.setdefault("realm", realm)
         super().__init__(base_url=base_url, **defaults)
         self.browser = browser
         self.verify_tls = verify if verify is not None else getattr(server, "verify", True)
