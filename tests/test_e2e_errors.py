@@ -165,7 +165,7 @@ TOKEN_CASES = [
     ("wrong-secret-basic", lambda rp, a: rp.redeem(a, auth=basic("ci", "nope")), 401, "invalid_client"),
     ("wrong-secret-post", lambda rp, a: rp.redeem(a, auth=secret_post("ci", "nope")), 401, "invalid_client"),
     ("unknown-client", lambda rp, a: rp.redeem(a, auth=basic("nobody", "x")), 401, "invalid_client"),
-    ("drop-web-may-not-post", lambda rp, a: rp.redeem(a, auth=secret_post("drop-web")), 401, "invalid_client"),
+    ("method-not-registered", lambda rp, a: rp.redeem(a, auth=secret_post("ci-secret-jwt")), 401, "invalid_client"),
     ("confidential-as-public", lambda rp, a: rp.redeem(a, auth=public("ci")), 401, "invalid_client"),
     ("malformed-basic", lambda rp, a: rp.redeem(a, auth=raw_header("Basic !!!")), 401, "invalid_client"),
     ("two-auth-methods", lambda rp, a: rp.redeem(a, client_id="ci", client_secret="ci-secret"), 400, "invalid_request"),

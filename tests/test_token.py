@@ -45,11 +45,18 @@ def test_client_secret_post_works_for_ci(rp):
     assert response.status_code == 200
 
 
-def test_drop_web_may_not_use_client_secret_post(rp):
+def test_drop_web_may_use_client_secret_post_as_auth_js_does(rp):
     authz = rp.authorize(client_id="drop-web", redirect_uri=DROP_WEB_REDIRECT)
     response = rp.redeem(authz, auth=secret_post("drop-web"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_client_may_not_use_a_method_it_is_not_registered_for(rp):
+    authz = rp.authorize(client_id="ci-secret-jwt")
+    response = rp.redeem(authz, auth=secret_post("ci-secret-jwt"))
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
+    assert "not registered for client_secret_post" in response.get_json()["error_description"]
 
 
 def test_wrong_secret_is_invalid_client_with_basic_challenge(rp):
