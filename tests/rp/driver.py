@@ -30,7 +30,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 
-from rp.verify import verify_id_token
+from rp.verify import SIGNING_ALGS, verify_id_token
 
 CI_REDIRECT = "http://127.0.0.1:5555/callback"  # loopback: any port matches (RFC 8252 §7.3)
 DEFAULT_BASE_URL = "http://localhost:8080"  # conftest's unit-level Settings
@@ -397,9 +397,11 @@ class RP:
                 "client_assertion": jwt.encode(header, drop_none(body), key, algorithms=[alg])}
 
     # -- userinfo ----------------------------------------------------------------------------------
-    def userinfo(self, access_token: str | None, *, method: str = "GET") -> Any:
-        """GET (or POST) the userinfo endpoint with the access token as a Bearer token (RFC 6750 §2.1)."""
-        headers = {"Authorization": f"Bearer {access_token}"} if access_token is not None else {}
+    def userinfo(self, access_token: str | None, *, method: str = "GET", headers: dict[str, str] | None = None) -> Any:
+        """GET (or POST) the userinfo endpoint with the access token as a Bearer token (RFC 6750 §2.1);
+        ``headers`` adds e.g. ``Accept`` or ``Origin``."""
+        bearer = {"Authorization": f"Bearer {access_token}"} if access_token is not None else {}
+        headers = {**bearer, **(headers or {})}
         if method == "POST":
             return self._post(self.endpoint("userinfo"), headers=headers)
         return self._get(self.endpoint("userinfo"), headers=headers)
@@ -416,7 +418,7 @@ class RP:
 
     def claims(self, token: str) -> dict[str, Any]:
         """A token's claims once its signature checks against the published JWKS (no claim rules)."""
-        return dict(jwt.decode(token, self.keyset()).claims)
+        return dict(jwt.decode(token, self.keyset(), algorithms=SIGNING_ALGS).claims)
 
     def verify(self, body: Mapping[str, Any] | str, authorization: Authorization | None = None, *,
                nonce: str | None = _UNSET, client_id: str | None = None, jwks: dict[str, Any] | None = None,
