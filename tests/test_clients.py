@@ -28,8 +28,8 @@ REVOKE = f"{ISSUER_PATH}/protocol/openid-connect/revoke"
 LOGOUT = f"{ISSUER_PATH}/protocol/openid-connect/logout"
 DISCOVERY = f"{ISSUER_PATH}/.well-known/openid-configuration"
 JWKS = f"{ISSUER_PATH}/protocol/openid-connect/certs"
-BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid"])
-BID = ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app"])
+BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"])
+BID = ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"])
 
 
 @pytest.fixture
@@ -153,7 +153,8 @@ def test_drop_web_userinfo_is_a_jwt_when_the_request_prefers_one(rp, accept, sig
     assert response.mimetype == "application/jwt"
     token = jwt.decode(response.get_data(as_text=True), rp.keyset(), algorithms=["RS256"])
     assert token.header["alg"] == "RS256"
-    assert token.claims["aud"] == "drop-web" and token.claims["iss"].endswith(ISSUER_PATH) and token.claims["name"]
+    assert token.claims["aud"] == "drop-web" and token.claims["name"] and token.claims["exp"] > token.claims["iat"]
+    assert token.claims["iss"].endswith(ISSUER_PATH)  # dev: the OIDC issuer (strict: TINFO's, docs/fidelity.md)
 
 
 def test_bankid_strict_userinfo_is_always_a_jwt(rp):

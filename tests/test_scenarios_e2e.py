@@ -244,7 +244,7 @@ def _callback(authz: Authorization) -> dict[str, str]:
 
 
 SIGN_IN_CASES = {  # scenario -> what the client observes
-    "cancel": lambda rp, a: _callback(a)["error_description"] == "bankid_error_codes:MOCK-C100",
+    "cancel": lambda rp, a: "error_description" not in _callback(a) and _callback(a)["error"] == "access_denied",
     "bankid-error": lambda rp, a: _callback(a)["error_description"] == "bankid_error_codes:C301",
     "server-error": lambda rp, a: _callback(a)["error"] == "server_error",
     "temporarily-unavailable": lambda rp, a: _callback(a)["error"] == "temporarily_unavailable",

@@ -117,7 +117,7 @@ def test_token_errors(rp, form, error):
 
 
 def test_code_of_another_client_is_invalid_grant(rp):
-    authz = rp.authorize(client_id="bankid-strict")
+    authz = rp.sign_in(client_id="bankid-strict")
     response = rp.redeem(authz.code, authz.verifier, auth="ci")
     assert response.get_json()["error"] == "invalid_grant"
 
@@ -135,7 +135,7 @@ def test_json_body_is_refused(client):
 
 
 def test_strict_client_gets_no_pid_es256_and_signed_userinfo(rp):
-    response = rp.redeem(rp.authorize(client_id="bankid-strict", scope="openid profile nnin_altsub nnin email"))
+    response = rp.redeem(rp.sign_in(client_id="bankid-strict", scope="openid profile nnin_altsub nnin email"))
     body = response.get_json()
     idt = jwt.decode(body["id_token"], rp.keyset())
     assert idt.header["alg"] == "ES256"
@@ -143,14 +143,26 @@ def test_strict_client_gets_no_pid_es256_and_signed_userinfo(rp):
     info = rp.userinfo(body["access_token"])
     assert info.mimetype == "application/jwt"
     claims = jwt.decode(info.get_data(as_text=True), rp.keyset()).claims
-    assert claims["sub"] == idt.claims["sub"] and claims["nnin"] == idt.claims["nnin_altsub"]
-    assert claims["aud"] == "bankid-strict" and claims["iss"] == ISSUER and claims["email"]
+    assert claims["sub"] == idt.claims["sub"] and claims["aud"] == "bankid-strict"
+    # TINFO's own issuer (the userinfo base URL), and an expiry: that of the access token
+    assert claims["iss"] == "http://localhost:8080" != ISSUER
+    access = jwt.decode(body["access_token"], rp.keyset()).claims
+    assert claims["exp"] == access["exp"] and claims["iat"] <= claims["exp"]
+    # BankID retired the consent service: nnin and email are no longer released by userinfo
+    assert "nnin" not in claims and "email" not in claims and claims["given_name"] == idt.claims["given_name"]
+
+
+@pytest.mark.parametrize("scope", ["openid email", "openid phone address nnin"])
+def test_userinfo_no_longer_releases_the_retired_claims(rp, scope):
+    """BankID discontinued email, phone, address and nnin at userinfo (end of 2025), in every profile."""
+    body = rp.redeem(rp.authorize(scope=scope)).get_json()
+    assert set(rp.userinfo(body["access_token"]).get_json()) == {"sub"}
 
 
 def test_userinfo_is_scope_filtered(rp):
-    body = rp.redeem(rp.authorize(scope="openid email")).get_json()
+    body = rp.redeem(rp.authorize(scope="openid profile")).get_json()
     info = rp.userinfo(body["access_token"]).get_json()
-    assert set(info) == {"sub", "email"}
+    assert set(info) == {"sub", "name", "given_name", "family_name", "birthdate", "updated_at"}
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-jwt", "Basic abc"])

@@ -48,6 +48,7 @@ PATHS = {  # under the issuer, as fixtures and discovery have them
     "discovery": "/.well-known/openid-configuration",
 }
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+STRICT_CLIENTS = ("bankid-strict",)  # the strict profile takes no mock login_hint forms (docs/clients.md)
 
 # the fixture client ci-jwt's private keys (tests/keys/README.md)
 KEYS_DIR = Path(__file__).resolve().parent.parent / "keys"
@@ -304,7 +305,11 @@ class RP:
         /_mock/next-login first, with the scenario if any), or ``panel`` (the login page's form,
         with its QA scenario field). Returns the answer to the last request, unasserted."""
         if via == "hint":  # an explicit login_hint=None: no hint at all (an SSO session, the queue)
-            return self.authorize(**{"login_hint": persona, **params})
+            hint = params.pop("login_hint", persona)
+            if hint and params.get("client_id", self.client_id) in STRICT_CLIENTS:
+                self.queue(login_hint=hint)  # the strict profile refuses the mock's hint forms: queue them
+                hint = None
+            return self.authorize(login_hint=hint, **params)
         if via == "queue":
             self.queue(persona, scenario)
             return self.authorize(login_hint=None, **params)
@@ -449,9 +454,10 @@ class RP:
     def advance(self, seconds: float) -> Any:
         return self._send("PUT", self._url("/_mock/clock"), json={"advance": seconds})
 
-    def queue(self, persona: str, scenario: Any = None) -> None:
-        """Put ``persona`` (and a scenario for that sign-in) on the next-login queue."""
-        body = {"persona": persona, **({"scenario": scenario} if scenario else {})}
+    def queue(self, persona: str | None = None, scenario: Any = None, *, login_hint: str | None = None) -> None:
+        """Put ``persona`` (or any ``login_hint`` form), and a scenario for that sign-in, on the next-login queue."""
+        body = {**({"persona": persona} if persona else {"login_hint": login_hint}),
+                **({"scenario": scenario} if scenario else {})}
         response = self._post(self._url("/_mock/next-login"), json=body)
         assert response.status_code == 201, self.text_of(response)[:300]
 
