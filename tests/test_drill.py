@@ -154,12 +154,14 @@ def test_classify(trace, unavailable_ok, seen):
 
 
 # --- the command -----------------------------------------------------------------------------
+@pytest.mark.forks
 def test_list_needs_no_mock():
     result = run_cli("--start", "http://127.0.0.1:1/x", "--list")
     assert result.returncode == 0 and result.stdout.splitlines()[0].startswith("adult ")
     assert len(result.stdout.splitlines()) == len(CATALOGUE)
 
 
+@pytest.mark.forks
 def test_unreachable_mock_is_exit_2_with_one_line():
     result = run_cli("--start", "http://127.0.0.1:1/x", "--url", f"http://127.0.0.1:{free_port()}", "--cases", "adult")
     assert result.returncode == 2
@@ -167,6 +169,7 @@ def test_unreachable_mock_is_exit_2_with_one_line():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.forks
 @pytest.mark.parametrize("args, message", [
     (["--cases", "nobody"], "no case 'nobody'"),
     (["--policy", "/nonexistent/policy.toml"], "policy /nonexistent/policy.toml"),
@@ -177,6 +180,7 @@ def test_bad_usage_is_exit_2(args, message):
     assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
+@pytest.mark.forks
 def test_browser_without_playwright_is_one_clear_line():
     script = ("import sys; sys.modules['playwright'] = None\n"
               "from mock_bankid.cli import main\n"
