@@ -14,11 +14,10 @@ import re
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from conftest import pkce_pair, start_server
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
-
-from conftest import pkce_pair, start_server
 
 REDIRECT = "http://127.0.0.1:5555/callback"
 MAX_AGE = 21600
