@@ -194,9 +194,10 @@ def plan_rotation(entries: Iterable[Entry], alg: str, now: float, activates_at: 
     Next replaces current (the next key signs from ``activates_at``), current replaces previous
     (it signs until then and stays published), and the old previous is discarded: it retires at
     ``activates_at``, or ``grace`` after it stopped signing if that is later, so the tokens it
-    signed outlive it (a key that never signed, like a first set's previous, needs no grace). A promotion still pending from an earlier rotation takes effect now. The
-    new next key is not included: the manager makes it. Returns new records; ``entries`` is not
-    changed. Raises LookupError when ``alg`` has no next key (``missing`` says to make one).
+    signed outlive it (a key that never signed, like a first set's previous, needs no grace). A
+    promotion still pending from an earlier rotation takes effect now. The new next key is not
+    included: the manager makes it. Returns new records; ``entries`` is not changed. Raises
+    LookupError when ``alg`` has no next key (``missing`` says to make one).
     """
     out = [dataclasses.replace(e) for e in entries]
     live = [e for e in out if e.alg == alg and not e.retired(now)]
