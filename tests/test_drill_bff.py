@@ -7,7 +7,7 @@ through the mock's login page into the dashboard, with one `drill --browser` run
 
 One mock-bankid (real gunicorn, 4 workers) serves the whole module; the BFF is restarted per
 defect because the defect is read at start. Each full-catalogue run took ~11 s here when the
-machine was quiet (77 cases); the six defect runs dominate this file's time.
+machine was quiet (78 cases); the six defect runs dominate this file's time.
 """
 
 from __future__ import annotations
