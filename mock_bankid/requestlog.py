@@ -1,14 +1,14 @@
 """The request log at ``{base}/_mock/requests``: what clients sent, secrets redacted.
 
-Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
-served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
-It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
-hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
+Kept in the store's journal (``store/journal.py``) so a CI test sees the requests every worker
+served: each worker appends to its own file (SQLite), a deque (memory) or the shared store (Redis),
+and a read merges them -- no store write, and no lock shared between workers, on the request path.
+Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+It is observability, not a scenario: the one owner of the request log (record; list; clear).
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -16,10 +16,8 @@ from flask import Flask, Response, g, request
 from mock_bankid.client_auth import request_client_id, request_form
 from mock_bankid.provider import Provider
 from mock_bankid.store import Store
+from mock_bankid.store.journal import journal_of
 
-REQUESTS_NS = "requests"
-LOG_TTL = 86400
-TRIM_EVERY = 20
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
     "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
@@ -62,7 +60,7 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
 
 
 def init_app(app: Flask, p: Provider) -> None:
-    pushes = itertools.count(1)
+    journal = journal_of(p.store)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
@@ -70,9 +68,7 @@ def init_app(app: Flask, p: Provider) -> None:
         if size <= 0 or _is_control():
             return response
         try:
-            p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
-            if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
-                trim(p.store, size)
+            journal.append(entry_for(response, p), size)
         except Exception:
             app.logger.exception("request log")
         return response
@@ -82,13 +78,10 @@ def _is_control() -> bool:
     return (request.blueprint or "") in {"control", "scenario_control"}
 
 
-def trim(store: Store, size: int) -> None:
-    store.trim(REQUESTS_NS, size)
-
-
 def recent(store: Store, size: int) -> list[dict[str, Any]]:
-    return [value for _key, value in store.items(REQUESTS_NS)][-size:]
+    """The newest ``size`` requests, of every worker, oldest first."""
+    return journal_of(store).recent(size)
 
 
 def clear(store: Store) -> None:
-    store.clear(REQUESTS_NS)
+    journal_of(store).clear()

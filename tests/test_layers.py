@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "personas_recipes")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
-    ("web", ("web",)),
+    ("web", ("web", "cached_json")),
     ("scenarios", ("scenarios",)),
     ("endpoints", ("endpoints",)),
     ("app", ("app", "pytest_plugin", "cli")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__, login_queue
 from mock_bankid.errors import InvalidRequest
@@ -162,13 +162,15 @@ def clock_set() -> Response:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
     p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
-    g.pop("mock_bankid_clock_shift", None)  # the answer shows the new time, not this request's cached one
+    p.state_changed()  # every worker's next request reads the new shift; so does the answer below
     return clock_get()
 
 
 @bp.route("/clock", methods=["DELETE"])
 def clock_reset() -> tuple[str, int]:
-    provider().store.delete(CLOCK_NS, "shift")
+    p = provider()
+    p.store.delete(CLOCK_NS, "shift")
+    p.state_changed()
     return "", 204
 
 
