@@ -106,6 +106,7 @@ def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) ->
         try:
             wait_200(port, MOCK_DISCOVERY, 60, proc)
             t = mock_target(port)
+            t.pid = proc.pid
             t.prepare()
             yield t, proc
         finally:
@@ -184,6 +185,7 @@ def peer(name: str, log: Path | None = None) -> Iterator[Target]:
     try:
         wait_200(port, discovery, 60, proc)
         t = Target(name, port, discovery, authorize, scope=scope)
+        t.pid = proc.pid
         t.prepare()
         yield t
     finally:
@@ -240,11 +242,14 @@ def _ms(text: str) -> float:
 
 
 def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, threads: int = 2,
-        method: str = "GET", body: str | None = None, headers: dict[str, str] | None = None) -> dict:
+        method: str = "GET", body: str | None = None, headers: dict[str, str] | None = None,
+        pid: int | None = None) -> dict:
     """``wrk`` (C, keep-alive, from Debian) against ``http://127.0.0.1:port/path``: requests/s and latency.
 
     It costs the machine far less per request than the Python driver, so on 2 shared cores a rate
     measured with it is the server's, not the driver's. Non-2xx answers are reported as failures.
+    With ``pid`` (the server's process; its children count too) also the server's CPU time per
+    request, which other load on the machine changes far less than the rate.
     """
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
@@ -260,9 +265,11 @@ def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, thread
         script.write("\n".join(lua) + "\n")
         script.close()
         cmd += ["-s", script.name]
+    cpu0 = tree_cpu_seconds(pid) if pid else 0.0
     try:
         out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
                              timeout=seconds + 60).stdout
+        cpu = tree_cpu_seconds(pid) - cpu0 if pid else None
     finally:
         if script is not None:
             os.unlink(script.name)
@@ -279,10 +286,39 @@ def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, thread
     for pct in ("50", "90", "99"):
         m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
         res[f"p{pct}_ms"] = round(_ms(m.group(1)), 2) if m else float("nan")
-    if not m and not res["rate"]:
+    if not res["rate"]:
         res["error"] = out[-500:]
+    if cpu is not None and res["ops"]:
+        res["server_cpu_us_per_request"] = round(cpu / res["ops"] * 1e6, 1)
     return res
 
 
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (a gunicorn master and its workers, npx and node)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants that are alive."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick

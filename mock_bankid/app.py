@@ -50,7 +50,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.before_request
     def _before() -> Response | None:
-        g.started = time.perf_counter()
+        if settings.log_requests:
+            g.started = time.perf_counter()
+        if not provider.hooks.may_act("request"):  # nearly always: no ctx to build, nothing to run
+            return None
         return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
 
     @app.after_request

@@ -34,28 +34,38 @@ def redact(values: Any) -> dict[str, Any]:
     return out
 
 
+_LOGGED_HEADERS = (("Content-Type", "CONTENT_TYPE"), ("Accept", "HTTP_ACCEPT"), ("User-Agent", "HTTP_USER_AGENT"))
+
+
 def entry_for(response: Response, p: Provider) -> dict[str, Any]:
-    authorization = request.headers.get("Authorization")
+    """What the log shows of the current request. Runs on every request, so it looks at the WSGI
+    environ first and parses only what the request has (query, form, cookies, Authorization)."""
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not twenty
+    environ = req.environ
+    authorization = environ.get("HTTP_AUTHORIZATION")
     headers: dict[str, str] = {}
     if authorization:
         headers["Authorization"] = authorization.split(" ", 1)[0] + " " + REDACTED
-    if request.cookies:
-        headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in request.cookies)
-    for name in ("Content-Type", "Accept", "User-Agent"):
-        if request.headers.get(name):
-            headers[name] = request.headers[name]
+    if environ.get("HTTP_COOKIE") and req.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in req.cookies)
+    for name, key in _LOGGED_HEADERS:
+        value = environ.get(key)
+        if value:
+            headers[name] = value
+    has_form = req.mimetype == "application/x-www-form-urlencoded"
+    has_query = bool(environ.get("QUERY_STRING"))
     dropped = g.get("mock_bankid_dropped", False)
     return {
         "time": p.clock.now(),
-        "method": request.method,
-        "path": request.path,
-        "endpoint": request.endpoint,
-        "query": redact(request.args),
-        "form": redact(request_form()) if request.mimetype == "application/x-www-form-urlencoded" else {},
+        "method": req.method,
+        "path": req.path,
+        "endpoint": req.endpoint,
+        "query": redact(req.args) if has_query else {},
+        "form": redact(request_form()) if has_form else {},
         "headers": headers,
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
-        "client_id": request_client_id() or None,
+        "client_id": (request_client_id() or None) if (has_query or has_form or authorization) else None,
     }
 
 

@@ -42,6 +42,7 @@ JOURNAL_NS = "requests"
 MAX_AGE = 86400
 TRIM_EVERY = 20
 CLEARED = "cleared"
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # made once, not per line
 
 
 class Journal:
@@ -104,8 +105,7 @@ class FileJournal(Journal):
         return self._fd
 
     def append(self, entry: dict[str, Any], keep: int) -> None:
-        line = json.dumps({"t": time.time_ns(), "e": entry}, separators=(",", ":"), ensure_ascii=False) + "\n"
-        data = line.encode()
+        data = _ENCODE({"t": time.time_ns(), "e": entry}).encode() + b"\n"
         with self._lock:
             fd = self._open()
             os.write(fd, data)
