@@ -39,4 +39,4 @@ lint-compose:
 	docker-compose -f docker-compose.yml config -q
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules
+	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules tests/clients/*/node_modules tests/clients/authjs/.next

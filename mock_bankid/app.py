@@ -7,14 +7,25 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, requestlog
-from mock_bankid.endpoints import (
-    authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
-)
+from mock_bankid import __version__, cors, requestlog
 from mock_bankid.client_auth import request_client_id
+from mock_bankid.endpoints import (
+    authorize,
+    control,
+    discovery,
+    introspect,
+    jwks,
+    logout,
+    revoke,
+    scenario_control,
+    token,
+    userinfo,
+)
 from mock_bankid.errors import OAuthError
+from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
@@ -31,6 +42,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
     app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     provider = Provider.build(settings, store=store)
@@ -47,14 +59,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
 
     @app.before_request
     def _before() -> Response | None:
         if settings.log_requests:
             g.started = time.perf_counter()
-        if not provider.hooks.may_act("request"):  # nearly always: no ctx to build, nothing to run
+        if not provider.hooks.may_act("request"):  # nearly always: no context to build, nothing to run
             return None
-        return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
+        return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
     def _after(response: Response) -> Response:
@@ -89,7 +102,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock-bankid %s", __version__)
-        response = jsonify({"error": "server_error", "error_description": "Unexpected error in mock-bankid; see its log."})
+        response = jsonify({"error": "server_error",
+                            "error_description": "Unexpected error in mock-bankid; see its log."})
         response.status_code = 500
         return response
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, current_app, request
 
@@ -29,7 +29,8 @@ def cached_json(name: str, version: Hashable, build: Callable[[], Any]) -> Respo
     cache: dict[tuple[str, Hashable], tuple[bytes, str]] = current_app.extensions.setdefault(CACHE_KEY, {})
     found = cache.get((name, version))
     if found is None:
-        body = current_app.json.response(build()).get_data()
+        encoded = cast(Response, current_app.json.response(build()))  # jsonify's own bytes
+        body = encoded.get_data()
         found = (body, hashlib.sha256(body).hexdigest()[:32])
         if len(cache) >= MAX_VERSIONS:
             cache.clear()

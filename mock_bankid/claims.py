@@ -61,7 +61,7 @@ class Grant:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Grant":
+    def from_dict(cls, data: dict[str, Any]) -> Grant:
         return cls(**data)
 
 

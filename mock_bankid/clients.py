@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+PROFILES = ("dev", "strict")
+"""``dev``: the mock's redirect conveniences; ``strict``: BankID's exact match (docs/clients.md)."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,13 @@ class Client:
     require_nonce: bool = True
     pid_claim: bool = False
     userinfo_signed_response_alg: str | None = None
-    id_token_signed_response_alg: str = "RS256"
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105 - an algorithm name, not a password
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
+    profile: str = "dev"
+    allowed_origins: tuple[str, ...] | None = None
+    """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -54,10 +59,14 @@ class Client:
         return hmac.compare_digest(self.client_secret.encode(), secret.encode())
 
     def redirect_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.redirect_uris)
 
     def post_logout_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.post_logout_redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.post_logout_redirect_uris)
+
+    def _matches(self, registered: str, uri: str) -> bool:
+        dev = self.profile != "strict"
+        return _redirect_matches(registered, uri) or (dev and _localhost_any_port(registered, uri))
 
 
 def _redirect_matches(registered: str, uri: str) -> bool:
@@ -70,7 +79,7 @@ def _redirect_matches(registered: str, uri: str) -> bool:
         return False
     if reg.scheme == got.scheme == "http" and reg.hostname in LOOPBACK_HOSTS and reg.port is None:
         try:
-            got.port  # raises ValueError for a malformed port
+            _ = got.port  # raises ValueError for a malformed port
         except ValueError:
             return False
         same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
@@ -81,12 +90,29 @@ def _redirect_matches(registered: str, uri: str) -> bool:
     return False
 
 
+def _localhost_any_port(registered: str, uri: str) -> bool:
+    """Dev clients: a registered loopback callback also matches ``http://localhost:<any port>``.
+
+    Dev servers pick their own port, and Next.js turns ``127.0.0.1`` into ``localhost`` in the
+    callback URL it computes; BankID itself matches exactly (``profile = "strict"`` keeps that).
+    """
+    try:
+        reg, got = urlsplit(registered), urlsplit(uri)
+        _ = got.port  # raises ValueError for a malformed port
+    except ValueError:
+        return False
+    if not (reg.scheme == got.scheme == "http" and reg.hostname in (*LOOPBACK_HOSTS, "localhost")):
+        return False
+    same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
+    return got.hostname == "localhost" and got.username is None and got.password is None and same_rest
+
+
 class ClientRegistry:
     def __init__(self, clients: list[Client]) -> None:
         self._clients = {c.client_id: c for c in clients}
 
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "ClientRegistry":
+    def load(cls, fixtures_dir: Path) -> ClientRegistry:
         path = fixtures_dir / "clients.toml"
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -116,4 +142,6 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     bad = set(values.get("grant_types", ())) - set(GRANT_TYPES)
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown grant_types {sorted(bad)}")
+    if values.get("profile", "dev") not in PROFILES:
+        raise ValueError(f"{source}: client {values['client_id']}: profile must be one of {', '.join(PROFILES)}")
     return Client(**values, extra=extra)

@@ -114,13 +114,11 @@ class TemporarilyUnavailable(OAuthError):
     status = 503
 
 
-# OIDC Core §3.1.2.6
+# OIDC Core §3.1.2.6. Only ``login_required``: the mock's one page is the sign-in (no consent
+# screen, account chooser or required actions), so whenever prompt=none cannot be answered
+# without a page it is because the user must authenticate, the case login_required names.
 class LoginRequired(OAuthError):
     error = "login_required"
-
-
-class InteractionRequired(OAuthError):
-    error = "interaction_required"
 
 
 # RFC 6750 §3.1
@@ -130,8 +128,16 @@ class InvalidToken(OAuthError):
 
 
 class InsufficientScope(OAuthError):
+    """The token is valid but not for this resource; ``scope`` names what it needs (the challenge's
+    ``scope`` attribute)."""
+
     error = "insufficient_scope"
     status = 403
+
+    def __init__(self, description: str = "", *, scope: str = "", status: int | None = None,
+                 headers: Mapping[str, object] | None = None) -> None:
+        super().__init__(description, status=status, headers=headers)
+        self.scope = scope
 
 
 # RFC 7009 §2.2.1

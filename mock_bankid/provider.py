@@ -49,7 +49,7 @@ class Provider:
         self._shift = PerGeneration(self._load_clock_shift)
 
     @classmethod
-    def build(cls, settings: Settings, *, store: Store | None = None) -> "Provider":
+    def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
         clock = Clock(offset=settings.clock_offset)
         store = store or open_store(settings.store, settings.data_dir, clock)
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from flask import Response, make_response, redirect, render_template, request
 
 from mock_bankid import __version__
-from mock_bankid.errors import InvalidRequest, InvalidToken, OAuthError
+from mock_bankid.errors import InsufficientScope, InvalidRequest, InvalidToken, OAuthError
 from mock_bankid.i18n import DEFAULT_LOCALE, texts
 from mock_bankid.provider import provider
 
@@ -68,12 +68,14 @@ def error_page(exc: OAuthError, locale: str = DEFAULT_LOCALE) -> Response:
 
 
 def error_json(exc: OAuthError) -> Response:
-    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` also gets its RFC 6750 challenge."""
+    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` and ``insufficient_scope`` also get
+    their RFC 6750 section 3 challenge."""
     response = make_response(exc.as_dict(), exc.status)
     response.headers.update(exc.headers)
-    if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
+    if isinstance(exc, (InvalidToken, InsufficientScope)) and "WWW-Authenticate" not in response.headers:
+        scope = f', scope="{exc.scope}"' if isinstance(exc, InsufficientScope) and exc.scope else ""
         response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="mock-bankid", error="invalid_token", error_description="{exc.description}"'
+            f'Bearer realm="mock-bankid", error="{exc.error}", error_description="{exc.description}"{scope}'
         )
     response.headers.update(NO_STORE)
     return response

@@ -40,7 +40,8 @@ def get(client, **overrides):
         ({"client_id": "nobody"}, "invalid_client"),
         ({"redirect_uri": None}, "invalid_request"),
         ({"redirect_uri": "http://evil.example/callback"}, "invalid_request"),
-        ({"redirect_uri": "http://localhost:3001/api/auth/bankid/callback"}, "invalid_request"),
+        ({"redirect_uri": "http://localhost:3001/api/auth/bankid/callback/x"}, "invalid_request"),
+        ({"client_id": "bankid-strict", "redirect_uri": "http://localhost:3001/api/auth/bankid/callback"}, "invalid_request"),
         ({"redirect_uri": "http://127.0.0.1.evil.example:5555/callback"}, "invalid_request"),
     ],
 )

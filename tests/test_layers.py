@@ -19,10 +19,10 @@ PACKAGE = Path(mock_bankid.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "settings", "clock", "store", "keys", "nnin", "personas", "clients", "claims",
               "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider", "personas_details",
-              "personas_recipes")),
+              "personas_recipes", "login_hint")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
-    ("web", ("web", "cached_json")),
+    ("web", ("web", "cors", "cached_json")),
     ("scenarios", ("scenarios",)),
     ("endpoints", ("endpoints",)),
     ("app", ("app", "pytest_plugin", "cli")),

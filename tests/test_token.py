@@ -74,12 +74,20 @@ def test_client_secret_post_works_for_ci(client):
     assert response.status_code == 200
 
 
-def test_drop_web_may_not_use_client_secret_post(client):
+def test_drop_web_may_use_client_secret_post_as_auth_js_does(client):
     code, verifier = authorize(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
     response = redeem(client, code, verifier, headers={}, client_id="drop-web", client_secret="drop-web-secret",
                       redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_client_may_not_use_a_method_it_is_not_registered_for(client):
+    code, verifier = authorize(client, client_id="ci-secret-jwt")
+    response = redeem(client, code, verifier, headers={}, client_id="ci-secret-jwt",
+                      client_secret="ci-secret-jwt-shared-secret-at-least-32-bytes")
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
+    assert "not registered for client_secret_post" in response.get_json()["error_description"]
 
 
 def test_wrong_secret_is_invalid_client_with_basic_challenge(client):

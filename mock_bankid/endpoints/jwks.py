@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid.cached_json import cached_json
+from mock_bankid.hooks import JwksContext
 from mock_bankid.provider import provider
 
 bp = Blueprint("jwks", __name__)
@@ -15,8 +16,8 @@ def certs() -> Response:
     p = provider()
     if not p.hooks.may_act("jwks"):
         return cached_json("jwks", p.keys.jwks_version(), p.keys.jwks)  # cached for web.JWKS_MAX_AGE too
-    ctx = {"jwks": p.keys.jwks()}
-    short_circuit = p.hooks.at("jwks", ctx)
+    ctx = JwksContext(jwks=p.keys.jwks())
+    short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:
         return short_circuit
-    return jsonify(ctx["jwks"])  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)
+    return jsonify(ctx.jwks)  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from mock_bankid import requestlog
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
-from mock_bankid import requestlog
 from mock_bankid.scenarios import ScenarioError, engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 

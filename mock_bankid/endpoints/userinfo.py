@@ -1,7 +1,11 @@
 """Userinfo (``{base}/userinfo``; BankID serves it from its own host): GET with a Bearer token.
 
-Answers JSON, or a signed JWT (``application/jwt``) for clients registered with
-``userinfo_signed_response_alg`` as BankID's TINFO does. BankID does not support POST here.
+Answers a signed JWT (``application/jwt``) as BankID's TINFO does for clients registered with
+``userinfo_signed_response_alg``, and (RS256) for any client whose request prefers
+``Accept: application/jwt`` (Auth.js's BankID provider); plain JSON otherwise, which generic
+libraries expect. BankID does not support POST here.
+Userinfo is an OpenID Connect resource (OIDC Core section 5.3): a person's token without the
+``openid`` scope (a refresh that narrowed it away) is ``insufficient_scope``, 403 (RFC 6750 section 3.1).
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InvalidToken
+from mock_bankid.errors import InsufficientScope, InvalidToken
+from mock_bankid.hooks import UserinfoContext
 from mock_bankid.provider import provider
 from mock_bankid.tokens import read_access_token
 
@@ -25,15 +30,25 @@ def userinfo() -> Response:
     _claims, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.hooks.at("userinfo", {"grant": grant})
+    if "openid" not in grant.scope:
+        raise InsufficientScope("Userinfo needs an access token with scope openid (OIDC Core section 5.3); this one "
+                                f"has scope {' '.join(grant.scope) or '(none)'}.", scope="openid")
+    short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
-    if client is not None and client.userinfo_signed_response_alg:
+    alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
+    if client is not None and alg:
         signed = dict(body, iss=p.issuer, aud=client.client_id, iat=p.now())
-        response = make_response(p.keys.sign(signed, alg=client.userinfo_signed_response_alg, typ="JWT"))
+        response = make_response(p.keys.sign(signed, alg=alg, typ="JWT"))
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
     return response
+
+
+def _jwt_if_asked() -> str | None:
+    """RS256 when the request prefers a JWT over JSON (``Accept: application/jwt``), else None."""
+    best = request.accept_mimetypes.best_match(["application/json", "application/jwt"])
+    return "RS256" if best == "application/jwt" else None

@@ -8,7 +8,17 @@ Importing the package registers the built-ins and traps.
 
 from mock_bankid.scenarios import builtin, traps  # noqa: F401 - registering is the import's effect
 from mock_bankid.scenarios.engine import (
-    ENGINE_KEY, HOOK_POINTS, REGISTRY, Active, Call, Definition, ScenarioError, Scenarios, engine, preset, scenario,
+    ENGINE_KEY,
+    HOOK_POINTS,
+    REGISTRY,
+    Active,
+    Call,
+    Definition,
+    ScenarioError,
+    Scenarios,
+    engine,
+    preset,
+    scenario,
 )
 
 __all__ = [
