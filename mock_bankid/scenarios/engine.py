@@ -250,7 +250,7 @@ class Scenarios:
         """The engine for ``provider``: loaded from its settings, personas' scenarios checked, and
         registered at ``provider.hooks`` so every hook point runs it."""
         engine = cls.load(provider.settings, provider=provider)
-        engine.check_personas(provider.personas.all(provider.today()))
+        engine.check_personas(provider.personas.declared())  # as written: no persona built (Faker) yet
         provider.hooks.add(engine.at, acts_at=engine.acts_at)
         return engine
 
@@ -394,6 +394,12 @@ class Scenarios:
             shown["used"] = int(used["n"]) if used else 0
             shown["remaining_count"] = max(0, int(entry["count"]) - shown["used"])
         return {"active": shown}
+
+    def restart(self) -> None:
+        """As if the server had just started: the next request seeds ``MOCK_BANKID_SCENARIO``
+        again (after the store was cleared, e.g. by the pytest plugin between tests)."""
+        self._seeded = False
+        self._server_entry.forget()
 
     def _seed_start(self) -> None:
         """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
