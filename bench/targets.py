@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -322,3 +323,77 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / tick
+
+
+_TOKEN_LUA = """
+-- Each request redeems the next code of a pool made beforehand (one "code verifier" per line).
+local pool = {}
+for line in io.lines($pool) do
+  local code, verifier = line:match("^(%S+) (%S+)$$")
+  pool[#pool + 1] = {code, verifier}
+end
+local threads, counter = {}, 1
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  n = id
+  step = $threads
+end
+function request()
+  local item = pool[n]
+  if item == nil then
+    wrk.thread:stop()
+    item = pool[1]
+  end
+  n = n + step
+  local body = "grant_type=authorization_code&code=" .. item[1] .. "&redirect_uri=" .. $redirect ..
+               "&code_verifier=" .. item[2]
+  return wrk.format("POST", $path, {["Content-Type"] = "application/x-www-form-urlencoded",
+                                    ["Authorization"] = $basic}, body)
+end
+"""
+
+
+def wrk_token(t, pool: list[tuple[str, str]], seconds: float = 3.0, connections: int = 8, threads: int = 2) -> dict:
+    """``wrk`` redeeming a pool of codes at ``t``'s token endpoint for ``seconds``, each code once.
+
+    Make the pool larger than the endpoint can redeem in that time: wrk stops sending when it runs
+    out (``exhausted`` is then true and the rate only a lower bound)."""
+    from driver import BASIC, REDIRECT_URI, split_url
+
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
+    path = split_url(t.meta["token_endpoint"])[2]
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        pool_file = Path(tmp) / "pool.txt"
+        pool_file.write_text("".join(f"{code} {verifier}\n" for code, verifier in pool))
+        script = Path(tmp) / "token.lua"
+        lua = string.Template(_TOKEN_LUA).substitute(  # plain ASCII values: JSON quoting is Lua quoting
+            pool=json.dumps(str(pool_file)), threads=threads, redirect=json.dumps(REDIRECT_URI),
+            path=json.dumps(path), basic=json.dumps(BASIC))
+        script.write_text(lua)
+        cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+                              "-s", str(script),
+                              f"http://127.0.0.1:{t.port}{path}"], capture_output=True, text=True, timeout=120).stdout
+        cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
+    res: dict = {"tool": "wrk", "connections": connections, "threads": threads, "pool": len(pool)}
+    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    ops = int(m.group(1)) if m else 0
+    secs = float(m.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[m.group(3)] if m else 0.0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["failures"] = int(m.group(1)) if m else 0
+    res["ops"] = ops
+    res["rate"] = round((ops - res["failures"]) / secs, 1) if secs else 0.0
+    res["exhausted"] = ops >= len(pool) - connections
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = round(_ms(m.group(1)), 2) if m else float("nan")
+    if cpu is not None and ops:
+        res["server_cpu_us_per_request"] = round(cpu / ops * 1e6, 1)
+    if not ops:
+        res["error"] = out[-500:]
+    return res

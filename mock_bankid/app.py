@@ -25,6 +25,7 @@ from mock_bankid.endpoints import (
     userinfo,
 )
 from mock_bankid.errors import OAuthError
+from mock_bankid.fast_path import FastDocuments
 from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
@@ -107,6 +108,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         response.status_code = 500
         return response
 
+    app.wsgi_app = FastDocuments(app.wsgi_app, provider, scenarios, {  # type: ignore[method-assign]
+        f"{issuer_path}/.well-known/openid-configuration": ("discovery", "discovery.openid_configuration"),
+        f"{issuer_path}/protocol/openid-connect/certs": ("jwks", "jwks.certs"),
+    })  # plain GETs of these two replayed below Flask (mock_bankid/fast_path.py)
     return app
 
 

@@ -69,6 +69,23 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     }
 
 
+def plain_get_entry(environ: dict[str, Any], status: int, endpoint: str, p: Provider) -> dict[str, Any]:
+    """The entry ``entry_for`` makes, for a plain GET (no query, body, cookie or Authorization),
+    built from the WSGI environ alone: for answers served without a Flask request (``fast_path``)."""
+    headers = {name: environ[key] for name, key in _LOGGED_HEADERS if environ.get(key)}
+    return {
+        "time": p.clock.now(), "method": "GET", "path": "/" + environ.get("PATH_INFO", "").lstrip("/"),
+        "endpoint": endpoint, "query": {}, "form": {}, "headers": headers, "status": status,
+        "dropped": False, "client_id": None,
+    }
+
+
+def append(p: Provider, entry: dict[str, Any]) -> None:
+    """Add an entry made outside ``init_app``'s hook (``fast_path``); a size of 0 keeps no log."""
+    if p.settings.request_log_size > 0:
+        journal_of(p.store).append(entry, p.settings.request_log_size)
+
+
 def init_app(app: Flask, p: Provider) -> None:
     journal = journal_of(p.store)
 

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("web", ("web", "cors", "cached_json")),
     ("scenarios", ("scenarios",)),
     ("endpoints", ("endpoints",)),
-    ("app", ("app", "pytest_plugin", "cli")),
+    ("app", ("app", "fast_path", "pytest_plugin", "cli")),
 ]
 LAZY_IMPORTS_ALLOWED = ("mock_bankid.cli",)
 """The CLI imports inside its commands so ``mock-bankid --help`` starts fast; nothing else may."""

@@ -215,3 +215,29 @@ def test_a_scenario_on_the_documents_still_acts(client):
     assert client.get(JWKS).status_code == 503 and client.get(DISCOVERY).status_code == 503
     client.delete("/_mock/scenario")
     assert client.get(JWKS).status_code == 200 and client.get(DISCOVERY).status_code == 200
+
+
+# --- discovery and JWKS replayed below Flask ---------------------------------------------------------
+def test_plain_gets_are_replayed_with_the_same_answer_and_still_logged(settings):
+    from mock_bankid.app import create_app
+
+    shared = settings.with_(store="sqlite")
+    a, b = create_app(shared), create_app(shared)  # two workers on one store
+    client = b.test_client()
+    served = [client.get(path, headers={"User-Agent": f"rp/{n}"}) for n in range(3) for path in (DISCOVERY, JWKS)]
+    for first, later in ((served[0], served[2]), (served[1], served[3])):
+        assert later.data == first.data and later.status_code == 200
+        assert dict(later.headers) == dict(first.headers)
+    assert later.headers["X-Mock-BankID"] and later.headers["ETag"]
+    log = client.get("/_mock/requests").get_json()["requests"]
+    assert [(e["path"], e["headers"]["User-Agent"]) for e in log[-6:]] == [
+        (path, f"rp/{n}") for n in range(3) for path in (DISCOVERY, JWKS)]
+    assert log[-1]["endpoint"] == "jwks.certs" and log[-1]["status"] == 200
+    a.test_client().put("/_mock/scenario", json={"scenario": "outage", "endpoints": ["discovery"]})
+    assert client.get(DISCOVERY).status_code == 503  # the other worker's scenario wins at once
+    a.test_client().delete("/_mock/scenario")
+    assert client.get(DISCOVERY).data == served[0].data
+    cross = client.get(DISCOVERY, headers={"Origin": "https://spa.example"})  # not plain: Flask answers
+    assert cross.headers["Access-Control-Allow-Origin"] == "*"
+    rotated = a.test_client().post("/_mock/keys/rotate", json={"activate_after": 0}).get_json()["kid"]
+    assert rotated in {k["kid"] for k in client.get(JWKS).get_json()["keys"]}

@@ -395,6 +395,11 @@ class Scenarios:
             shown["remaining_count"] = max(0, int(entry["count"]) - shown["used"])
         return {"active": shown}
 
+    @property
+    def seeded(self) -> bool:
+        """Whether this process has seeded this start's state (the first request does it)."""
+        return self._seeded
+
     def restart(self) -> None:
         """As if the server had just started: the next request seeds ``MOCK_BANKID_SCENARIO``
         again (after the store was cleared, e.g. by the pytest plugin between tests)."""
