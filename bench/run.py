@@ -559,8 +559,8 @@ def main() -> None:
     only = set(args.only.split(","))
     if args.no_peers:
         only.discard("peers")
-    if "peers" in only and not T.peers_installed():
-        log("peers are not installed: running bench/setup.sh")
+    if ("peers" in only and not T.peers_installed()) or not T.wrk_available():
+        log("peers or wrk are not installed: running bench/setup.sh")
         subprocess.run([str(BENCH / "setup.sh")], check=True)
 
     started = time.monotonic()
