@@ -14,6 +14,7 @@ from mock_bankid import __version__, cors, requestlog
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.endpoints import (
     authorize,
+    console,
     control,
     discovery,
     introspect,
@@ -41,7 +42,7 @@ ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.b
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static under /_mock/console
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
+    console.register(app, provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
     cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mock_bankid.profiles import Profile, profile_from
+
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
-PROFILES = ("dev", "strict")
-"""``dev``: the mock's redirect conveniences; ``strict``: BankID's exact match (docs/clients.md)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class Client:
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
-    profile: str = "dev"
+    profile: Profile = field(default_factory=Profile)
+    """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/profiles.py)."""
     allowed_origins: tuple[str, ...] | None = None
     """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)
@@ -65,8 +66,11 @@ class Client:
         return any(self._matches(registered, uri) for registered in self.post_logout_redirect_uris)
 
     def _matches(self, registered: str, uri: str) -> bool:
-        dev = self.profile != "strict"
-        return _redirect_matches(registered, uri) or (dev and _localhost_any_port(registered, uri))
+        """The profile decides whether the loopback-port, localhost and wildcard conveniences apply."""
+        if not self.profile.loose_redirect(registered):
+            return registered == uri
+        return _redirect_matches(registered, uri) or (
+            self.profile.localhost_any_port and _localhost_any_port(registered, uri))
 
 
 def _redirect_matches(registered: str, uri: str) -> bool:
@@ -118,6 +122,12 @@ class ClientRegistry:
             data = tomllib.load(fh)
         return cls([client_from_dict(entry, source=str(path)) for entry in data.get("client", [])])
 
+    def add(self, client: Client) -> None:
+        """Register a client made in code (the console's debugger); a fixture with its id is an error."""
+        if client.client_id in self._clients:
+            raise ValueError(f"client {client.client_id!r} is reserved for mock-bankid itself; rename yours")
+        self._clients[client.client_id] = client
+
     def get(self, client_id: str | None) -> Client | None:
         return self._clients.get(client_id or "")
 
@@ -129,7 +139,11 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     known = {f for f in Client.__dataclass_fields__}
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    where = f"{source}: client {entry.get('client_id')}"
+    values["profile"] = profile_from(entry.get("profile"), entry.get("conveniences"), where=where)
     for key, value in entry.items():
+        if key in ("profile", "conveniences"):
+            continue
         if key in known:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:
@@ -142,6 +156,4 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     bad = set(values.get("grant_types", ())) - set(GRANT_TYPES)
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown grant_types {sorted(bad)}")
-    if values.get("profile", "dev") not in PROFILES:
-        raise ValueError(f"{source}: client {values['client_id']}: profile must be one of {', '.join(PROFILES)}")
     return Client(**values, extra=extra)

@@ -78,6 +78,8 @@ def origin_allowed(origin: str, clients: Iterable[Client]) -> bool:
     if normal is None:
         return False
     for client in clients:
+        if not client.profile.cors:  # the strict profile: no CORS, as BankID's userinfo
+            continue
         if client.allowed_origins is not None:
             if normal in {_normal_origin(o) for o in client.allowed_origins}:
                 return True

@@ -121,6 +121,21 @@ class LoginRequired(OAuthError):
     error = "login_required"
 
 
+class MethodNotAllowed(OAuthError):
+    """The HTTP method is not one the endpoint takes (``Allow`` names the ones it does)."""
+
+    error = "invalid_request"
+    status = 405
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
 # RFC 6750 §3.1
 class InvalidToken(OAuthError):
     error = "invalid_token"

@@ -3,12 +3,15 @@
 Kept in the store's journal (``store/journal.py``) so a CI test sees the requests every worker
 served: each worker appends to its own file (SQLite), a deque (memory) or the shared store (Redis),
 and a read merges them -- no store write, and no lock shared between workers, on the request path.
-Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+Control-surface calls (``/_mock``, the console's pages too) are not logged: they are the test
+talking to itself. JWTs a request carried are logged decoded (``tokens``), without their signature.
 It is observability, not a scenario: the one owner of the request log (record; list; clear).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -21,8 +24,43 @@ from mock_bankid.store.journal import journal_of
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
     "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
-    "id_token_hint", "token", "csrf_token", "session", "password",
+    "id_token_hint", "id_login_hint", "token", "csrf_token", "session", "password",
 })
+
+
+JWT_PARAMS = ("client_assertion", "id_token_hint", "id_login_hint", "token", "access_token")
+"""Parameters that may carry a JWT: logged decoded (header and claims) beside the redaction."""
+
+
+def decode_jwt(value: str) -> dict[str, Any] | None:
+    """Header and claims of a compact JWS, without its signature (so it cannot be replayed);
+    None for anything that is not one (opaque tokens, malformed input)."""
+    parts = value.split(".") if isinstance(value, str) and len(value) < 16384 else []
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in parts[:2])
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not isinstance(header, dict) or not isinstance(claims, dict) or "alg" not in header:
+        return None
+    return {"header": header, "claims": claims, "signature": REDACTED if parts[2] else ""}
+
+
+def decoded_tokens(*sources: Any) -> dict[str, Any]:
+    """The JWTs a request carried (parameters in ``JWT_PARAMS``, a Bearer header), decoded."""
+    out: dict[str, Any] = {}
+    for values in sources:
+        for name in JWT_PARAMS:
+            decoded = decode_jwt(values.get(name) or "")
+            if decoded is not None:
+                out[name] = decoded
+    scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "bearer":
+        decoded = decode_jwt(credentials.strip())
+        if decoded is not None:
+            out["Authorization"] = decoded
+    return out
 
 
 def redact(values: Any) -> dict[str, Any]:
@@ -52,8 +90,9 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
         value = environ.get(key)
         if value:
             headers[name] = value
-    has_form = req.mimetype == "application/x-www-form-urlencoded"
     has_query = bool(environ.get("QUERY_STRING"))
+    form = request_form() if req.mimetype == "application/x-www-form-urlencoded" else None
+    carries = has_query or form is not None or bool(authorization)
     dropped = g.get("mock_bankid_dropped", False)
     return {
         "time": p.clock.now(),
@@ -61,11 +100,12 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
         "path": req.path,
         "endpoint": req.endpoint,
         "query": redact(req.args) if has_query else {},
-        "form": redact(request_form()) if has_form else {},
+        "form": redact(form) if form is not None else {},
+        "tokens": decoded_tokens(req.args, *([form] if form is not None else [])) if carries else {},
         "headers": headers,
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
-        "client_id": (request_client_id() or None) if (has_query or has_form or authorization) else None,
+        "client_id": (request_client_id() or None) if carries else None,
     }
 
 
@@ -75,7 +115,7 @@ def plain_get_entry(environ: dict[str, Any], status: int, endpoint: str, p: Prov
     headers = {name: environ[key] for name, key in _LOGGED_HEADERS if environ.get(key)}
     return {
         "time": p.clock.now(), "method": "GET", "path": "/" + environ.get("PATH_INFO", "").lstrip("/"),
-        "endpoint": endpoint, "query": {}, "form": {}, "headers": headers, "status": status,
+        "endpoint": endpoint, "query": {}, "form": {}, "tokens": {}, "headers": headers, "status": status,
         "dropped": False, "client_id": None,
     }
 
@@ -102,7 +142,7 @@ def init_app(app: Flask, p: Provider) -> None:
 
 
 def _is_control() -> bool:
-    return (request.blueprint or "") in {"control", "scenario_control"}
+    return (request.blueprint or "") in {"control", "scenario_control", "console"}
 
 
 def recent(store: Store, size: int) -> list[dict[str, Any]]:

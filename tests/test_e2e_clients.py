@@ -261,7 +261,7 @@ def test_authjs_bankid_provider_signs_in_through_the_login_page(authjs_app, page
     assert session["user"]["name"] == persona["name"], "Auth.js's profile, from the signed userinfo"
     assert session["nnin"] == persona["nnin"], "from the ID token's nnin_altsub"
     assert session["acr"] == BIS, "login_hint=BIS signs in with BankID biometrics, as at BankID"
-    assert session["amr"] == ["bis-mfa", "bis-bid"]
+    assert session["amr"] == ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"]
 
 
 class StaticSite(ThreadingHTTPServer):
@@ -344,7 +344,7 @@ def test_oidc_client_ts_signs_in_from_another_origin(spa_site, page, live_server
     assert not text.startswith("error"), (text, page.console_lines)
     got = json.loads(text)
     assert_identity(got, personas["adult-1985"], BID)
-    assert got["amr"] == ["bid", "bid-mfa", "bid-app"]
+    assert got["amr"] == ["bid", "bid-mfa", "bid-app", "bid-pwd"]
 
 
 @needs_node

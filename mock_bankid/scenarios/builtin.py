@@ -274,8 +274,8 @@ def _redirect_scenario(name: str, summary: str, error: type[OAuthError], descrip
              **extra)(apply)
 
 
-_redirect_scenario("cancel", "The user presses Cancel: access_denied with BankID's cancel code",
-                   AccessDenied, "bankid_error_codes:MOCK-C100")
+_redirect_scenario("cancel", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
+                   AccessDenied, "")
 _redirect_scenario("bankid-error", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
                    AccessDenied, "bankid_error_codes:{code}", params={"code": "C301"})
 _redirect_scenario("server-error", "BankID answers the callback with error=server_error",

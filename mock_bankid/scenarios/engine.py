@@ -87,7 +87,8 @@ class Definition:
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     kind: str = "failure"
-    """``failure`` (the runbook's causes) or ``trap`` (tokens a correct client must refuse)."""
+    """``failure`` (the runbook's causes), ``trap`` (tokens a correct client must refuse) or
+    ``rehearsal`` (a sign-in that succeeds with a change BankID warns about, e.g. ``sub-changes``)."""
     uses: str | None = None
     """For a preset from fixtures: the built-in it configures."""
     activation: Mapping[str, Any] = field(default_factory=dict)

@@ -41,8 +41,10 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = (sessions.hinted(p, read_id_token_hint(p, req.id_token_hint)) if req.id_token_hint
-                   else sessions.current(p, request))
+        if req.id_token_hint:
+            session = sessions.hinted(p, read_id_token_hint(p, req.id_token_hint))
+        else:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
+            session = sessions.current(p, request) if client.profile.sso_cookie else None
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
@@ -120,7 +122,8 @@ def sign_in(
         assert error is not None
         return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx.params.get("state"), req.locale)
     response = authorization_response(req.redirect_uri, ctx.params, req.reply_mode(), req.locale)
-    sessions.set_cookie(response, p, sid, session_ttl)
+    if client.profile.sso_cookie:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
+        sessions.set_cookie(response, p, sid, session_ttl)
     return response
 
 

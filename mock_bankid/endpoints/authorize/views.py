@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from mock_bankid.endpoints.authorize import login
+from mock_bankid.endpoints.authorize import login, profile_checks
 from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
@@ -25,6 +25,7 @@ def authorize() -> Response:
     try:
         client = check_client(req, p)
         check_redirect_uri(req, client)
+        profile_checks.check_method(request.method, client)
         trusted = True
         short_circuit = p.hooks.at(AuthorizeContext(request=req, client=client))
         if short_circuit is not None:
