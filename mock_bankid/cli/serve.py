@@ -127,7 +127,8 @@ def register(group: click.Group) -> None:
     @group.command()
     @click.option("--host", help="Address to bind (default 127.0.0.1; MOCK_BANKID_HOST).")
     @click.option("--port", type=int, help="Port (default 8080; MOCK_BANKID_PORT).")
-    @click.option("--workers", type=int, help="gunicorn workers (default: 1 per core, at least 2, max 8; MOCK_BANKID_WORKERS).")
+    @click.option("--workers", type=int,
+                  help="gunicorn workers (default: 1 per core, at least 2, max 8; MOCK_BANKID_WORKERS).")
     @click.option("--base-url", help="What browsers reach; the issuer's base (MOCK_BANKID_BASE_URL; default http[s]://localhost:PORT).")
     @click.option("--backchannel-base-url",
                   help="What other servers reach for token, JWKS, userinfo, e.g. http://mock-bankid:8080 "
