@@ -463,7 +463,8 @@ def markdown(res: dict) -> str:
         row("failures (all sign-in runs)", lambda r: str(sum(v["failures"] for v in r["sign_in"].values())))
         row("server CPU ms per sign-in, 8 clients", lambda r: f"{r['sign_in']['8']['server_cpu_ms_per_sign_in']:.2f}")
         row("token endpoint alone/s", lambda r: f"{r['token']['rate']:,.0f}")
-        row("token endpoint alone/s (wrk)", lambda r: f"{r['token_wrk']['rate']:,.0f}")
+        row("token endpoint alone/s (wrk)", lambda r: f"{r['token_wrk']['rate']:,.0f}"
+            + (f" ({r['token_wrk']['failures']:,} of {r['token_wrk']['ops']:,} failed)" if r['token_wrk']['failures'] else ""))
         row("discovery/s", lambda r: f"{r['discovery']['rate']:,.0f}")
         row("discovery/s (wrk)", lambda r: f"{r['discovery_wrk']['rate']:,.0f}")
         row("JWKS/s", lambda r: f"{r['jwks']['rate']:,.0f}")
