@@ -50,6 +50,7 @@ def test_each_store_gets_its_kind_of_generation(tmp_path):
     sqlite.close()
 
 
+@pytest.mark.forks
 def test_a_bump_in_another_process_is_seen_at_once(tmp_path):
     store = SqliteStore(tmp_path / "s.sqlite3")
     gen = generation_of(store)
@@ -136,6 +137,7 @@ def test_each_store_gets_its_kind_of_journal(tmp_path):
     sqlite.close()
 
 
+@pytest.mark.forks
 def test_file_journal_merges_every_process_in_order(tmp_path):
     journal = FileJournal(tmp_path / "requests")
     journal.append({"n": 1}, 50)
