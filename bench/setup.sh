@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the peers the benchmark compares against into bench/.peers/ (git-ignored), never globally:
 #   npm: oauth2-mock-server, oidc-provider     pip (own venv): oidc-provider-mock
+# and the compiled load generator the bench uses beside its Python driver: wrk (Debian).
 # Idempotent; re-run to pick up newer versions (BENCH_UPGRADE=1).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,4 +27,12 @@ if ! venv/bin/python -c 'import oidc_provider_mock' 2>/dev/null || [ "${BENCH_UP
   venv/bin/python -m pip install -q --upgrade pip
   venv/bin/python -m pip install -q --upgrade oidc-provider-mock
 fi
-echo "peers installed in $peers"
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
+  else
+    echo "wrk is not installed and this is not root: apt-get install wrk (the wrk rows are skipped without it)" >&2
+  fi
+fi
+echo "peers installed in $peers; wrk: $(command -v wrk || echo missing)"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -105,6 +107,7 @@ def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) ->
         try:
             wait_200(port, MOCK_DISCOVERY, 60, proc)
             t = mock_target(port)
+            t.pid = proc.pid
             t.prepare()
             yield t, proc
         finally:
@@ -183,6 +186,7 @@ def peer(name: str, log: Path | None = None) -> Iterator[Target]:
     try:
         wait_200(port, discovery, 60, proc)
         t = Target(name, port, discovery, authorize, scope=scope)
+        t.pid = proc.pid
         t.prepare()
         yield t
     finally:
@@ -224,3 +228,172 @@ def redis_server() -> Iterator[str]:
             yield f"redis://127.0.0.1:{port}/0"
         finally:
             stop(proc)
+
+
+# --------------------------------------------------------------------------------------------
+# the compiled load generator
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not m:
+        return float("nan")
+    value, unit = float(m.group(1)), m.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, threads: int = 2,
+        method: str = "GET", body: str | None = None, headers: dict[str, str] | None = None,
+        pid: int | None = None) -> dict:
+    """``wrk`` (C, keep-alive, from Debian) against ``http://127.0.0.1:port/path``: requests/s and latency.
+
+    It costs the machine far less per request than the Python driver, so on 2 shared cores a rate
+    measured with it is the server's, not the driver's. Non-2xx answers are reported as failures.
+    With ``pid`` (the server's process; its children count too) also the server's CPU time per
+    request, which other load on the machine changes far less than the rate.
+    """
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    script = None
+    if method != "GET" or body or headers:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        lua = [f'wrk.method = "{method}"']
+        if body is not None:
+            lua.append(f"wrk.body = {json.dumps(body)}")
+        for name, value in (headers or {}).items():
+            lua.append(f'wrk.headers["{name}"] = {json.dumps(value)}')
+        script.write("\n".join(lua) + "\n")
+        script.close()
+        cmd += ["-s", script.name]
+    cpu0 = tree_cpu_seconds(pid) if pid else 0.0
+    try:
+        out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                             timeout=seconds + 60).stdout
+        cpu = tree_cpu_seconds(pid) - cpu0 if pid else None
+    finally:
+        if script is not None:
+            os.unlink(script.name)
+    res: dict = {"tool": "wrk", "connections": connections, "threads": threads, "seconds": round(seconds, 1)}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rate"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"(\d+) requests in", out)
+    res["ops"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["failures"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        res["socket_errors"] = sum(int(x) for x in m.groups())
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = round(_ms(m.group(1)), 2) if m else float("nan")
+    if not res["rate"]:
+        res["error"] = out[-500:]
+    if cpu is not None and res["ops"]:
+        res["server_cpu_us_per_request"] = round(cpu / res["ops"] * 1e6, 1)
+    return res
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (a gunicorn master and its workers, npx and node)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants that are alive."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
+_TOKEN_LUA = """
+-- Each request redeems the next code of a pool made beforehand (one "code verifier" per line).
+local pool = {}
+for line in io.lines($pool) do
+  local code, verifier = line:match("^(%S+) (%S+)$$")
+  pool[#pool + 1] = {code, verifier}
+end
+local threads, counter = {}, 1
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  n = id
+  step = $threads
+end
+function request()
+  local item = pool[n]
+  if item == nil then
+    wrk.thread:stop()
+    item = pool[1]
+  end
+  n = n + step
+  local body = "grant_type=authorization_code&code=" .. item[1] .. "&redirect_uri=" .. $redirect ..
+               "&code_verifier=" .. item[2]
+  return wrk.format("POST", $path, {["Content-Type"] = "application/x-www-form-urlencoded",
+                                    ["Authorization"] = $basic}, body)
+end
+"""
+
+
+def wrk_token(t, pool: list[tuple[str, str]], seconds: float = 3.0, connections: int = 8, threads: int = 2) -> dict:
+    """``wrk`` redeeming a pool of codes at ``t``'s token endpoint for ``seconds``, each code once.
+
+    Make the pool larger than the endpoint can redeem in that time: wrk stops sending when it runs
+    out (``exhausted`` is then true and the rate only a lower bound)."""
+    from driver import BASIC, REDIRECT_URI, split_url
+
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
+    path = split_url(t.meta["token_endpoint"])[2]
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        pool_file = Path(tmp) / "pool.txt"
+        pool_file.write_text("".join(f"{code} {verifier}\n" for code, verifier in pool))
+        script = Path(tmp) / "token.lua"
+        lua = string.Template(_TOKEN_LUA).substitute(  # plain ASCII values: JSON quoting is Lua quoting
+            pool=json.dumps(str(pool_file)), threads=threads, redirect=json.dumps(REDIRECT_URI),
+            path=json.dumps(path), basic=json.dumps(BASIC))
+        script.write_text(lua)
+        cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+                              "-s", str(script),
+                              f"http://127.0.0.1:{t.port}{path}"], capture_output=True, text=True, timeout=120).stdout
+        cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
+    res: dict = {"tool": "wrk", "connections": connections, "threads": threads, "pool": len(pool)}
+    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    ops = int(m.group(1)) if m else 0
+    secs = float(m.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[m.group(3)] if m else 0.0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["failures"] = int(m.group(1)) if m else 0
+    res["ops"] = ops
+    res["rate"] = round((ops - res["failures"]) / secs, 1) if secs else 0.0
+    res["exhausted"] = ops >= len(pool) - connections
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = round(_ms(m.group(1)), 2) if m else float("nan")
+    if cpu is not None and ops:
+        res["server_cpu_us_per_request"] = round(cpu / ops * 1e6, 1)
+    if not ops:
+        res["error"] = out[-500:]
+    return res

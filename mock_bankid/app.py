@@ -26,6 +26,7 @@ from mock_bankid.endpoints import (
     userinfo,
 )
 from mock_bankid.errors import OAuthError
+from mock_bankid.fast_path import FastDocuments
 from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
@@ -65,7 +66,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.before_request
     def _before() -> Response | None:
-        g.started = time.perf_counter()
+        if settings.log_requests:
+            g.started = time.perf_counter()
+        if not provider.hooks.may_act("request"):  # nearly always: no context to build, nothing to run
+            return None
         return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
@@ -106,6 +110,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         response.status_code = 500
         return response
 
+    app.wsgi_app = FastDocuments(app.wsgi_app, provider, scenarios, {  # type: ignore[method-assign]
+        f"{issuer_path}/.well-known/openid-configuration": ("discovery", "discovery.openid_configuration"),
+        f"{issuer_path}/protocol/openid-connect/certs": ("jwks", "jwks.certs"),
+    })  # plain GETs of these two replayed below Flask (mock_bankid/fast_path.py)
     return app
 
 

@@ -16,8 +16,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from flask import g
-
 from mock_bankid import login_queue, requestlog
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.personas import Persona, PersonaError
@@ -99,13 +97,13 @@ def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
     p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
-    g.pop("mock_bankid_clock_shift", None)  # the answer shows the new time, not this request's cached one
+    p.state_changed()  # every worker's next request reads the new shift; so does the answer below
     return clock_state(p)
 
 
 def reset_clock(p: Provider) -> None:
     p.store.delete(CLOCK_NS, "shift")
-    g.pop("mock_bankid_clock_shift", None)
+    p.state_changed()
 
 
 # --- signing keys ----------------------------------------------------------------------------

@@ -199,14 +199,24 @@ HOOK_POINTS: tuple[str, ...] = tuple(context.point for context in CONTEXTS)
 Runner = Callable[[HookContext], "Response | None"]
 """Runs at ``ctx.point`` with its ``ctx`` (which it may change where the context says); a response
 answers the request."""
+ActsAt = Callable[[str], bool]
+"""Whether a runner might act at a point now (False: it certainly does nothing there)."""
 
 
 class Hooks:
     def __init__(self) -> None:
         self._runners: list[Runner] = []
+        self._checks: list[ActsAt | None] = []
 
-    def add(self, runner: Runner) -> None:
+    def add(self, runner: Runner, *, acts_at: ActsAt | None = None) -> None:
+        """Register ``runner``; ``acts_at`` lets an endpoint serve a precomputed answer while the
+        runner would do nothing at its point (a runner without it is assumed to act anywhere)."""
         self._runners.append(runner)
+        self._checks.append(acts_at)
+
+    def may_act(self, point: str) -> bool:
+        """False if no runner would act at ``point`` now: its context need not even be built."""
+        return any(check is None or check(point) for check in self._checks)
 
     def at(self, ctx: HookContext) -> Response | None:
         """Run every registered runner at ``ctx.point``; the first response wins."""

@@ -107,6 +107,14 @@ class Persona:
         return d
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A fixture persona as declared, before it is built for a date."""
+
+    id: str
+    scenario: str | None
+
+
 class PersonaRegistry:
     """The fixture personas, resolved per date, plus personas made on demand by ``resolve``."""
 
@@ -147,6 +155,11 @@ class PersonaRegistry:
     @property
     def ids(self) -> list[str]:
         return [s.id for s in self._specs]
+
+    def declared(self) -> list[Declared]:
+        """Every fixture persona's id and scenario as the file says: what start-up checks need,
+        without building any persona (which imports Faker: most of an in-process start)."""
+        return [Declared(s.id, s.raw.get("scenario")) for s in self._specs]
 
     # --- fixture personas -----------------------------------------------------------------
     def all(self, today: date) -> list[Persona]:

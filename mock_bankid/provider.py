@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask import current_app, g, has_request_context
 
@@ -21,6 +22,7 @@ from mock_bankid.keys import KeyManager
 from mock_bankid.personas import PersonaRegistry
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store, open_store
+from mock_bankid.store.generation import Generation, PerGeneration, generation_of
 
 EXTENSION_KEY = "mock_bankid"
 CLOCK_NS = "clock"
@@ -36,6 +38,15 @@ class Provider:
     clients: ClientRegistry
     personas: PersonaRegistry
     hooks: Hooks = field(default_factory=Hooks)
+    generation: Generation | None = None
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What this worker remembers between requests, by owner module (e.g. the queue found empty)."""
+    """Changes whenever server-wide state changes (``state_changed``); see ``store/generation.py``."""
+
+    def __post_init__(self) -> None:
+        if self.generation is None:
+            self.generation = generation_of(self.store)
+        self._shift = PerGeneration(self._load_clock_shift)
 
     @classmethod
     def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
@@ -54,16 +65,36 @@ class Provider:
         clock.shift = provider._stored_clock_shift
         return provider
 
-    def _stored_clock_shift(self) -> float:
-        """The control surface may move every worker's clock; read it from the shared store.
+    def state_generation(self) -> int:
+        """The shared generation of server-wide state, read once per request (then every read of
+        that state in the request agrees); outside a request, read now."""
+        assert self.generation is not None
+        if has_request_context():
+            if "mock_bankid_generation" not in g:
+                g.mock_bankid_generation = self.generation.current()
+            return int(g.mock_bankid_generation)
+        return self.generation.current()
 
-        Read once per request (every worker then agrees within a request), and guarded because
-        the store itself asks the clock when it judges expiry.
+    def state_changed(self) -> None:
+        """Call after writing server-wide state (clock shift, server scenario, next-login queue):
+        every worker's next request reads it again. This request reads it again too."""
+        assert self.generation is not None
+        self.generation.bump()
+        if has_request_context():
+            g.pop("mock_bankid_generation", None)
+            g.pop("mock_bankid_clock_shift", None)
+
+    def _stored_clock_shift(self) -> float:
+        """The control surface may move every worker's clock; it is kept in the shared store.
+
+        Read from the store only when the shared generation moved (``state_changed``), once per
+        request at most (every read in a request agrees), and guarded because the store itself
+        asks the clock when it judges expiry.
         """
         if has_request_context():
             if "mock_bankid_clock_shift" not in g:
                 g.mock_bankid_clock_shift = self._read_clock_shift()
-            return g.mock_bankid_clock_shift
+            return float(g.mock_bankid_clock_shift)
         return self._read_clock_shift()
 
     def _read_clock_shift(self) -> float:
@@ -71,9 +102,12 @@ class Provider:
             return 0.0
         _reading.active = True
         try:
-            entry = self.store.get(CLOCK_NS, "shift")
+            return self._shift.get(self.state_generation())
         finally:
             _reading.active = False
+
+    def _load_clock_shift(self) -> float:
+        entry = self.store.get(CLOCK_NS, "shift")
         return float(entry["seconds"]) if entry else 0.0
 
     def now(self) -> int:

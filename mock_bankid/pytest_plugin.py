@@ -9,13 +9,23 @@ Installing mock-bankid makes the fixture available to every pytest run; nothing 
         tokens = mock_bankid.mint("adult", client_id="ci")  # or skip the browser dance entirely
 
 The provider runs in-process: a thread serving a real HTTP port on 127.0.0.1 (a free port), the
-in-memory store and keys in a temporary directory, so tests are isolated and need no set-up.
+in-memory store and keys in a temporary directory. One server per pytest session (per distinct
+``mock_bankid_settings``), reset before every test -- store (next-login queue, scenario, clock
+shift, SSO sessions, codes, tokens, counters), request log and key set as they were at start --
+so tests stay independent while only the first one pays for starting it (a few hundred
+milliseconds; then about a millisecond per test). The key set is made once and kept in pytest's
+cache directory (``.pytest_cache``) as a template each session copies, so even the first test
+skips key generation (with ``-p no:cacheprovider`` every session makes its own).
 Override the ``mock_bankid_settings`` fixture (a dict of ``Settings`` fields) to change anything,
 e.g. ``{"auto_login": "adult"}`` or ``{"fixtures_dir": Path("my-fixtures")}``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,12 +36,13 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from mock_bankid import login_queue
+from mock_bankid import login_queue, requestlog
 from mock_bankid.app import create_app
 from mock_bankid.clients import Client
 from mock_bankid.mint import mint_for_tests
 from mock_bankid.personas import Persona
 from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
 
 DEFAULT_SCOPE = "openid profile nnin_altsub"
@@ -44,6 +55,26 @@ class MockBankID:
     app: Flask
     base_url: str
     server: BaseWSGIServer | None = field(default=None, repr=False)
+    keys_at_start: bytes | None = field(default=None, repr=False)
+    """``keys.json`` as the server started with it: ``reset`` puts it back after a rotation."""
+
+    def reset(self) -> None:
+        """Back to the state the server started in, without restarting it (~1 ms): every store
+        entry (next-login queue, scenario, clock shift, SSO sessions, codes, tokens, rate-limit
+        counters), the request log, the start scenario, and the key set as at start."""
+        p = self.provider
+        p.store.clear_all()
+        requestlog.clear(p.store)
+        engine: Scenarios = self.app.extensions[ENGINE_KEY]
+        engine.restart()
+        if self.keys_at_start is not None:
+            state = p.keys.state_path
+            if state.read_bytes() != self.keys_at_start:  # a test rotated keys
+                tmp = state.with_name(state.name + ".reset")
+                tmp.write_bytes(self.keys_at_start)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, state)  # a new inode: the key manager reloads it
+        p.state_changed()  # every cached read of server-wide state is stale now
 
     @property
     def provider(self) -> Provider:
@@ -139,8 +170,13 @@ def start_mock_bankid(settings: Settings, host: str = "127.0.0.1") -> MockBankID
     base_url = f"http://{host}:{server.server_port}"
     app = create_app(settings.with_(base_url=base_url, host=host, port=server.server_port))
     late.app = app
-    threading.Thread(target=server.serve_forever, name="mock-bankid", daemon=True).start()
-    return MockBankID(app=app, base_url=base_url, server=server)
+    # Polling every 0.1 s (not werkzeug's 0.5 s) makes stopping it, once per session, 0.4 s quicker.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="mock-bankid",
+                     daemon=True).start()
+    mock = MockBankID(app=app, base_url=base_url, server=server)
+    with contextlib.suppress(OSError):
+        mock.keys_at_start = mock.provider.keys.state_path.read_bytes()
+    return mock
 
 
 def stop_mock_bankid(mock: MockBankID) -> None:
@@ -156,14 +192,72 @@ def mock_bankid_settings() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def mock_bankid(mock_bankid_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockBankID]:
-    """A mock BankID provider on a free loopback port, fresh for each test (memory store, new keys)."""
-    tmp = tmp_path_factory.mktemp("mock-bankid")
-    base = Settings(keys_dir=tmp / "keys", data_dir=tmp / "data", store="memory", log_requests=False)
-    settings = base.with_(**{k: (Path(v) if k.endswith("_dir") else v) for k, v in mock_bankid_settings.items()})
-    mock = start_mock_bankid(settings)
+class _Servers:
+    """The session's servers, one per distinct ``mock_bankid_settings``, started on first use."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, keys_template: Path | None) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.keys_template = keys_template
+        self.running: dict[str, MockBankID] = {}
+
+    def get(self, overrides: dict[str, Any]) -> MockBankID:
+        key = repr(sorted(overrides.items()))
+        mock = self.running.get(key)
+        if mock is None:
+            tmp = self.tmp_path_factory.mktemp("mock-bankid")
+            base = Settings(keys_dir=tmp / "keys", data_dir=tmp / "data", store="memory", log_requests=False)
+            settings = base.with_(**{k: (Path(v) if k.endswith("_dir") else v) for k, v in overrides.items()})
+            own_keys = "keys_dir" not in overrides and self.keys_template is not None
+            if own_keys:
+                _copy_keys(self.keys_template, settings.keys_dir)
+            mock = start_mock_bankid(settings)
+            if own_keys:
+                _save_keys(settings.keys_dir, self.keys_template)
+            self.running[key] = mock
+        return mock
+
+    def stop(self) -> None:
+        for mock in self.running.values():
+            stop_mock_bankid(mock)
+        self.running.clear()
+
+
+def _copy_keys(template: Path | None, keys_dir: Path) -> None:
+    if template is not None and (template / "keys.json").is_file():
+        shutil.copytree(template, keys_dir, ignore=shutil.ignore_patterns(".lock"))
+
+
+def _save_keys(keys_dir: Path, template: Path | None) -> None:
+    """Keep a session's fresh key set as the template later sessions copy (atomically: a rename)."""
+    if template is None or (template / "keys.json").is_file() or not (keys_dir / "keys.json").is_file():
+        return
+    with contextlib.suppress(OSError):
+        staging = Path(tempfile.mkdtemp(prefix="keys-", dir=template.parent))
+        shutil.copytree(keys_dir, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+        with contextlib.suppress(OSError):
+            template.rmdir()  # the empty directory pytest's cache made
+        try:
+            os.rename(staging, template)
+        except OSError:  # another session saved one first
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _mock_bankid_servers(request: pytest.FixtureRequest,
+                         tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Servers]:
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    template = cache.mkdir("mock-bankid-keys") if cache is not None else None
+    servers = _Servers(tmp_path_factory, template)
     try:
-        yield mock
+        yield servers
     finally:
-        stop_mock_bankid(mock)
+        servers.stop()
+
+
+@pytest.fixture
+def mock_bankid(mock_bankid_settings: dict[str, Any], _mock_bankid_servers: _Servers) -> Iterator[MockBankID]:
+    """A mock BankID provider on a free loopback port (memory store). One server per session and
+    ``mock_bankid_settings``, reset before each test: no state from an earlier test is left."""
+    mock = _mock_bankid_servers.get(mock_bankid_settings)
+    mock.reset()
+    yield mock

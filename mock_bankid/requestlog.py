@@ -1,16 +1,16 @@
 """The request log at ``{base}/_mock/requests``: what clients sent, secrets redacted.
 
-Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
-served. Control-surface calls (``/_mock``, the console's pages too) are not logged: they are the test
+Kept in the store's journal (``store/journal.py``) so a CI test sees the requests every worker
+served: each worker appends to its own file (SQLite), a deque (memory) or the shared store (Redis),
+and a read merges them -- no store write, and no lock shared between workers, on the request path.
+Control-surface calls (``/_mock``, the console's pages too) are not logged: they are the test
 talking to itself. JWTs a request carried are logged decoded (``tokens``), without their signature.
-It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
-hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
+It is observability, not a scenario: the one owner of the request log (record; list; clear).
 """
 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 from typing import Any
 
@@ -19,10 +19,8 @@ from flask import Flask, Response, g, request
 from mock_bankid.client_auth import request_client_id, request_form
 from mock_bankid.provider import Provider
 from mock_bankid.store import Store
+from mock_bankid.store.journal import journal_of
 
-REQUESTS_NS = "requests"
-LOG_TTL = 86400
-TRIM_EVERY = 20
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
     "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
@@ -74,35 +72,62 @@ def redact(values: Any) -> dict[str, Any]:
     return out
 
 
+_LOGGED_HEADERS = (("Content-Type", "CONTENT_TYPE"), ("Accept", "HTTP_ACCEPT"), ("User-Agent", "HTTP_USER_AGENT"))
+
+
 def entry_for(response: Response, p: Provider) -> dict[str, Any]:
-    authorization = request.headers.get("Authorization")
+    """What the log shows of the current request. Runs on every request, so it looks at the WSGI
+    environ first and parses only what the request has (query, form, cookies, Authorization)."""
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not twenty
+    environ = req.environ
+    authorization = environ.get("HTTP_AUTHORIZATION")
     headers: dict[str, str] = {}
     if authorization:
         headers["Authorization"] = authorization.split(" ", 1)[0] + " " + REDACTED
-    if request.cookies:
-        headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in request.cookies)
-    for name in ("Content-Type", "Accept", "User-Agent"):
-        if request.headers.get(name):
-            headers[name] = request.headers[name]
+    if environ.get("HTTP_COOKIE") and req.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in req.cookies)
+    for name, key in _LOGGED_HEADERS:
+        value = environ.get(key)
+        if value:
+            headers[name] = value
+    has_query = bool(environ.get("QUERY_STRING"))
+    form = request_form() if req.mimetype == "application/x-www-form-urlencoded" else None
+    carries = has_query or form is not None or bool(authorization)
     dropped = g.get("mock_bankid_dropped", False)
-    form = request_form() if request.mimetype == "application/x-www-form-urlencoded" else None
     return {
         "time": p.clock.now(),
-        "method": request.method,
-        "path": request.path,
-        "endpoint": request.endpoint,
-        "query": redact(request.args),
+        "method": req.method,
+        "path": req.path,
+        "endpoint": req.endpoint,
+        "query": redact(req.args) if has_query else {},
         "form": redact(form) if form is not None else {},
-        "tokens": decoded_tokens(request.args, *([form] if form is not None else [])),
+        "tokens": decoded_tokens(req.args, *([form] if form is not None else [])) if carries else {},
         "headers": headers,
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
-        "client_id": request_client_id() or None,
+        "client_id": (request_client_id() or None) if carries else None,
     }
 
 
+def plain_get_entry(environ: dict[str, Any], status: int, endpoint: str, p: Provider) -> dict[str, Any]:
+    """The entry ``entry_for`` makes, for a plain GET (no query, body, cookie or Authorization),
+    built from the WSGI environ alone: for answers served without a Flask request (``fast_path``)."""
+    headers = {name: environ[key] for name, key in _LOGGED_HEADERS if environ.get(key)}
+    return {
+        "time": p.clock.now(), "method": "GET", "path": "/" + environ.get("PATH_INFO", "").lstrip("/"),
+        "endpoint": endpoint, "query": {}, "form": {}, "tokens": {}, "headers": headers, "status": status,
+        "dropped": False, "client_id": None,
+    }
+
+
+def append(p: Provider, entry: dict[str, Any]) -> None:
+    """Add an entry made outside ``init_app``'s hook (``fast_path``); a size of 0 keeps no log."""
+    if p.settings.request_log_size > 0:
+        journal_of(p.store).append(entry, p.settings.request_log_size)
+
+
 def init_app(app: Flask, p: Provider) -> None:
-    pushes = itertools.count(1)
+    journal = journal_of(p.store)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
@@ -110,9 +135,7 @@ def init_app(app: Flask, p: Provider) -> None:
         if size <= 0 or _is_control():
             return response
         try:
-            p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
-            if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
-                trim(p.store, size)
+            journal.append(entry_for(response, p), size)
         except Exception:
             app.logger.exception("request log")
         return response
@@ -122,13 +145,10 @@ def _is_control() -> bool:
     return (request.blueprint or "") in {"control", "scenario_control", "console"}
 
 
-def trim(store: Store, size: int) -> None:
-    store.trim(REQUESTS_NS, size)
-
-
 def recent(store: Store, size: int) -> list[dict[str, Any]]:
-    return [value for _key, value in store.items(REQUESTS_NS)][-size:]
+    """The newest ``size`` requests, of every worker, oldest first."""
+    return journal_of(store).recent(size)
 
 
 def clear(store: Store) -> None:
-    store.clear(REQUESTS_NS)
+    journal_of(store).clear()

@@ -23,11 +23,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "personas_recipes", "login_hint", "profiles")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
-    ("web", ("web", "cors", "control_token")),
+    ("web", ("web", "cors", "control_token", "cached_json")),
     ("scenarios", ("scenarios",)),
     ("operations", ("control_ops",)),  # what /_mock does, shared by its JSON endpoints and the console
     ("endpoints", ("endpoints",)),
-    ("app", ("app", "pytest_plugin", "cli", "drill")),  # drill: a client of a running mock (imports only core)
+    ("app", ("app", "fast_path", "pytest_plugin", "cli", "drill")),  # drill: a client of a running mock (imports only core)
 ]
 LAZY_IMPORTS_ALLOWED = ("mock_bankid.cli",)
 """The CLI imports inside its commands so ``mock-bankid --help`` starts fast; nothing else may."""

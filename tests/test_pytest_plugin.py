@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 
 import pytest
 import requests
-from rp import HttpRP
+from rp import CI_REDIRECT, HttpRP
 
 from mock_bankid.settings import PROJECT_ROOT
 
@@ -59,30 +59,76 @@ def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
 
 
 @pytest.mark.serves
-def test_each_test_gets_a_fresh_provider(pytester) -> None:
-    """Two tests in a downstream suite see different ports, keys and an empty queue."""
+def test_one_server_per_session_and_each_test_starts_clean(pytester) -> None:
+    """A downstream suite: the tests share one server, and whatever one test changed (queue,
+    scenario, clock, SSO session, request log, keys) is gone when the next one starts."""
     pytester.makeconftest(
         "from importlib.metadata import entry_points\n"
         f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
         f"    pytest_plugins = [{PLUGIN!r}]\n"
     )
     pytester.makepyfile(
-        """
+        f"""
         import requests
-        seen = []
+        seen = {{}}
+        AUTH = dict(client_id="ci", redirect_uri={CI_REDIRECT!r}, response_type="code", scope="openid",
+                    state="s", nonce="n", code_challenge="c" * 43, code_challenge_method="S256")
 
         def test_one(mock_bankid):
+            seen["base_url"], seen["jwks"] = mock_bankid.base_url, mock_bankid.jwks()
             mock_bankid.queue_login("adult")
-            seen.append((mock_bankid.base_url, mock_bankid.jwks()))
+            mock_bankid.queue_login("adult")
+            browser = requests.Session()
+            r = browser.get(mock_bankid.issuer + "/precheck/auth", params=AUTH, allow_redirects=False, timeout=5)
+            assert r.status_code == 302 and browser.cookies
+            seen["cookies"] = browser.cookies
+            url = mock_bankid.url
+            requests.put(url("/_mock/scenario"), json={{"scenario": "outage"}}, timeout=5).raise_for_status()
+            requests.put(url("/_mock/clock"), json={{"shift": 86400}}, timeout=5).raise_for_status()
+            requests.post(url("/_mock/keys/rotate"), json={{"activate_after": 0}}, timeout=5).raise_for_status()
+            assert requests.get(mock_bankid.discovery_url, timeout=5).status_code == 503
+            assert mock_bankid.jwks() != seen["jwks"]
 
         def test_two(mock_bankid):
-            queue = requests.get(mock_bankid.url("/_mock/next-login"), timeout=5).json()["queue"]
-            assert queue == []
-            assert (mock_bankid.base_url, mock_bankid.jwks()) != seen[0]
+            url = mock_bankid.url
+            assert mock_bankid.base_url == seen["base_url"]  # the same server
+            assert requests.get(url("/_mock/next-login"), timeout=5).json()["queue"] == []
+            assert requests.get(url("/_mock/scenario"), timeout=5).json()["active"] is None
+            assert requests.get(url("/_mock/clock"), timeout=5).json()["shift"] == 0
+            assert requests.get(url("/_mock/requests"), timeout=5).json()["requests"] == []
+            assert requests.get(mock_bankid.discovery_url, timeout=5).status_code == 200
+            assert mock_bankid.jwks() == seen["jwks"]
+            browser = requests.Session()
+            browser.cookies.update(seen["cookies"])  # test_one's SSO session is gone: the login page
+            r = browser.get(mock_bankid.issuer + "/precheck/auth", params=AUTH, allow_redirects=False, timeout=5)
+            assert r.status_code == 200 and "text/html" in r.headers["Content-Type"]
         """
     )
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+@pytest.mark.serves
+def test_keys_are_made_once_and_kept_in_the_pytest_cache(pytester) -> None:
+    pytester.makeconftest(
+        "from importlib.metadata import entry_points\n"
+        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
+        f"    pytest_plugins = [{PLUGIN!r}]\n"
+    )
+    out = pytester.path / "kids.txt"
+    pytester.makepyfile(
+        f"""
+        def test_keys(mock_bankid):
+            kids = sorted(k["kid"] for k in mock_bankid.jwks()["keys"])
+            with open({str(out)!r}, "a") as f:
+                f.write(" ".join(kids) + "\\n")
+        """
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    assert (pytester.path / ".pytest_cache" / "d" / "mock-bankid-keys" / "keys.json").is_file()
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    first, second = out.read_text().splitlines()
+    assert first == second  # the second session copied the first one's key set
 
 
 @pytest.mark.serves

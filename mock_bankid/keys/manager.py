@@ -250,6 +250,12 @@ class KeyManager:
         template, _ = self._published()
         return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
 
+    def jwks_version(self) -> tuple[Any, ...]:
+        """Changes whenever ``jwks()`` would answer differently (keys.json rewritten, or a key
+        published or retired as the clock passes its time): what a served copy is keyed on."""
+        snap = self._ensure_loaded()
+        return (snap.signature, tuple(e.kid for e in rotation.published(snap.entries, self.clock())))
+
     def key_set(self) -> KeySet:
         """A joserfc ``KeySet`` of the published public keys, to verify the mock's own tokens.
 

@@ -47,6 +47,7 @@ from mock_bankid import jsontools
 from mock_bankid.hooks import HOOK_POINTS, HookContext
 from mock_bankid.provider import Provider
 from mock_bankid.settings import Settings
+from mock_bankid.store.generation import PerGeneration
 
 log = logging.getLogger("mock_bankid.scenarios")
 
@@ -242,14 +243,16 @@ class Scenarios:
         self.start = self.parse(start) if start else None
         self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
         self._seeded = False
+        self._server_entry: PerGeneration[dict[str, Any] | None] = PerGeneration(self._load_server_entry)
+        """The stored server-wide entry, read again only when the shared generation moves."""
 
     @classmethod
     def attach(cls, provider: Provider) -> Scenarios:
         """The engine for ``provider``: loaded from its settings, personas' scenarios checked, and
         registered at ``provider.hooks`` so every hook point runs it."""
         engine = cls.load(provider.settings, provider=provider)
-        engine.check_personas(provider.personas.all(provider.today()))
-        provider.hooks.add(engine.at)
+        engine.check_personas(provider.personas.declared())  # as written: no persona built (Faker) yet
+        provider.hooks.add(engine.at, acts_at=engine.acts_at)
         return engine
 
     @classmethod
@@ -366,13 +369,16 @@ class Scenarios:
             "for_seconds": for_seconds, "count": activation.get("count"),
         }
         p.store.put(SCENARIO_NS, ACTIVE_KEY, entry, for_seconds or FOREVER)
+        p.state_changed()
         self._forget_request_cache()
         return entry
 
     def clear_server(self) -> None:
         """Everything off, including the start scenario, at once for every worker."""
         self._seed_start()
-        self._attached().store.delete(SCENARIO_NS, ACTIVE_KEY)
+        p = self._attached()
+        p.store.delete(SCENARIO_NS, ACTIVE_KEY)
+        p.state_changed()
         self._forget_request_cache()
 
     def server_state(self) -> dict[str, Any]:
@@ -390,6 +396,17 @@ class Scenarios:
             shown["remaining_count"] = max(0, int(entry["count"]) - shown["used"])
         return {"active": shown}
 
+    @property
+    def seeded(self) -> bool:
+        """Whether this process has seeded this start's state (the first request does it)."""
+        return self._seeded
+
+    def restart(self) -> None:
+        """As if the server had just started: the next request seeds ``MOCK_BANKID_SCENARIO``
+        again (after the store was cleared, e.g. by the pytest plugin between tests)."""
+        self._seeded = False
+        self._server_entry.forget()
+
     def _seed_start(self) -> None:
         """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
         if self._seeded or not has_request_context():
@@ -398,6 +415,7 @@ class Scenarios:
         p = self._attached()
         if p.store.add(SCENARIO_NS, f"boot:{self.boot_id}", {}, FOREVER):
             p.store.delete(SCENARIO_NS, ACTIVE_KEY)  # a restart starts clean
+            p.state_changed()
             if self.start is not None:
                 definition, params, activation = self.start
                 self.set_server({"scenario": definition.name, **params, **activation}, source="start")
@@ -406,7 +424,10 @@ class Scenarios:
         if has_request_context() and "mock_bankid_scenario" in g:
             return g.mock_bankid_scenario
         self._seed_start()
-        entry = self._attached().store.get(SCENARIO_NS, ACTIVE_KEY)
+        p = self._attached()
+        entry = self._server_entry.get(p.state_generation())
+        if entry is not None and entry.get("until") is not None and entry["until"] <= p.clock.now():
+            entry = None  # its time is up (the store's own expiry of the entry says the same)
         active = None
         if entry is not None and entry.get("scenario") in self.definitions:
             definition = self.definitions[entry["scenario"]]
@@ -414,6 +435,9 @@ class Scenarios:
         if has_request_context():
             g.mock_bankid_scenario = active
         return active
+
+    def _load_server_entry(self) -> dict[str, Any] | None:
+        return self._attached().store.get(SCENARIO_NS, ACTIVE_KEY)
 
     def _forget_request_cache(self) -> None:
         if has_request_context():
@@ -434,6 +458,7 @@ class Scenarios:
             current = p.store.get(SCENARIO_NS, ACTIVE_KEY)
             if current is not None and current.get("id") == entry["id"]:
                 p.store.delete(SCENARIO_NS, ACTIVE_KEY)
+                p.state_changed()
         cache[entry["id"]] = n <= count
         return n <= count
 
@@ -452,6 +477,14 @@ class Scenarios:
         return Active(definition, params, "sign-in")
 
     # --- the hook ------------------------------------------------------------------------
+    def acts_at(self, point: str) -> bool:
+        """Whether a scenario might act at ``point`` in this request: a point that knows its
+        sign-in always might; any other only while a server-wide scenario acting there is on."""
+        if point in SIGN_IN_POINTS:
+            return True
+        server = self._server_active() if self.provider is not None else None
+        return server is not None and point in server.definition.points
+
     def at(self, ctx: HookContext) -> Response | None:
         """Run every scenario that is on and acts at ``ctx.point``; the first response wins."""
         point = ctx.point

@@ -90,6 +90,11 @@ class Store(ABC):
     def clear(self, ns: str) -> None:
         """Remove everything in a namespace (keys and queue)."""
 
+    def clear_all(self) -> None:
+        """Remove everything in every namespace: a fresh start without a restart (the pytest
+        plugin resets its one server between tests with it)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot clear everything")
+
     @abstractmethod
     def purge_expired(self) -> int:
         """Remove expired entries now; return how many were removed."""

@@ -169,6 +169,12 @@ class MemoryStore(Store):
             self._kv.pop(ns, None)
             self._queues.pop(ns, None)
 
+    def clear_all(self) -> None:
+        with self._lock:
+            self._open()
+            self._kv.clear()
+            self._queues.clear()
+
     def purge_expired(self) -> int:
         now = self.clock()
         with self._lock:

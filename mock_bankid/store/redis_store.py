@@ -335,6 +335,12 @@ class RedisStore(Store):
             for i in range(0, len(keys), 500):
                 self._r.delete(*keys[i : i + 500])
 
+    def clear_all(self) -> None:
+        with self._call():
+            keys = list(self._scan(_glob_escape(f"{self.prefix}:") + "*"))
+            for i in range(0, len(keys), 500):
+                self._r.delete(*keys[i : i + 500])
+
     def purge_expired(self) -> int:
         now = self.clock()
         removed = 0

@@ -353,6 +353,10 @@ class SqliteStore(Store):
         with self._db() as db:
             db.execute("DELETE FROM entries WHERE ns = ?", (ns,))
 
+    def clear_all(self) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM entries")
+
     def purge_expired(self) -> int:
         now = self.clock()
         with self._db() as db:
