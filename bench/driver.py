@@ -21,8 +21,8 @@ import socket
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from joserfc import jwt
@@ -111,7 +111,7 @@ class Target:
     name: str
     port: int
     discovery_path: str
-    authorize: Callable[["Target", Client, dict[str, str]], dict[str, list[str]]]
+    authorize: Callable[[Target, Client, dict[str, str]], dict[str, list[str]]]
     scope: str = "openid profile"
     extra_params: dict[str, str] = field(default_factory=dict)
     fresh_cookies: bool = True
@@ -196,7 +196,7 @@ def verify_id_token(t: Target, id_token: str, nonce: str) -> dict:
             exp={"essential": True},
             nonce={"essential": True, "value": nonce},
         ).validate(token.claims)
-    except Exception as exc:  # noqa: BLE001 - any verification error is a failed sign-in
+    except Exception as exc:
         raise FlowError(f"{t.name}: ID token rejected: {exc!r}") from exc
     return token.claims
 

@@ -62,7 +62,7 @@ def run_suite(project: Path, tests: int) -> dict:
             "first_total_ms": round(ms["setup"][0] + ms["call"][0] + ms["teardown"][0], 1),
             "later_setup_ms": [round(x, 2) for x in ms["setup"][1:]],
             "later_total_ms": [round(s + c + t, 2) for s, c, t in zip(ms["setup"][1:-1], ms["call"][1:-1],
-                                                                      ms["teardown"][1:-1])],
+                                                                      ms["teardown"][1:-1], strict=False)],
             "later_teardown_ms": [round(x, 2) for x in ms["teardown"][1:-1]] + [0.0],  # the last test's
             "session_teardown_ms": round(ms["teardown"][-1], 1)}  # teardown is the session's: it stops the server
 
@@ -78,7 +78,7 @@ def measure(tests: int = 41, runs: int = 3) -> dict:
     one_wall = statistics.median(r["wall_s"] for r in ones)
     many_wall = statistics.median(r["wall_s"] for r in manys)
     later = [x for r in manys for x in r["later_setup_ms"]]
-    later_fixture = [s + t for r in manys for s, t in zip(r["later_setup_ms"], r["later_teardown_ms"])]
+    later_fixture = [s + t for r in manys for s, t in zip(r["later_setup_ms"], r["later_teardown_ms"], strict=False)]
     later_total = [x for r in manys for x in r["later_total_ms"]]
     return {
         "tests": tests, "runs": runs,

@@ -77,7 +77,7 @@ def main() -> None:
             c = d.Client("127.0.0.1", t.port)
             pool = [d.get_code(t, c)[:2] for _ in range(int(args.seconds * 400))]
 
-            def op(t: d.Target, c: d.Client) -> None:  # noqa: F811 - the token endpoint alone
+            def op(t: d.Target, c: d.Client) -> None:
                 if pool:
                     code, verifier = pool.pop()
                     d.redeem(t, c, code, verifier)

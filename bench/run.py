@@ -565,7 +565,7 @@ def main() -> None:
         subprocess.run([str(BENCH / "setup.sh")], check=True)
 
     started = time.monotonic()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     res: dict = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "profile": profile, "settings": prof,
                  "machine": machine(), "versions": {"mock-bankid": T.mock_version()}}
     if "peers" in only:
@@ -642,9 +642,9 @@ def main() -> None:
 
     if "logging" in only and "mock-bankid" in res:
         log("mock-bankid with request logging on (then off again, back to back)")
-        with tempfile.NamedTemporaryFile(prefix="bench-log-") as logf:
-            with T.mock_bankid(log=Path(logf.name), MOCK_BANKID_LOG_REQUESTS="true") as (t, _):
-                on = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
+        with tempfile.NamedTemporaryFile(prefix="bench-log-") as logf, \
+                T.mock_bankid(log=Path(logf.name), MOCK_BANKID_LOG_REQUESTS="true") as (t, _):
+            on = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
         with T.mock_bankid() as (t, _):
             off = d.run(t, d.sign_in, 8, prof["seconds"] / 2, prof["warmup"])
         res["logging"] = {"on": on.summary(), "off": off.summary(), "off_rate": round(off.rate, 1)}

@@ -15,12 +15,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 from driver import (
-    Target, authorize_mock_bankid, authorize_oidc_provider, authorize_post_sub,
+    Target,
+    authorize_mock_bankid,
+    authorize_oidc_provider,
+    authorize_post_sub,
     authorize_redirect_at_once,
 )
 
@@ -148,10 +151,8 @@ def peers_installed() -> bool:
 def peer_versions() -> dict[str, str]:
     versions: dict[str, str] = {}
     for pkg in ("oauth2-mock-server", "oidc-provider"):
-        try:
+        with suppress(OSError):
             versions[pkg] = json.loads((PEERS / "node_modules" / pkg / "package.json").read_text())["version"]
-        except OSError:
-            pass
     try:
         out = subprocess.run([str(PEERS / "venv" / "bin" / "python"), "-c",
                               "import importlib.metadata as m; print(m.version('oidc-provider-mock'))"],

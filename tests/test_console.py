@@ -111,7 +111,8 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, pa
               client.get("/_mock/next-login").json, len(client.get("/_mock/keys").json["keys"]))
     assert client.post(f"{CONSOLE}{path}", data=data).status_code == 403  # no cookie, no field
     token = csrf_of(client)
-    refused = client.post(f"{CONSOLE}{path}", data={**data, "csrf_token": token[:-1] + ("y" if token.endswith("x") else "x")})  # cookie, wrong field
+    wrong = token[:-1] + ("y" if token.endswith("x") else "x")
+    refused = client.post(f"{CONSOLE}{path}", data={**data, "csrf_token": wrong})  # cookie, wrong field
     assert refused.status_code == 403 and texts.NB["refused_csrf"] in text_of(refused)
     client.delete_cookie(web.CSRF_COOKIE, path=CONSOLE)
     assert client.post(f"{CONSOLE}{path}", data={**data, "csrf_token": token}).status_code == 403  # field, no cookie

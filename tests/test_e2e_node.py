@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.node,
     pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
     pytest.mark.skipif(not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
-                       reason="openid-client is not installed: run `cd tests/node && npm ci` (scripts/setup-test does)"),
+                       reason="openid-client is not installed: `cd tests/node && npm ci` (scripts/setup-test does)"),
 ]
 
 CI_REDIRECT = "http://127.0.0.1:5555/callback"

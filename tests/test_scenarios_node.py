@@ -10,7 +10,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import PROJECT_ROOT, start_server
 
 NODE_DIR = PROJECT_ROOT / "tests" / "node"
