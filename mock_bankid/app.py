@@ -14,7 +14,8 @@ from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
 from mock_bankid.client_auth import request_client_id
-from mock_bankid.errors import InvalidToken, OAuthError
+from mock_bankid.endpoints.authorize import error_page
+from mock_bankid.errors import InvalidToken, OAuthError, StoreUnavailable
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store
@@ -23,6 +24,8 @@ log = logging.getLogger("mock_bankid")
 
 # Blueprints served under the issuer path (/auth/realms/<realm>), in registration order.
 ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.bp, revoke.bp, logout.bp]
+# Blueprints a browser navigates to: their errors are pages, everyone else's are JSON.
+BROWSER_BLUEPRINTS = {authorize.bp.name, logout.bp.name}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
@@ -67,6 +70,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             desc = exc.description.replace('"', "'")
             response.headers["WWW-Authenticate"] = f'Bearer realm="mock-bankid", error="invalid_token", error_description="{desc}"'
         response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> Response:
+        # An outage, not a bug: one line in the log (no traceback), a 503 that names the store.
+        log.warning("store unavailable: %s", exc.description)
+        description = f"mock-bankid's store is unavailable ({exc.description}). Retry when it is back."
+        if request.blueprint in BROWSER_BLUEPRINTS:
+            response = error_page(exc.error, description, exc.status, "en")
+        else:
+            response = jsonify({"error": exc.error, "error_description": description})
+            response.status_code = exc.status
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(HTTPException)

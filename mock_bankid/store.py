@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from mock_bankid.errors import StoreUnavailable
+
 __all__ = [
     "Store",
     "StoreError",
@@ -52,8 +54,13 @@ _NS_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 _COUNTER_FIELD = "count"
 
 
-class StoreError(RuntimeError):
-    """The store's backend failed or is not usable (unreachable Redis, locked or broken file)."""
+class StoreError(StoreUnavailable, RuntimeError):
+    """The store's backend failed or is not usable (unreachable Redis, locked or broken file).
+
+    A ``StoreUnavailable`` (errors.py), so the app answers it as a 503 naming the store."""
+
+    def __init__(self, description: str) -> None:
+        StoreUnavailable.__init__(self, description)
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,7 +535,7 @@ class SqliteStore(Store):
                 yield conn.db
             finally:
                 conn.lock.release()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"sqlite store {self.path}: {exc}") from exc
 
     def _close_idle_before_fork(self) -> None:
@@ -928,7 +935,7 @@ class RedisStore(Store):
             raise StoreError(f"the redis store {_redacted(self.url)} is closed")
         try:
             yield
-        except self._redis_errors as exc:
+        except (*self._redis_errors, OSError) as exc:
             raise StoreError(f"redis store {_redacted(self.url)}: {exc}") from exc
 
     def _key(self, ns: str, key: str) -> str:

@@ -31,6 +31,7 @@ from mock_bankid.errors import (
     InvalidScope,
     LoginRequired,
     OAuthError,
+    StoreUnavailable,
     UnauthorizedClient,
     UnsupportedResponseType,
     UntrustedRedirect,
@@ -272,6 +273,8 @@ def authorize() -> Response:
         for check in CHECKS:
             check(req, client, p)
         return choose_subject(req, client, p)
+    except StoreUnavailable:
+        raise  # the mock's own outage: a page naming the store (app.py), not the client's error
     except OAuthError as exc:
         return error_redirect(req, client, exc)
 

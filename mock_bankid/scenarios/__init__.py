@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from flask import Flask, Response, g, has_request_context, request
 
 from mock_bankid import jsontools
+from mock_bankid.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from mock_bankid.settings import Settings
@@ -422,10 +423,15 @@ class Scenarios:
         """Run every scenario that is on and acts at ``point``; the first response wins."""
         assert point in HOOK_POINTS, point
         actives: list[Active] = []
-        sign_in = self._sign_in_active(point, ctx)
+        try:
+            sign_in = self._sign_in_active(point, ctx)
+            server = self._server_active() if self.provider is not None else None
+        except StoreUnavailable:
+            # No scenario can be read while the store is down: go on without one. A route that
+            # needs the store then answers 503 itself; health, discovery and /_mock/ready still answer.
+            return None
         if sign_in is not None and point in sign_in.definition.sign_in_points:
             actives.append(sign_in)
-        server = self._server_active() if self.provider is not None else None
         if server is not None and point in server.definition.points:
             actives.append(server)
         for active in actives:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from mock_bankid.client_auth import request_client_id, request_form
+from mock_bankid.errors import StoreUnavailable
 
 REQUESTS_NS = "requests"
 LOG_TTL = 86400
@@ -70,6 +71,8 @@ def init_app(app: Flask, engine: Any) -> None:
             p.store.push(REQUESTS_NS, entry_for(response, p), LOG_TTL)
             if next(pushes) % TRIM_EVERY == 0:  # per process: one write per request, not two
                 trim(p.store, size)
+        except StoreUnavailable:
+            pass  # the answer already says so (a 503), or needed no store: no traceback per request
         except Exception:  # noqa: BLE001 - the log must never break the request it logs
             app.logger.exception("request log")
         return response
