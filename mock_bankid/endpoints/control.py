@@ -14,6 +14,7 @@ from mock_bankid import __version__
 from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
+from mock_bankid.numbers import json_number
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, provider
 
@@ -149,17 +150,16 @@ def clock_set() -> Response:
     p = provider()
     body = _json_body()
     current = p.store.get(CLOCK_NS, "shift")
-    if any(isinstance(body.get(k), bool) for k in ("shift", "advance")):
-        raise InvalidRequest("shift/advance must be a number of seconds.")
+    if "shift" not in body and "advance" not in body:
+        raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+    name = "shift" if "shift" in body else "advance"
     try:
-        if "shift" in body:
-            seconds = float(body["shift"])
-        elif "advance" in body:
-            seconds = (float(current["seconds"]) if current else 0.0) + float(body["advance"])
-        else:
-            raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
-    except (TypeError, ValueError):
-        raise InvalidRequest("shift/advance must be a number of seconds.") from None
+        # Parsed with bounds before any arithmetic: a 400-digit number is out of range, not an OverflowError.
+        seconds = json_number(body[name], minimum=-2 * MAX_CLOCK_SHIFT, maximum=2 * MAX_CLOCK_SHIFT)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a number of seconds, at most {MAX_CLOCK_SHIFT} (100 years) either way.") from None
+    if name == "advance":
+        seconds += float(current["seconds"]) if current else 0.0
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
@@ -187,10 +187,9 @@ def keys_rotate() -> tuple[Response, int]:
     body = _json_body()
     alg = str(body.get("alg") or "RS256")
     try:
-        activate_after = float(body["activate_after"]) if body.get("activate_after") not in (None, "") else None
-        if activate_after is not None and not 0 <= activate_after <= 86400:
-            raise ValueError
-    except (TypeError, ValueError):
+        given = body.get("activate_after")
+        activate_after = None if given in (None, "") else json_number(given, minimum=0, maximum=86400)
+    except ValueError:
         raise InvalidRequest("activate_after must be a number of seconds from 0 to 86400.") from None
     try:
         kid = p.keys.rotate(alg, activate_after=activate_after)
