@@ -19,25 +19,50 @@ LOG_TTL = 86400
 TRIM_EVERY = 20
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
-    "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
-    "id_token_hint", "token", "csrf_token", "session", "password",
+    "client_secret", "client_assertion", "assertion", "code_verifier", "code", "refresh_token",
+    "access_token", "id_token", "id_token_hint", "id_login_hint", "token", "subject_token",
+    "actor_token", "logout_token", "csrf_token", "session", "password", "secret",
 })
+SECRET_SUFFIXES = ("token", "secret", "assertion", "verifier", "password", "_hint")
+"""Names ending so are secret too, whatever prefix a client or a future parameter adds."""
+_JWT_HEAD = ("eyJ", "ey0")
+
+
+def is_secret(name: str, value: str = "") -> bool:
+    """The one redaction rule: is this parameter's value kept out of the log?
+
+    By name, case-insensitively (``Client_Secret`` is the same parameter to a careless client):
+    every name a credential, code or token arrives under, and any name ending like one
+    (``id_login_hint``, BankID's alias of ``id_token_hint``, included). ``login_hint`` is kept
+    (it names a test persona, and the log is how a test sees which). By value, under any name:
+    anything shaped like a JWS/JWE (``eyJ...`` with dots), because tokens travel under every name.
+    """
+    lowered = name.strip().lower().replace("-", "_")
+    if lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint"):
+        return True
+    return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
 
 
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
     for name in values.keys():
-        items = [REDACTED if name in SECRET_PARAMS else v for v in values.getlist(name)]
+        items = [REDACTED if is_secret(name, v) else v for v in values.getlist(name)]
         out[name] = items[0] if len(items) == 1 else items
     return out
+
+
+def redacted_authorization(value: str) -> str:
+    """Only the scheme of an ``Authorization`` header, and only when it is one plain word."""
+    scheme, _sep, _rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if _sep and scheme.isascii() and scheme.isalpha() and len(scheme) <= 20 else REDACTED
 
 
 def entry_for(response: Response, p: Any) -> dict[str, Any]:
     authorization = request.headers.get("Authorization")
     headers: dict[str, str] = {}
     if authorization:
-        headers["Authorization"] = authorization.split(" ", 1)[0] + " " + REDACTED
+        headers["Authorization"] = redacted_authorization(authorization)
     if request.cookies:
         headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in request.cookies)
     for name in ("Content-Type", "Accept", "User-Agent"):
