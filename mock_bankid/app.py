@@ -33,6 +33,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
+    # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
+    # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
+    # every URL the mock hands out comes from the configured base URL, never from Host.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     provider = Provider.build(settings, store=store)
     app.extensions[EXTENSION_KEY] = provider
 
