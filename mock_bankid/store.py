@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from mock_bankid.errors import StoreUnavailable
+from mock_bankid.private_files import private_dir, private_file
 
 __all__ = [
     "Store",
@@ -482,6 +483,10 @@ class SqliteStore(Store):
 
     # --- connections --------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode.
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if path == self.path or path.exists():
+                private_file(path)
         db = sqlite3.connect(
             str(self.path),
             timeout=self.busy_timeout,
@@ -1104,9 +1109,7 @@ def open_store(url: str, data_dir: Path, clock: Callable[[], float] = time.time)
     if text == "memory":
         return MemoryStore(clock)
     if text == "sqlite":
-        data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(data_dir / SQLITE_FILENAME, clock)
+        return SqliteStore(private_dir(Path(data_dir)) / SQLITE_FILENAME, clock)
     if text.startswith("sqlite:"):
         if not text.startswith("sqlite://"):
             raise ValueError(f"bad store {url!r}: {URL_HELP}")
@@ -1117,7 +1120,7 @@ def open_store(url: str, data_dir: Path, clock: Callable[[], float] = time.time)
                 "e.g. 'sqlite:///var/lib/mock-bankid/store.sqlite3'"
             )
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a directory of the user's: not tightened
         return SqliteStore(file, clock)
     if text.startswith(("redis://", "rediss://")):
         return _open_redis(url, text, clock)
