@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__
+from mock_bankid import __version__, control_token
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
@@ -29,7 +29,7 @@ BROWSER_BLUEPRINTS = {authorize.bp.name, logout.bp.name}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = control_token.ensure_control_token(settings or Settings.from_env())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     provider.scenarios.init_app(app)
+    control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.before_request
     def _before() -> Response | None:

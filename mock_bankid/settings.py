@@ -75,6 +75,8 @@ class Settings:
     tls_cert: str = ""
     tls_key: str = ""
     log_requests: bool = True
+    control_token: str = field(default="", repr=False)
+    """Needed for state changes under /_mock when bound to a non-loopback address (generated if unset)."""
     request_log_size: int = 200
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ import click
 
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.control_token import ensure_control_token
 from mock_bankid.settings import Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
 
@@ -36,6 +37,8 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
         f" login page     {settings.issuer}/precheck/auth (via your client)",
         f" control        {settings.mock_base}/",
+        f" control token  {settings.control_token}  (changes under /_mock need 'Authorization: Bearer <it>')"
+        if settings.control_token and not is_loopback(settings.host) else None,
         f" store          {settings.store} (data in {settings.data_dir})",
         f" keys           {settings.keys_dir}",
         f" tls cert       {tls.cert}" if tls else None,
@@ -146,6 +149,7 @@ def register(group: click.Group) -> None:
                 f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "
                 "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, e.g. in a container."
             )
+        settings = ensure_control_token(settings)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s", stream=sys.stderr)
         tls_files = resolve_tls(settings)
         run_gunicorn(settings, settings.workers or default_workers(), tls=tls_files)
