@@ -87,15 +87,21 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
     from gunicorn.app.base import BaseApplication
 
     from mock_bankid.app import create_app
+    from mock_bankid.worker import DeadlineThreadWorker
+
+    DeadlineThreadWorker.read_timeout = float(settings.read_timeout)  # forked workers inherit it
 
     class MockBankIDServer(BaseApplication):
         def load_config(self) -> None:
             options = {
                 "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"],
                 "workers": workers,
-                "worker_class": "gthread",
+                # gthread that reads each request in its event loop before a thread serves it, so
+                # stalled clients cost no thread, and that answers gunicorn's own rejections as JSON.
+                "worker_class": DeadlineThreadWorker,
                 "threads": 4,
                 "keepalive": 5,
+                "limit_request_line": 8190,  # gunicorn's maximum: long authorize URLs are the client's right
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "preload_app": True,  # keys are created once, in the master, before workers fork
