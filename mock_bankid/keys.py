@@ -22,7 +22,9 @@ Timeline of a key (all judged with the injected clock)::
 relying party that refreshes its cached JWKS has seen it before the first token it signs. The
 previous key stops signing then, and stays published until ``retires_at = activates_at +
 rotation_grace``, which covers the lifetime of the tokens it signed. kids (RFC 7638 thumbprints)
-are never reused; retired keys stay listed in ``keys.json``.
+are never reused. Once retired a key is pruned at the next rotation: its PEM file is deleted and
+only the newest ``KEEP_RETIRED`` retired keys per algorithm stay listed in ``keys.json``, so
+rotating over and over (``POST /_mock/keys/rotate`` in a test loop) keeps the directory bounded.
 
 Other processes see a rotation through ``keys.json``: every call compares its inode, mtime and
 size (one ``stat``) with what was loaded and re-reads it when it changed. Parsed joserfc key
@@ -59,6 +61,8 @@ __all__ = ["KeyManager", "ALGORITHMS", "STATES"]
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
 """What ``ensure`` creates one key of, and what ``sign`` / ``rotate`` accept."""
 STATES: tuple[str, ...] = ("next", "active", "retiring", "retired")
+KEEP_RETIRED = 5
+"""Retired keys per algorithm still listed (without their files) after pruning: recent history."""
 PUBLISHED_STATES = frozenset({"next", "active", "retiring"})
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
@@ -368,9 +372,22 @@ class KeyManager:
             ca = self._ensure_ca(now) if alg == "ES256" else None
             new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
             entries.append(new)
+            entries = self._prune(entries, now)
             self._write_entries(entries)
         self._refresh(force=True)
         return new.kid
+
+    def _prune(self, entries: list[_Entry], now: float) -> list[_Entry]:
+        """Delete retired keys' PEM files; keep the newest KEEP_RETIRED retired entries per alg
+        (call with the file lock held). A retired key signs nothing and is published nowhere."""
+        keep: list[_Entry] = []
+        for alg in {e.alg for e in entries}:
+            retired = sorted((e for e in entries if e.alg == alg and e.retired(now)), key=lambda e: e.order)
+            for e in retired:
+                (self.keys_dir / f"{e.kid}.pem").unlink(missing_ok=True)
+            keep += retired[-KEEP_RETIRED:]
+        kept = {id(e) for e in keep}
+        return [e for e in entries if not e.retired(now) or id(e) in kept]
 
     def list(self) -> list[dict]:
         """Every key ever made here, oldest first per alg, with its state at ``clock()`` now."""

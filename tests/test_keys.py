@@ -8,6 +8,8 @@ import json
 import multiprocessing
 import os
 import stat
+
+import mock_bankid.keys as keys_module
 import subprocess
 import sys
 from pathlib import Path
@@ -311,7 +313,8 @@ def test_rotate_now_and_rotate_again(km: KeyManager, clock: FakeClock) -> None:
     new_ec = next(k for k in km.jwks()["keys"] if k["kid"] == now_kid)
     leaf = x509.load_der_x509_certificate(base64.b64decode(new_ec["x5c"][0]))
     leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(km.ca_certificate_pem()))
-    assert len(key_pems(km.keys_dir)) == 4  # kids are never reused; nothing overwritten
+    # kids are never reused, nothing is overwritten; the withdrawn key (retired at once) is pruned
+    assert len(key_pems(km.keys_dir)) == 3 and not (km.keys_dir / f"{pending}.pem").exists()
 
 
 def _rotate_in_child(keys_dir: str) -> None:
@@ -418,3 +421,20 @@ def test_cli_in_a_real_process(tmp_path: Path) -> None:
     bad = _run_cli("keys", "list", "--keys-dir", str(d / "keys.json"))
     assert bad.returncode != 0
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_rotating_again_and_again_keeps_the_keys_directory_bounded(km: KeyManager, clock: FakeClock) -> None:
+    """Issue 12.9: every rotation added a PEM file that was never removed."""
+    km.ensure()
+    for _ in range(12):
+        km.rotate("ES256", activate_after=0)
+        clock.advance(km.rotation_grace + 1)  # the previous key's grace period passes
+    km.rotate("ES256", activate_after=0)
+    pems = sorted(p.name for p in km.keys_dir.glob("*.pem") if not p.name.startswith("ca."))
+    live = [r for r in km.list() if r["state"] != "retired"]
+    assert len(pems) == len(live) <= 4, pems
+    retired = [r for r in km.list() if r["state"] == "retired" and r["alg"] == "ES256"]
+    assert len(retired) == keys_module.KEEP_RETIRED
+    assert {r["kid"] for r in live} <= {p.removesuffix(".pem") for p in pems}
+    token = km.sign({"sub": "x"}, "ES256")
+    assert token.count(".") == 2
