@@ -733,7 +733,7 @@ def test_sqlite_connections_do_not_cross_a_fork(tmp_path, clock):
     s.close()
 
 
-def test_sqlite_store_evicts_the_soonest_expiring_rows_beyond_its_bound(tmp_path):
+def test_sqlite_store_evicts_the_oldest_rows_beyond_its_bound(tmp_path):
     """Issue 12.9: disk was bounded only by TTLs. Beyond max_entries rows the purge drops the oldest
     rows; long-lived control state (the clock shift, written first) stays, and so do fresh codes."""
     store = SqliteStore(tmp_path / "s.sqlite3", max_entries=100, purge_every_writes=10, purge_every_seconds=3600)
