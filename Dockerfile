@@ -24,7 +24,8 @@ RUN useradd --system --create-home --home-dir /app --uid 10001 mockbankid \
     && mkdir -p /data /keys \
     && chown mockbankid:mockbankid /data /keys
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# [redis]: the image also serves the Redis-backed pair in docker-compose.yml (--profile redis).
+RUN pip install --no-cache-dir "$(echo /wheels/*.whl)[redis]" && rm -rf /wheels
 COPY --chown=mockbankid:mockbankid fixtures /app/fixtures
 WORKDIR /app
 USER mockbankid

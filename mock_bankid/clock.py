@@ -7,8 +7,8 @@ control surface stores in the shared store (so every worker moves together).
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -30,7 +30,7 @@ class Clock:
         return self.now()
 
     def datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.now(), tz=UTC)
 
     def oslo_today(self) -> date:
         """Today's date in Europe/Oslo: the date ages and 'turns 18 today' are judged on."""

@@ -22,7 +22,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Logg inn",
         "cancel": "Avbryt",
         "error_title": "Noe gikk galt",
-        "error_help": "Forespørselen kan ikke sendes tilbake til tjenesten, fordi klienten eller adressen ikke er registrert.",
+        "error_help": (
+            "Forespørselen kan ikke sendes tilbake til tjenesten, fordi klienten eller adressen ikke er registrert."
+        ),
         "continue": "Fortsett",
         "qa_panel": "QA: scenario for denne innloggingen",
         "no_scenario": "(ingen)",
@@ -44,7 +46,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Logg inn",
         "cancel": "Avbryt",
         "error_title": "Noko gjekk gale",
-        "error_help": "Førespurnaden kan ikkje sendast tilbake til tenesta, fordi klienten eller adressa ikkje er registrert.",
+        "error_help": (
+            "Førespurnaden kan ikkje sendast tilbake til tenesta, fordi klienten eller adressa ikkje er registrert."
+        ),
         "continue": "Hald fram",
         "qa_panel": "QA: scenario for denne innlogginga",
         "no_scenario": "(inga)",
@@ -66,7 +70,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Sign in",
         "cancel": "Cancel",
         "error_title": "Something went wrong",
-        "error_help": "The request cannot be sent back to the service, because the client or its address is not registered.",
+        "error_help": (
+            "The request cannot be sent back to the service, because the client or its address is not registered."
+        ),
         "continue": "Continue",
         "qa_panel": "QA: scenario for this sign-in",
         "no_scenario": "(none)",

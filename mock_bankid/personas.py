@@ -10,45 +10,55 @@ a login_hint or the next-login queue: a number (even a malformed one) or a recip
 Faker (``no_NO``) supplies names, addresses and phone numbers only, seeded from the persona's id
 (or number) through hashlib, so a persona is the same person every day and in every process.
 Numbers and dates never come from Faker: they come from ``mock_bankid.nnin``.
+
+Two helpers hold the parts that are not the registry: ``personas_details`` (Faker details,
+``sub``, ``bankid_altsub``) and ``personas_recipes`` (checking fixture entries; the birth date a
+recipe gives). Their public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 import threading
 import tomllib
-import unicodedata
-import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from mock_bankid import jsontools, nnin
+from mock_bankid.personas_details import (
+    ALTSUB_PREFIX,
+    EMAIL_DOMAIN,
+    NAMESPACE,
+    _hash_gender,
+    _hash_int,
+    ascii_fold,
+    person_details,
+    stable_altsub,
+    stable_sub,
+)
+from mock_bankid.personas_recipes import (
+    DEFAULT_AGE,
+    FIXTURE_KEYS,
+    GROUPS,
+    RECIPE_FIXTURE_KEYS,
+    RECIPE_KEYS,
+    PersonaError,
+    _birthday_from_key,
+    _born_for_age,
+    _check_spec,
+    _int,
+    _looks_like_recipe,
+    _parse_date,
+    _parse_recipe,
+    _recipe_birthdate,
+    _Spec,
+)
 
-GROUPS = ("adults", "minors", "edge", "malformed")
 IDP_SELECTORS = ("", "BID", "BIS", "BIM")
 """login_hint values that pick BankID's sign-in method and name nobody."""
-NAMESPACE = uuid.UUID("6f1c3c1e-5b1a-5d7e-9a51-6d6f636b2d62")
-"""Fixed namespace for persona ``sub`` values (uuid5), so they never change between runs."""
-ALTSUB_PREFIX = "9578-6000-4-"
-EMAIL_DOMAIN = "example.com"
-"""Reserved for documentation (RFC 2606): no real person can be mailed by accident."""
-DEFAULT_AGE = 35
-RECIPE_KEYS = ("age", "born", "kind", "gender")
-FIXTURE_KEYS = {
-    "id", "purpose", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
-    "given_name", "family_name", "scenario", "index", "reserve_900",
-    # recipes
-    "age", "birthday", "days", "born", "turns", "on", "leap_day_near", "born_in_days",
-}
-RECIPE_FIXTURE_KEYS = ("age", "born", "turns", "leap_day_near", "born_in_days")
-
-
-class PersonaError(ValueError):
-    """Unknown persona, bad recipe or selector, or a broken fixtures file; the message is for a tester."""
 
 
 @dataclass(frozen=True)
@@ -91,236 +101,6 @@ class Persona:
         return d
 
 
-# --- deterministic details ----------------------------------------------------------------------
-
-def _hash_int(key: str, salt: str = "") -> int:
-    """A stable integer for a key (``hash()`` is randomised per process, so use sha256)."""
-    return int.from_bytes(hashlib.sha256(f"mock-bankid:{salt}:{key}".encode()).digest()[:8], "big")
-
-
-def _hash_gender(key: str) -> str:
-    return nnin.GENDERS[_hash_int(key, "gender") % 2]
-
-
-_faker = None
-_faker_lock = threading.Lock()
-
-
-def _get_faker():
-    global _faker
-    if _faker is None:
-        from faker import (
-            Faker,  # imported late: it takes a moment, and only personas need it
-        )
-
-        _faker = Faker("no_NO")  # nb_NO / nn_NO do not exist in Faker
-    return _faker
-
-
-_TRANSLIT = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "o", "Ø": "O", "å": "aa", "Å": "Aa", "ß": "ss"})
-
-
-def ascii_fold(text: str) -> str:
-    """'Bjørn Ødegård' -> 'Bjorn Odegaard': Norwegian letters transliterated, other accents dropped."""
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    return "".join(c for c in text if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
-
-
-def person_details(seed_key: str, gender: str, given_name: str | None = None,
-                   family_name: str | None = None) -> dict[str, Any]:
-    """Names, e-mail, phone and address for a seed key: the same key gives the same person.
-
-    Names are built from ``first_name_male/female`` + ``last_name`` because ``no_NO`` has no
-    gendered name formats (``name_male()`` returns women's names about half the time). Phone
-    numbers are Norwegian mobiles (+47, 8 digits starting 4 or 9): Faker's own formats include
-    numbers starting 0 or 1, which do not exist.
-    """
-    with _faker_lock:
-        fake = _get_faker()
-        fake.seed_instance(_hash_int(seed_key, "faker"))
-        given = fake.first_name_male() if gender == "male" else fake.first_name_female()
-        family = fake.last_name()
-        street, postcode, city = fake.street_address(), fake.postcode(), fake.city()
-        rnd = fake.random
-        phone = "+47" + rnd.choice("49") + "".join(str(rnd.randrange(10)) for _ in range(7))
-    given = given_name or given
-    family = family_name or family
-    local = re.sub(r"[^a-z0-9.-]+", "", ascii_fold(f"{given}.{family}").lower().replace(" ", "."))
-    email = f"{local}{_hash_int(seed_key, 'email') % 1000:03d}@{EMAIL_DOMAIN}"
-    return {
-        "given_name": given, "family_name": family, "email": email, "phone_number": phone,
-        "address": {
-            "formatted": f"{street}\n{postcode} {city}",
-            "street_address": street, "postal_code": postcode, "locality": city, "country": "NO",
-        },
-    }
-
-
-def stable_sub(key: str) -> str:
-    """``sub``: a uuid5 of a fixed namespace, so it survives restarts and machines."""
-    return str(uuid.uuid5(NAMESPACE, key))
-
-
-def stable_altsub(key: str) -> str:
-    """``bankid_altsub`` in BankID's shape (``9578-6000-4-470125``), derived from the key."""
-    return f"{ALTSUB_PREFIX}{100000 + _hash_int(key, 'altsub') % 9_900_000}"
-
-
-# --- fixtures -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Spec:
-    """One fixture entry, checked at load time."""
-
-    id: str
-    purpose: str
-    group: str
-    raw: dict = field(repr=False)
-
-
-def _parse_date(value: Any, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise PersonaError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
-
-
-def _int(value: Any, what: str, lo: int = 0, hi: int = 10_000) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except ValueError:
-            raise PersonaError(f"{what}: {value!r} is not a whole number") from None
-    if not lo <= value <= hi:
-        raise PersonaError(f"{what}: {value} is outside {lo}-{hi}")
-    return value
-
-
-def _check_spec(raw: dict, where: str) -> _Spec:
-    unknown = set(raw) - FIXTURE_KEYS
-    if unknown:
-        raise PersonaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                           f"known keys: {', '.join(sorted(FIXTURE_KEYS))}")
-    for key in ("id", "purpose", "group"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise PersonaError(f"{where}: '{key}' is required (text)")
-    pid = raw["id"].strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
-        raise PersonaError(f"{where}: id {pid!r} must be lowercase letters, digits and hyphens")
-    where = f"{where} (id {pid})"
-    if raw["group"] not in GROUPS:
-        raise PersonaError(f"{where}: group must be one of {', '.join(GROUPS)}, not {raw['group']!r}")
-    recipes = [k for k in RECIPE_FIXTURE_KEYS if k in raw]
-    if ("nnin" in raw) == bool(recipes) or len(recipes) > 1:
-        found = ["nnin"] * ("nnin" in raw) + recipes
-        raise PersonaError(f"{where}: give either nnin = \"...\" or exactly one recipe "
-                           f"({', '.join(RECIPE_FIXTURE_KEYS)}); found {found}")
-    if "nnin" in raw and not isinstance(raw["nnin"], str):
-        raise PersonaError(f"{where}: nnin must be quoted text (an unquoted number loses leading zeros)")
-    if "gender" in raw:
-        try:
-            nnin.normalise_gender(str(raw["gender"]))
-        except ValueError as exc:
-            raise PersonaError(f"{where}: {exc}") from None
-    if "kind" in raw and raw["kind"] != "malformed":
-        try:
-            kind = nnin.normalise_kind(str(raw["kind"]))
-        except ValueError as exc:
-            raise PersonaError(f"{where}: {exc}") from None
-        if recipes and kind == "fh":
-            raise PersonaError(f"{where}: an FH-number has no birth date; give it as nnin = \"...\"")
-    if "birthdate" in raw:
-        _parse_date(raw["birthdate"], f"{where}: birthdate")
-    if "born" in raw:
-        _parse_date(raw["born"], f"{where}: born")
-    if "age" in raw:
-        _int(raw["age"], f"{where}: age", 0, 150)
-    if "days" in raw:
-        if "age" not in raw:
-            raise PersonaError(f"{where}: days goes with age (\"age years and days days\")")
-        _int(raw["days"], f"{where}: days", 0, 364)
-    if "birthday" in raw:
-        if "age" not in raw or "days" in raw:
-            raise PersonaError(f"{where}: birthday (MM-DD) goes with age, without days")
-        _birthday(raw["birthday"], where)
-    if "turns" in raw:
-        _int(raw["turns"], f"{where}: turns", 1, 150)
-        if raw.get("on", "today") not in ("today", "tomorrow", "yesterday"):
-            raise PersonaError(f"{where}: on must be today, tomorrow or yesterday")
-    elif "on" in raw:
-        raise PersonaError(f"{where}: on goes with turns")
-    if "leap_day_near" in raw:
-        _int(raw["leap_day_near"], f"{where}: leap_day_near", 0, 150)
-    if "born_in_days" in raw:
-        _int(raw["born_in_days"], f"{where}: born_in_days", 1, 36500)
-    if "index" in raw:
-        _int(raw["index"], f"{where}: index", 0, 999)
-    return _Spec(pid, " ".join(raw["purpose"].split()), raw["group"], raw)
-
-
-def _birthday(value: Any, where: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d{2})-(\d{2})", str(value))
-    try:
-        if not m:
-            raise ValueError
-        d = date(2001, int(m[1]), int(m[2]))  # 2001: no 29 Feb, on purpose
-    except ValueError:
-        raise PersonaError(f"{where}: birthday must be MM-DD (not 02-29; use leap_day_near or born), "
-                           f"not {value!r}") from None
-    return d.month, d.day
-
-
-def _birthday_from_key(key: str) -> tuple[int, int]:
-    d = date(2001, 1, 1) + timedelta(days=_hash_int(key, "birthday") % 365)
-    return d.month, d.day
-
-
-def _born_for_age(age: int, today: date, month_day: tuple[int, int]) -> date:
-    """Born on ``month_day`` and exactly ``age`` on ``today`` (so the number changes once a year)."""
-    m, d = month_day
-    year = today.year - age - (1 if (m, d) > (today.month, today.day) else 0)
-    return date(year, m, d)
-
-
-def _recipe_birthdate(spec: _Spec, today: date) -> date:
-    raw = spec.raw
-    if "born" in raw:
-        return _parse_date(raw["born"], spec.id)
-    if "age" in raw:
-        age = _int(raw["age"], "age", 0, 150)
-        if "days" in raw:
-            # "age years and days days": the age-th birthday was `days` days ago.
-            last = today - timedelta(days=_int(raw["days"], "days", 0, 364))
-            return nnin.born_turning(age, last) or date(last.year - age, 2, 28)
-        md = _birthday(raw["birthday"], spec.id) if "birthday" in raw else _birthday_from_key(spec.id)
-        return _born_for_age(age, today, md)
-    if "turns" in raw:
-        age = _int(raw["turns"], "turns", 1, 150)
-        when = raw.get("on", "today")
-        on = today + timedelta(days={"today": 0, "tomorrow": 1, "yesterday": -1}[when])
-        born = nnin.born_turning(age, on)
-        if born is None:
-            # `on` is 29 Feb and nobody born `age` years earlier has a birthday then. "today" and
-            # "yesterday" take 28 Feb (already that age); "tomorrow" takes 1 March (not yet).
-            born = date(on.year - age, 3, 1) if when == "tomorrow" else date(on.year - age, 2, 28)
-        return born
-    if "leap_day_near" in raw:
-        target = nnin.add_years(today, -_int(raw["leap_day_near"], "leap_day_near", 0, 150))
-        cands = [date(y, 2, 29) for y in range(target.year - 4, target.year + 5)
-                 if y % 4 == 0 and (y % 100 or y % 400 == 0) and date(y, 2, 29) <= today]
-        return min(cands, key=lambda d: (abs((d - target).days), d))
-    if "born_in_days" in raw:
-        born = min(today + timedelta(days=_int(raw["born_in_days"], "born_in_days", 1, 36500)),
-                   date(nnin.LAST_YEAR, 12, 31))
-        if born <= today:
-            raise PersonaError(f"{spec.id}: no future birth date fits the number scheme after "
-                               f"{nnin.LAST_YEAR}-12-30")
-        return born
-    raise PersonaError(f"{spec.id}: no recipe")  # unreachable after _check_spec
-
-
 class PersonaRegistry:
     """The fixture personas, resolved per date, plus personas made on demand by ``resolve``."""
 
@@ -332,7 +112,7 @@ class PersonaRegistry:
 
     # --- loading --------------------------------------------------------------------------
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "PersonaRegistry":
+    def load(cls, fixtures_dir: Path) -> PersonaRegistry:
         """Read and check ``fixtures_dir/personas.toml``; errors name the file and persona."""
         path = Path(fixtures_dir) / "personas.toml"
         try:
@@ -345,7 +125,7 @@ class PersonaRegistry:
         return cls.from_data(data, str(path), path)
 
     @classmethod
-    def from_data(cls, data: dict, where: str = "personas", source: Path | None = None) -> "PersonaRegistry":
+    def from_data(cls, data: dict, where: str = "personas", source: Path | None = None) -> PersonaRegistry:
         entries = data.get("persona")
         if not isinstance(entries, list) or not entries:
             raise PersonaError(f"{where}: expected [[persona]] tables")
@@ -370,7 +150,7 @@ class PersonaRegistry:
     def get(self, persona_id: str, today: date) -> Persona | None:
         return self._resolved(today)[1].get(persona_id)
 
-    def _resolved(self, today: date):
+    def _resolved(self, today: date) -> tuple[list[Persona], dict[str, Persona], dict[str, Persona]]:
         hit = self._cache.get(today)
         if hit is None:
             built = self._build(today)
@@ -404,7 +184,7 @@ class PersonaRegistry:
         if "nnin" in raw:
             number = raw["nnin"]
             exp = nnin.explain(number, today)
-            kind = exp.kind if exp.valid else "malformed"
+            kind = exp.kind if exp.valid and exp.kind else "malformed"
             if "kind" in raw and _kind_or_malformed(raw["kind"]) != kind:
                 raise PersonaError(f"persona {spec.id}: kind says {raw['kind']} but {number} is "
                                    f"{kind} on {today.isoformat()} ({exp.summary()})")
@@ -594,39 +374,6 @@ def _kind_or_malformed(kind: Any) -> str:
     return "malformed" if kind == "malformed" else nnin.normalise_kind(str(kind))
 
 
-def _looks_like_recipe(s: str) -> bool:
-    body = s[4:] if s.lower().startswith("gen:") else s
-    keys = [re.split(r"[:=]", part, maxsplit=1)[0].strip().lower() for part in body.split(",")]
-    return bool(keys) and all(k in RECIPE_KEYS for k in keys) and bool(re.search(r"[:=]", body))
-
-
-def _parse_recipe(recipe: str) -> dict[str, str]:
-    body = recipe.strip()
-    if body.lower().startswith("gen:"):
-        body = body[4:]
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in body.split(","))):
-        m = re.fullmatch(r"([A-Za-z_]+)\s*[:=]\s*(.+)", part)
-        if not m or m[1].lower() not in RECIPE_KEYS:
-            raise PersonaError(f"recipe part {part!r} is not key:value with a key of "
-                               f"{', '.join(RECIPE_KEYS)} (e.g. age:17,kind:tenor,gender:f)")
-        key, value = m[1].lower(), m[2].strip()
-        if key == "kind":
-            try:
-                value = nnin.normalise_kind(value)
-            except ValueError as exc:
-                raise PersonaError(str(exc)) from None
-        if key == "gender":
-            try:
-                value = "m" if nnin.normalise_gender(value) == "male" else "f"
-            except ValueError as exc:
-                raise PersonaError(str(exc)) from None
-        if key == "age":
-            value = str(_int(value, "age", 0, 150))
-        out[key] = value
-    return out
-
-
 def _synthesize(number: str, exp: nnin.Explanation, today: date, pid: str, purpose: str,
                 birthdate: date | None = None, gender: str | None = None) -> Persona:
     """A persona for a number nobody in the fixtures has; everything keyed on the number."""
@@ -649,5 +396,8 @@ def persona_for_number(registry: PersonaRegistry, number: str, today: date) -> P
     return registry.persona_for_number(number, today)
 
 
-__all__ = ["GROUPS", "Persona", "PersonaError", "PersonaRegistry", "ascii_fold", "person_details",
-           "persona_for_number", "stable_altsub", "stable_sub"]
+__all__ = ["GROUPS", "IDP_SELECTORS", "Persona", "PersonaError", "PersonaRegistry", "ascii_fold", "person_details",
+           "persona_for_number", "stable_altsub", "stable_sub",
+           # constants that lived here before personas_details / personas_recipes
+           "ALTSUB_PREFIX", "DEFAULT_AGE", "EMAIL_DOMAIN", "FIXTURE_KEYS", "NAMESPACE", "RECIPE_FIXTURE_KEYS",
+           "RECIPE_KEYS"]

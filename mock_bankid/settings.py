@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "MOCK_BANKID_"
@@ -108,7 +109,7 @@ class Settings:
 
     # --- construction --------------------------------------------------------------------
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read ``MOCK_BANKID_*`` from ``env`` (default ``os.environ``); ``overrides`` win.
 
         Overrides whose value is None are ignored, so CLI flags that were not given fall through.
@@ -124,8 +125,12 @@ class Settings:
                 values[name] = _coerce(name, _field_type(cls, name), value)
         return cls(**values)
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - recognises the wildcard binds; binds nothing
+"""Hosts that bind every interface: a URL for them has to name some other address."""
 
 
 def is_loopback(host: str) -> bool:
@@ -140,7 +145,7 @@ def is_loopback(host: str) -> bool:
 def default_base_url(scheme: str, host: str, port: int) -> str:
     """What browsers reach when MOCK_BANKID_BASE_URL is not set: ``localhost`` for any loopback
     or wildcard bind, else the bound host."""
-    shown = "localhost" if is_loopback(host) or host in ("0.0.0.0", "::", "") else host
+    shown = "localhost" if is_loopback(host) or host in WILDCARD_HOSTS else host
     return f"{scheme}://{shown}:{port}"
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -65,18 +65,21 @@ def ensure_local_tls(data_dir: Path, hosts: Iterable[str]) -> TlsFiles:
     private_dir(tls_dir.parent)
     private_dir(tls_dir)
     wanted = list(dict.fromkeys(hosts))
-    files = TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server-key.pem", ca=tls_dir / "ca.pem")
+    ca_path = tls_dir / "ca.pem"
+    files = TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server-key.pem", ca=ca_path)
     with FileLock(str(tls_dir / ".lock"), mode=0o600):
         ca_key_path = tls_dir / "ca-key.pem"
-        if not (files.ca.exists() and ca_key_path.exists()):
+        if not (ca_path.exists() and ca_key_path.exists()):
             now = _now()
             ca_key, ca_cert = certs.new_ca(CA_NAME, now - _dt.timedelta(minutes=5), now + _dt.timedelta(days=CA_DAYS))
             certs.write_atomic(ca_key_path, certs.private_pem(ca_key), 0o600)
-            certs.write_atomic(files.ca, certs.cert_pem(ca_cert), 0o644)
+            certs.write_atomic(ca_path, certs.cert_pem(ca_cert), 0o644)
         if not _server_cert_ok(files, wanted):
-            ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-            ca_cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
-            key, cert = _make_server_cert(ca_key, ca_cert, wanted)  # type: ignore[arg-type]
+            loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+            if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+                raise ValueError(f"{ca_key_path} is not the EC key of the local CA; remove {tls_dir} to start over")
+            ca_cert = x509.load_pem_x509_certificate(ca_path.read_bytes())
+            key, cert = _make_server_cert(loaded, ca_cert, wanted)
             certs.write_atomic(files.key, certs.private_pem(key), 0o600)
             certs.write_atomic(files.cert, certs.cert_pem(cert), 0o644)
     return files
@@ -94,7 +97,7 @@ def certificate_names(cert_path: Path) -> list[str]:
 
 # --- internals -------------------------------------------------------------------------------
 def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 CA_NAME = x509.Name([

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import stat
 
-import mock_bankid.keys as keys_module
+import mock_bankid.keys.manager as keys_module
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +49,7 @@ def verify(token: str, jwks: dict) -> jwt.Token:
 
 
 def active(km: KeyManager, alg: str) -> str:
-    [row] = [r for r in km.list() if r["alg"] == alg and r["state"] == "active"]
+    [row] = [r for r in km.list_keys() if r["alg"] == alg and r["state"] == "active"]
     return row["kid"]
 
 
@@ -87,8 +87,8 @@ def test_ensure_creates_one_key_per_alg_with_private_modes(tmp_path: Path) -> No
     assert len(key_pems(keys_dir)) == 2
     for name in names:
         assert stat.S_IMODE((keys_dir / name).stat().st_mode) == 0o600, name
-    assert sorted(r["alg"] for r in km.list()) == ["ES256", "RS256"]
-    assert {r["state"] for r in km.list()} == {"active"}
+    assert sorted(r["alg"] for r in km.list_keys()) == ["ES256", "RS256"]
+    assert {r["state"] for r in km.list_keys()} == {"active"}
 
     before = (keys_dir / "keys.json").stat()
     km.ensure()  # idempotent: nothing rewritten
@@ -112,7 +112,7 @@ def test_restart_keeps_the_same_keys(tmp_path: Path) -> None:
     second = KeyManager(tmp_path / "keys")  # a restart, or another worker
     second.ensure()
     assert second.jwks() == jwks
-    assert second.list() == first.list()
+    assert second.list_keys() == first.list_keys()
     for alg in ("RS256", "ES256"):
         assert header_kid(second.sign({"sub": "x"}, alg)) == header_kid(first.sign({"sub": "x"}, alg))
     assert len(key_pems(tmp_path / "keys")) == 2
@@ -263,9 +263,9 @@ def test_rotation_timeline(km: KeyManager, clock: FakeClock) -> None:
 
     assert new != old and new in kids(km.jwks()) and old in kids(km.jwks())
     assert header_kid(km.sign({"sub": "x"})) == old  # published before it signs anything
-    states = {r["kid"]: r["state"] for r in km.list()}
+    states = {r["kid"]: r["state"] for r in km.list_keys()}
     assert states == {old: "active", new: "next", es_kid: "active"}
-    row = {r["kid"]: r for r in km.list()}
+    row = {r["kid"]: r for r in km.list_keys()}
     assert row[new]["activates_at"] == T0 + 300 and row[old]["retires_at"] == T0 + 600
 
     clock.advance(299.9)
@@ -273,14 +273,14 @@ def test_rotation_timeline(km: KeyManager, clock: FakeClock) -> None:
     clock.advance(0.1)
     assert header_kid(km.sign({"sub": "x"})) == new
     assert old in kids(km.jwks())  # still verifies the tokens it signed
-    assert {r["kid"]: r["state"] for r in km.list()} == {old: "retiring", new: "active", es_kid: "active"}
+    assert {r["kid"]: r["state"] for r in km.list_keys()} == {old: "retiring", new: "active", es_kid: "active"}
 
     clock.advance(299.9)
     assert old in kids(km.jwks()) and km.public_key(old) is not None
     clock.advance(0.1)
     assert kids(km.jwks()) == {new, es_kid}
     assert km.public_key(old) is None
-    assert {r["kid"]: r["state"] for r in km.list()} == {old: "retired", new: "active", es_kid: "active"}
+    assert {r["kid"]: r["state"] for r in km.list_keys()} == {old: "retired", new: "active", es_kid: "active"}
     assert header_kid(km.sign({"sub": "x"}, "ES256")) == es_kid  # the other alg never moved
 
 
@@ -306,7 +306,7 @@ def test_rotate_now_and_rotate_again(km: KeyManager, clock: FakeClock) -> None:
     clock.advance(10)
     now_kid = km.rotate("ES256", activate_after=0)  # signs at once: the pending key is withdrawn
     assert header_kid(km.sign({"sub": "x"}, "ES256")) == now_kid
-    states = {r["kid"]: r for r in km.list() if r["alg"] == "ES256"}
+    states = {r["kid"]: r for r in km.list_keys() if r["alg"] == "ES256"}
     assert states[pending]["state"] == "retired" and pending not in kids(km.jwks())
     assert states[old]["state"] == "retiring" and states[old]["retires_at"] == T0 + 10 + 300
     assert states[now_kid]["state"] == "active"
@@ -339,7 +339,7 @@ def _ensure_in_child(keys_dir: str, barrier, queue) -> None:  # noqa: ANN001
     barrier.wait(30)
     km = KeyManager(Path(keys_dir))
     km.ensure()
-    queue.put(sorted(r["kid"] for r in km.list()))
+    queue.put(sorted(r["kid"] for r in km.list_keys()))
 
 
 def test_concurrent_ensure_creates_one_key_set(tmp_path: Path) -> None:
@@ -369,12 +369,12 @@ def test_cli_list_rotate_ca(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["keys", "list", "--keys-dir", d])
     assert result.exit_code == 0, result.output
     km = KeyManager(Path(d))
-    for row in km.list():
+    for row in km.list_keys():
         assert row["kid"] in result.output
 
     result = runner.invoke(cli, ["keys", "list", "--json", "--keys-dir", d])
     assert result.exit_code == 0
-    assert [r["kid"] for r in json.loads(result.stdout)] == [r["kid"] for r in km.list()]
+    assert [r["kid"] for r in json.loads(result.stdout)] == [r["kid"] for r in km.list_keys()]
 
     result = runner.invoke(cli, ["keys", "rotate", "--alg", "ES256", "--activate-after", "0", "--keys-dir", d])
     assert result.exit_code == 0, result.output
@@ -384,7 +384,7 @@ def test_cli_list_rotate_ca(tmp_path: Path) -> None:
 
     result = runner.invoke(cli, ["keys", "rotate", "--keys-dir", d])
     assert result.exit_code == 0 and "stays published until" in result.stdout
-    assert {r["kid"]: r["state"] for r in km.list()}[result.stdout.splitlines()[0]] == "next"
+    assert {r["kid"]: r["state"] for r in km.list_keys()}[result.stdout.splitlines()[0]] == "next"
 
     result = runner.invoke(cli, ["keys", "ca", "--keys-dir", d])
     assert result.exit_code == 0 and result.stdout.encode() == km.ca_certificate_pem()
@@ -415,7 +415,7 @@ def test_cli_in_a_real_process(tmp_path: Path) -> None:
     proc = _run_cli("keys", "list", "--keys-dir", str(d))
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
-    for row in KeyManager(d).list():
+    for row in KeyManager(d).list_keys():
         assert row["kid"] in proc.stdout and row["state"] == "active"
 
     bad = _run_cli("keys", "list", "--keys-dir", str(d / "keys.json"))
@@ -431,10 +431,35 @@ def test_rotating_again_and_again_keeps_the_keys_directory_bounded(km: KeyManage
         clock.advance(km.rotation_grace + 1)  # the previous key's grace period passes
     km.rotate("ES256", activate_after=0)
     pems = sorted(p.name for p in km.keys_dir.glob("*.pem") if not p.name.startswith("ca."))
-    live = [r for r in km.list() if r["state"] != "retired"]
+    live = [r for r in km.list_keys() if r["state"] != "retired"]
     assert len(pems) == len(live) <= 4, pems
-    retired = [r for r in km.list() if r["state"] == "retired" and r["alg"] == "ES256"]
+    retired = [r for r in km.list_keys() if r["state"] == "retired" and r["alg"] == "ES256"]
     assert len(retired) == keys_module.KEEP_RETIRED
     assert {r["kid"] for r in live} <= {p.removesuffix(".pem") for p in pems}
     token = km.sign({"sub": "x"}, "ES256")
     assert token.count(".") == 2
+
+
+def test_the_rotation_state_machine_needs_no_keys_or_files() -> None:
+    """rotation.py decides states from records and a time alone: the timeline of docs/keys.md."""
+    from mock_bankid.keys.rotation import Entry, listing, plan_rotation, published, signer
+
+    old = Entry("old", "RS256", 1, created=0.0, activates_at=0.0, retires_at=None, jwk={})
+    es = Entry("es", "ES256", 2, created=0.0, activates_at=0.0, retires_at=None, jwk={})
+    before = [old, es]
+    after = plan_rotation(before, "RS256", now=100.0, activates_at=400.0, grace=300.0)
+    assert old.retires_at is None  # the records passed in are not changed
+    new = Entry("new", "RS256", 3, created=100.0, activates_at=400.0, retires_at=None, jwk={})
+    entries = [*after, new]
+
+    def states(now: float) -> dict[str, str]:
+        return {row["kid"]: row["state"] for row in listing(entries, now)}
+
+    assert states(100.0) == {"old": "active", "new": "next", "es": "active"}
+    assert states(400.0) == {"old": "retiring", "new": "active", "es": "active"}
+    assert states(700.0) == {"old": "retired", "new": "active", "es": "active"}
+    assert [e.kid for e in published(entries, 500.0)] == ["old", "new", "es"]
+    assert signer(entries, "RS256", 399.0) is not None and signer(entries, "RS256", 399.0).kid == "old"
+    # rotating again before "new" activates withdraws it: it never signed anything
+    again = plan_rotation(entries, "RS256", now=200.0, activates_at=200.0, grace=300.0)
+    assert {e.kid: e.retires_at for e in again if e.alg == "RS256"} == {"old": 500.0, "new": 200.0}

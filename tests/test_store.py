@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import sys
 import sqlite3
 import threading
 import traceback
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_bankid import store as store_module
+from mock_bankid.store import sqlite as store_sqlite
 from mock_bankid.store import (
     REDIS_TTL_MARGIN,
     SQLITE_FILENAME,
@@ -710,7 +711,7 @@ def test_unknown_store_error_names_the_accepted_forms(tmp_path):
 
 
 def test_sqlite_version_and_returning_choice():
-    assert store_module._HAS_RETURNING == (sqlite3.sqlite_version_info >= (3, 35, 0))
+    assert store_sqlite._HAS_RETURNING == (sqlite3.sqlite_version_info >= (3, 35, 0))
 
 
 def test_sqlite_connections_do_not_cross_a_fork(tmp_path, clock):
@@ -746,3 +747,13 @@ def test_sqlite_store_evicts_the_oldest_rows_beyond_its_bound(tmp_path):
     assert store.get("codes", "c999") == {"i": 999} and store.get("sso", "s999") == {"i": 999}
     assert store.get("sso", "s0") is None
     store.close()
+
+
+def test_a_redis_store_without_the_redis_package_says_which_extra_to_install(monkeypatch, tmp_path):
+    """Redis is an optional dependency: memory and SQLite work without it, a redis:// store names the extra."""
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` now raises ImportError
+    open_store("memory", tmp_path).ping()
+    open_store("sqlite", tmp_path / "data").ping()
+    with pytest.raises(StoreError, match=r"pip install 'mock-bankid\[redis\]'") as info:
+        open_store("redis://:secret@127.0.0.1:1/0", tmp_path)
+    assert "secret" not in str(info.value)

@@ -6,6 +6,7 @@ The Dockerfile's HEALTHCHECK runs this, so it needs only the standard library an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import sys
@@ -15,13 +16,13 @@ from urllib.parse import urlsplit
 
 import click
 
-from mock_bankid.settings import Settings
+from mock_bankid.settings import WILDCARD_HOSTS, Settings
 
 
 def health_url(settings: Settings, ready: bool = False) -> str:
     """The loopback URL of ``{base}/_mock/health`` (or ``/_mock/ready``) for this server's settings."""
     https = settings.tls or bool(settings.tls_cert)
-    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = settings.host if settings.host not in WILDCARD_HOSTS else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     return f"{'https' if https else 'http'}://{host}:{settings.port}{base_path}/_mock/{'ready' if ready else 'health'}"
@@ -48,9 +49,7 @@ def register(group: click.Group) -> None:
         """Exit 0 if the local server answers {base}/_mock/health (or /_mock/ready) with 200."""
         url = health_url(Settings.from_env(port=port), ready)
         ok, body = check(url, timeout)
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: print it as it came
             body = json.dumps(json.loads(body))
-        except ValueError:
-            pass
         click.echo(f"{'ok' if ok else 'FAILED'} {url} {body}", err=not ok)
         sys.exit(0 if ok else 1)

@@ -36,7 +36,7 @@ def _manager(keys_dir: Path | None) -> KeyManager:
 def _when(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -45,8 +45,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
         [r["kid"], r["alg"], r["state"], _when(r["created"]), _when(r["activates_at"]), _when(r["retires_at"])]
         for r in rows
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *body])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)) for line in [head, *body])
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def register(group: click.Group) -> None:
@@ -64,7 +65,7 @@ def register(group: click.Group) -> None:
         Creates the keys first if there are none yet.
         """
         km = _manager(keys_dir)
-        rows = km.list()
+        rows = km.list_keys()
         if as_json:
             click.echo(json.dumps(rows, indent=2))
         else:
@@ -84,9 +85,9 @@ def register(group: click.Group) -> None:
     def rotate(keys_dir: Path | None, alg: str, activate_after: float | None) -> None:
         """Add a new key: published now, signing after --activate-after seconds."""
         km = _manager(keys_dir)
-        before = {r["kid"]: r for r in km.list()}
+        before = {r["kid"]: r for r in km.list_keys()}
         kid = km.rotate(alg, activate_after)
-        rows = {r["kid"]: r for r in km.list()}
+        rows = {r["kid"]: r for r in km.list_keys()}
         new = rows[kid]
         click.echo(kid)
         click.echo(f"  {alg} key published now; signs from {_when(new['activates_at'])} ({new['state']})")

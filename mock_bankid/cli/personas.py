@@ -10,12 +10,15 @@ import json
 import shutil
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mock_bankid import nnin
 from mock_bankid.cli._common import one_line_errors
+
+if TYPE_CHECKING:
+    from mock_bankid.personas import PersonaRegistry
 
 TABLE_COLUMNS = ("id", "name", "number", "age", "kind", "purpose")
 
@@ -33,7 +36,7 @@ def _today(on: str | None) -> date:
     return Clock(Settings.from_env().clock_offset).oslo_today()
 
 
-def _registry():
+def _registry() -> PersonaRegistry:
     from mock_bankid.personas import PersonaRegistry
     from mock_bankid.settings import Settings
 
@@ -47,9 +50,7 @@ def _show_number(number: str) -> str:
     return json.dumps(number, ensure_ascii=False)
 
 
-def _int_option(value: str | None, name: str, lo: int, hi: int) -> int | None:
-    if value is None:
-        return None
+def _int_option(value: str, name: str, lo: int, hi: int) -> int:
     try:
         n = int(value.strip())
     except ValueError:
@@ -73,7 +74,7 @@ def _table(rows: list[list[str]], last_free: bool) -> list[str]:
         last = r[-1]
         if room is not None and len(last) > room:
             last = last[: room - 1] + "…"
-        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + last)
+        out.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + last)
     return [line.rstrip() for line in out]
 
 

@@ -31,7 +31,7 @@ def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     token = Settings.from_env().control_token  # MOCK_BANKID_CONTROL_TOKEN: a mock bound beyond loopback needs it
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - the user's own mock
     try:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - the user's own mock
             text = response.read().decode("utf-8", errors="replace")
@@ -96,11 +96,13 @@ def register(group: click.Group) -> None:
     @scenario_group.command("set")
     @click.argument("name")
     @click.option("--param", "-p", "params", multiple=True, help="A parameter as name=value (repeatable).")
-    @click.option("--for", "for_seconds", type=click.FloatRange(min=0, min_open=True), help="Off again after this many seconds (mock clock).")
+    @click.option("--for", "for_seconds", type=click.FloatRange(min=0, min_open=True),
+                  help="Off again after this many seconds (mock clock).")
     @click.option("--count", type=click.IntRange(min=1), help="Off again after this many matching requests.")
     @_url_option
     @one_line_errors
-    def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None, url: str | None) -> None:
+    def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None,
+                     url: str | None) -> None:
         """Switch NAME on for the whole server, e.g. `scenario set rate-limit -p limit=5 -p window=60`."""
         body: dict[str, Any] = {"scenario": name, **dict(_param(p) for p in params)}
         if for_seconds is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -13,7 +14,7 @@ import click
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
 from mock_bankid.control_token import ensure_control_token
-from mock_bankid.settings import Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
+from mock_bankid.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
@@ -61,7 +62,7 @@ def resolve_tls(settings: Settings) -> TlsFiles | None:
                 raise click.ClickException(f"TLS file not found: {path}")
         return TlsFiles(cert=Path(settings.tls_cert), key=Path(settings.tls_key), ca=None)
     if settings.tls:
-        bind = [] if settings.host in ("0.0.0.0", "::", "") else [settings.host]
+        bind = [] if settings.host in WILDCARD_HOSTS else [settings.host]
         hosts = hosts_for(settings.base_url, settings.backchannel_base_url, settings.userinfo_base_url, extra=bind)
         return ensure_local_tls(settings.data_dir, hosts)
     return None
@@ -76,10 +77,8 @@ def warm_personas(app: Any) -> None:
     from mock_bankid.provider import EXTENSION_KEY
 
     p = app.extensions[EXTENSION_KEY]
-    try:
+    with contextlib.suppress(Exception):  # only a warm-up: a broken fixture is reported where it is used
         p.personas.all(p.today())
-    except Exception:  # noqa: BLE001 - only a warm-up: a broken fixture is reported where it is used
-        pass
 
 
 def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None,
@@ -94,7 +93,8 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
     class MockBankIDServer(BaseApplication):
         def load_config(self) -> None:
             options = {
-                "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"],
+                "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host
+                         else f"{settings.host}:{settings.port}"],
                 "workers": workers,
                 # gthread that reads each request in its event loop before a thread serves it, so
                 # stalled clients cost no thread, and that answers gunicorn's own rejections as JSON.
@@ -144,18 +144,20 @@ def register(group: click.Group) -> None:
     @click.option("--tls-key", help="The private key (PEM) for --tls-cert (MOCK_BANKID_TLS_KEY).")
     @one_line_errors
     def serve(host: str | None, port: int | None, workers: int | None, base_url: str | None,
-              backchannel_base_url: str | None, auto_login: str | None, allow_public_bind: bool | None, tls: bool | None,
-              tls_cert: str | None, tls_key: str | None) -> None:
+              backchannel_base_url: str | None, auto_login: str | None, allow_public_bind: bool | None,
+              tls: bool | None, tls_cert: str | None, tls_key: str | None) -> None:
         """Run the mock provider under gunicorn."""
         settings = Settings.from_env(host=host, port=port, workers=workers, base_url=base_url,
-                                     backchannel_base_url=backchannel_base_url, auto_login=auto_login, allow_public_bind=allow_public_bind,
-                                     tls=tls, tls_cert=tls_cert, tls_key=tls_key)
+                                     backchannel_base_url=backchannel_base_url, auto_login=auto_login,
+                                     allow_public_bind=allow_public_bind, tls=tls, tls_cert=tls_cert, tls_key=tls_key)
         if not is_loopback(settings.host) and not settings.allow_public_bind:
             raise click.ClickException(
                 f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "
-                "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, e.g. in a container."
+                "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, "
+                "e.g. in a container."
             )
         settings = ensure_control_token(settings)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s", stream=sys.stderr)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s",
+                            stream=sys.stderr)
         tls_files = resolve_tls(settings)
         run_gunicorn(settings, settings.workers or default_workers(), tls=tls_files)

@@ -39,7 +39,8 @@ def register(group: click.Group) -> None:
         result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
         if field:
             if field not in result or not isinstance(result[field], str):
-                raise ValueError(f"no field {field!r} in the result (have: {', '.join(k for k, v in result.items() if isinstance(v, str))})")
+                have = ", ".join(k for k, v in result.items() if isinstance(v, str))
+                raise ValueError(f"no field {field!r} in the result (have: {have})")
             click.echo(result[field])
         else:
             click.echo(json.dumps(result, indent=2, ensure_ascii=False))

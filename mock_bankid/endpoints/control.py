@@ -176,7 +176,7 @@ def clock_reset() -> tuple[str, int]:
 
 @bp.route("/keys", methods=["GET"])
 def keys_list() -> Response:
-    return jsonify({"keys": provider().keys.list()})
+    return jsonify({"keys": provider().keys.list_keys()})
 
 
 @bp.route("/keys/rotate", methods=["POST"])
@@ -195,4 +195,4 @@ def keys_rotate() -> tuple[Response, int]:
         kid = p.keys.rotate(alg, activate_after=activate_after)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
-    return jsonify({"kid": kid, "keys": p.keys.list()}), 201
+    return jsonify({"kid": kid, "keys": p.keys.list_keys()}), 201

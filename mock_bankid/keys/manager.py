@@ -1,4 +1,4 @@
-"""Signing keys, the JWKS and key rotation.
+"""The key manager: the files, the lock, parsing and signing (see ``rotation.py`` for the states).
 
 These are **test keys of a mock**: generated on this machine, never trusted for anything real.
 
@@ -12,10 +12,8 @@ Files in ``keys_dir`` (directory 0700, every file 0600, each written atomically:
 - ``.lock``: the file lock that makes key creation and rotation happen once, whichever of
   several workers, processes or hosts sharing the directory gets there first.
 
-Timeline of a key (all judged with the injected clock)::
-
-    created --(activates_at)--> signs --(successor activates)--> published only --(retires_at)--> gone
-    state:  "next"              "active"                         "retiring"                       "retired"
+Which key is next, active, retiring or retired at a given time is decided by the pure functions
+in ``rotation.py``; this module reads and writes ``keys.json`` under the lock around them.
 
 ``rotate`` publishes the new key at once (state "next") and lets it sign only from
 ``activates_at = now + activate_after`` (default ``rotation_grace``, one JWKS cache period), so a
@@ -37,33 +35,31 @@ import base64
 import datetime as _dt
 import hashlib
 import json
-import math
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from filelock import FileLock
-from mock_bankid import certs
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
-__all__ = ["KeyManager", "ALGORITHMS", "STATES"]
+from mock_bankid import certs
+from mock_bankid.keys import rotation
+from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, signer
 
-ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
-"""What ``ensure`` creates one key of, and what ``sign`` / ``rotate`` accept."""
-STATES: tuple[str, ...] = ("next", "active", "retiring", "retired")
+__all__ = ["KeyManager"]
+
 KEEP_RETIRED = 5
 """Retired keys per algorithm still listed (without their files) after pruning: recent history."""
-PUBLISHED_STATES = frozenset({"next", "active", "retiring"})
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 STATE_FILE = "keys.json"
@@ -91,87 +87,10 @@ _KEY_CLASS: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
 _DAY = 86400.0
 
 
-# --- the state in keys.json ---------------------------------------------------------------
-
-
-@dataclass
-class _Entry:
-    kid: str
-    alg: str
-    seq: int
-    created: float
-    activates_at: float
-    retires_at: float | None
-    jwk: dict[str, Any]  # public JWK, as published
-
-    @property
-    def order(self) -> tuple[float, int]:
-        return (self.activates_at, self.seq)
-
-    def retired(self, now: float) -> bool:
-        return self.retires_at is not None and now >= self.retires_at
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kid": self.kid,
-            "alg": self.alg,
-            "seq": self.seq,
-            "created": self.created,
-            "activates_at": self.activates_at,
-            "retires_at": self.retires_at,
-            "file": f"{self.kid}.pem",
-            "jwk": self.jwk,
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "_Entry":
-        retires = raw.get("retires_at")
-        return cls(
-            kid=str(raw["kid"]),
-            alg=str(raw["alg"]),
-            seq=int(raw["seq"]),
-            created=float(raw["created"]),
-            activates_at=float(raw["activates_at"]),
-            retires_at=None if retires is None else float(retires),
-            jwk=dict(raw["jwk"]),
-        )
-
-
-def _signer(entries: Iterable[_Entry], alg: str, now: float) -> _Entry | None:
-    """The key that signs ``alg`` at ``now``: the latest activated one that is not retired.
-
-    If the clock reads earlier than every activation (it was moved back), the earliest key
-    signs rather than none.
-    """
-    live = [e for e in entries if e.alg == alg and not e.retired(now)]
-    if not live:
-        return None
-    activated = [e for e in live if e.activates_at <= now]
-    if activated:
-        return max(activated, key=lambda e: e.order)
-    return min(live, key=lambda e: e.order)
-
-
-def _states(entries: Iterable[_Entry], now: float) -> dict[str, str]:
-    entries = list(entries)
-    signers = {alg: _signer(entries, alg, now) for alg in {e.alg for e in entries}}
-    out: dict[str, str] = {}
-    for e in entries:
-        if e.retired(now):
-            out[e.kid] = "retired"
-        elif signers[e.alg] is e:
-            out[e.kid] = "active"
-        elif now < e.activates_at:
-            out[e.kid] = "next"
-        else:
-            out[e.kid] = "retiring"
-    return out
-
-
 class _Snapshot:
     """One parsed version of keys.json plus what is derived from it (never mutated)."""
 
-    def __init__(self, signature: tuple[int, int, int] | None, entries: list[_Entry]) -> None:
+    def __init__(self, signature: tuple[int, int, int] | None, entries: list[Entry]) -> None:
         self.signature = signature
         self.entries = entries
         self.by_kid = {e.kid: e for e in entries}
@@ -195,13 +114,13 @@ def _b64url(data: bytes) -> str:
 
 
 def _utc(ts: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.timezone.utc)
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
 
 
 _pem_private = certs.private_pem
 
 
-def _load_own_private_key(pem: bytes, entry: _Entry) -> Key | None:
+def _load_own_private_key(pem: bytes, entry: Entry) -> Key | None:
     """Parse a PEM this module wrote, as a joserfc key with kid/alg/use; None if it is not that key.
 
     cryptography's RSA key validation costs ~40 ms per load (joserfc's ``import_key`` always
@@ -241,11 +160,9 @@ class KeyManager:
         *,
         rotation_grace: float = 300.0,
     ) -> None:
-        if not (isinstance(rotation_grace, (int, float)) and math.isfinite(rotation_grace) and rotation_grace >= 0):
-            raise ValueError(f"rotation_grace must be a number of seconds >= 0, not {rotation_grace!r}")
         self.keys_dir = Path(keys_dir).expanduser()
         self.clock = clock
-        self.rotation_grace = float(rotation_grace)
+        self.rotation_grace = check_seconds("rotation_grace", rotation_grace)
         self.state_path = self.keys_dir / STATE_FILE
         self.ca_certificate_path = self.keys_dir / CA_CERT_FILE
         self._lock = threading.RLock()
@@ -265,7 +182,8 @@ class KeyManager:
         """
         snap = self._refresh()
         now = self.clock()
-        if self._complete(snap, now) and (self.keys_dir / CA_KEY_FILE).exists() and self.ca_certificate_path.exists():
+        ca_files = (self.keys_dir / CA_KEY_FILE, self.ca_certificate_path)
+        if rotation.complete(snap.entries, now) and all(path.exists() for path in ca_files):
             return
         self._prepare_dir()
         with self._file_lock():
@@ -274,7 +192,7 @@ class KeyManager:
             ca = self._ensure_ca(now)
             changed = False
             for alg in ALGORITHMS:
-                if _signer(entries, alg, now) is None:
+                if signer(entries, alg, now) is None:
                     entries.append(self._new_key(alg, entries, now, activates_at=now, ca=ca))
                     changed = True
             if changed:
@@ -295,18 +213,18 @@ class KeyManager:
         registered JWS header members (``cty``, ``x5t#S256``, ...) are accepted: joserfc's
         verifier rejects unknown ones by default. A bad header raises ValueError.
         """
-        self._check_alg(alg)
+        check_alg(alg)
         if header:
             clash = {"alg", "kid", "typ"} & set(header)
             if clash:
                 raise ValueError(f"header may not set {', '.join(sorted(clash))}: use the arguments of sign()")
         snap = self._refresh()
         now = self.clock()
-        entry = _signer(snap.entries, alg, now)
+        entry = signer(snap.entries, alg, now)
         if entry is None:
             self.ensure()
             snap = self._refresh()
-            entry = _signer(snap.entries, alg, now)
+            entry = signer(snap.entries, alg, now)
             if entry is None:  # pragma: no cover - ensure() guarantees one
                 raise LookupError(f"no {alg} signing key in {self.keys_dir}")
         protected: dict[str, Any] = dict(header or {})
@@ -352,23 +270,14 @@ class KeyManager:
         ``rotation_grace`` after the new key activates. A pending key that would only have
         activated after the new one is withdrawn (it never signed anything). Returns the new kid.
         """
-        self._check_alg(alg)
-        after = self.rotation_grace if activate_after is None else activate_after
-        if not (isinstance(after, (int, float)) and math.isfinite(after) and after >= 0):
-            raise ValueError(f"activate_after must be a number of seconds >= 0, not {activate_after!r}")
+        check_alg(alg)
+        after = self.rotation_grace if activate_after is None else check_seconds("activate_after", activate_after)
         self.ensure()
         with self._file_lock():
             entries = self._read_entries()
             now = self.clock()
-            activates_at = now + float(after)
-            live = [e for e in entries if e.alg == alg and not e.retired(now)]
-            for e in live:
-                if e.order[0] > activates_at:
-                    e.retires_at = now  # would have taken over after the new key: withdraw it
-            remaining = [e for e in live if not e.retired(now)]
-            if remaining:
-                last = max(remaining, key=lambda e: e.order)
-                last.retires_at = activates_at + self.rotation_grace
+            activates_at = now + after
+            entries = rotation.plan_rotation(entries, alg, now, activates_at, self.rotation_grace)
             ca = self._ensure_ca(now) if alg == "ES256" else None
             new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
             entries.append(new)
@@ -377,10 +286,10 @@ class KeyManager:
         self._refresh(force=True)
         return new.kid
 
-    def _prune(self, entries: list[_Entry], now: float) -> list[_Entry]:
+    def _prune(self, entries: list[Entry], now: float) -> list[Entry]:
         """Delete retired keys' PEM files; keep the newest KEEP_RETIRED retired entries per alg
         (call with the file lock held). A retired key signs nothing and is published nowhere."""
-        keep: list[_Entry] = []
+        keep: list[Entry] = []
         for alg in {e.alg for e in entries}:
             retired = sorted((e for e in entries if e.alg == alg and e.retired(now)), key=lambda e: e.order)
             for e in retired:
@@ -389,22 +298,9 @@ class KeyManager:
         kept = {id(e) for e in keep}
         return [e for e in entries if not e.retired(now) or id(e) in kept]
 
-    def list(self) -> list[dict]:
+    def list_keys(self) -> list[dict[str, Any]]:
         """Every key ever made here, oldest first per alg, with its state at ``clock()`` now."""
-        snap = self._ensure_loaded()
-        now = self.clock()
-        states = _states(snap.entries, now)
-        return [
-            {
-                "kid": e.kid,
-                "alg": e.alg,
-                "created": e.created,
-                "activates_at": e.activates_at,
-                "retires_at": e.retires_at,
-                "state": states[e.kid],
-            }
-            for e in sorted(snap.entries, key=lambda e: (ALGORITHMS.index(e.alg) if e.alg in ALGORITHMS else 99, e.order))
-        ]
+        return rotation.listing(self._ensure_loaded().entries, self.clock())
 
     def ca_certificate_pem(self) -> bytes:
         """The PEM of the self-signed mock CA that issued the EC key's ``x5c`` certificate."""
@@ -443,7 +339,7 @@ class KeyManager:
     def _published(self) -> tuple[list[dict[str, Any]], KeySet]:
         snap = self._ensure_loaded()
         now = self.clock()
-        kids = tuple(e.kid for e in self._published_entries(snap, now))
+        kids = tuple(e.kid for e in rotation.published(snap.entries, now))
         cached = snap.published_cache.get(kids)
         if cached is None:
             template = [snap.by_kid[k].jwk for k in kids]
@@ -454,13 +350,7 @@ class KeyManager:
             snap.published_cache[kids] = cached
         return cached
 
-    @staticmethod
-    def _published_entries(snap: _Snapshot, now: float) -> list[_Entry]:
-        states = _states(snap.entries, now)
-        pub = [e for e in snap.entries if states[e.kid] in PUBLISHED_STATES]
-        return sorted(pub, key=lambda e: (ALGORITHMS.index(e.alg) if e.alg in ALGORITHMS else 99, e.order))
-
-    def _private_key(self, entry: _Entry) -> Key:
+    def _private_key(self, entry: Entry) -> Key:
         key = self._private.get(entry.kid)
         if key is not None:
             return key
@@ -482,7 +372,7 @@ class KeyManager:
             self._private[entry.kid] = key
             return key
 
-    def _read_entries(self) -> list[_Entry]:
+    def _read_entries(self) -> list[Entry]:
         try:
             raw = json.loads(self.state_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -492,14 +382,14 @@ class KeyManager:
         try:
             if raw.get("format") != FORMAT:
                 raise ValueError(f"unknown format {raw.get('format')!r}")
-            entries = [_Entry.from_json(item) for item in raw["keys"]]
+            entries = [Entry.from_json(item) for item in raw["keys"]]
             for e in entries:
-                self._check_alg(e.alg)
+                check_alg(e.alg)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"{self.state_path} is not a mock-bankid key file ({exc}); fix or remove it") from None
         return entries
 
-    def _write_entries(self, entries: list[_Entry]) -> None:
+    def _write_entries(self, entries: list[Entry]) -> None:
         doc = {
             "format": FORMAT,
             "warning": "Test keys of mock-bankid, a MOCK of BankID. Never trust them for anything real.",
@@ -519,10 +409,6 @@ class KeyManager:
 
     def _file_lock(self) -> FileLock:
         return FileLock(str(self.keys_dir / LOCK_FILE), timeout=LOCK_TIMEOUT, mode=0o600)
-
-    @staticmethod
-    def _complete(snap: _Snapshot, now: float) -> bool:
-        return all(_signer(snap.entries, alg, now) is not None for alg in ALGORITHMS)
 
     def _check_files(self, snap: _Snapshot) -> None:
         now = self.clock()
@@ -549,12 +435,12 @@ class KeyManager:
     def _new_key(
         self,
         alg: str,
-        entries: list[_Entry],
+        entries: list[Entry],
         now: float,
         *,
         activates_at: float,
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
-    ) -> _Entry:
+    ) -> Entry:
         """Generate a key, write its PEM, and return its entry (call with the file lock held)."""
         native: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
         if alg == "RS256":
@@ -574,10 +460,11 @@ class KeyManager:
             leaf_der = leaf.public_bytes(serialization.Encoding.DER)
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
             jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"), base64.b64encode(ca_der).decode("ascii")]
-            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der).digest())
+            # RFC 7517 4.8: x5t is the SHA-1 thumbprint by definition (x5t#S256 is the SHA-256 one)
+            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
             jwk["x5t#S256"] = _b64url(hashlib.sha256(leaf_der).digest())
         _write_atomic(self.keys_dir / f"{kid}.pem", pem)
-        return _Entry(
+        return Entry(
             kid=kid,
             alg=alg,
             seq=max((e.seq for e in entries), default=0) + 1,
@@ -595,7 +482,3 @@ class KeyManager:
     ) -> x509.Certificate:
         return certs.issue(ca, public_key, LEAF_NAME, _utc(now - _DAY), _utc(now + 10 * 365 * _DAY))
 
-    @staticmethod
-    def _check_alg(alg: str) -> None:
-        if alg not in ALGORITHMS:
-            raise ValueError(f"unsupported signing algorithm {alg!r}: use one of {', '.join(ALGORITHMS)}")
