@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import os
 import secrets
 import subprocess
 import sys

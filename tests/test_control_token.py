@@ -10,8 +10,8 @@ import sys
 
 import pytest
 import requests
-
 from conftest import start_server
+
 from mock_bankid.app import create_app
 from mock_bankid.cli.serve import banner
 from mock_bankid.control_token import CONTROL_COOKIE

@@ -10,9 +10,6 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from joserfc import jwt
-from joserfc.jwk import OctKey
-
 from conftest import CI_REDIRECT, pkce_pair, query_of
 
 AUTH = "/auth/realms/current/precheck/auth"

@@ -7,9 +7,9 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-
-from conftest import CI_REDIRECT, pkce_pair, query_of
-from test_token import authorize as sign_in, basic, redeem
+from conftest import CI_REDIRECT, pkce_pair
+from test_token import authorize as sign_in
+from test_token import basic, redeem
 
 AUTH = "/auth/realms/current/precheck/auth"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"

@@ -6,8 +6,8 @@ import os
 import stat
 
 import pytest
-
 from conftest import start_server
+
 from mock_bankid.store import SQLITE_FILENAME, open_store
 
 
@@ -56,7 +56,7 @@ def test_a_served_mock_keeps_data_and_keys_private(tmp_path):
     data, keys = tmp_path / "data", tmp_path / "keys"
     assert mode(data) == 0o700 and mode(keys) == 0o700 and mode(data / "tls") == 0o700
     for path in data.rglob("*"):
-        if path.is_file() and path.suffix != ".pem" or path.name.endswith("key.pem"):
+        if (path.is_file() and path.suffix != ".pem") or path.name.endswith("key.pem"):
             assert mode(path) == 0o600, (path, oct(mode(path)))
     for path in keys.rglob("*"):
         if path.is_file():

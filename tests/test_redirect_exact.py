@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-
 from conftest import pkce_pair
 
 AUTH = "/auth/realms/current/precheck/auth"

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-
 from conftest import start_server
 
 pytestmark = pytest.mark.e2e
