@@ -9,23 +9,22 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, control_token
+from mock_bankid import __version__, control_token, requestlog
 from mock_bankid.endpoints import (
     authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
 )
 from mock_bankid.client_auth import request_client_id
-from mock_bankid.endpoints.authorize import error_page
-from mock_bankid.errors import InvalidToken, OAuthError, StoreUnavailable
+from mock_bankid.errors import OAuthError, StoreUnavailable
 from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store
+from mock_bankid.web import apply_cache_policy, render_error
 
 log = logging.getLogger("mock_bankid")
 
 # Blueprints served under the issuer path (/auth/realms/<realm>), in registration order.
 ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.bp, revoke.bp, logout.bp]
-# Blueprints a browser navigates to: their errors are pages, everyone else's are JSON.
-BROWSER_BLUEPRINTS = {authorize.bp.name, logout.bp.name}
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
@@ -33,13 +32,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
+    app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
     # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
     # every URL the mock hands out comes from the configured base URL, never from Host.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
     provider = Provider.build(settings, store=store)
+    scenarios = Scenarios.attach(provider)
     app.extensions[EXTENSION_KEY] = provider
+    app.extensions[ENGINE_KEY] = scenarios
 
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     issuer_path = urlsplit(settings.issuer).path
@@ -48,18 +50,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
-    provider.scenarios.init_app(app)
+    scenarios.init_app(app)
+    requestlog.init_app(app, provider)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.before_request
     def _before() -> Response | None:
         g.started = time.perf_counter()
-        return provider.scenarios.at("request", {"endpoint": request.endpoint, "path": request.path})
+        return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
 
     @app.after_request
     def _after(response: Response) -> Response:
         response.headers.setdefault("X-Mock-BankID", "true; not-for-production")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        apply_cache_policy(response)
         if settings.log_requests:
             elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
             log.info("%s %s %s %.1fms client=%s", request.method, request.path, response.status_code,
@@ -68,29 +72,17 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.errorhandler(OAuthError)
     def _oauth_error(exc: OAuthError) -> Response:
-        response = jsonify(exc.as_dict())
-        response.status_code = exc.status
-        for name, value in exc.headers.items():
-            response.headers[name] = value
-        if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
-            desc = exc.description.replace('"', "'")
-            response.headers["WWW-Authenticate"] = f'Bearer realm="mock-bankid", error="invalid_token", error_description="{desc}"'
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return render_error(exc)
 
     @app.errorhandler(StoreUnavailable)
     def _store_unavailable(exc: StoreUnavailable) -> Response:
-        # An outage, not a bug: one line in the log (no traceback), a 503 that names the store.
+        # An outage, not a bug: one line in the log (no traceback), a 503 that names the store --
+        # JSON at the JSON endpoints, a page in the browser, as every other error.
         log.warning("store unavailable: %s", exc.description)
-        description = f"mock-bankid's store is unavailable ({exc.description}). Retry when it is back."
-        if request.blueprint in BROWSER_BLUEPRINTS:
-            response = error_page(exc.error, description, exc.status, "en")
-        else:
-            response = jsonify({"error": exc.error, "error_description": description})
-            response.status_code = exc.status
-            response.headers["Cache-Control"] = "no-store"
-        response.headers["Retry-After"] = "1"
-        return response
+        return render_error(StoreUnavailable(
+            f"mock-bankid's store is unavailable ({exc.description}). Retry when it is back.",
+            headers={"Retry-After": 1},
+        ))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -52,7 +52,7 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
         ) if used
     ]
     if len(methods_used) > 1:
-        raise InvalidRequest("Use exactly one client authentication method (RFC 6749 §2.3).")
+        raise InvalidRequest("Use exactly one client authentication method (RFC 6749 section 2.3).")
 
     if basic is not None:
         client_id, secret = basic

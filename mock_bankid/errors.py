@@ -1,29 +1,63 @@
-"""OAuth 2.0 / OIDC errors: the one place that maps a failure to what the client sees.
+"""OAuth 2.0 / OIDC errors: the one family every failure a client sees is raised as.
 
-Each error carries the RFC's ``error`` code, a human ``description`` and the HTTP status it gets
-at the token-style endpoints. Where it is *sent* depends on where it is raised:
+Each error carries the RFC's ``error`` code, a human ``description`` (kept within RFC 6749's
+character set for ``error_description`` by construction), the HTTP status, extra headers, and
+whether it may be sent to the client's redirect URI (``redirect``). Endpoints and scenarios
+raise; ``web.py`` decides how it is delivered for its surface:
 
-- token, introspection, revocation: JSON body (RFC 6749 §5.2), 401 + ``WWW-Authenticate`` for
-  ``invalid_client`` when the client tried HTTP Basic;
-- authorize, once the client and redirect URI are trusted: a redirect back to the client with
-  ``error``, ``error_description`` and ``state`` (RFC 6749 §4.1.2.1) in the chosen response_mode;
-- authorize before that point (``UntrustedRedirect``): an HTML error page, never a redirect;
-- userinfo: 401 with ``WWW-Authenticate: Bearer error="invalid_token"`` (RFC 6750 §3).
+- JSON (RFC 6749 section 5.2) at token, introspection, revocation, userinfo and ``/_mock``; 401 +
+  ``WWW-Authenticate`` for ``invalid_client`` when the client tried HTTP Basic, and
+  ``Bearer error="invalid_token"`` at userinfo (RFC 6750 section 3);
+- a redirect back to the client with ``error``, ``error_description``, ``state`` and ``iss``
+  (RFC 6749 section 4.1.2.1) in the chosen response_mode, only from authorize once the client and
+  redirect URI are trusted and only if ``redirect`` is true;
+- an HTML error page otherwise at the browser endpoints (authorize, the login form, logout).
+  ``untrusted`` errors (the client or redirect URI cannot be trusted) are never redirected and
+  the page says why.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+DESCRIPTION_CHARS = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
+"""RFC 6749 section 5.2: ``error_description`` is %x20-21 / %x23-5B / %x5D-7E (no ``"``, no ``\\``, ASCII)."""
+_SUBSTITUTES = str.maketrans({
+    '"': "'", "\\": "/", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'",
+    "\u201c": "'", "\u201d": "'", "æ": "ae", "ø": "o", "å": "aa", "Æ": "AE", "Ø": "O", "Å": "AA",
+    "\n": " ", "\r": " ", "\t": " ",
+})
+
+
+def clean_description(text: str) -> str:
+    """``text`` within the RFC 6749 character set: common characters spelled out, anything else ``?``.
+
+    Messages written in the source are already clean (a test scans them); this is for what a
+    message quotes from the request or another library.
+    """
+    text = re.sub(r"§\s*", "section ", text).translate(_SUBSTITUTES)
+    return "".join(c if DESCRIPTION_CHARS.fullmatch(c) else "?" for c in text)
 
 
 class OAuthError(Exception):
     error: str = "server_error"
     status: int = 400
+    redirect: bool = True
+    """May this error be sent to the client's redirect URI (once the client and URI are trusted)?"""
 
-    def __init__(self, description: str = "", *, status: int | None = None, headers: dict | None = None) -> None:
+    def __init__(self, description: str = "", *, status: int | None = None,
+                 headers: Mapping[str, object] | None = None, redirect: bool | None = None,
+                 untrusted: bool = False) -> None:
+        description = clean_description(description)
         super().__init__(description or self.error)
         self.description = description
         if status is not None:
             self.status = status
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = {name: str(value) for name, value in (headers or {}).items()}
+        self.untrusted = untrusted
+        """The client or redirect URI cannot be trusted: an error page that says so, never a redirect."""
+        self.redirect = (type(self).redirect if redirect is None else redirect) and not untrusted
 
     def as_dict(self) -> dict[str, str]:
         body = {"error": self.error}
@@ -35,7 +69,7 @@ class OAuthError(Exception):
         return f"{type(self).__name__}({self.description!r})"
 
 
-# RFC 6749 §4.1.2.1 / §5.2
+# RFC 6749 section 4.1.2.1 / 5.2
 class InvalidRequest(OAuthError):
     error = "invalid_request"
 
@@ -115,18 +149,10 @@ class UnsupportedTokenType(OAuthError):
     error = "unsupported_token_type"
 
 
-class UntrustedRedirect(Exception):
-    """The client or redirect URI cannot be trusted: show an error page, never redirect.
-
-    ``error`` is still an OAuth code (``invalid_client``, ``invalid_request``) so the page and the
-    logs name the cause the way the client's developer will search for it.
-    """
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status = status
+# The mock's own, for pages only (BankID shows a page when its login session runs out)
+class SessionExpired(OAuthError):
+    error = "session_expired"
+    redirect = False
 
 
 __all__ = [name for name in dir() if name[0].isupper()]

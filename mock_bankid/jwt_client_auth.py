@@ -89,7 +89,7 @@ def authenticate_assertion(p: Provider, form: Any) -> tuple[Client, str]:
     if not isinstance(client_id, str) or not client_id:
         raise InvalidClient("client_assertion has no iss (it must be the client_id).")
     if unverified.get("sub") != client_id:
-        raise InvalidClient("client_assertion sub must equal iss (the client_id), RFC 7523 §3.")
+        raise InvalidClient("client_assertion sub must equal iss (the client_id), RFC 7523 section 3.")
     if form.get("client_id") not in (None, "", client_id):
         raise InvalidClient("client_id in the body differs from the client_assertion's iss/sub.")
     client = p.clients.get(client_id)
@@ -160,17 +160,17 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
     if not (set(v for v in values if isinstance(v, str)) & audiences(p)):
         raise InvalidClient(
             f"client_assertion aud {aud!r} does not name this provider: use the issuer {p.issuer} "
-            "or the token endpoint URL (RFC 7523 §3)."
+            "or the token endpoint URL (RFC 7523 section 3)."
         )
     exp = claims.get("exp")
     if not _number(exp):
-        raise InvalidClient("client_assertion has no numeric exp (RFC 7523 §3 requires one).")
+        raise InvalidClient("client_assertion has no numeric exp (RFC 7523 section 3 requires one).")
     if exp <= now - CLOCK_SKEW:
         raise InvalidClient(f"client_assertion has expired (exp {int(exp)}, mock clock {now}).")
     if exp - now > MAX_LIFETIME + CLOCK_SKEW:
         raise InvalidClient(
             f"client_assertion exp is {int(exp - now)} s ahead; mock-bankid accepts at most {MAX_LIFETIME} s "
-            "(a short-lived assertion, RFC 7523 §3). Authlib signs for 3600 s by default: pass a shorter expiry."
+            "(a short-lived assertion, RFC 7523 section 3). Authlib signs for 3600 s by default: pass a shorter expiry."
         )
     nbf = claims.get("nbf")
     if nbf is not None and not _number(nbf):
@@ -184,7 +184,7 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
         raise InvalidClient(f"client_assertion iat {int(iat)} is in the future (mock clock {now}).")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
-        raise InvalidClient("client_assertion has no jti (RFC 7523 §3 requires one, used once).")
+        raise InvalidClient("client_assertion has no jti (RFC 7523 section 3 requires one, used once).")
     ttl = max(1, int(exp - now) + CLOCK_SKEW)
     if not p.store.add(REPLAY_NS, f"{client.client_id}:{jti}", {"exp": int(exp)}, ttl):
         raise InvalidClient("client_assertion jti has been used before: an assertion may be used only once.")

@@ -1,23 +1,24 @@
-"""The bundle every endpoint works with: settings, clock, store, keys, clients, personas, scenarios.
+"""The bundle every endpoint works with: settings, clock, store, keys, clients, personas, hooks.
 
 ``create_app`` builds exactly one ``Provider`` and keeps it in ``app.extensions``; endpoints get it
 with ``provider()``. Library users (the pytest plugin, ``mock-bankid token``) build one directly.
+The scenario engine is not part of it: it is built above, gets the provider passed in, and
+registers at ``hooks`` (``Scenarios.attach``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 import threading
+from dataclasses import dataclass, field
+from datetime import date
 
 from flask import current_app, g, has_request_context
 
 from mock_bankid.clients import ClientRegistry
 from mock_bankid.clock import Clock
+from mock_bankid.hooks import Hooks
 from mock_bankid.keys import KeyManager
 from mock_bankid.personas import PersonaRegistry
-from mock_bankid.scenarios import Scenarios
 from mock_bankid.settings import Settings
 from mock_bankid.store import Store, open_store
 
@@ -34,7 +35,7 @@ class Provider:
     keys: KeyManager
     clients: ClientRegistry
     personas: PersonaRegistry
-    scenarios: Scenarios
+    hooks: Hooks = field(default_factory=Hooks)
 
     @classmethod
     def build(cls, settings: Settings, *, store: Store | None = None) -> "Provider":
@@ -49,10 +50,7 @@ class Provider:
             keys=keys,
             clients=ClientRegistry.load(settings.fixtures_dir),
             personas=PersonaRegistry.load(settings.fixtures_dir),
-            scenarios=Scenarios.load(settings),
         )
-        provider.scenarios.provider = provider
-        provider.scenarios.check_personas(provider.personas.all(clock.oslo_today()))
         clock.shift = provider._stored_clock_shift
         return provider
 
@@ -91,4 +89,5 @@ class Provider:
 
 def provider() -> Provider:
     """The provider of the app handling the current request."""
-    return current_app.extensions[EXTENSION_KEY]
+    found: Provider = current_app.extensions[EXTENSION_KEY]
+    return found

@@ -17,7 +17,6 @@ e.g. ``{"auto_login": "adult"}`` or ``{"fixtures_dir": Path("my-fixtures")}``.
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -27,14 +26,12 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mock_bankid.app import create_app
-from mock_bankid.claims import Grant, acr_for
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
-from mock_bankid.endpoints.control import NEXT_LOGIN_TTL
+from mock_bankid import login_queue
 from mock_bankid.personas import Persona
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
-from mock_bankid.tokens import issue_tokens
+from mock_bankid.mint import mint_for_tests
 
 DEFAULT_SCOPE = "openid profile nnin_altsub"
 
@@ -88,29 +85,28 @@ class MockBankID:
         if isinstance(selector, Persona):
             text = f"nnin:{text}"
         persona = self.persona(text)
-        self.provider.store.push(NEXT_LOGIN_NS, {"selector": text, "scenario": scenario}, NEXT_LOGIN_TTL)
+        login_queue.push(self.provider, text, scenario)
         return persona
 
     def clear_queue(self) -> None:
-        self.provider.store.clear(NEXT_LOGIN_NS)
+        login_queue.clear(self.provider)
 
     def mint(self, persona: str | Persona = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
              nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
         """A token response (``access_token``, ``id_token``, ...) as if ``persona`` had signed in.
 
         For tests of an API that only needs a valid bearer token: no browser, no code exchange.
-        The access token works at userinfo like one from the token endpoint.
+        The access token works at userinfo like one from the token endpoint. The same minting as
+        ``mock-bankid token`` (``mint.mint_for_tests``): ``offline_access`` adds a refresh token,
+        a scope the client is not registered for raises ``ValueError``; the result also has the
+        decoded ``claims`` and a ``persona`` summary.
         """
         p = self.provider
         who = persona if isinstance(persona, Persona) else self.persona(persona)
-        client = p.clients.get(client_id)
-        if client is None:
+        if p.clients.get(client_id) is None:
             raise LookupError(f"unknown client_id {client_id!r}; registered: {', '.join(self.clients)}")
-        acr, amr = acr_for(acr_values)
-        grant = Grant(client_id=client.client_id, scope=scope.split(), persona=who.as_dict(), acr=acr,
-                      amr=amr, sid=str(uuid.uuid4()), auth_time=p.now(), nonce=nonce, pid_claim=client.pid_claim)
         with self.app.app_context():
-            return issue_tokens(p, client, grant).body
+            return mint_for_tests(p, who, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
 
     def jwks(self) -> dict[str, Any]:
         """The published JWKS (what ``jwks_uri`` serves)."""

@@ -23,7 +23,7 @@ from typing import Any
 from mock_bankid.claims import Grant
 from mock_bankid.clients import Client
 from mock_bankid.provider import Provider
-from mock_bankid.tokens import ACCESS_NS, Issued, issue_tokens
+from mock_bankid.tokens import Issued, issue_tokens, revoke_family_access
 
 REFRESH_NS = "refresh"
 USED_NS = "refresh-used"
@@ -86,11 +86,7 @@ def revoke_family(p: Provider, family: str) -> int:
         if record.get("family") == family:
             p.store.delete(REFRESH_NS, key)
             ended += 1
-    for jti, record in p.store.items(ACCESS_NS):
-        if record.get("family") == family:
-            p.store.delete(ACCESS_NS, jti)
-            ended += 1
-    return ended
+    return ended + revoke_family_access(p, family)
 
 
 def issue_with_refresh(p: Provider, client: Client, grant: Grant, *, token_grant: Grant | None = None,
@@ -108,4 +104,5 @@ def issue_with_refresh(p: Provider, client: Client, grant: Grant, *, token_grant
     token, _ = issue_refresh_token(p, client, grant, family)
     issued.body["refresh_token"] = token
     issued.body["refresh_expires_in"] = p.settings.refresh_token_ttl
+    issued.family = family
     return issued

@@ -1,4 +1,4 @@
-"""Minting and reading tokens: the token endpoint, refresh and ``mock-bankid token`` share this.
+"""Minting and reading tokens: the token endpoint, refresh and ``mint.py`` share this.
 
 Access tokens are signed JWTs like BankID's, and each one is also recorded in the store under its
 ``jti`` (namespace ``access``) with the grant it came from, so userinfo can serve the persona's
@@ -47,9 +47,9 @@ def mint_id_token(p: Provider, client: Client, grant: Grant, access_token: str |
     now, ttl = p.now(), token_ttl(p, client)
     claims = id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
     ctx: dict[str, Any] = {"claims": claims, "grant": grant, "client": client}
-    p.scenarios.at("id_token_claims", ctx)
+    p.hooks.at("id_token_claims", ctx)
     ctx["token"] = p.keys.sign(ctx["claims"], alg=client.id_token_signed_response_alg, typ="JWT")
-    p.scenarios.at("id_token", ctx)
+    p.hooks.at("id_token", ctx)
     return ctx["token"]
 
 
@@ -58,6 +58,8 @@ class Issued:
     body: dict[str, Any]
     """The JSON body of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
     access_claims: dict[str, Any]
+    family: str | None = None
+    """The refresh-token family the tokens belong to, if a refresh token came with them."""
 
 
 def issue_tokens(
@@ -74,6 +76,20 @@ def issue_tokens(
     if id_token and "openid" in grant.scope:
         body["id_token"] = mint_id_token(p, client, grant, access_token)
     return Issued(body, access_claims)
+
+
+def revoke_access_token(p: Provider, jti: str) -> None:
+    p.store.delete(ACCESS_NS, jti)
+
+
+def revoke_family_access(p: Provider, family: str) -> int:
+    """End every access token of a refresh-token family; returns how many."""
+    ended = 0
+    for jti, record in p.store.items(ACCESS_NS):
+        if record.get("family") == family:
+            p.store.delete(ACCESS_NS, jti)
+            ended += 1
+    return ended
 
 
 def read_id_token_hint(p: Provider, hint: str) -> dict[str, Any]:
@@ -119,62 +135,3 @@ def lookup_access_token(p: Provider, token: str) -> tuple[dict[str, Any], dict[s
         return None
     record = p.store.get(ACCESS_NS, str(claims.get("jti", "")))
     return (claims, record) if record is not None else None
-
-
-DEFAULT_TEST_SCOPE = "openid profile nnin_altsub"
-
-
-def mint_for_tests(
-    p: Provider,
-    persona_id: str,
-    client_id: str = "ci",
-    scope: str | list[str] = DEFAULT_TEST_SCOPE,
-    nonce: str | None = None,
-    acr_values: str | None = None,
-) -> dict[str, Any]:
-    """Sign an ID token and access token for ``persona_id`` without the redirect dance (unit tests).
-
-    ``persona_id`` is anything ``login_hint`` accepts: an id (``adult``), a number, ``nnin:...``, a
-    recipe (``age:17``). The tokens are exactly what the token endpoint would issue to
-    ``client_id`` (same claims, keys and ``at_hash``); the access token is recorded in ``p.store``,
-    so a server sharing that store (the default SQLite file in the data dir) serves userinfo for it,
-    and with ``offline_access`` a refresh token is issued as well.
-
-    Returns ``{"id_token", "access_token", "token_type", "expires_in", "scope", ["refresh_token",
-    "refresh_expires_in"], "claims": {"id_token": ..., "access_token": ...}, "persona": {...}}``.
-    Raises ``ValueError`` for an unknown persona or client, or a scope the client may not have.
-    """
-    from mock_bankid.claims import SUPPORTED_SCOPES, acr_for
-    from mock_bankid.refresh import issue_with_refresh
-
-    client = p.clients.get(client_id)
-    if client is None:
-        raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
-    scopes = list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
-    unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
-    if unknown:
-        raise ValueError(f"unsupported scope: {' '.join(unknown)}")
-    not_allowed = [s for s in scopes if s not in client.scopes]
-    if not_allowed:
-        raise ValueError(f"client {client_id!r} is not registered for scope: {' '.join(not_allowed)}")
-    found = p.personas.require(persona_id, p.today())  # PersonaError is a ValueError
-    acr, amr = acr_for(acr_values)
-    grant = Grant(
-        client_id=client.client_id,
-        scope=scopes,
-        persona=found.as_dict(),
-        acr=acr,
-        amr=amr,
-        sid=str(uuid.uuid4()),
-        auth_time=p.now(),
-        nonce=nonce,
-        pid_claim=client.pid_claim,
-    )
-    body = dict(issue_with_refresh(p, client, grant).body)
-    body["claims"] = {
-        "access_token": dict(jwt.decode(body["access_token"], p.keys.key_set()).claims),
-    }
-    if "id_token" in body:
-        body["claims"]["id_token"] = dict(jwt.decode(body["id_token"], p.keys.key_set()).claims)
-    body["persona"] = {"id": found.id, "nnin": found.nnin, "name": found.name, "sub": found.sub}
-    return body

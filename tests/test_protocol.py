@@ -655,7 +655,7 @@ def test_discovery_lists_exactly_the_capabilities(client):
 
 # --- mint_for_tests and `mock-bankid token` ------------------------------------------------------------------------
 def test_mint_for_tests_gives_what_the_token_endpoint_gives(client, provider):
-    from mock_bankid.tokens import mint_for_tests
+    from mock_bankid.mint import mint_for_tests
 
     minted = mint_for_tests(provider, "age:17", scope="openid profile nnin_altsub offline_access", nonce="abc")
     claims = claims_of(client, minted["id_token"])

@@ -14,7 +14,7 @@ from joserfc.errors import (
 from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from mock_bankid.app import create_app
 from mock_bankid.claims import at_hash
-from mock_bankid.scenarios import REGISTRY, ScenarioError, Scenarios
+from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
 from rp import AtHashMismatch, unverified_claims, unverified_header, verify_id_token
 
 AUTH = "/auth/realms/current/precheck/auth"
@@ -525,11 +525,11 @@ def test_token_lifetime_per_client_and_expiry_by_clock(tmp_path, settings):
 
 
 # --- personas whose purpose is a scenario ----------------------------------------------------
-def test_fixture_personas_name_known_scenarios(provider):
+def test_fixture_personas_name_known_scenarios(app, provider):
     people = [p for p in provider.personas.all(provider.today()) if p.scenario]
     assert len(people) >= 5 and all(p.group == "edge" for p in people)
     for p in people:
-        definition, _params, _activation = provider.scenarios.parse(p.scenario)
+        definition, _params, _activation = app.extensions[ENGINE_KEY].parse(p.scenario)
         assert definition.sign_in_points, p.id
 
 

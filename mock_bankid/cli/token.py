@@ -29,13 +29,15 @@ def register(group: click.Group) -> None:
         that server verifies them and serves userinfo for the access token.
         """
         from mock_bankid.provider import Provider
+        from mock_bankid.scenarios import Scenarios
         from mock_bankid.settings import Settings
-        from mock_bankid.tokens import mint_for_tests
+        from mock_bankid.mint import mint_for_tests
 
         settings = Settings.from_env()
         if settings.store == "memory":
             raise ValueError("MOCK_BANKID_STORE=memory: tokens would be recorded nowhere a server can see")
         p = Provider.build(settings)
+        Scenarios.attach(p)  # a server-wide scenario (a trap, say) shapes these tokens as it would the server's
         result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
         if field:
             if field not in result or not isinstance(result[field], str):

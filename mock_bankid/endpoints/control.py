@@ -10,17 +10,16 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify
 
-from mock_bankid import __version__
-from mock_bankid.endpoints.authorize import NEXT_LOGIN_NS
+from mock_bankid import __version__, login_queue
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.numbers import json_number
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import CLOCK_NS, provider
+from mock_bankid.scenarios import engine
 
 bp = Blueprint("control", __name__)
 
-NEXT_LOGIN_TTL = 600
 MAX_CLOCK_SHIFT = 100 * 366 * 86400
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
@@ -114,25 +113,24 @@ def next_login_push() -> tuple[Response, int]:
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
-            definition, _params, _activation = p.scenarios.parse(scenario)
+            definition, _params, _activation = engine().parse(scenario)
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
             raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
-    entry = {"selector": selector, "scenario": scenario}
-    p.store.push(NEXT_LOGIN_NS, entry, NEXT_LOGIN_TTL)
+    entry = login_queue.push(p, selector, scenario)
     return jsonify({"queued": entry, "persona": persona_summary(persona, p.today())}), 201
 
 
 @bp.route("/next-login", methods=["GET"])
 def next_login_list() -> Response:
     p = provider()
-    return jsonify({"queue": [value for _key, value in p.store.items(NEXT_LOGIN_NS)]})
+    return jsonify({"queue": login_queue.entries(p)})
 
 
 @bp.route("/next-login", methods=["DELETE"])
 def next_login_clear() -> tuple[str, int]:
-    provider().store.clear(NEXT_LOGIN_NS)
+    login_queue.clear(provider())
     return "", 204
 
 
@@ -151,13 +149,15 @@ def clock_set() -> Response:
     body = _json_body()
     current = p.store.get(CLOCK_NS, "shift")
     if "shift" not in body and "advance" not in body:
-        raise InvalidRequest('Send {"shift": seconds} or {"advance": seconds}.')
+        raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
     name = "shift" if "shift" in body else "advance"
     try:
         # Parsed with bounds before any arithmetic: a 400-digit number is out of range, not an OverflowError.
         seconds = json_number(body[name], minimum=-2 * MAX_CLOCK_SHIFT, maximum=2 * MAX_CLOCK_SHIFT)
     except ValueError:
-        raise InvalidRequest(f"{name} must be a number of seconds, at most {MAX_CLOCK_SHIFT} (100 years) either way.") from None
+        raise InvalidRequest(
+            f"{name} must be a number of seconds, at most {MAX_CLOCK_SHIFT} (100 years) either way."
+        ) from None
     if name == "advance":
         seconds += float(current["seconds"]) if current else 0.0
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:

@@ -1,7 +1,9 @@
 """Discovery (``{issuer}/.well-known/openid-configuration``).
 
 Advertises only what is implemented: optional endpoints appear when their view is registered,
-grant types and auth methods come from the registries the token endpoint itself uses.
+grant types and auth methods come from the registries the token endpoint itself uses (the grant
+types reach it through ``app.config["MOCK_BANKID_GRANT_TYPES"]``, set by ``create_app`` from the
+token endpoint's ``GRANT_TYPES``: endpoints never import each other).
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from flask import Blueprint, Response, current_app, jsonify
 from mock_bankid import __version__
 from mock_bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
 from mock_bankid.client_auth import SUPPORTED_AUTH_METHODS
-from mock_bankid.endpoints.authorize import RESPONSE_MODES
-from mock_bankid.endpoints.token import GRANTS
 from mock_bankid.i18n import ALIASES, TEXTS
 from mock_bankid.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
 from mock_bankid.provider import provider
+from mock_bankid.web import RESPONSE_MODES
 
 bp = Blueprint("discovery", __name__)
 
@@ -47,7 +48,7 @@ def discovery_document() -> dict[str, Any]:
         {
             "response_types_supported": ["code"],
             "response_modes_supported": list(RESPONSE_MODES),
-            "grant_types_supported": sorted(GRANTS),
+            "grant_types_supported": sorted(current_app.config["MOCK_BANKID_GRANT_TYPES"]),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SIGNING_ALGS,
             "userinfo_signing_alg_values_supported": SIGNING_ALGS,
@@ -82,9 +83,7 @@ def discovery_document() -> dict[str, Any]:
 def openid_configuration() -> Response:
     p = provider()
     ctx = {"document": discovery_document()}
-    short_circuit = p.scenarios.at("discovery", ctx)
+    short_circuit = p.hooks.at("discovery", ctx)
     if short_circuit is not None:
         return short_circuit
-    response = jsonify(ctx["document"])
-    response.headers["Cache-Control"] = "no-cache, must-revalidate, no-transform, no-store"
-    return response
+    return jsonify(ctx["document"])

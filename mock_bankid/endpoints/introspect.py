@@ -18,13 +18,9 @@ from mock_bankid.client_auth import authenticate_client
 from mock_bankid.errors import InvalidClient, InvalidRequest
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import lookup_access_token
+from mock_bankid.web import require_form
 
 bp = Blueprint("introspect", __name__)
-
-
-def require_form(what: str) -> None:
-    if request.mimetype != "application/x-www-form-urlencoded":
-        raise InvalidRequest(f"The {what} request must be application/x-www-form-urlencoded.")
 
 
 @bp.route("/protocol/openid-connect/token/introspect", methods=["POST"])
@@ -36,11 +32,8 @@ def introspect() -> Response:
         raise InvalidClient("Introspection needs client authentication; a public client cannot introspect.")
     token = request.form.get("token")
     if not token:
-        raise InvalidRequest("token is required (RFC 7662 §2.1).")
-    body = describe(p, token, client.client_id)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        raise InvalidRequest("token is required (RFC 7662 section 2.1).")
+    return jsonify(describe(p, token, client.client_id))
 
 
 def describe(p: Provider, token: str, client_id: str) -> dict[str, Any]:

@@ -22,20 +22,15 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, make_response, redirect, request
 
+from mock_bankid import sessions
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import SSO_COOKIE, SSO_NS, _cookie_path, error_page, render_page
 from mock_bankid.i18n import pick_locale
-from mock_bankid.errors import InvalidRequest
+from mock_bankid.errors import InvalidClient, InvalidRequest, OAuthError
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
+from mock_bankid.web import error_page, render_page
 
 bp = Blueprint("logout", __name__)
-
-
-class LogoutError(Exception):
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error, self.description = error, description
 
 
 @bp.route("/protocol/openid-connect/logout", methods=["GET", "POST"])
@@ -49,20 +44,20 @@ def logout() -> Response:
         target = params.get("post_logout_redirect_uri") or None
         if target is not None:
             if client is None:
-                raise LogoutError("invalid_request",
-                                  "post_logout_redirect_uri needs client_id or id_token_hint to know the client.")
+                raise InvalidRequest("post_logout_redirect_uri needs client_id or id_token_hint to know the client.",
+                                     untrusted=True)
             if not client.post_logout_uri_allowed(target):
-                raise LogoutError(
-                    "invalid_request",
+                raise InvalidRequest(
                     f"post_logout_redirect_uri {target!r} is not registered for client {client.client_id!r} "
                     "(post_logout_redirect_uris in fixtures/clients.toml).",
+                    untrusted=True,
                 )
-    except LogoutError as exc:
-        return error_page(exc.error, exc.description, 400, locale, untrusted=True)
+    except OAuthError as exc:  # logout answers a browser: a page, never a redirect to an unchecked URI
+        return error_page(exc, locale)
 
-    ended = {request.cookies.get(SSO_COOKIE), (hint or {}).get("sid")}
+    ended = {request.cookies.get(sessions.SSO_COOKIE), (hint or {}).get("sid")}
     for sid in ended - {None, ""}:
-        p.store.delete(SSO_NS, str(sid))
+        sessions.end(p, str(sid))
     if target is not None:
         query: dict[str, str] = {}
         if params.get("state"):
@@ -72,8 +67,7 @@ def logout() -> Response:
     else:
         html = render_page("logged_out.html", locale, client_name=client.display_name if client else "")
         response = make_response(html, 200)
-    response.headers["Cache-Control"] = "no-store"
-    response.delete_cookie(SSO_COOKIE, path=_cookie_path(p))
+    sessions.delete_cookie(response, p)
     return response
 
 
@@ -82,8 +76,8 @@ def _read_hint(p: Provider, hint: str | None) -> dict[str, Any] | None:
         return None
     try:
         return read_id_token_hint(p, hint)
-    except InvalidRequest as exc:  # logout answers with its own page/redirect, not the token JSON
-        raise LogoutError("invalid_request", exc.description) from None
+    except InvalidRequest as exc:
+        raise InvalidRequest(exc.description, untrusted=True) from None
 
 
 def _client(p: Provider, client_id: str | None, hint: dict[str, Any] | None) -> Client | None:
@@ -92,11 +86,12 @@ def _client(p: Provider, client_id: str | None, hint: dict[str, Any] | None) -> 
         aud = hint.get("aud")
         hinted = aud[0] if isinstance(aud, list) and len(aud) == 1 else aud
     if client_id and hinted and client_id != hinted:
-        raise LogoutError("invalid_request", f"client_id {client_id!r} is not the audience of id_token_hint ({hinted!r}).")
+        raise InvalidRequest(f"client_id {client_id!r} is not the audience of id_token_hint ({hinted!r}).",
+                             untrusted=True)
     chosen = client_id or hinted
     if not chosen:
         return None
     client = p.clients.get(str(chosen))
     if client is None:
-        raise LogoutError("invalid_client", f"Unknown client_id {chosen!r}.")
+        raise InvalidClient(f"Unknown client_id {chosen!r}.", status=400, untrusted=True)
     return client

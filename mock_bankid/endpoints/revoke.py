@@ -13,10 +13,10 @@ from flask import Blueprint, Response, request
 
 from mock_bankid import refresh
 from mock_bankid.client_auth import authenticate_client
-from mock_bankid.endpoints.introspect import require_form
 from mock_bankid.errors import InvalidRequest, UnauthorizedClient
 from mock_bankid.provider import provider
-from mock_bankid.tokens import ACCESS_NS, lookup_access_token
+from mock_bankid.tokens import lookup_access_token, revoke_access_token
+from mock_bankid.web import require_form
 
 bp = Blueprint("revoke", __name__)
 
@@ -28,19 +28,17 @@ def revoke() -> Response:
     client, _method = authenticate_client(p, request)
     token = request.form.get("token")
     if not token:
-        raise InvalidRequest("token is required (RFC 7009 §2.1).")
+        raise InvalidRequest("token is required (RFC 7009 section 2.1).")
     record = refresh.peek(p, token)
     if record is not None:
         if record["client_id"] != client.client_id:
-            raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
+            raise UnauthorizedClient("The token was issued to another client (RFC 7009 section 2.1).")
         refresh.revoke_family(p, record["family"])
     else:
         found = lookup_access_token(p, token)
         if found is not None:
             claims, _ = found
             if claims.get("client_id") != client.client_id:
-                raise UnauthorizedClient("The token was issued to another client (RFC 7009 §2.1).")
-            p.store.delete(ACCESS_NS, str(claims["jti"]))
-    response = Response("", status=200)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+                raise UnauthorizedClient("The token was issued to another client (RFC 7009 section 2.1).")
+            revoke_access_token(p, str(claims["jti"]))
+    return Response("", status=200)

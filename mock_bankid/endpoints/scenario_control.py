@@ -13,25 +13,21 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
-from mock_bankid.scenarios import ScenarioError, requestlog
+from mock_bankid import requestlog
+from mock_bankid.scenarios import ScenarioError, engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/scenarios", methods=["GET"])
 def catalogue() -> Response:
-    return _no_store(jsonify({"scenarios": provider().scenarios.catalogue()}))
+    return jsonify({"scenarios": engine().catalogue()})
 
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return _no_store(jsonify(provider().scenarios.server_state()))
+    return jsonify(engine().server_state())
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
@@ -39,15 +35,15 @@ def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
     body = request_body(allow_string=True)
     try:
-        provider().scenarios.set_server(body)
+        engine().set_server(body)
     except ScenarioError as exc:
         raise InvalidRequest(str(exc)) from None
-    return _no_store(jsonify(provider().scenarios.server_state())), 200
+    return jsonify(engine().server_state()), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
 def scenario_clear() -> tuple[str, int]:
-    provider().scenarios.clear_server()
+    engine().clear_server()
     return "", 204
 
 
@@ -58,7 +54,7 @@ def requests_get() -> Response:
     path = request.args.get("path")
     if path:
         entries = [e for e in entries if path in e["path"]]
-    return _no_store(jsonify({"requests": entries}))
+    return jsonify({"requests": entries})
 
 
 @bp.route("/requests", methods=["DELETE"])
@@ -73,6 +69,6 @@ def last_callback() -> tuple[Response, int]:
     client_id = request.args.get("client_id")
     record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
     if record is None:
-        return _no_store(jsonify({"error": "not_found", "error_description":
-                                  "No callback recorded: switch on callback-replay and sign in first."})), 404
-    return _no_store(jsonify(record)), 200
+        return jsonify({"error": "not_found", "error_description":
+                                  "No callback recorded: switch on callback-replay and sign in first."}), 404
+    return jsonify(record), 200

@@ -1,16 +1,12 @@
 """Token endpoint (``{issuer}/protocol/openid-connect/token``): client authentication, then a grant.
 
-Grants are looked up in ``GRANTS`` by ``grant_type``; each takes the authenticated client and
+Grants are looked up in ``GRANT_TYPES`` by ``grant_type``; each takes the authenticated client and
 returns the JSON body. Errors are ``OAuthError`` and become RFC 6749 §5.2 JSON in ``app.py``.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
-import re
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
@@ -18,26 +14,22 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
 from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import CODE_NS
-from mock_bankid import refresh
-from mock_bankid.claims import SUPPORTED_SCOPES
+from mock_bankid.grants import client_credentials_scopes, client_grant, parse_scopes
+from mock_bankid import codes, refresh
 from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
 from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import ACCESS_NS, issue_tokens
+from mock_bankid.tokens import issue_tokens
 
 bp = Blueprint("token", __name__)
 
-USED_CODE_NS = "code-used"
-USED_CODE_TTL = 600
-PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
-
 GrantHandler = Callable[[Provider, Client], dict[str, Any]]
-GRANTS: dict[str, GrantHandler] = {}
+GRANT_TYPES: dict[str, GrantHandler] = {}
+"""grant_type -> its handler (discovery advertises these keys)."""
 
 
 def grant_type(name: str) -> Callable[[GrantHandler], GrantHandler]:
     def register(func: GrantHandler) -> GrantHandler:
-        GRANTS[name] = func
+        GRANT_TYPES[name] = func
         return func
 
     return register
@@ -49,21 +41,20 @@ def token() -> Response:
     if request.mimetype != "application/x-www-form-urlencoded":
         raise InvalidRequest("The token request must be application/x-www-form-urlencoded.")
     name = request.form.get("grant_type", "")
-    short_circuit = p.scenarios.at("token", {"client_id": request.form.get("client_id"), "grant_type": name})
+    sign_in = codes.sign_in_extra(p, request.form.get("code", "")) if name == "authorization_code" else None
+    short_circuit = p.hooks.at("token", {"client_id": request.form.get("client_id"), "grant_type": name,
+                                             "sign_in": sign_in})
     if short_circuit is not None:
         return short_circuit
     client, _method = authenticate_client(p, request)
     if not name:
         raise InvalidRequest("grant_type is required.")
-    handler = GRANTS.get(name)
+    handler = GRANT_TYPES.get(name)
     if handler is None:
         raise UnsupportedGrantType(f"grant_type {name!r} is not supported.")
     if name not in client.grant_types:
         raise UnauthorizedClient(f"Client {client.client_id!r} is not registered for grant_type {name}.")
-    response = jsonify(handler(p, client))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return jsonify(handler(p, client))
 
 
 @grant_type("authorization_code")
@@ -71,48 +62,8 @@ def authorization_code(p: Provider, client: Client) -> dict[str, Any]:
     code = request.form.get("code")
     if not code:
         raise InvalidRequest("code is required.")
-    record = p.store.take(CODE_NS, code)
-    if record is None:
-        used = p.store.get(USED_CODE_NS, code)
-        if used is not None:
-            _revoke_issued(p, used)
-            raise InvalidGrant("Code already used; the tokens it issued have been revoked.")
-        raise InvalidGrant("Code not valid (unknown, expired or already used).")
-    grant = Grant.from_dict(record["grant"])
-    if grant.client_id != client.client_id:
-        raise InvalidGrant("The code was issued to another client.")
-    if request.form.get("redirect_uri") != record["redirect_uri"]:
-        raise InvalidGrant("Incorrect redirect_uri: it must equal the one sent to the authorize endpoint.")
-    _check_pkce(record, request.form.get("code_verifier"))
-    issued = refresh.issue_with_refresh(p, client, grant)
-    used: dict[str, Any] = {"access_jti": issued.access_claims["jti"]}
-    if "refresh_token" in issued.body:
-        used["family"] = p.store.get(refresh.REFRESH_NS, issued.body["refresh_token"])["family"]
-    p.store.put(USED_CODE_NS, code, used, USED_CODE_TTL)
-    return issued.body
-
-
-def _check_pkce(record: dict[str, Any], verifier: str | None) -> None:
-    challenge = record.get("code_challenge")
-    if challenge is None:
-        if verifier is not None:
-            raise InvalidGrant("code_verifier sent, but the authorization request had no code_challenge.")
-        return
-    if verifier is None:
-        raise InvalidRequest("code_verifier is required: the authorization request used PKCE.")
-    if not PKCE_VERIFIER.match(verifier):
-        raise InvalidGrant("code_verifier must be 43 to 128 characters of [A-Z a-z 0-9 - . _ ~] (RFC 7636).")
-    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-    if not hmac.compare_digest(computed, challenge):
-        raise InvalidGrant("PKCE verification failed: code_verifier does not match code_challenge.")
-
-
-def _revoke_issued(p: Provider, used: dict[str, Any]) -> None:
-    """RFC 6749 §4.1.2: a replayed code SHOULD revoke the tokens issued from it."""
-    if used.get("access_jti"):
-        p.store.delete(ACCESS_NS, used["access_jti"])
-    if used.get("family"):
-        refresh.revoke_family(p, used["family"])
+    return codes.redeem(p, code, client, redirect_uri=request.form.get("redirect_uri"),
+                        code_verifier=request.form.get("code_verifier")).body
 
 
 @grant_type("refresh_token")
@@ -145,17 +96,13 @@ def refresh_token(p: Provider, client: Client) -> dict[str, Any]:
     requested = request.form.get("scope")
     token_grant = grant
     if requested is not None:
-        scope = list(dict.fromkeys(requested.split()))
+        scope = parse_scopes(requested)
         extra = [s for s in scope if s not in grant.scope]
         if extra:
-            raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 §6).")
+            raise InvalidScope(f"Scope not granted originally: {' '.join(extra)} (RFC 6749 section 6).")
         token_grant = dataclasses.replace(grant, scope=scope)
     token_grant = dataclasses.replace(token_grant, nonce=None)
     return refresh.issue_with_refresh(p, client, grant, token_grant=token_grant, family=record["family"]).body
-
-
-IDENTITY_SCOPES = frozenset(SUPPORTED_SCOPES)
-"""Scopes about a person; a client_credentials token has no person, so they are left out."""
 
 
 @grant_type("client_credentials")
@@ -167,16 +114,6 @@ def client_credentials(p: Provider, client: Client) -> dict[str, Any]:
     registered for are ``invalid_scope``.
     """
     if client.is_public:
-        raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 §4.4).")
-    allowed = [s for s in client.scopes if s not in IDENTITY_SCOPES]
-    requested = request.form.get("scope")
-    if requested is None:
-        scope = allowed
-    else:
-        wanted = list(dict.fromkeys(requested.split()))
-        unknown = [s for s in wanted if s not in client.scopes]
-        if unknown:
-            raise InvalidScope(f"Client {client.client_id!r} is not registered for scope: {' '.join(unknown)}.")
-        scope = [s for s in wanted if s in allowed]
-    grant = Grant(client_id=client.client_id, scope=scope, persona={}, acr="", amr=[], sid="", auth_time=p.now())
-    return issue_tokens(p, client, grant, id_token=False).body
+        raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 section 4.4).")
+    scope = client_credentials_scopes(client, request.form.get("scope"))
+    return issue_tokens(p, client, client_grant(client, scope, p.now()), id_token=False).body

@@ -25,7 +25,7 @@ def userinfo() -> Response:
     _claims, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.scenarios.at("userinfo", {"grant": grant})
+    short_circuit = p.hooks.at("userinfo", {"grant": grant})
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)
@@ -36,5 +36,4 @@ def userinfo() -> Response:
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
     return response

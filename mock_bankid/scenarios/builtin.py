@@ -14,11 +14,16 @@ import socket
 import time
 from typing import Any
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, request
 
-from mock_bankid.client_auth import request_client_id
+from mock_bankid.client_auth import BASIC_CHALLENGE, request_client_id
+from mock_bankid.errors import (
+    AccessDenied, InvalidClient, InvalidRequest, OAuthError, ServerError, SessionExpired, TemporarilyUnavailable,
+    UnauthorizedClient,
+)
+from mock_bankid.web import authorization_url
 
-from mock_bankid.scenarios import REGISTRY, Call, preset, scenario
+from mock_bankid.scenarios.engine import REGISTRY, Call, preset, scenario
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
@@ -42,49 +47,12 @@ def hits(call: Call, endpoints: list[str]) -> bool:
     return call.point in endpoints
 
 
-def json_error(status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response.headers[name] = str(value)
-    return response
+def redirect_error(call: Call, error: OAuthError) -> None:
+    """Send ``error`` to the client instead of the code, state echoed (RFC 6749 section 4.1.2.1).
 
-
-def browser_error(status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
-    """The authorize endpoint and login page answer browsers: an HTML page, as BankID does."""
-    from mock_bankid.endpoints.authorize import error_page
-
-    response = error_page(error, description, status, "nb")
-    for name, value in (headers or {}).items():
-        response.headers[name] = str(value)
-    return response
-
-
-def answer(call: Call, status: int, error: str, description: str, headers: dict[str, Any] | None = None) -> Response:
-    if call.point in ("authorize", "authorize_redirect") or blueprint_of(call) == "authorize":
-        return browser_error(status, error, description, headers)
-    return json_error(status, error, description, headers)
-
-
-def redirect_error(call: Call, error: str, description: str | None) -> None:
-    """Replace the code in the authorization response with an error, state echoed (RFC 6749 §4.1.2.1)."""
-    from mock_bankid.endpoints.authorize import CODE_NS, SSO_NS
-
-    params = call.ctx["params"]
-    if "code" in params:  # the sign-in did not complete: its code and session must not work either
-        call.provider.store.delete(CODE_NS, params["code"])
-        grant = call.ctx.get("grant")
-        if grant is not None:
-            call.provider.store.delete(SSO_NS, grant.sid)
-    new: dict[str, str] = {"error": error}
-    if description:
-        new["error_description"] = description
-    if "state" in params:
-        new["state"] = params["state"]
-    if "iss" in params:
-        new["iss"] = params["iss"]
-    call.ctx["params"] = new
+    Authorize then cancels the sign-in's code and session: it did not complete.
+    """
+    call.ctx["error"] = error
 
 
 # --- outage --------------------------------------------------------------------------------
@@ -103,7 +71,7 @@ def outage(call: Call) -> Response | None:
     if until is not None:  # a timed outage knows when it ends (on the mock clock)
         retry_after = max(1, math.ceil(until - call.provider.clock.now()))
     headers = {"Retry-After": retry_after} if retry_after else {}
-    return answer(call, 503, "temporarily_unavailable", "BankID is unavailable (mock-bankid scenario: outage).", headers)
+    raise TemporarilyUnavailable("BankID is unavailable (mock-bankid scenario: outage).", status=503, headers=headers)
 
 
 # --- invalid credentials after a rotation -------------------------------------------------
@@ -117,11 +85,11 @@ def invalid_client(call: Call) -> Response | None:
     if not call.consume():
         return None
     if call.params["error"] == "unauthorized_client":
-        return json_error(400, "unauthorized_client",
-                          "The client is not authorized for this request (mock-bankid scenario: invalid-client).")
-    return json_error(401, "invalid_client",
-                      "Client authentication failed: the client secret was rotated (mock-bankid scenario: invalid-client).",
-                      {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-8"'})
+        raise UnauthorizedClient("The client is not authorized for this request (mock-bankid scenario: invalid-client).")
+    raise InvalidClient(
+        "Client authentication failed: the client secret was rotated (mock-bankid scenario: invalid-client).",
+        headers=BASIC_CHALLENGE,
+    )
 
 
 # --- callback URL mismatch -----------------------------------------------------------------
@@ -135,11 +103,11 @@ def redirect_uri_mismatch(call: Call) -> Response | None:
     if not call.consume():
         return None
     req, client = call.ctx["request"], call.ctx["client"]
-    return browser_error(
-        400, "invalid_request",
+    raise InvalidRequest(
         f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r} "
         f"(registered now: {call.params['registered']!r}; mock-bankid scenario: redirect-uri-mismatch). "
         "BankID requires an exact match with a registered redirect URI.",
+        redirect=False,
     )
 
 
@@ -177,11 +145,10 @@ def session_timeout(call: Call) -> Response | None:
     if not call.consume():
         return None
     ttl = call.provider.settings.auth_session_ttl
-    redirect_error(call, "access_denied", TIMEOUT_CODE)
     if call.params["mode"] == "redirect":
+        redirect_error(call, AccessDenied(TIMEOUT_CODE))
         return None
-    return browser_error(
-        400, "session_expired",
+    raise SessionExpired(
         f"The BankID login session has expired (it lasts {ttl // 60} minutes). Start again from the service "
         "you came from. (mock-bankid scenario: session-timeout)",
     )
@@ -196,16 +163,10 @@ def callback_replay(call: Call) -> None:
     """The browser delivers the callback once; the test delivers it again from ``/_mock/last-callback``."""
     if not call.consume():
         return None
-    from urllib.parse import urlencode
-
     req = call.ctx["request"]
     mode = req.reply_mode()
     params = dict(call.ctx["params"])
-    if mode == "form_post":
-        url = req.redirect_uri
-    else:
-        separator = "#" if mode == "fragment" else ("&" if "?" in req.redirect_uri else "?")
-        url = req.redirect_uri + separator + urlencode(params)
+    url = authorization_url(req.redirect_uri, params, mode)
     record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
               "redirect_uri": req.redirect_uri, "params": params, "client_id": call.ctx["client"].client_id,
               "at": call.provider.now()}
@@ -240,10 +201,10 @@ def rate_limit(call: Call) -> Response | None:
         g.mock_bankid_headers = {**g.get("mock_bankid_headers", {}), **headers}
         return None
     headers["Retry-After"] = reset
-    description = f"Too many requests: {limit} per {window} s for {who} at {endpoint}; retry in {reset} s."
-    if endpoint == "authorize":
-        return browser_error(429, "temporarily_unavailable", description, headers)
-    return json_error(429, "temporarily_unavailable", description, headers)
+    raise TemporarilyUnavailable(
+        f"Too many requests: {limit} per {window} s for {who} at {endpoint}; retry in {reset} s.",
+        status=429, headers=headers,
+    )
 
 
 # --- network trouble -----------------------------------------------------------------------
@@ -277,8 +238,8 @@ def drop_connection(call: Call) -> Response | None:
         return None
     sock = request.environ.get("gunicorn.socket")
     if sock is None:  # the Werkzeug test client has no socket to close: say so clearly instead
-        return json_error(502, "server_error", "mock-bankid scenario drop-connection: no socket to close here "
-                          "(only under `mock-bankid serve` does the connection really drop).")
+        raise ServerError("mock-bankid scenario drop-connection: no socket to close here "
+                          "(only under `mock-bankid serve` does the connection really drop).", status=502)
     g.mock_bankid_dropped = True
     try:
         sock.shutdown(socket.SHUT_RDWR)
@@ -291,11 +252,10 @@ def drop_connection(call: Call) -> Response | None:
 
 
 # --- user cancels and BankID's own errors, through the redirect ------------------------------
-def _redirect_scenario(name: str, summary: str, error: str, description: str, **extra: Any) -> None:
+def _redirect_scenario(name: str, summary: str, error: type[OAuthError], description: str, **extra: Any) -> None:
     def apply(call: Call) -> None:
         if call.consume():
-            desc = description.format(**call.params) if description else None
-            redirect_error(call, error, desc)
+            redirect_error(call, error(description.format(**call.params)))
         return None
 
     apply.__name__ = name.replace("-", "_")
@@ -304,10 +264,10 @@ def _redirect_scenario(name: str, summary: str, error: str, description: str, **
 
 
 _redirect_scenario("cancel", "The user presses Cancel: access_denied with BankID's cancel code",
-                   "access_denied", "bankid_error_codes:MOCK-C100")
+                   AccessDenied, "bankid_error_codes:MOCK-C100")
 _redirect_scenario("bankid-error", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
-                   "access_denied", "bankid_error_codes:{code}", params={"code": "C301"})
+                   AccessDenied, "bankid_error_codes:{code}", params={"code": "C301"})
 _redirect_scenario("server-error", "BankID answers the callback with error=server_error",
-                   "server_error", "BankID could not complete the request (mock-bankid scenario: server-error).")
+                   ServerError, "BankID could not complete the request (mock-bankid scenario: server-error).")
 _redirect_scenario("temporarily-unavailable", "BankID answers the callback with error=temporarily_unavailable",
-                   "temporarily_unavailable", "BankID is temporarily unavailable (mock-bankid scenario).")
+                   TemporarilyUnavailable, "BankID is temporarily unavailable (mock-bankid scenario).")

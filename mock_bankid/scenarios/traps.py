@@ -19,7 +19,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from mock_bankid.claims import at_hash
-from mock_bankid.scenarios import Call, scenario
+from mock_bankid.scenarios.engine import Call, scenario
 
 REAL_BANKID_ISSUER = "https://auth.current.bankid.no/auth/realms/current"
 _throwaway: dict[str, Any] = {}

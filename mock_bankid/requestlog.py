@@ -2,6 +2,8 @@
 
 Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
 served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
+hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from flask import Flask, Response, g, request
 
 from mock_bankid.client_auth import request_client_id, request_form
 from mock_bankid.errors import StoreUnavailable
+from mock_bankid.provider import Provider
+from mock_bankid.store import Store
 
 REQUESTS_NS = "requests"
 LOG_TTL = 86400
@@ -46,7 +50,7 @@ def is_secret(name: str, value: str = "") -> bool:
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
-    for name in values.keys():
+    for name in values:
         items = [REDACTED if is_secret(name, v) else v for v in values.getlist(name)]
         out[name] = items[0] if len(items) == 1 else items
     return out
@@ -58,7 +62,7 @@ def redacted_authorization(value: str) -> str:
     return f"{scheme} {REDACTED}" if _sep and scheme.isascii() and scheme.isalpha() and len(scheme) <= 20 else REDACTED
 
 
-def entry_for(response: Response, p: Any) -> dict[str, Any]:
+def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     authorization = request.headers.get("Authorization")
     headers: dict[str, str] = {}
     if authorization:
@@ -83,12 +87,11 @@ def entry_for(response: Response, p: Any) -> dict[str, Any]:
     }
 
 
-def init_app(app: Flask, engine: Any) -> None:
+def init_app(app: Flask, p: Provider) -> None:
     pushes = itertools.count(1)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
-        p = engine.provider
         size = p.settings.request_log_size
         if size <= 0 or _is_control():
             return response
@@ -98,7 +101,7 @@ def init_app(app: Flask, engine: Any) -> None:
                 trim(p.store, size)
         except StoreUnavailable:
             pass  # the answer already says so (a 503), or needed no store: no traceback per request
-        except Exception:  # noqa: BLE001 - the log must never break the request it logs
+        except Exception:  # the log must never break the request it logs
             app.logger.exception("request log")
         return response
 
@@ -107,13 +110,13 @@ def _is_control() -> bool:
     return (request.blueprint or "") in {"control", "scenario_control"}
 
 
-def trim(store: Any, size: int) -> None:
+def trim(store: Store, size: int) -> None:
     store.trim(REQUESTS_NS, size)
 
 
-def recent(store: Any, size: int) -> list[dict[str, Any]]:
+def recent(store: Store, size: int) -> list[dict[str, Any]]:
     return [value for _key, value in store.items(REQUESTS_NS)][-size:]
 
 
-def clear(store: Any) -> None:
+def clear(store: Store) -> None:
     store.clear(REQUESTS_NS)

@@ -1,0 +1,70 @@
+"""The authorization request as the endpoint reads it (and stores it while the login page waits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+from mock_bankid.i18n import pick_locale
+from mock_bankid.web import RESPONSE_MODES
+
+PROMPTS = {"none", "login", "consent", "select_account"}
+SINGLE_VALUED = (
+    "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
+    "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
+    "id_token_hint", "id_login_hint",
+)
+
+
+@dataclass
+class AuthorizationRequest:
+    """The parsed parameters; stored as-is while the login page waits."""
+
+    client_id: str = ""
+    redirect_uri: str = ""
+    response_type: str = ""
+    response_mode: str = "query"
+    scope: list[str] = field(default_factory=list)
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    acr_values: str | None = None
+    ui_locales: str | None = None
+    prompt: list[str] = field(default_factory=list)
+    max_age: str | None = None
+    login_hint: str | None = None
+    id_token_hint: str | None = None
+    """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
+    duplicated: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_params(cls, params: MultiDict) -> AuthorizationRequest:
+        get = lambda name: params.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
+        return cls(
+            client_id=params.get("client_id", ""),
+            redirect_uri=params.get("redirect_uri", ""),
+            response_type=params.get("response_type", ""),
+            response_mode=params.get("response_mode") or "query",
+            scope=(params.get("scope") or "").split(),
+            state=get("state"),
+            nonce=get("nonce"),
+            code_challenge=get("code_challenge"),
+            code_challenge_method=get("code_challenge_method"),
+            acr_values=get("acr_values"),
+            ui_locales=get("ui_locales"),
+            prompt=(params.get("prompt") or "").split(),
+            max_age=get("max_age"),
+            login_hint=get("login_hint"),
+            id_token_hint=get("id_token_hint") or get("id_login_hint"),
+            duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
+        )
+
+    @property
+    def locale(self) -> str:
+        return pick_locale(self.ui_locales)
+
+    def reply_mode(self) -> str:
+        """Where errors go: the requested mode if it is one we speak, else ``query``."""
+        return self.response_mode if self.response_mode in RESPONSE_MODES else "query"

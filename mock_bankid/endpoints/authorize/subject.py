@@ -1,0 +1,132 @@
+"""Who signs in, and the sign-in itself: a code, an SSO session and the answer to the client.
+
+The order (``choose_subject``): the next-login queue, then ``login_hint``, then (unless
+``prompt=login``) the SSO session named by ``id_token_hint`` or the cookie, then auto-login; else
+the login page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, request
+
+from mock_bankid import codes, login_queue, sessions, web
+from mock_bankid.claims import acr_for
+from mock_bankid.clients import Client
+from mock_bankid.endpoints.authorize.request import AuthorizationRequest
+from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
+from mock_bankid.grants import sign_in_grant
+from mock_bankid.personas import Persona, PersonaError
+from mock_bankid.provider import Provider
+from mock_bankid.tokens import read_id_token_hint
+from mock_bankid.web import authorization_response
+
+
+def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Response | None:
+    """Who signs in: queued login, login_hint, SSO session, auto-login; None: the login page."""
+    today = p.today()
+    queued = login_queue.pop(p)
+    if queued is not None:
+        try:
+            persona = p.personas.resolve(queued["selector"], today)
+        except PersonaError as exc:  # the fixtures changed after it was queued
+            raise InvalidRequest(f"queued next login: {exc}") from None
+        if persona is not None:
+            return sign_in(req, client, p, persona, scenario=queued.get("scenario"))
+    if req.login_hint:
+        persona = p.personas.resolve(req.login_hint, today)
+        if persona is not None:
+            return sign_in(req, client, p, persona)
+    if "login" not in req.prompt:
+        session = (sessions.hinted(p, read_id_token_hint(p, req.id_token_hint)) if req.id_token_hint
+                   else sessions.current(p, request))
+        if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
+            return sign_in(req, client, p, None, session=session)
+        if p.settings.auto_login:
+            persona = p.personas.resolve(p.settings.auto_login, today)
+            if persona is not None:
+                return sign_in(req, client, p, persona)
+    if "none" in req.prompt:
+        raise LoginRequired("No BankID session: the user must sign in (prompt=none was requested).")
+    return None
+
+
+def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool:
+    """OIDC Core §3.1.2.1 ``max_age``: re-authenticate when the sign-in is older than it.
+
+    ``max_age=0`` always re-authenticates (as Keycloak, BankID's base, treats it: like prompt=login).
+    """
+    if req.max_age is None:
+        return True
+    max_age = int(req.max_age)
+    return max_age > 0 and p.now() - int(session["auth_time"]) <= max_age
+
+
+def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
+    """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
+    if not req.acr_values:
+        return True
+    acr = str(session.get("acr", ""))
+    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+
+
+def sign_in(
+    req: AuthorizationRequest,
+    client: Client,
+    p: Provider,
+    persona: Persona | None,
+    *,
+    session: dict | None = None,
+    scenario: str | None = None,
+) -> Response:
+    """Issue a code for ``persona`` (or the SSO session's person) and send the browser back."""
+    now = p.now()
+    if session is not None:
+        # SSO: the person, sid, auth_time, acr and amr of the original sign-in; the session keeps
+        # its absolute end (BankID sessions do not slide).
+        persona_data, sid, auth_time = session["persona"], session["sid"], int(session["auth_time"])
+        acr, amr = session["acr"], list(session["amr"])
+        expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
+    else:
+        assert persona is not None
+        persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
+        acr, amr = acr_for(req.acr_values)
+        expires_at = now + p.settings.sso_session_ttl
+    grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
+                          nonce=req.nonce, scenario=scenario)
+    code = codes.issue(p, grant, redirect_uri=req.redirect_uri, code_challenge=req.code_challenge,
+                       code_challenge_method=req.code_challenge_method)
+    session_ttl = sessions.start(p, sid, persona=persona_data, auth_time=auth_time, acr=acr, amr=amr,
+                                 expires_at=expires_at)
+    params: dict[str, str] = {"code": code}
+    if req.state is not None:
+        params["state"] = req.state
+    params["iss"] = p.issuer
+    ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req, "error": None}
+    try:
+        short_circuit = p.hooks.at("authorize_redirect", ctx)
+    except OAuthError:  # e.g. the user is left on BankID's timeout page
+        _cancel(p, code, sid)
+        raise
+    error: OAuthError | None = ctx["error"]
+    if short_circuit is not None or error is not None:
+        _cancel(p, code, sid)
+        if short_circuit is not None:
+            return short_circuit
+        assert error is not None
+        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx["params"].get("state"), req.locale)
+    response = authorization_response(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
+    sessions.set_cookie(response, p, sid, session_ttl)
+    return response
+
+
+def _cancel(p: Provider, code: str, sid: str) -> None:
+    """A scenario answered instead of the sign-in: its code and session must not work either."""
+    codes.cancel(p, code)
+    sessions.end(p, sid)
+
+
+def error_redirect(req: AuthorizationRequest, exc: OAuthError) -> Response:
+    return web.error_redirect(exc, req.redirect_uri, req.reply_mode(), req.state, req.locale)

@@ -1,0 +1,49 @@
+"""The two routes: ``{issuer}/precheck/auth`` (GET and POST) and the login form's POST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mock_bankid.endpoints.authorize import login
+from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
+from mock_bankid.endpoints.authorize.login import login_page
+from mock_bankid.endpoints.authorize.request import AuthorizationRequest
+from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
+from mock_bankid.errors import OAuthError, StoreUnavailable
+from mock_bankid.provider import provider
+from mock_bankid.web import error_page
+
+bp = Blueprint("authorize", __name__)
+
+
+@bp.route("/precheck/auth", methods=["GET", "POST"])
+def authorize() -> Response:
+    p = provider()
+    req = AuthorizationRequest.from_params(request.form if request.method == "POST" else request.args)
+    trusted = False
+    try:
+        client = check_client(req, p)
+        check_redirect_uri(req, client)
+        trusted = True
+        ctx: dict[str, Any] = {"request": req, "client": client}
+        short_circuit = p.hooks.at("authorize", ctx)
+        if short_circuit is not None:
+            return short_circuit
+        for check in CHECKS:
+            check(req, client, p)
+        response = choose_subject(req, client, p)
+    except StoreUnavailable:
+        raise  # the mock's own outage: a page naming the store (app.py), not the client's error
+    except OAuthError as exc:
+        # Only to a redirect URI both checks trusted, and only errors that may go there.
+        if trusted and exc.redirect:
+            return error_redirect(req, exc)
+        return error_page(exc, req.locale)
+    return response if response is not None else login_page(req, client, p)
+
+
+@bp.route("/precheck/login", methods=["POST"])
+def login_submit() -> Response:
+    return login.submit()

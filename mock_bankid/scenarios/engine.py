@@ -1,0 +1,474 @@
+"""The scenario engine: named failures applied at named hook points of each endpoint.
+
+Endpoints call ``provider.hooks.at(point, ctx)`` (the engine registers itself there with
+``Scenarios.attach``) and never test for a scenario name
+themselves. A hook may return a Flask response (which then answers the request), or change
+``ctx`` in place (claims, redirect parameters, the signed token). With nothing switched on
+every hook is a no-op.
+
+Hook points (``ctx`` keys in brackets):
+- ``request``            every request before routing                  [endpoint, path]
+- ``authorize``          after the client and redirect URI are trusted   [request, client]
+- ``authorize_redirect`` the parameters about to go back to the client  [params, client, grant]
+- ``token``              before the grant is processed                  [client_id, grant_type, sign_in]
+- ``id_token_claims``    the ID token claims before signing             [claims, grant]
+- ``id_token``           the signed ID token                            [token, claims, grant]
+- ``jwks``               the published key set                          [jwks]
+- ``discovery``          the discovery document                         [document]
+- ``userinfo``           before userinfo answers                        [grant]
+
+Scenarios are data (``Definition``: name, summary, where it acts, parameters, an apply
+function), registered in ``builtin.py`` and ``traps.py`` and extended by presets from
+``fixtures/scenarios.toml``. Which one is on comes from, in this order:
+
+1. the sign-in (``grant.extra["scenario"]``: next-login queue entry, persona, login page panel);
+2. the server-wide state in the shared store (namespace ``scenario``), set over HTTP or the CLI,
+   for a time on the mock clock and/or a count of requests;
+3. ``MOCK_BANKID_SCENARIO`` at start (seeded into the store once per start, so it can be cleared).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from flask import Flask, Response, current_app, g, has_request_context
+
+from mock_bankid import jsontools
+from mock_bankid.clock import Clock
+from mock_bankid.errors import StoreUnavailable
+from mock_bankid.provider import Provider
+from mock_bankid.settings import Settings
+
+log = logging.getLogger("mock_bankid.scenarios")
+
+HOOK_POINTS = (
+    "request", "authorize", "authorize_redirect", "token", "id_token_claims", "id_token", "jwks", "discovery", "userinfo",
+)
+SIGN_IN_POINTS = ("authorize_redirect", "token", "id_token_claims", "id_token", "userinfo")
+"""Where a per-sign-in scenario can act: the points that know which sign-in they serve."""
+
+SCENARIO_NS = "scenario"
+COUNT_NS = "scenario-count"
+ACTIVE_KEY = "active"
+FOREVER = 10 * 365 * 86400
+ACTIVATION_KEYS = ("for_seconds", "count")
+FIXTURE_FILE = "scenarios.toml"
+ENGINE_KEY = "mock_bankid.scenarios"
+
+
+class ScenarioError(ValueError):
+    """An unknown scenario or a bad parameter: a 400 at the control surface, one line in the CLI."""
+
+
+Apply = Callable[["Call"], "Response | None"]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One named scenario: what it is, where it acts, its parameters and what it does."""
+
+    name: str
+    summary: str
+    apply: Apply
+    points: tuple[str, ...] = ()
+    """Hook points where it acts when switched on for the whole server."""
+    sign_in_points: tuple[str, ...] = ()
+    """Hook points where it acts when chosen for one sign-in; empty: not offered per sign-in."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameter defaults; a value's type is the default's type (lists accept "a,b")."""
+    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    kind: str = "failure"
+    """``failure`` (the runbook's causes) or ``trap`` (tokens a correct client must refuse)."""
+    uses: str | None = None
+    """For a preset from fixtures: the built-in it configures."""
+    activation: Mapping[str, Any] = field(default_factory=dict)
+    """Preset defaults for ``for_seconds`` / ``count`` when switched on server-wide."""
+
+    def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The full parameter set: defaults overridden by ``given``, coerced and checked."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ScenarioError(f"scenario {self.name!r} has no parameter {', '.join(unknown)} (parameters: {known})")
+        values = dict(self.params)
+        for name, raw in given.items():
+            values[name] = _coerce(self.name, name, self.params[name], raw)
+        for name, value in values.items():
+            allowed = self.choices.get(name)
+            items = value if isinstance(value, list) else [value]
+            if allowed is not None and any(v not in allowed for v in items):
+                raise ScenarioError(f"{self.name}: {name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+            bounds = self.limits.get(name)
+            if bounds is not None and not bounds[0] <= value <= bounds[1]:
+                raise ScenarioError(f"{self.name}: {name} must be between {bounds[0]:g} and {bounds[1]:g}, not {value!r}")
+        return values
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "summary": self.summary, "kind": self.kind, "uses": self.uses,
+            "params": dict(self.params), "choices": {k: list(v) for k, v in self.choices.items()},
+            "server_wide": bool(self.points), "per_sign_in": bool(self.sign_in_points),
+            "points": list(self.points), "sign_in_points": list(self.sign_in_points),
+            **({"activation": dict(self.activation)} if self.activation else {}),
+        }
+
+
+def _coerce(scenario: str, name: str, default: Any, raw: Any) -> Any:
+    where = f"{scenario}: {name}"
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, str):
+                if raw.lower() not in {"true", "false", "1", "0", "yes", "no"}:
+                    raise ValueError
+                return raw.lower() in {"true", "1", "yes"}
+            return bool(raw)
+        if isinstance(default, int):
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list):
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return [str(x).strip() for x in items if str(x).strip()]
+        if isinstance(raw, (dict, list)):
+            raise ValueError
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{where} must be a {type(default).__name__}, not {raw!r}") from None
+
+
+REGISTRY: dict[str, Definition] = {}
+
+
+def scenario(**spec: Any) -> Callable[[Apply], Apply]:
+    """Register a built-in: ``@scenario(name=..., summary=..., points=..., params=...)``."""
+
+    def register(func: Apply) -> Apply:
+        definition = Definition(apply=func, **spec)
+        for point in (*definition.points, *definition.sign_in_points):
+            assert point in HOOK_POINTS, point
+        assert set(definition.sign_in_points) <= set(SIGN_IN_POINTS), definition.name
+        REGISTRY[definition.name] = definition
+        return func
+
+    return register
+
+
+def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None, **activation: Any) -> Definition:
+    """A named configuration of a built-in (a fixture preset, or a built-in alias like ``slow-jwks``)."""
+    base = REGISTRY.get(uses)
+    if base is None or base.uses is not None:
+        raise ScenarioError(f"preset {name!r}: uses must name a built-in scenario, not {uses!r}")
+    unknown = sorted(set(activation) - set(ACTIVATION_KEYS))
+    if unknown:
+        raise ScenarioError(f"preset {name!r}: unknown key {', '.join(unknown)}")
+    resolved = base.resolve(dict(params or {}))
+    return Definition(
+        name=name, summary=summary, apply=base.apply, points=base.points, sign_in_points=base.sign_in_points,
+        params=resolved, choices=base.choices, limits=base.limits, kind=base.kind, uses=uses,
+        activation={k: v for k, v in activation.items() if v is not None},
+    )
+
+
+@dataclass
+class Active:
+    """A scenario that is on for this request, with where it came from."""
+
+    definition: Definition
+    params: dict[str, Any]
+    source: str
+    """``sign-in``, ``server`` (set at run time) or ``start`` (MOCK_BANKID_SCENARIO)."""
+    entry: dict[str, Any] | None = None
+
+
+@dataclass
+class Call:
+    """What an apply function gets: the hook point, its ctx, the parameters, the engine."""
+
+    point: str
+    ctx: dict[str, Any]
+    active: Active
+    engine: "Scenarios"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.active.params
+
+    @property
+    def provider(self) -> Provider:
+        assert self.engine.provider is not None  # hooks run only on an attached engine
+        return self.engine.provider
+
+    @property
+    def per_sign_in(self) -> bool:
+        return self.active.source == "sign-in"
+
+    def consume(self) -> bool:
+        """Count this request against the scenario's ``count``; False once it is used up."""
+        return self.engine._consume(self.active)
+
+
+class Scenarios:
+    """The scenario engine: the registry, where scenarios are switched on, and the hook points."""
+
+    def __init__(self, provider: Provider | None = None, definitions: Mapping[str, Definition] | None = None,
+                 start: str = "") -> None:
+        self.provider = provider
+        """Passed in by ``attach``; None for an engine that only lists the catalogue (the CLI)."""
+        self.definitions: dict[str, Definition] = dict(definitions if definitions is not None else REGISTRY)
+        self.start = self.parse(start) if start else None
+        self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
+        self._seeded = False
+
+    @classmethod
+    def attach(cls, provider: Provider) -> "Scenarios":
+        """The engine for ``provider``: loaded from its settings, personas' scenarios checked, and
+        registered at ``provider.hooks`` so every hook point runs it."""
+        engine = cls.load(provider.settings, provider=provider)
+        # The start-up date without the stored clock shift: a store that is down at start must not
+        # stop the app from starting (health and /_mock/ready then say so), and only names are checked.
+        engine.check_personas(provider.personas.all(Clock(offset=provider.clock.offset).oslo_today()))
+        provider.hooks.add(engine.at)
+        return engine
+
+    @classmethod
+    def load(cls, settings: Settings, *, provider: Provider | None = None) -> "Scenarios":
+        """Built-ins plus the presets in ``fixtures/scenarios.toml``; checks MOCK_BANKID_SCENARIO."""
+        definitions = dict(REGISTRY)
+        path = Path(settings.fixtures_dir) / FIXTURE_FILE
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ScenarioError(f"{path}: {exc}") from None
+            for entry in data.get("preset", []):
+                entry = dict(entry)
+                try:
+                    name, uses = entry.pop("name"), entry.pop("uses")
+                except KeyError as exc:
+                    raise ScenarioError(f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)") from None
+                if name in definitions:
+                    raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
+                summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
+                params = entry.pop("params", {})
+                definitions[name] = preset(name, uses, summary, params, **entry)
+        try:
+            return cls(provider, definitions=definitions, start=settings.scenario)
+        except ScenarioError as exc:
+            raise ScenarioError(f"MOCK_BANKID_SCENARIO: {exc}") from None
+
+    def check_personas(self, personas: Any) -> None:
+        """Every persona's ``scenario`` names a scenario that can act on one sign-in (checked at start)."""
+        for persona in personas:
+            if persona.scenario:
+                try:
+                    definition, _params, _activation = self.parse(persona.scenario)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"personas: {persona.id}: {exc}") from None
+                if not definition.sign_in_points:
+                    raise ScenarioError(f"personas: {persona.id}: {definition.name} acts on the whole server only")
+
+    def _attached(self) -> Provider:
+        if self.provider is None:
+            raise ScenarioError("this scenario engine lists the catalogue only; it is attached to no provider")
+        return self.provider
+
+    # --- catalogue -----------------------------------------------------------------------
+    def catalogue(self) -> list[dict[str, Any]]:
+        return [d.describe() for d in self.definitions.values()]
+
+    def login_panel(self) -> list[Definition]:
+        """The scenarios a tester can pick for one sign-in on the login page."""
+        return [d for d in self.definitions.values() if d.sign_in_points]
+
+    def parse(self, spec: str | Mapping[str, Any]) -> tuple[Definition, dict[str, Any], dict[str, Any]]:
+        """``"name"``, ``'{"scenario": "slow", "seconds": 12}'`` or that dict -> (definition, params, activation)."""
+        if isinstance(spec, str):
+            text = spec.strip()
+            if text.startswith("{"):
+                try:
+                    spec = jsontools.loads(text)
+                except ValueError as exc:
+                    raise ScenarioError(f"not valid JSON: {exc}") from None
+            else:
+                spec = {"scenario": text}
+        if not isinstance(spec, Mapping):
+            raise ScenarioError("a scenario is a name or a JSON object with a scenario member")
+        body = dict(spec)
+        name = body.pop("scenario", None) or body.pop("name", None)
+        params = body.pop("params", None) or {}
+        if not isinstance(params, Mapping):
+            raise ScenarioError("params must be an object")
+        if not name or not isinstance(name, str):
+            raise ScenarioError('name the scenario: {"scenario": "outage"}')
+        definition = self.definitions.get(name)
+        if definition is None:
+            raise ScenarioError(f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them")
+        activation = dict(definition.activation)
+        for key in ACTIVATION_KEYS:
+            if key in body:
+                value = body.pop(key)
+                if value is not None:
+                    try:
+                        number = float(value)
+                        if key == "count":
+                            if not number.is_integer():
+                                raise ValueError
+                            number = int(number)
+                    except (TypeError, ValueError, OverflowError):
+                        raise ScenarioError(f"{key} must be a {'whole ' if key == 'count' else ''}number, not {value!r}") from None
+                    if not 0 < number <= FOREVER:
+                        raise ScenarioError(f"{key} must be more than 0 and at most {FOREVER}")
+                    activation[key] = number
+        return definition, definition.resolve({**params, **body}), activation
+
+    # --- server-wide state ---------------------------------------------------------------
+    def set_server(self, spec: str | Mapping[str, Any], *, source: str = "server") -> dict[str, Any]:
+        """Switch a scenario on for every worker; returns the stored entry."""
+        definition, params, activation = self.parse(spec)
+        if not definition.points:
+            raise ScenarioError(
+                f"{definition.name} acts on one sign-in only: choose it with a persona, the next-login queue "
+                "or the login page"
+            )
+        p = self._attached()
+        now = p.clock.now()
+        for_seconds = activation.get("for_seconds")
+        entry = {
+            "id": secrets.token_hex(8), "scenario": definition.name, "params": params, "source": source,
+            "set_at": now, "until": now + for_seconds if for_seconds else None,
+            "for_seconds": for_seconds, "count": activation.get("count"),
+        }
+        p.store.put(SCENARIO_NS, ACTIVE_KEY, entry, for_seconds or FOREVER)
+        self._forget_request_cache()
+        return entry
+
+    def clear_server(self) -> None:
+        """Everything off, including the start scenario, at once for every worker."""
+        self._seed_start()
+        self._attached().store.delete(SCENARIO_NS, ACTIVE_KEY)
+        self._forget_request_cache()
+
+    def server_state(self) -> dict[str, Any]:
+        self._seed_start()
+        p = self._attached()
+        entry = p.store.get(SCENARIO_NS, ACTIVE_KEY)
+        if entry is None:
+            return {"active": None}
+        shown = dict(entry)
+        if entry.get("until") is not None:
+            shown["remaining_seconds"] = max(0.0, round(entry["until"] - p.clock.now(), 3))
+        if entry.get("count") is not None:
+            used = p.store.get(COUNT_NS, f"{entry['id']}:used")
+            shown["used"] = int(used["n"]) if used else 0
+            shown["remaining_count"] = max(0, int(entry["count"]) - shown["used"])
+        return {"active": shown}
+
+    def _seed_start(self) -> None:
+        """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
+        if self._seeded or not has_request_context():
+            return
+        self._seeded = True
+        p = self._attached()
+        if p.store.add(SCENARIO_NS, f"boot:{self.boot_id}", {}, FOREVER):
+            p.store.delete(SCENARIO_NS, ACTIVE_KEY)  # a restart starts clean
+            if self.start is not None:
+                definition, params, activation = self.start
+                self.set_server({"scenario": definition.name, **params, **activation}, source="start")
+
+    def _server_active(self) -> Active | None:
+        if has_request_context() and "mock_bankid_scenario" in g:
+            return g.mock_bankid_scenario
+        self._seed_start()
+        entry = self._attached().store.get(SCENARIO_NS, ACTIVE_KEY)
+        active = None
+        if entry is not None and entry.get("scenario") in self.definitions:
+            definition = self.definitions[entry["scenario"]]
+            active = Active(definition, dict(entry["params"]), entry.get("source", "server"), entry)
+        if has_request_context():
+            g.mock_bankid_scenario = active
+        return active
+
+    def _forget_request_cache(self) -> None:
+        if has_request_context():
+            g.pop("mock_bankid_scenario", None)
+
+    def _consume(self, active: Active) -> bool:
+        entry = active.entry
+        if entry is None or entry.get("count") is None:
+            return True
+        cache: dict[str, bool] = g.setdefault("mock_bankid_consumed", {}) if has_request_context() else {}
+        if entry["id"] in cache:  # one request counts once, however many hooks it passes
+            return cache[entry["id"]]
+        p = self._attached()
+        n = p.store.incr(COUNT_NS, entry["id"], FOREVER)
+        count = int(entry["count"])
+        p.store.put(COUNT_NS, f"{entry['id']}:used", {"n": min(n, count)}, FOREVER)
+        if n >= count:  # used up: off for every worker (unless someone set another meanwhile)
+            current = p.store.get(SCENARIO_NS, ACTIVE_KEY)
+            if current is not None and current.get("id") == entry["id"]:
+                p.store.delete(SCENARIO_NS, ACTIVE_KEY)
+        cache[entry["id"]] = n <= count
+        return n <= count
+
+    # --- per sign-in -----------------------------------------------------------------------
+    def _sign_in_active(self, point: str, ctx: dict[str, Any]) -> Active | None:
+        if point not in SIGN_IN_POINTS:
+            return None
+        grant = ctx.get("grant")
+        extra = getattr(grant, "extra", None) if grant is not None else None
+        if extra is None and point == "token":
+            extra = ctx.get("sign_in")  # the token endpoint peeked at the code for it
+        spec = (extra or {}).get("scenario")
+        if not spec:
+            return None
+        try:
+            definition, params, _activation = self.parse(spec)
+        except ScenarioError as exc:
+            log.warning("ignoring the sign-in's scenario %r: %s", spec, exc)
+            return None
+        return Active(definition, params, "sign-in")
+
+    # --- the hook ------------------------------------------------------------------------
+    def at(self, point: str, ctx: dict[str, Any]) -> Response | None:
+        """Run every scenario that is on and acts at ``point``; the first response wins."""
+        assert point in HOOK_POINTS, point
+        actives: list[Active] = []
+        try:
+            sign_in = self._sign_in_active(point, ctx)
+            server = self._server_active() if self.provider is not None else None
+        except StoreUnavailable:
+            # No scenario can be read while the store is down: go on without one. A route that
+            # needs the store then answers 503 itself; health, discovery and /_mock/ready still answer.
+            return None
+        if sign_in is not None and point in sign_in.definition.sign_in_points:
+            actives.append(sign_in)
+        if server is not None and point in server.definition.points:
+            actives.append(server)
+        for active in actives:
+            result = active.definition.apply(Call(point, ctx, active, self))
+            if result is not None:
+                return result
+        return None
+
+    def init_app(self, app: Flask) -> None:
+        """Per-response work: the rate-limit headers."""
+
+        @app.after_request
+        def _scenario_headers(response: Response) -> Response:
+            for name, value in g.get("mock_bankid_headers", {}).items():
+                response.headers.setdefault(name, str(value))
+            return response
+
+
+def engine() -> Scenarios:
+    """The engine of the app handling the current request (the control surface, the login page)."""
+    found: Scenarios = current_app.extensions[ENGINE_KEY]
+    return found
