@@ -23,6 +23,10 @@ from mock_bankid.settings import Settings, is_loopback
 
 ENV_NAME = "MOCK_BANKID_CONTROL_TOKEN"
 CONTROL_COOKIE = "mock_bankid_control"
+COOKIE = CONTROL_COOKIE  # the name the web console imports
+TOKEN_FORM_ENDPOINT = "console.control_token_form"  # noqa: S105 - an endpoint name, not a secret
+"""The console's form that stores the token in the cookie: it must be reachable without the token
+(it is how a browser gets one). Exempt by endpoint, so no other path under it is."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mock-bankid-control"'}
 
@@ -67,6 +71,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _require_control_token() -> None:
         path = request.path.rstrip("/")
         if request.method in SAFE_METHODS or not (path == mock_path or path.startswith(mock_path + "/")):
+            return
+        if request.endpoint == TOKEN_FORM_ENDPOINT:
             return
         if not control_token_ok(request):
             raise InvalidToken(

@@ -11,10 +11,11 @@ import sys
 import pytest
 import requests
 from conftest import start_server
+from flask import Blueprint
 
 from mock_bankid.app import create_app
 from mock_bankid.cli.serve import banner
-from mock_bankid.control_token import CONTROL_COOKIE
+from mock_bankid.control_token import CONTROL_COOKIE, TOKEN_FORM_ENDPOINT
 
 TOKEN = "test-control-token-123"
 CHANGES = [("POST", "/_mock/next-login", {"persona": "adult"}), ("PUT", "/_mock/clock", {"shift": 60}),
@@ -43,6 +44,20 @@ def test_state_changes_without_the_token_are_401(public_client, method, path, bo
 def test_state_changes_with_the_token_work(public_client, method, path, body):
     response = public_client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code < 300, response.data
+
+
+def test_only_the_consoles_token_form_is_reachable_without_the_token(settings):
+    """The web console's form that stores the token (``console.control_token_form``) must answer
+    without one -- it is how a browser gets it; the route next to it still needs the token."""
+    app = create_app(settings.with_(host="0.0.0.0", control_token=TOKEN))
+    console = Blueprint("console", __name__)
+    console.add_url_rule("/_mock/console/control-token", "control_token_form", lambda: "stored", methods=["POST"])
+    console.add_url_rule("/_mock/console/next-login", "next_login", lambda: "queued", methods=["POST"])
+    app.register_blueprint(console)
+    assert TOKEN_FORM_ENDPOINT == "console.control_token_form"
+    client = app.test_client()
+    assert client.post("/_mock/console/control-token", data={"token": TOKEN}).status_code == 200
+    assert client.post("/_mock/console/next-login", data={"persona": "adult"}).status_code == 401
 
 
 def test_the_cookie_works_too(public_client):
