@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__, control_token, requestlog
 from mock_bankid.endpoints import (
-    authorize, control, discovery, introspect, jwks, logout, revoke, scenario_control, token, userinfo,
+    authorize, control, discovery, introspect, jwks, logout, openapi, revoke, scenario_control, token, userinfo,
 )
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.errors import OAuthError, StoreUnavailable
@@ -29,7 +29,7 @@ ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.b
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = control_token.ensure_control_token(settings or Settings.from_env())
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no /static route: the package has no static files to serve
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     app.json.sort_keys = False  # keep discovery in a readable order
     app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
+    app.register_blueprint(openapi.bp, url_prefix=f"{base_path}/_mock")
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
