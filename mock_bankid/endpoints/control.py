@@ -11,16 +11,22 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify
 
 from mock_bankid import __version__, login_queue
+from mock_bankid.clock import Clock
 from mock_bankid.errors import InvalidRequest
 from mock_bankid.jsontools import request_body
 from mock_bankid.numbers import json_number
 from mock_bankid.personas import Persona, PersonaError
-from mock_bankid.provider import CLOCK_NS, provider
+from mock_bankid.provider import CLOCK_NS, Provider, provider
 from mock_bankid.scenarios import engine
 
 bp = Blueprint("control", __name__)
 
 MAX_CLOCK_SHIFT = 100 * 366 * 86400
+CLOCK_SHIFT_TTL = 2 * MAX_CLOCK_SHIFT + 10 * 365 * 86400
+"""The store judges the shift's own expiry on the clock it shifts: written under one shift and read
+under another (or under none, while the shift itself is read), it must outlive the largest
+difference, 2 x 100 years. With 10 years only, a shift of more than 10 years back was forgotten at
+the next request."""
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 
 
@@ -164,9 +170,24 @@ def clock_set() -> Response:
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
-    p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, 10 * 365 * 86400)
+    _check_personas_on(p, seconds)
+    p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, CLOCK_SHIFT_TTL)
     g.pop("mock_bankid_clock_shift", None)  # the answer shows the new time, not this request's cached one
     return clock_get()
+
+
+def _check_personas_on(p: Provider, shift: float) -> None:
+    """Refuse a date the fixture personas cannot exist on (found by schemathesis).
+
+    A fødselsnummer encodes birth years 1854-2039 only, so a minor persona has no number after
+    2039 + its age, and a centenarian none before 1954: the clock moved there made every page
+    that lists personas a 500. Checked before the move, so the mock is never left in that state.
+    """
+    today = Clock(offset=p.clock.offset + shift).oslo_today()
+    try:
+        p.personas.all(today)
+    except PersonaError as exc:
+        raise InvalidRequest(f"The clock cannot move to {today.isoformat()}: {exc}.") from None
 
 
 @bp.route("/clock", methods=["DELETE"])
