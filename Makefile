@@ -8,10 +8,9 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test setup setup-test lint lint-compose bench clean
 
-$(BIN)/mock-bankid: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+# scripts/setup-venv also installs Debian's python3-venv when python3 cannot make a virtualenv.
+$(BIN)/mock-bankid: pyproject.toml scripts/setup-venv
+	PYTHON=$(PYTHON) VENV=$(VENV) ./scripts/setup-venv -e .
 	touch $@
 
 setup: $(BIN)/mock-bankid
@@ -28,8 +27,8 @@ test: setup-test
 bench: setup-test
 	$(BIN)/python bench/run.py $(ARGS)
 
-# ruff and mypy as configured in pyproject.toml (not yet part of `make test`: the package is being
-# brought to pass module by module).
+# ruff and mypy as configured in pyproject.toml. mock_bankid/ passes both; tests/ and bench/ do not yet pass
+# ruff, so neither `make test` nor CI runs this.
 lint: setup-test
 	$(BIN)/ruff check mock_bankid tests bench
 	$(BIN)/mypy mock_bankid
@@ -39,4 +38,4 @@ lint-compose:
 	docker-compose -f docker-compose.yml config -q
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules
+	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules tests/clients/*/node_modules tests/clients/authjs/.next

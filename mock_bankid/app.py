@@ -7,14 +7,27 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, control_token, requestlog
-from mock_bankid.endpoints import (
-    authorize, control, discovery, introspect, jwks, logout, openapi, revoke, scenario_control, token, userinfo,
-)
+from mock_bankid import __version__, control_token, cors, requestlog
 from mock_bankid.client_auth import request_client_id
+from mock_bankid.endpoints import (
+    authorize,
+    console,
+    control,
+    discovery,
+    introspect,
+    jwks,
+    logout,
+    openapi,
+    revoke,
+    scenario_control,
+    token,
+    userinfo,
+)
 from mock_bankid.errors import OAuthError, StoreUnavailable
+from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.settings import Settings
@@ -29,8 +42,9 @@ ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.b
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = control_token.ensure_control_token(settings or Settings.from_env())
-    app = Flask(__name__, static_folder=None)  # no /static route: the package has no static files to serve
+    app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static under /_mock/console
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
     app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
@@ -51,14 +65,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(openapi.bp, url_prefix=f"{base_path}/_mock")
+    console.register(app, provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.before_request
     def _before() -> Response | None:
         g.started = time.perf_counter()
-        return provider.hooks.at("request", {"endpoint": request.endpoint, "path": request.path})
+        return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
     def _after(response: Response) -> Response:
@@ -103,7 +119,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error in mock-bankid %s", __version__)
-        response = jsonify({"error": "server_error", "error_description": "Unexpected error in mock-bankid; see its log."})
+        response = jsonify({"error": "server_error",
+                            "error_description": "Unexpected error in mock-bankid; see its log."})
         response.status_code = 500
         return response
 

@@ -77,7 +77,8 @@ def new_ca(name: x509.Name, not_before: _dt.datetime, not_after: _dt.datetime
     return key, cert
 
 
-def issue(ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate], public_key: ec.EllipticCurvePublicKey,
+def issue(ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
+          public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
           subject: x509.Name, not_before: _dt.datetime, not_after: _dt.datetime,
           extensions: tuple[x509.ExtensionType, ...] = ()) -> x509.Certificate:
     """An end-entity certificate for ``public_key`` signed by ``ca``, never outliving the CA."""

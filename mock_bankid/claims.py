@@ -11,6 +11,7 @@ Claim names and values follow BankID's API v4 (see docs/differences.md for where
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -19,26 +20,33 @@ from typing import Any
 API_VERSION = 4
 
 # acr_values (request) -> (acr claim, amr claim). BankID High is the default IDP.
+# BankID High: the amr of developer.bankid.no "Identity Providers". Biometrics: a step-up through
+# BankID NetCentric ("bis-bid"), which brings the bid-* values of that sign-in ("they only appear
+# when bis-bid is also present", developer.bankid.no "Understanding authentication methods").
 IDPS: dict[str, tuple[str, list[str]]] = {
-    "urn:bankid:bid": ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app"]),
-    "urn:bankid:bis": ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid"]),
+    "urn:bankid:bid": ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"]),
+    "urn:bankid:bis": ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"]),
 }
 DEFAULT_ACR_VALUE = "urn:bankid:bid"
 
-# Scopes the provider knows, and the userinfo claims each one releases.
+# Scopes the provider knows, and the userinfo claims each one releases. BankID discontinued the
+# consent service behind email, phone, address and nnin at the end of 2025 ("it will no longer be
+# possible to collect: address, phone, nnin from end-users using the Userinfo integration",
+# developer.bankid.no important-updates-04-2025): the scopes are still accepted, they release nothing.
 USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "birthdate", "updated_at"),
-    "email": ("email",),
-    "phone": ("phone_number",),
-    "address": ("address",),
-    "nnin": ("nnin",),
 }
+TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
+"""Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
+ACCESS_TOKEN_AUDIENCE = "tinfo"  # noqa: S105 - an audience, not a secret
 SUPPORTED_SCOPES = ("openid", "profile", "nnin_altsub", "nnin", "email", "phone", "address", "offline_access")
 CLAIMS_SUPPORTED = (
     "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "sid",
     "at_hash", "typ", "api_ver", "bankid_altsub", "name", "given_name", "family_name", "birthdate",
-    "updated_at", "nnin_altsub", "nnin", "email", "phone_number", "address", "pid",
+    "updated_at", "nnin_altsub", "pid",
 )
+CERT_ISSUED_FROM = calendar.timegm((2023, 1, 1, 0, 0, 0))
+CERT_ISSUED_SPAN = 2 * 365 * 86400
 
 
 @dataclass
@@ -61,7 +69,7 @@ class Grant:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Grant":
+    def from_dict(cls, data: dict[str, Any]) -> Grant:
         return cls(**data)
 
 
@@ -79,6 +87,25 @@ def acr_for(acr_values: str | None) -> tuple[str, list[str]]:
             return acr, list(amr)
     acr, amr = IDPS[DEFAULT_ACR_VALUE]
     return acr, list(amr)
+
+
+def certificate_issued_at(persona: dict[str, Any]) -> int:
+    """``updated_at``: when the person's BankID certificate was issued (BankID: "Epoc time of issuing
+    time of associated BankID certificate"), stable per person and never before their birth.
+
+    A mock has no certificate, so the time is derived from ``bankid_altsub`` (a day in 2023-2024):
+    the same persona always shows the same ``updated_at``, however often it signs in.
+    """
+    digest = hashlib.sha256(str(persona.get("bankid_altsub") or persona.get("sub") or "").encode()).digest()
+    issued = CERT_ISSUED_FROM + int.from_bytes(digest[:4], "big") % CERT_ISSUED_SPAN
+    born = persona.get("birthdate")
+    if born:
+        try:
+            year, month, day = (int(x) for x in str(born)[:10].split("-"))
+            issued = max(issued, calendar.timegm((year, month, day, 0, 0, 0)) + 86400)
+        except ValueError:
+            pass
+    return issued
 
 
 def _profile(persona: dict[str, Any], updated_at: int) -> dict[str, Any]:
@@ -119,7 +146,7 @@ def id_token_claims(
     if access_token is not None:
         claims["at_hash"] = at_hash(access_token)
     if "profile" in grant.scope:
-        claims.update(_profile(persona, grant.auth_time))
+        claims.update(_profile(persona, certificate_issued_at(persona)))
     if "nnin_altsub" in grant.scope:
         claims["nnin_altsub"] = persona["nnin"]
     if grant.pid_claim:
@@ -128,11 +155,17 @@ def id_token_claims(
 
 
 def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: str) -> dict[str, Any]:
-    """A self-contained JWT like BankID's; no nonce (removed in v4), no personal data beyond ids."""
+    """A self-contained JWT like BankID's; no nonce (removed in v4), no personal data beyond ids.
+
+    ``aud`` is the resource server (``tinfo``, a string as in BankID's examples), and the scopes it
+    serves are its roles in ``resource_access`` and ``realm_access`` (Keycloak's shape, which BankID's
+    access-token documentation shows).
+    """
     persona = grant.persona
+    roles = [s for s in grant.scope if s in TINFO_SCOPES]
     claims: dict[str, Any] = {
         "iss": issuer,
-        "aud": ["tinfo"],
+        "aud": ACCESS_TOKEN_AUDIENCE,
         "azp": grant.client_id,
         "client_id": grant.client_id,
         "typ": "Bearer",
@@ -141,6 +174,8 @@ def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: s
         "jti": jti,
         "scope": " ".join(grant.scope),
         "allowed-origins": [],
+        "realm_access": {"roles": roles},
+        "resource_access": {ACCESS_TOKEN_AUDIENCE: {"roles": roles}},
     }
     if persona:
         claims.update(
@@ -157,15 +192,13 @@ def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: s
 
 
 def userinfo_claims(grant: Grant) -> dict[str, Any]:
-    """Scope-filtered person data. ``sub`` equals the ID token's, as OIDC Core §5.3.2 requires."""
+    """Scope-filtered person data. ``sub`` equals the ID token's, as OIDC Core §5.3.2 requires.
+
+    Only ``profile`` releases anything: BankID retired email, phone, address and nnin (see
+    ``USERINFO_SCOPE_CLAIMS``). Relying parties get the number from ``nnin_altsub`` in the ID token.
+    """
     persona = grant.persona
-    available = dict(_profile(persona, grant.auth_time))
-    available.update(
-        email=persona.get("email"),
-        phone_number=persona.get("phone_number"),
-        address=persona.get("address"),
-        nnin=persona.get("nnin"),
-    )
+    available = dict(_profile(persona, certificate_issued_at(persona)))
     claims: dict[str, Any] = {"sub": persona["sub"]}
     for scope in grant.scope:
         for name in USERINFO_SCOPE_CLAIMS.get(scope, ()):

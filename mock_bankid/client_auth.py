@@ -27,7 +27,7 @@ BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mock-bankid", charset="UTF-
 
 def _basic_credentials(req: Request) -> tuple[str, str] | None:
     header = req.headers.get("Authorization", "")
-    if not header[:6].lower() == "basic ":
+    if header[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
@@ -66,9 +66,10 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
     if "client_assertion" in form:
         return authenticate_assertion(p, form)
 
-    client_id = form.get("client_id")
+    client_id = form.get("client_id") or ""
     if not client_id:
-        raise InvalidClient("No client authentication: send HTTP Basic credentials or client_id.", headers=BASIC_CHALLENGE)
+        raise InvalidClient("No client authentication: send HTTP Basic credentials or client_id.",
+                            headers=BASIC_CHALLENGE)
     if "client_secret" in form:
         client = _registered(p, client_id, "client_secret_post")
         if not client.check_secret(form["client_secret"]):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_bankid.profiles import Profile, profile_from
+
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
@@ -33,10 +35,14 @@ class Client:
     require_nonce: bool = True
     pid_claim: bool = False
     userinfo_signed_response_alg: str | None = None
-    id_token_signed_response_alg: str = "RS256"
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105 - an algorithm name, not a password
     token_ttl: int | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
+    profile: Profile = field(default_factory=Profile)
+    """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/profiles.py)."""
+    allowed_origins: tuple[str, ...] | None = None
+    """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -53,10 +59,17 @@ class Client:
         return hmac.compare_digest(self.client_secret.encode(), secret.encode())
 
     def redirect_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.redirect_uris)
 
     def post_logout_uri_allowed(self, uri: str) -> bool:
-        return any(_redirect_matches(registered, uri) for registered in self.post_logout_redirect_uris)
+        return any(self._matches(registered, uri) for registered in self.post_logout_redirect_uris)
+
+    def _matches(self, registered: str, uri: str) -> bool:
+        """The profile decides whether the loopback-port, localhost and wildcard conveniences apply."""
+        if not self.profile.loose_redirect(registered):
+            return registered == uri
+        return _redirect_matches(registered, uri) or (
+            self.profile.localhost_any_port and _localhost_any_port(registered, uri))
 
 
 _PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))"
@@ -93,9 +106,32 @@ def _loopback_pattern(registered: str) -> re.Pattern[str] | None:
 
 def _wildcard_pattern(registered: str) -> re.Pattern[str] | None:
     scheme, sep, rest = registered.partition("://")
-    if not sep or "*" not in rest or scheme.lower() in ("http", "https") or not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+    if not sep or "*" not in rest or scheme.lower() in ("http", "https"):
+        return None
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
         return None
     return re.compile(re.escape(registered).replace(r"\*", _WILDCARD_HOST))
+
+
+def _localhost_any_port(registered: str, uri: str) -> bool:
+    """Dev clients: a registered loopback callback also matches ``http://localhost:<any port>``.
+
+    Dev servers pick their own port, and Next.js turns ``127.0.0.1`` into ``localhost`` in the
+    callback URL it computes; BankID itself matches exactly (``profile = "strict"`` keeps that).
+    Decided on the strings, like ``_redirect_matches``: only the authority may differ, the rest
+    (path, query, fragment) must be the registered characters exactly.
+    """
+    for host in (*LOOPBACK_HOSTS, "localhost"):
+        prefix = "http://" + (f"[{host}]" if ":" in host else host)
+        if not registered.startswith(prefix):
+            continue
+        rest = registered[len(prefix):]
+        port = re.match(_PORT, rest)
+        if port is not None:
+            rest = rest[port.end():]
+        if rest[:1] in ("/", "?", "#", ""):
+            return re.fullmatch(re.escape("http://localhost") + _PORT + "?" + re.escape(rest), uri) is not None
+    return False
 
 
 class ClientRegistry:
@@ -103,11 +139,17 @@ class ClientRegistry:
         self._clients = {c.client_id: c for c in clients}
 
     @classmethod
-    def load(cls, fixtures_dir: Path) -> "ClientRegistry":
+    def load(cls, fixtures_dir: Path) -> ClientRegistry:
         path = fixtures_dir / "clients.toml"
         with path.open("rb") as fh:
             data = tomllib.load(fh)
         return cls([client_from_dict(entry, source=str(path)) for entry in data.get("client", [])])
+
+    def add(self, client: Client) -> None:
+        """Register a client made in code (the console's debugger); a fixture with its id is an error."""
+        if client.client_id in self._clients:
+            raise ValueError(f"client {client.client_id!r} is reserved for mock-bankid itself; rename yours")
+        self._clients[client.client_id] = client
 
     def get(self, client_id: str | None) -> Client | None:
         return self._clients.get(client_id or "")
@@ -120,7 +162,11 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     known = {f for f in Client.__dataclass_fields__}
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    where = f"{source}: client {entry.get('client_id')}"
+    values["profile"] = profile_from(entry.get("profile"), entry.get("conveniences"), where=where)
     for key, value in entry.items():
+        if key in ("profile", "conveniences"):
+            continue
         if key in known:
             values[key] = tuple(value) if isinstance(value, list) else value
         else:

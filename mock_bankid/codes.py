@@ -60,6 +60,16 @@ def sign_in_extra(p: Provider, code: str) -> dict[str, Any] | None:
     return (record or {}).get("grant", {}).get("extra") or None
 
 
+def replace_grant(p: Provider, code: str, grant: Grant) -> bool:
+    """Change the sign-in behind a code not yet redeemed (a scenario such as ``sub-changes``);
+    False if the code is gone. Its lifetime starts again: it was issued a moment ago."""
+    record = peek(p, code)
+    if record is None:
+        return False
+    p.store.put(CODE_NS, code, {**record, "grant": grant.to_dict()}, p.settings.code_ttl)
+    return True
+
+
 def cancel(p: Provider, code: str) -> None:
     """The sign-in did not complete (a scenario answered instead): the code must not work."""
     p.store.delete(CODE_NS, code)

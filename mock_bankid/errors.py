@@ -124,13 +124,26 @@ class StoreUnavailable(TemporarilyUnavailable):
     """
 
 
-# OIDC Core §3.1.2.6
+# OIDC Core §3.1.2.6. Only ``login_required``: the mock's one page is the sign-in (no consent
+# screen, account chooser or required actions), so whenever prompt=none cannot be answered
+# without a page it is because the user must authenticate, the case login_required names.
 class LoginRequired(OAuthError):
     error = "login_required"
 
 
-class InteractionRequired(OAuthError):
-    error = "interaction_required"
+class MethodNotAllowed(OAuthError):
+    """The HTTP method is not one the endpoint takes (``Allow`` names the ones it does)."""
+
+    error = "invalid_request"
+    status = 405
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
 
 
 # RFC 6750 §3.1
@@ -140,8 +153,16 @@ class InvalidToken(OAuthError):
 
 
 class InsufficientScope(OAuthError):
+    """The token is valid but not for this resource; ``scope`` names what it needs (the challenge's
+    ``scope`` attribute)."""
+
     error = "insufficient_scope"
     status = 403
+
+    def __init__(self, description: str = "", *, scope: str = "", status: int | None = None,
+                 headers: Mapping[str, object] | None = None) -> None:
+        super().__init__(description, status=status, headers=headers)
+        self.scope = scope
 
 
 # RFC 7009 §2.2.1

@@ -23,12 +23,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, TypeGuard, cast
 from urllib.parse import urlsplit
 
 from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
-from joserfc.jwk import KeySet, OctKey
+from joserfc.jwk import KeySet, KeySetSerialization, OctKey
 
 from mock_bankid import jsontools
 from mock_bankid.clients import LOOPBACK_HOSTS, Client
@@ -52,7 +52,7 @@ ENDPOINT_PATHS = (
 )
 JWKS_URI_TTL = 60.0
 JWKS_URI_TIMEOUT = 3.0
-JWKS_URI_HOSTS = LOOPBACK_HOSTS + ("localhost",)
+JWKS_URI_HOSTS = (*LOOPBACK_HOSTS, "localhost")
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect could lead off loopback; the mock never follows one."""
@@ -173,15 +173,17 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
             "(a short-lived assertion, RFC 7523 section 3). Authlib signs for 3600 s by default: pass a shorter expiry."
         )
     nbf = claims.get("nbf")
-    if nbf is not None and not _number(nbf):
-        raise InvalidClient("client_assertion nbf must be a number.")
-    if nbf is not None and nbf > now + CLOCK_SKEW:
-        raise InvalidClient(f"client_assertion is not valid yet (nbf {int(nbf)}, mock clock {now}).")
+    if nbf is not None:
+        if not _number(nbf):
+            raise InvalidClient("client_assertion nbf must be a number.")
+        if nbf > now + CLOCK_SKEW:
+            raise InvalidClient(f"client_assertion is not valid yet (nbf {int(nbf)}, mock clock {now}).")
     iat = claims.get("iat")
-    if iat is not None and not _number(iat):
-        raise InvalidClient("client_assertion iat must be a number.")
-    if iat is not None and iat > now + CLOCK_SKEW:
-        raise InvalidClient(f"client_assertion iat {int(iat)} is in the future (mock clock {now}).")
+    if iat is not None:
+        if not _number(iat):
+            raise InvalidClient("client_assertion iat must be a number.")
+        if iat > now + CLOCK_SKEW:
+            raise InvalidClient(f"client_assertion iat {int(iat)} is in the future (mock clock {now}).")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
         raise InvalidClient("client_assertion has no jti (RFC 7523 section 3 requires one, used once).")
@@ -194,7 +196,7 @@ MAX_NUMERIC_DATE = 2**53
 """Beyond the integers a JSON number holds exactly no NumericDate is a time (10^400 used to be a 500)."""
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     """A NumericDate (RFC 7519 §2): a JSON number, not a bool or a string, within ±2^53."""
     if isinstance(value, str):
         return False
@@ -207,7 +209,7 @@ def _number(value: Any) -> bool:
 
 def _client_keys(client: Client, *, refetch: bool) -> KeySet:
     if client.jwks:
-        return KeySet.import_key_set(client.jwks)
+        return KeySet.import_key_set(cast(KeySetSerialization, client.jwks))  # a JWKS table from clients.toml
     if client.jwks_uri:
         return _fetch_jwks(client.jwks_uri, refetch=refetch)
     raise InvalidClient(f"Client {client.client_id!r} has neither jwks nor jwks_uri for private_key_jwt.")

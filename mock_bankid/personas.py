@@ -80,10 +80,16 @@ class Persona:
     sub: str
     bankid_altsub: str
     scenario: str | None = None
+    purpose_nb: str | None = None
+    """The purpose in Norwegian (``purpose_nb`` in the fixtures), for the nb/nn pages."""
 
     @property
     def name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    def purpose_in(self, locale: str) -> str:
+        """The purpose for a page in ``locale``: Norwegian where the fixture has it, else English."""
+        return self.purpose_nb if locale in ("nb", "nn") and self.purpose_nb else self.purpose
 
     def age(self, today: date) -> int | None:
         """Whole years on ``today`` (1-March rule for 29 Feb); None without a birth date or before it."""
@@ -227,7 +233,9 @@ class PersonaRegistry:
         return Persona(id=spec.id, purpose=spec.purpose, group=spec.group, nnin=number, kind=kind,
                        birthdate=birthdate, gender=gender, sub=stable_sub(f"persona:{spec.id}"),
                        bankid_altsub=stable_altsub(f"persona:{spec.id}"),
-                       scenario=raw.get("scenario"), **details)
+                       scenario=raw.get("scenario"),
+                       purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None,
+                       **details)
 
     # --- on demand ------------------------------------------------------------------------
     def persona_for_number(self, number: str, today: date) -> Persona:

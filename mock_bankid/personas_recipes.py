@@ -19,7 +19,7 @@ GROUPS = ("adults", "minors", "edge", "malformed")
 DEFAULT_AGE = 35
 RECIPE_KEYS = ("age", "born", "kind", "gender")
 FIXTURE_KEYS = {
-    "id", "purpose", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
+    "id", "purpose", "purpose_nb", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
     "given_name", "family_name", "scenario", "index", "reserve_900",
     # recipes
     "age", "birthday", "days", "born", "turns", "on", "leap_day_near", "born_in_days",
@@ -69,6 +69,8 @@ def _check_spec(raw: dict, where: str) -> _Spec:
     for key in ("id", "purpose", "group"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise PersonaError(f"{where}: '{key}' is required (text)")
+    if "purpose_nb" in raw and (not isinstance(raw["purpose_nb"], str) or not raw["purpose_nb"].strip()):
+        raise PersonaError(f"{where}: 'purpose_nb' must be text (the purpose in Norwegian)")
     pid = raw["id"].strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
         raise PersonaError(f"{where}: id {pid!r} must be lowercase letters, digits and hyphens")

@@ -38,7 +38,7 @@ class Provider:
     hooks: Hooks = field(default_factory=Hooks)
 
     @classmethod
-    def build(cls, settings: Settings, *, store: Store | None = None) -> "Provider":
+    def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
         clock = Clock(offset=settings.clock_offset)
         store = store or open_store(settings.store, settings.data_dir, clock)
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))

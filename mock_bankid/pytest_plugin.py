@@ -17,21 +17,22 @@ e.g. ``{"auto_login": "adult"}`` or ``{"fixtures_dir": Path("my-fixtures")}``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from mock_bankid import login_queue
 from mock_bankid.app import create_app
 from mock_bankid.clients import Client
-from mock_bankid import login_queue
+from mock_bankid.mint import mint_for_tests
 from mock_bankid.personas import Persona
 from mock_bankid.provider import EXTENSION_KEY, Provider
 from mock_bankid.settings import Settings
-from mock_bankid.mint import mint_for_tests
 
 DEFAULT_SCOPE = "openid profile nnin_altsub"
 

@@ -1,4 +1,9 @@
-"""Refresh tokens: opaque, rotated on every use, with reuse detection by token family.
+"""Refresh tokens: signed JWTs with ``typ: Refresh`` as BankID's, rotated on every use, with
+reuse detection by token family.
+
+The JWT is for the relying party to read (BankID documents its claims); the mock itself never
+trusts what it says: the store record under the exact token string is the truth, so a forged or
+edited token is simply unknown.
 
 Store namespaces (all survive a restart with the SQLite or Redis store):
 
@@ -16,11 +21,10 @@ them; the revocation endpoint does.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 
-from mock_bankid.claims import Grant
+from mock_bankid.claims import ACCESS_TOKEN_AUDIENCE, Grant
 from mock_bankid.clients import Client
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import Issued, issue_tokens, revoke_family_access
@@ -29,6 +33,7 @@ REFRESH_NS = "refresh"
 USED_NS = "refresh-used"
 FAMILY_NS = "refresh-family"
 OFFLINE_SCOPE = "offline_access"
+REFRESH_TOKEN_ALG = "ES256"  # noqa: S105 - BankID signs every token ES256 (API v3+)
 
 
 def wants_refresh_token(client: Client, grant: Grant) -> bool:
@@ -39,8 +44,8 @@ def issue_refresh_token(p: Provider, client: Client, grant: Grant, family: str |
     """Store a new refresh token for ``grant``; returns ``(token, family)``."""
     ttl = p.settings.refresh_token_ttl
     family = family or str(uuid.uuid4())
-    token = secrets.token_urlsafe(32)
     now = p.now()
+    token = p.keys.sign(refresh_token_claims(p, client, grant, now, ttl), alg=REFRESH_TOKEN_ALG, typ="JWT")
     p.store.put(
         REFRESH_NS,
         token,
@@ -48,6 +53,25 @@ def issue_refresh_token(p: Provider, client: Client, grant: Grant, family: str |
         ttl,
     )
     return token, family
+
+
+def refresh_token_claims(p: Provider, client: Client, grant: Grant, now: int, ttl: int) -> dict[str, Any]:
+    """BankID's refresh-token payload (``typ: Refresh``); no nonce or session_state (gone in API v4)."""
+    claims: dict[str, Any] = {
+        "iss": p.issuer,
+        "aud": ACCESS_TOKEN_AUDIENCE,
+        "typ": "Refresh",
+        "azp": client.client_id,
+        "sub": grant.persona.get("sub", client.client_id),
+        "sid": grant.sid,
+        "auth_time": grant.auth_time,
+        "scope": " ".join(grant.scope),
+        "iat": now,
+        "nbf": 0,
+        "exp": now + ttl,
+        "jti": str(uuid.uuid4()),
+    }
+    return claims
 
 
 def peek(p: Provider, token: str) -> dict[str, Any] | None:

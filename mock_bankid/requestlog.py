@@ -1,14 +1,17 @@
 """The request log at ``{base}/_mock/requests``: what clients sent, secrets redacted.
 
 Kept in the shared store (namespace ``requests``) so a CI test sees the requests every worker
-served. Control-surface calls (``/_mock``) are not logged: they are the test talking to itself.
+served. Control-surface calls (``/_mock``, the console's pages too) are not logged: they are the test
+talking to itself. JWTs a request carried are logged decoded (``tokens``), without their signature.
 It is observability, not a scenario: the one owner of namespace ``requests`` (record off the
 hot path: trimmed every ``TRIM_EVERY`` pushes per process; list; clear).
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -47,6 +50,41 @@ def is_secret(name: str, value: str = "") -> bool:
     return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
 
 
+JWT_PARAMS = ("client_assertion", "id_token_hint", "id_login_hint", "token", "access_token")
+"""Parameters that may carry a JWT: logged decoded (header and claims) beside the redaction."""
+
+
+def decode_jwt(value: str) -> dict[str, Any] | None:
+    """Header and claims of a compact JWS, without its signature (so it cannot be replayed);
+    None for anything that is not one (opaque tokens, malformed input)."""
+    parts = value.split(".") if isinstance(value, str) and len(value) < 16384 else []
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in parts[:2])
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not isinstance(header, dict) or not isinstance(claims, dict) or "alg" not in header:
+        return None
+    return {"header": header, "claims": claims, "signature": REDACTED if parts[2] else ""}
+
+
+def decoded_tokens(*sources: Any) -> dict[str, Any]:
+    """The JWTs a request carried (parameters in ``JWT_PARAMS``, a Bearer header), decoded."""
+    out: dict[str, Any] = {}
+    for values in sources:
+        for name in JWT_PARAMS:
+            decoded = decode_jwt(values.get(name) or "")
+            if decoded is not None:
+                out[name] = decoded
+    scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "bearer":
+        decoded = decode_jwt(credentials.strip())
+        if decoded is not None:
+            out["Authorization"] = decoded
+    return out
+
+
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
@@ -73,13 +111,15 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
         if request.headers.get(name):
             headers[name] = request.headers[name]
     dropped = g.get("mock_bankid_dropped", False)
+    form = request_form() if request.mimetype == "application/x-www-form-urlencoded" else None
     return {
         "time": p.clock.now(),
         "method": request.method,
         "path": request.path,
         "endpoint": request.endpoint,
         "query": redact(request.args),
-        "form": redact(request_form()) if request.mimetype == "application/x-www-form-urlencoded" else {},
+        "form": redact(form) if form is not None else {},
+        "tokens": decoded_tokens(request.args, *([form] if form is not None else [])),
         "headers": headers,
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
@@ -107,7 +147,7 @@ def init_app(app: Flask, p: Provider) -> None:
 
 
 def _is_control() -> bool:
-    return (request.blueprint or "") in {"control", "scenario_control"}
+    return (request.blueprint or "") in {"control", "scenario_control", "console"}
 
 
 def trim(store: Store, size: int) -> None:

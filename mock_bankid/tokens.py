@@ -17,10 +17,11 @@ from joserfc.errors import JoseError
 from mock_bankid.claims import Grant, access_token_claims, id_token_claims
 from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidRequest, InvalidToken
+from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.provider import Provider
 
 ACCESS_NS = "access"
-ACCESS_TOKEN_ALG = "ES256"
+ACCESS_TOKEN_ALG = "ES256"  # noqa: S105 - an algorithm name, not a password
 """BankID signs every token ES256 since API v3. Access tokens are for resource servers (our userinfo,
 introspection), not for the client, so they follow BankID even where a client's ID tokens are RS256;
 it also spares one RSA signature per token response."""
@@ -30,7 +31,8 @@ def token_ttl(p: Provider, client: Client) -> int:
     return client.token_ttl or p.settings.token_ttl
 
 
-def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str | None = None) -> tuple[str, dict[str, Any]]:
+def mint_access_token(p: Provider, client: Client, grant: Grant, *,
+                      family: str | None = None) -> tuple[str, dict[str, Any]]:
     """Sign and record an access token; ``family`` ties it to a refresh-token family (revoked with it)."""
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())
@@ -46,11 +48,12 @@ def mint_access_token(p: Provider, client: Client, grant: Grant, *, family: str 
 def mint_id_token(p: Provider, client: Client, grant: Grant, access_token: str | None) -> str:
     now, ttl = p.now(), token_ttl(p, client)
     claims = id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
-    ctx: dict[str, Any] = {"claims": claims, "grant": grant, "client": client}
-    p.hooks.at("id_token_claims", ctx)
-    ctx["token"] = p.keys.sign(ctx["claims"], alg=client.id_token_signed_response_alg, typ="JWT")
-    p.hooks.at("id_token", ctx)
-    return ctx["token"]
+    before = IdTokenClaimsContext(claims=claims, grant=grant, client=client)
+    p.hooks.at(before)
+    token = p.keys.sign(before.claims, alg=client.id_token_signed_response_alg, typ="JWT")
+    signed = IdTokenContext(token=token, claims=before.claims, grant=grant, client=client)
+    p.hooks.at(signed)
+    return signed.token
 
 
 @dataclass

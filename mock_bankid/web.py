@@ -3,7 +3,8 @@
 - ``render_page``: the server-rendered Jinja pages (every one says it is a mock);
 - one renderer per surface for the one error family (``errors.OAuthError``): ``error_json``,
   ``error_redirect``, ``error_page``; ``render_error`` picks JSON or page by blueprint for errors
-  nobody caught (the app's error handler);
+  nobody caught (the app's error handler), or hands it to the page renderer a browser surface
+  registered in ``ERROR_PAGES`` (the console, which words errors in its own layout and language);
 - ``authorization_response``: the answer to the client's redirect URI in each response mode
   (``query``, ``fragment``, ``form_post``), for codes and errors alike;
 - ``CACHE_POLICY``: the caching headers of each blueprint, applied once in ``app.py`` instead of
@@ -14,14 +15,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, make_response, redirect, render_template, request
 
 from mock_bankid import __version__
-from mock_bankid.errors import InvalidRequest, InvalidToken, OAuthError
+from mock_bankid.errors import InsufficientScope, InvalidRequest, InvalidToken, OAuthError
 from mock_bankid.i18n import DEFAULT_LOCALE, texts
 from mock_bankid.provider import provider
 
@@ -32,6 +33,9 @@ JWKS_MAX_AGE = 300
 NO_STORE = {"Cache-Control": "no-store"}
 BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
 """Where a person's browser is the caller: errors are pages, as at BankID."""
+ERROR_PAGES: dict[str, Callable[[OAuthError], Response]] = {}
+"""Blueprint name -> its own error page, for a browser surface above this layer (the console
+registers one in ``endpoints/console``); ``render_error`` prefers it."""
 CACHE_POLICY: dict[str, dict[str, str]] = {
     "authorize": NO_STORE,
     "logout": NO_STORE,
@@ -40,6 +44,7 @@ CACHE_POLICY: dict[str, dict[str, str]] = {
     "revoke": NO_STORE,
     "userinfo": NO_STORE,
     "scenario_control": NO_STORE,
+    "console": NO_STORE,
     "discovery": {"Cache-Control": "no-cache, must-revalidate, no-transform, no-store"},
     "jwks": {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
 }
@@ -68,12 +73,14 @@ def error_page(exc: OAuthError, locale: str = DEFAULT_LOCALE) -> Response:
 
 
 def error_json(exc: OAuthError) -> Response:
-    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` also gets its RFC 6750 challenge."""
+    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` and ``insufficient_scope`` also get
+    their RFC 6750 section 3 challenge."""
     response = make_response(exc.as_dict(), exc.status)
     response.headers.update(exc.headers)
-    if isinstance(exc, InvalidToken) and "WWW-Authenticate" not in response.headers:
+    if isinstance(exc, (InvalidToken, InsufficientScope)) and "WWW-Authenticate" not in response.headers:
+        scope = f', scope="{exc.scope}"' if isinstance(exc, InsufficientScope) and exc.scope else ""
         response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="mock-bankid", error="invalid_token", error_description="{exc.description}"'
+            f'Bearer realm="mock-bankid", error="{exc.error}", error_description="{exc.description}"{scope}'
         )
     response.headers.update(NO_STORE)
     return response
@@ -90,7 +97,10 @@ def error_redirect(exc: OAuthError, redirect_uri: str, mode: str, state: str | N
 
 def render_error(exc: OAuthError) -> Response:
     """An error no view delivered itself: a page where a browser asked, JSON elsewhere."""
-    if (request.blueprint or "") in BROWSER_BLUEPRINTS:
+    surface = request.blueprint or ""
+    if surface in ERROR_PAGES:
+        return ERROR_PAGES[surface](exc)
+    if surface in BROWSER_BLUEPRINTS:
         return error_page(exc)
     return error_json(exc)
 

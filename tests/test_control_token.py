@@ -11,7 +11,6 @@ import sys
 import pytest
 import requests
 from conftest import start_server
-from flask import Blueprint
 
 from mock_bankid.app import create_app
 from mock_bankid.cli.serve import banner
@@ -46,18 +45,20 @@ def test_state_changes_with_the_token_work(public_client, method, path, body):
     assert response.status_code < 300, response.data
 
 
-def test_only_the_consoles_token_form_is_reachable_without_the_token(settings):
+def test_only_the_consoles_token_form_is_reachable_without_the_token(public_client):
     """The web console's form that stores the token (``console.control_token_form``) must answer
-    without one -- it is how a browser gets it; the route next to it still needs the token."""
-    app = create_app(settings.with_(host="0.0.0.0", control_token=TOKEN))
-    console = Blueprint("console", __name__)
-    console.add_url_rule("/_mock/console/control-token", "control_token_form", lambda: "stored", methods=["POST"])
-    console.add_url_rule("/_mock/console/next-login", "next_login", lambda: "queued", methods=["POST"])
-    app.register_blueprint(console)
+    without one -- it is how a browser gets it; the console's other forms still need it, and the
+    refusal is the console's page, not JSON."""
     assert TOKEN_FORM_ENDPOINT == "console.control_token_form"
-    client = app.test_client()
-    assert client.post("/_mock/console/control-token", data={"token": TOKEN}).status_code == 200
-    assert client.post("/_mock/console/next-login", data={"persona": "adult"}).status_code == 401
+    public_client.get("/_mock/console/switchboard")  # sets the console's CSRF cookie
+    csrf = public_client.get_cookie("mock_bankid_console_csrf", path="/_mock/console").value
+    refused = public_client.post("/_mock/console/next-login/clear", data={"csrf_token": csrf})
+    assert refused.status_code == 401 and refused.mimetype == "text/html"
+    saved = public_client.post("/_mock/console/control-token", data={"csrf_token": csrf, "token": TOKEN})
+    assert saved.status_code == 303, saved.data
+    assert public_client.get_cookie(CONTROL_COOKIE, path="/_mock").value == TOKEN
+    assert public_client.post("/_mock/console/next-login/clear", data={"csrf_token": csrf}).status_code == 303
+    assert public_client.post("/_mock/next-login", json={"persona": "adult"}).status_code == 201
 
 
 def test_the_cookie_works_too(public_client):

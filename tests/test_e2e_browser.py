@@ -208,8 +208,7 @@ def test_cancel_lands_with_access_denied(login):
     flow.page.get_by_test_id("cancel").click()
     got = flow.wait_for_callback().params
     assert got["error"] == "access_denied" and got["state"] == flow.state
-    assert got["error_description"].startswith("bankid_error_codes:")
-    assert "code" not in got
+    assert "error_description" not in got and "code" not in got  # BankID's documented cancel shape
 
 
 def test_any_number_even_malformed_signs_in_and_the_token_carries_it(login, disc):

@@ -51,7 +51,7 @@ def test_ci_client_json_userinfo(live_server):
     assert claims["iss"] == live_server.issuer and claims["aud"] == "ci" and claims["nonce"] == out["nonce"]
     assert out["id_token_header"]["alg"] == "RS256"
     assert len(claims["pid"]) == 11 and claims["pid"] == claims["nnin_altsub"]
-    assert info["sub"] == claims["sub"] and info["given_name"] == claims["given_name"] and "email" in info
+    assert info["sub"] == claims["sub"] and info["given_name"] == claims["given_name"] and "email" not in info
     assert out["token_type"].lower() == "bearer" and 0 < out["expires_in"] <= 300
 
 
@@ -69,23 +69,46 @@ def test_drop_web_confidential_client(live_server):
     assert out["claims"]["aud"] == "drop-web" and len(out["claims"]["pid"]) == 11
 
 
+def queue(live_server, persona: str = "adult") -> None:
+    """Who signs in next: the strict profile refuses persona ids in login_hint."""
+    queued = requests.post(f"{live_server.base_url}/_mock/next-login", json={"persona": persona}, timeout=10)
+    assert queued.status_code == 201
+
+
 def test_bankid_strict_es256_and_signed_userinfo(live_server):
-    """Real-BankID shape: ES256 ID token, no pid, userinfo as application/jwt that openid-client verifies."""
+    """Real-BankID shape: ES256 ID token, no pid, userinfo as application/jwt from TINFO, verified
+    against jwks_uri (jose) with TINFO's issuer, as a BankID relying party must."""
+    queue(live_server)
     out = run_flow(live_server, client_id="bankid-strict", client_secret="bankid-strict-secret",
-                   redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub nnin", login_hint="adult",
-                   metadata={"id_token_signed_response_alg": "ES256", "userinfo_signed_response_alg": "RS256"})
+                   redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub nnin", login_hint="",
+                   metadata={"id_token_signed_response_alg": "ES256", "userinfo_signed_response_alg": "RS256"},
+                   userinfo="jose", userinfo_issuer=live_server.base_url)
     assert out["ok"], out
     assert out["id_token_header"]["alg"] == "ES256"
     assert "pid" not in out["claims"] and len(out["claims"]["nnin_altsub"]) == 11
     info = out["userinfo"]
-    assert info["sub"] == out["claims"]["sub"] and info["iss"] == live_server.issuer and info["aud"] == "bankid-strict"
-    assert info["nnin"] == out["claims"]["nnin_altsub"]
+    assert info["sub"] == out["claims"]["sub"] and info["aud"] == "bankid-strict"
+    assert info["iss"] == live_server.base_url  # TINFO's: the userinfo base URL, not the OIDC issuer
+    assert info["exp"] > info["iat"] and "nnin" not in info  # retired at userinfo: the number is nnin_altsub
+
+
+def test_openid_client_fetch_userinfo_refuses_tinfos_issuer(live_server):
+    """What BankID's userinfo does to openid-client: fetchUserInfo insists iss is the OIDC issuer, TINFO's
+    is not, so it throws. A relying party verifies the userinfo JWT itself (previous test) or reads
+    the ID token; passing here means the same code fails at BankID."""
+    queue(live_server)
+    out = run_flow(live_server, client_id="bankid-strict", client_secret="bankid-strict-secret",
+                   redirect_uri=CI_REDIRECT, login_hint="",
+                   metadata={"id_token_signed_response_alg": "ES256", "userinfo_signed_response_alg": "RS256"})
+    assert not out["ok"]
+    assert out["error"]["code"] == "OAUTH_JWT_CLAIM_COMPARISON_FAILED" and '"iss"' in out["error"]["cause"], out
 
 
 def test_bankid_strict_declared_rs256_refuses_the_es256_token(live_server):
     """A client that declares RS256 must not get through: the mock really signs ES256 for this client."""
+    queue(live_server)
     out = run_flow(live_server, client_id="bankid-strict", client_secret="bankid-strict-secret",
-                   redirect_uri=CI_REDIRECT, login_hint="adult", metadata={"id_token_signed_response_alg": "RS256"})
+                   redirect_uri=CI_REDIRECT, login_hint="", metadata={"id_token_signed_response_alg": "RS256"})
     assert not out["ok"]
     assert "alg" in json.dumps(out["error"]).lower(), out
 

@@ -138,9 +138,8 @@ def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
         assert cls.import_key(key).thumbprint() == key["kid"]  # RFC 7638 kid
     rsa_key = next(k for k in jwks["keys"] if k["alg"] == "RS256")
     ec_key = next(k for k in jwks["keys"] if k["alg"] == "ES256")
-    assert rsa_key["kty"] == "RSA" and "x5c" not in rsa_key
-    assert ec_key["kty"] == "EC" and ec_key["crv"] == "P-256"
-    assert {"x5c", "x5t", "x5t#S256"} <= set(ec_key)
+    assert rsa_key["kty"] == "RSA" and ec_key["kty"] == "EC" and ec_key["crv"] == "P-256"
+    assert {"x5c", "x5t", "x5t#S256"} <= set(ec_key) and {"x5c", "x5t", "x5t#S256"} <= set(rsa_key)
     json.dumps(jwks)  # plain JSON
     for key in ready.key_set():
         assert not key.is_private
@@ -232,13 +231,15 @@ def test_clock_before_creation_still_signs(km: KeyManager, clock: FakeClock) -> 
 # --- the x5c chain -------------------------------------------------------------------------------
 
 
-def test_ec_x5c_chain_is_issued_by_the_mock_ca(ready: KeyManager) -> None:
-    ec_jwk = next(k for k in ready.jwks()["keys"] if k["alg"] == "ES256")
+@pytest.mark.parametrize("alg", ["ES256", "RS256"])
+def test_x5c_chain_of_every_key_is_issued_by_the_mock_ca(ready: KeyManager, alg: str) -> None:
+    """BankID: every key carries its certificate chain in x5c, and relying parties should verify it."""
+    ec_jwk = next(k for k in ready.jwks()["keys"] if k["alg"] == alg)
     leaf_der = base64.b64decode(ec_jwk["x5c"][0])
     leaf = x509.load_der_x509_certificate(leaf_der)
     ca = x509.load_pem_x509_certificate(ready.ca_certificate_pem())
 
-    jwk_public = ECKey.import_key(ec_jwk).public_key
+    jwk_public = (ECKey if alg == "ES256" else RSAKey).import_key(ec_jwk).public_key
     assert leaf.public_key().public_numbers() == jwk_public.public_numbers()
     leaf.verify_directly_issued_by(ca)  # raises if the CA did not sign it
     ca.verify_directly_issued_by(ca)  # self-signed

@@ -3,7 +3,8 @@
 Read from the source with ``ast`` (every import, at any depth), so a cycle cannot hide in a
 function-level import. Layers, lowest first (a module imports only its own layer or lower):
 
-core → domain → web helpers → scenarios → endpoints → app (and the CLI, the pytest plugin).
+core → domain → web helpers → scenarios → operations (``control_ops``) → endpoints → app (and the
+CLI, the pytest plugin).
 
 A new module goes into ``LAYERS`` below; the failure message says so.
 """
@@ -19,11 +20,13 @@ PACKAGE = Path(mock_bankid.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "settings", "clock", "store", "keys", "nnin", "personas", "clients", "claims",
               "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider", "personas_details",
-              "personas_recipes", "numbers", "private_files")),
+              "personas_recipes", "login_hint", "profiles", "numbers",
+              "private_files")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
-    ("web", ("web", "control_token")),
+    ("web", ("web", "cors", "control_token")),
     ("scenarios", ("scenarios",)),
+    ("operations", ("control_ops",)),  # what /_mock does, shared by its JSON endpoints and the console
     ("endpoints", ("endpoints",)),
     ("app", ("app", "pytest_plugin", "cli", "worker")),
 ]

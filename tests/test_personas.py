@@ -95,7 +95,7 @@ def test_contract_shape():
     names = [f.name for f in dataclasses.fields(Persona)]
     assert names == ["id", "purpose", "group", "nnin", "kind", "birthdate", "gender", "given_name",
                      "family_name", "email", "phone_number", "address", "sub", "bankid_altsub",
-                     "scenario"]
+                     "scenario", "purpose_nb"]
     assert dataclasses.fields(Persona)[-1].default is None
     assert issubclass(PersonaError, ValueError)
 

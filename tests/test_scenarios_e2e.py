@@ -289,7 +289,7 @@ def _callback(response: requests.Response) -> dict[str, str]:
 
 
 SIGN_IN_CASES = {  # scenario -> what the client observes
-    "cancel": lambda rp, r: _callback(r)["error_description"] == "bankid_error_codes:MOCK-C100",
+    "cancel": lambda rp, r: "error_description" not in _callback(r) and _callback(r)["error"] == "access_denied",
     "bankid-error": lambda rp, r: _callback(r)["error_description"] == "bankid_error_codes:C301",
     "server-error": lambda rp, r: _callback(r)["error"] == "server_error",
     "temporarily-unavailable": lambda rp, r: _callback(r)["error"] == "temporarily_unavailable",

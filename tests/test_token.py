@@ -15,6 +15,7 @@ from mock_bankid.claims import at_hash
 AUTH = "/auth/realms/current/precheck/auth"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
 ISSUER = "http://localhost:8080/auth/realms/current"
+STRICT_CLIENTS = ("bankid-strict",)
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -24,10 +25,13 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 def authorize(client, *, client_id="ci", redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub",
               login_hint="adult", **extra):
     verifier, challenge = pkce_pair()
+    if client_id in STRICT_CLIENTS:  # the strict profile refuses mock login_hint forms: queue who signs in
+        assert client.post("/_mock/next-login", json={"login_hint": login_hint}).status_code == 201
+        login_hint = None
     q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
          "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
          "login_hint": login_hint, **extra}
-    response = client.get(AUTH + "?" + urlencode(q))
+    response = client.get(AUTH + "?" + urlencode({k: v for k, v in q.items() if v is not None}))
     assert response.status_code == 302, response.get_data(as_text=True)
     return query_of(response.headers["Location"])["code"], verifier
 
@@ -74,12 +78,20 @@ def test_client_secret_post_works_for_ci(client):
     assert response.status_code == 200
 
 
-def test_drop_web_may_not_use_client_secret_post(client):
+def test_drop_web_may_use_client_secret_post_as_auth_js_does(client):
     code, verifier = authorize(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
     response = redeem(client, code, verifier, headers={}, client_id="drop-web", client_secret="drop-web-secret",
                       redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_client_may_not_use_a_method_it_is_not_registered_for(client):
+    code, verifier = authorize(client, client_id="ci-secret-jwt")
+    response = redeem(client, code, verifier, headers={}, client_id="ci-secret-jwt",
+                      client_secret="ci-secret-jwt-shared-secret-at-least-32-bytes")
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
+    assert "not registered for client_secret_post" in response.get_json()["error_description"]
 
 
 def test_wrong_secret_is_invalid_client_with_basic_challenge(client):
@@ -163,7 +175,6 @@ def test_json_body_is_refused(client):
 
 
 def test_strict_client_gets_no_pid_es256_and_signed_userinfo(client):
-    verifier, challenge = pkce_pair()
     code, verifier = authorize(client, client_id="bankid-strict", scope="openid profile nnin_altsub nnin email")
     response = redeem(client, code, verifier, headers=basic("bankid-strict", "bankid-strict-secret"))
     body = response.get_json()
@@ -173,15 +184,29 @@ def test_strict_client_gets_no_pid_es256_and_signed_userinfo(client):
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert info.mimetype == "application/jwt"
     claims = jwt.decode(info.get_data(as_text=True), jwks(client)).claims
-    assert claims["sub"] == idt.claims["sub"] and claims["nnin"] == idt.claims["nnin_altsub"]
-    assert claims["aud"] == "bankid-strict" and claims["iss"] == ISSUER and claims["email"]
+    assert claims["sub"] == idt.claims["sub"] and claims["aud"] == "bankid-strict"
+    # TINFO's own issuer (the userinfo base URL), and an expiry: that of the access token
+    assert claims["iss"] == "http://localhost:8080" != ISSUER
+    access = jwt.decode(body["access_token"], jwks(client)).claims
+    assert claims["exp"] == access["exp"] and claims["iat"] <= claims["exp"]
+    # BankID retired the consent service: nnin and email are no longer released by userinfo
+    assert "nnin" not in claims and "email" not in claims and claims["given_name"] == idt.claims["given_name"]
+
+
+@pytest.mark.parametrize("scope", ["openid email", "openid phone address nnin"])
+def test_userinfo_no_longer_releases_the_retired_claims(client, scope):
+    """BankID discontinued email, phone, address and nnin at userinfo (end of 2025), in every profile."""
+    code, verifier = authorize(client, scope=scope)
+    body = redeem(client, code, verifier).get_json()
+    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
+    assert set(info) == {"sub"}
 
 
 def test_userinfo_is_scope_filtered(client):
-    code, verifier = authorize(client, scope="openid email")
+    code, verifier = authorize(client, scope="openid profile")
     body = redeem(client, code, verifier).get_json()
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
-    assert set(info) == {"sub", "email"}
+    assert set(info) == {"sub", "name", "given_name", "family_name", "birthdate", "updated_at"}
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-jwt", "Basic abc"])

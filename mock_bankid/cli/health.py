@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from mock_bankid.cli._common import one_line_errors
 from mock_bankid.settings import WILDCARD_HOSTS, Settings
 
 
@@ -45,6 +46,7 @@ def register(group: click.Group) -> None:
     @click.option("--ready", is_flag=True, help="Check readiness (store and keys), not just liveness.")
     @click.option("--port", type=int, help="Port of the server (default MOCK_BANKID_PORT or 8080).")
     @click.option("--timeout", type=float, default=3.0, show_default=True)
+    @one_line_errors
     def health(ready: bool, port: int | None, timeout: float) -> None:
         """Exit 0 if the local server answers {base}/_mock/health (or /_mock/ready) with 200."""
         url = health_url(Settings.from_env(port=port), ready)

@@ -18,7 +18,8 @@ _keys_dir_option = click.option(
     "--keys-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Directory of the keys (default: MOCK_BANKID_KEYS_DIR, else keys/ in the checkout).",
+    help="Directory of the keys (default: MOCK_BANKID_KEYS_DIR, else keys/ in the checkout or, installed, "
+    "in the working directory).",
 )
 
 

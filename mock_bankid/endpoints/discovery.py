@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from mock_bankid import __version__
 from mock_bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
 from mock_bankid.client_auth import SUPPORTED_AUTH_METHODS
+from mock_bankid.hooks import DiscoveryContext
 from mock_bankid.i18n import ALIASES, TEXTS
 from mock_bankid.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
 from mock_bankid.provider import provider
@@ -82,8 +83,8 @@ def discovery_document() -> dict[str, Any]:
 @bp.route("/.well-known/openid-configuration", methods=["GET"])
 def openid_configuration() -> Response:
     p = provider()
-    ctx = {"document": discovery_document()}
-    short_circuit = p.hooks.at("discovery", ctx)
+    ctx = DiscoveryContext(document=discovery_document())
+    short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:
         return short_circuit
-    return jsonify(ctx["document"])
+    return jsonify(ctx.document)

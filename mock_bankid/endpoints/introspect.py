@@ -3,7 +3,14 @@
 The caller authenticates like at the token endpoint (a public client may not introspect). A token
 is ``active`` only if it is live (signature, issuer, expiry, not revoked) **and** was issued to the
 calling client; anything else, including someone else's token, is ``{"active": false}``, never an
-error (RFC 7662 §2.2). ``token_type_hint`` is only a hint: both kinds are tried.
+error (RFC 7662 §2.2).
+
+The answer is BankID's: the access token's claims plus ``active``, ``client_id`` and, for a client
+registered for ``nnin_altsub``, ``nnin_altsub`` (developer.bankid.no api/introspect); no
+``username`` or ``token_type``. The profile decides the rest: a dev client may also introspect its
+refresh tokens and send any ``token_type_hint``; a strict one gets ``{"active": false}`` for a
+refresh token (BankID "does not support introspection of Refresh Tokens") and for a hint other
+than ``bid_access_token`` (which BankID's hint "must contain").
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ from flask import Blueprint, Response, jsonify, request
 from mock_bankid import refresh
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
+from mock_bankid.clients import Client
 from mock_bankid.errors import InvalidClient, InvalidRequest
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import lookup_access_token
 from mock_bankid.web import require_form
 
 bp = Blueprint("introspect", __name__)
+BID_ACCESS_TOKEN = "bid_access_token"  # noqa: S105 - a token type name, not a secret
 
 
 @bp.route("/protocol/openid-connect/token/introspect", methods=["POST"])
@@ -33,20 +42,26 @@ def introspect() -> Response:
     token = request.form.get("token")
     if not token:
         raise InvalidRequest("token is required (RFC 7662 section 2.1).")
-    return jsonify(describe(p, token, client.client_id))
+    if request.form.get("token_type_hint") != BID_ACCESS_TOKEN and not client.profile.any_token_type_hint:
+        return jsonify({"active": False})
+    return jsonify(describe(p, token, client))
 
 
-def describe(p: Provider, token: str, client_id: str) -> dict[str, Any]:
-    """The RFC 7662 answer for ``token`` as seen by ``client_id``."""
+def describe(p: Provider, token: str, client: Client) -> dict[str, Any]:
+    """The RFC 7662 answer for ``token`` as seen by ``client``."""
+    client_id = client.client_id
     found = lookup_access_token(p, token)
     if found is not None:
-        claims, _record = found
+        claims, access_record = found
         if claims.get("client_id") != client_id:
             return {"active": False}
-        body: dict[str, Any] = {"active": True, **claims, "token_type": "Bearer"}
-        if "bankid_altsub" in claims:
-            body["username"] = claims["bankid_altsub"]
+        body: dict[str, Any] = {"active": True, **claims}
+        nnin = Grant.from_dict(access_record["grant"]).persona.get("nnin")
+        if nnin and "nnin_altsub" in client.scopes:  # "eligible resource servers", whatever the ID token had
+            body["nnin_altsub"] = nnin
         return body
+    if not client.profile.refresh_introspection:
+        return {"active": False}
     record = refresh.peek(p, token)
     if record is None or record["client_id"] != client_id:
         return {"active": False}
@@ -63,6 +78,4 @@ def describe(p: Provider, token: str, client_id: str) -> dict[str, Any]:
         "sid": grant.sid,
         "azp": client_id,
     }
-    if grant.persona.get("bankid_altsub"):
-        body["username"] = grant.persona["bankid_altsub"]
     return body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from mock_bankid.hooks import JwksContext
 from mock_bankid.provider import provider
 
 bp = Blueprint("jwks", __name__)
@@ -12,8 +13,8 @@ bp = Blueprint("jwks", __name__)
 @bp.route("/protocol/openid-connect/certs", methods=["GET"])
 def certs() -> Response:
     p = provider()
-    ctx = {"jwks": p.keys.jwks()}
-    short_circuit = p.hooks.at("jwks", ctx)
+    ctx = JwksContext(jwks=p.keys.jwks())
+    short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:
         return short_circuit
-    return jsonify(ctx["jwks"])  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)
+    return jsonify(ctx.jwks)  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)

@@ -20,12 +20,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, make_response, redirect, request
+from flask import Blueprint, make_response, redirect, request
+from werkzeug.wrappers import Response
 
 from mock_bankid import sessions
 from mock_bankid.clients import Client
-from mock_bankid.i18n import pick_locale
 from mock_bankid.errors import InvalidClient, InvalidRequest, OAuthError
+from mock_bankid.i18n import pick_locale
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_id_token_hint
 from mock_bankid.web import error_page, render_page

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid.errors import InvalidRequest
+from mock_bankid import control_ops as ops
 from mock_bankid.jsontools import request_body
 from mock_bankid.provider import provider
-from mock_bankid import requestlog
-from mock_bankid.scenarios import ScenarioError, engine
+from mock_bankid.scenarios import engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 
 bp = Blueprint("scenario_control", __name__)
@@ -27,39 +26,29 @@ def catalogue() -> Response:
 
 @bp.route("/scenario", methods=["GET"])
 def scenario_get() -> Response:
-    return jsonify(engine().server_state())
+    return jsonify(ops.scenario_state(provider()))
 
 
 @bp.route("/scenario", methods=["PUT", "POST"])
 def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
-    body = request_body(allow_string=True)
-    try:
-        engine().set_server(body)
-    except ScenarioError as exc:
-        raise InvalidRequest(str(exc)) from None
-    return jsonify(engine().server_state()), 200
+    return jsonify(ops.set_scenario(provider(), request_body(allow_string=True))), 200
 
 
 @bp.route("/scenario", methods=["DELETE"])
 def scenario_clear() -> tuple[str, int]:
-    engine().clear_server()
+    ops.clear_scenario(provider())
     return "", 204
 
 
 @bp.route("/requests", methods=["GET"])
 def requests_get() -> Response:
-    p = provider()
-    entries = requestlog.recent(p.store, p.settings.request_log_size)
-    path = request.args.get("path")
-    if path:
-        entries = [e for e in entries if path in e["path"]]
-    return jsonify({"requests": entries})
+    return jsonify({"requests": ops.recent_requests(provider(), request.args.get("path"))})
 
 
 @bp.route("/requests", methods=["DELETE"])
 def requests_clear() -> tuple[str, int]:
-    requestlog.clear(provider().store)
+    ops.clear_requests(provider())
     return "", 204
 
 

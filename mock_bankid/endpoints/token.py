@@ -7,16 +7,18 @@ returns the JSON body. Errors are ``OAuthError`` and become RFC 6749 §5.2 JSON 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from mock_bankid import codes, refresh
 from mock_bankid.claims import Grant
 from mock_bankid.client_auth import authenticate_client
 from mock_bankid.clients import Client
-from mock_bankid.grants import client_credentials_scopes, client_grant, parse_scopes
-from mock_bankid import codes, refresh
 from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
+from mock_bankid.grants import client_credentials_scopes, client_grant, parse_scopes
+from mock_bankid.hooks import TokenContext
 from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import issue_tokens
 
@@ -42,8 +44,7 @@ def token() -> Response:
         raise InvalidRequest("The token request must be application/x-www-form-urlencoded.")
     name = request.form.get("grant_type", "")
     sign_in = codes.sign_in_extra(p, request.form.get("code", "")) if name == "authorization_code" else None
-    short_circuit = p.hooks.at("token", {"client_id": request.form.get("client_id"), "grant_type": name,
-                                             "sign_in": sign_in})
+    short_circuit = p.hooks.at(TokenContext(client_id=request.form.get("client_id"), grant_type=name, sign_in=sign_in))
     if short_circuit is not None:
         return short_circuit
     client, _method = authenticate_client(p, request)

@@ -1,7 +1,18 @@
 """Userinfo (``{base}/userinfo``; BankID serves it from its own host): GET with a Bearer token.
 
-Answers JSON, or a signed JWT (``application/jwt``) for clients registered with
-``userinfo_signed_response_alg`` as BankID's TINFO does. BankID does not support POST here.
+Answers a signed JWT (``application/jwt``) as BankID's TINFO does for clients registered with
+``userinfo_signed_response_alg``, and (RS256) for any client whose request prefers
+``Accept: application/jwt`` (Auth.js's BankID provider); plain JSON otherwise, which generic
+libraries expect. BankID does not support POST here.
+
+The signed answer has ``aud`` = the client and expires with the access token it answered (``exp``).
+Its ``iss`` is, for a strict client, TINFO's: the userinfo base URL (the resource server, not the
+OIDC issuer; BankID's userinfo documentation: "iss: the TINFO resource server"), so a library that
+insists on ``iss`` being the OIDC issuer (openid-client's ``fetchUserInfo``) fails there exactly as
+it would at BankID. A dev client gets the OIDC issuer (profile switch ``userinfo_oidc_issuer``).
+
+Userinfo is an OpenID Connect resource (OIDC Core section 5.3): a person's token without the
+``openid`` scope (a refresh that narrowed it away) is ``insufficient_scope``, 403 (RFC 6750 section 3.1).
 """
 
 from __future__ import annotations
@@ -9,8 +20,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, make_response, request
 
 from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InvalidToken
-from mock_bankid.provider import provider
+from mock_bankid.errors import InsufficientScope, InvalidToken
+from mock_bankid.hooks import UserinfoContext
+from mock_bankid.provider import Provider, provider
 from mock_bankid.tokens import read_access_token
 
 bp = Blueprint("userinfo", __name__)
@@ -22,18 +34,35 @@ def userinfo() -> Response:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
-    _claims, grant = read_access_token(p, header[7:].strip())
+    access, grant = read_access_token(p, header[7:].strip())
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
-    short_circuit = p.hooks.at("userinfo", {"grant": grant})
+    if "openid" not in grant.scope:
+        raise InsufficientScope("Userinfo needs an access token with scope openid (OIDC Core section 5.3); this one "
+                                f"has scope {' '.join(grant.scope) or '(none)'}.", scope="openid")
+    short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
     body = userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
-    if client is not None and client.userinfo_signed_response_alg:
-        signed = dict(body, iss=p.issuer, aud=client.client_id, iat=p.now())
-        response = make_response(p.keys.sign(signed, alg=client.userinfo_signed_response_alg, typ="JWT"))
+    alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
+    if client is not None and alg:
+        iss = p.issuer if client.profile.userinfo_oidc_issuer else tinfo_issuer(p)
+        signed = dict(body, iss=iss, aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
+        response = make_response(p.keys.sign(signed, alg=alg, typ="JWT"))
         response.mimetype = "application/jwt"
     else:
         response = jsonify(body)
     return response
+
+
+def tinfo_issuer(p: Provider) -> str:
+    """The userinfo resource server's own identifier: the base URL userinfo is served under."""
+    endpoint = p.settings.userinfo_endpoint
+    return endpoint[: -len("/userinfo")] if endpoint.endswith("/userinfo") else endpoint
+
+
+def _jwt_if_asked() -> str | None:
+    """RS256 when the request prefers a JWT over JSON (``Accept: application/jwt``), else None."""
+    best = request.accept_mimetypes.best_match(["application/json", "application/jwt"])
+    return "RS256" if best == "application/jwt" else None

@@ -7,8 +7,8 @@ Files in ``keys_dir`` (directory 0700, every file 0600, each written atomically:
 - ``keys.json``: metadata of every key ever made here (kid, alg, created, activates_at,
   retires_at) and its *public* JWK; no private key material.
 - ``<kid>.pem``: the private key (PKCS#8), one per key.
-- ``ca.key.pem`` / ``ca.cert.pem``: the self-signed mock CA that issues the EC key's ``x5c``
-  certificate (BankID's ES256 key carries an ``x5c`` chain from its Utility CA).
+- ``ca.key.pem`` / ``ca.cert.pem``: the self-signed mock CA that issues every key's ``x5c``
+  certificate (BankID's keys carry an ``x5c`` chain from its Utility CA).
 - ``.lock``: the file lock that makes key creation and rotation happen once, whichever of
   several workers, processes or hosts sharing the directory gets there first.
 
@@ -241,8 +241,9 @@ class KeyManager:
     def jwks(self) -> dict:
         """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
 
-        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``; the EC key also ``x5c``, ``x5t`` and
-        ``x5t#S256``. A fresh dict on every call (callers may change it).
+        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
+        made before RSA keys got a chain have none until they are rotated). A fresh dict on every
+        call (callers may change it).
         """
         template, _ = self._published()
         return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
@@ -278,7 +279,7 @@ class KeyManager:
             now = self.clock()
             activates_at = now + after
             entries = rotation.plan_rotation(entries, alg, now, activates_at, self.rotation_grace)
-            ca = self._ensure_ca(now) if alg == "ES256" else None
+            ca = self._ensure_ca(now)  # every key gets an x5c chain, RSA too
             new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
             entries.append(new)
             entries = self._prune(entries, now)
@@ -303,7 +304,7 @@ class KeyManager:
         return rotation.listing(self._ensure_loaded().entries, self.clock())
 
     def ca_certificate_pem(self) -> bytes:
-        """The PEM of the self-signed mock CA that issued the EC key's ``x5c`` certificate."""
+        """The PEM of the self-signed mock CA that issued the keys' ``x5c`` certificates."""
         if not self.ca_certificate_path.exists():
             self.ensure()
         return self.ca_certificate_path.read_bytes()
@@ -454,8 +455,7 @@ class KeyManager:
             raise ValueError("generated a key whose kid already exists; try again")
         public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
         jwk: dict[str, Any] = {"kid": kid, "kty": public.pop("kty"), "use": "sig", "alg": alg, **public}
-        if alg == "ES256":
-            assert ca is not None and isinstance(native, ec.EllipticCurvePrivateKey)
+        if ca is not None:  # every key carries its chain (BankID: "the certificate chain is available in ... x5c")
             leaf = self._issue_leaf(native.public_key(), ca, now)
             leaf_der = leaf.public_bytes(serialization.Encoding.DER)
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
@@ -476,7 +476,7 @@ class KeyManager:
 
     @staticmethod
     def _issue_leaf(
-        public_key: ec.EllipticCurvePublicKey,
+        public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
         now: float,
     ) -> x509.Certificate:

@@ -1,14 +1,25 @@
 """QA scenarios: named failures applied at named hook points of each endpoint.
 
 - ``engine``: hook points, the registry, presets, where a scenario is switched on, ``Scenarios``;
-- ``builtin``: the runbook's failures; ``traps``: tokens a correct client must refuse.
+- ``builtin``: the runbook's failures; ``traps``: tokens a correct client must refuse;
+  ``identity``: rehearsals of identity changes BankID warns about (``sub-changes``).
 
 Importing the package registers the built-ins and traps.
 """
 
-from mock_bankid.scenarios import builtin, traps  # noqa: F401 - registering is the import's effect
+from mock_bankid.scenarios import builtin, identity, traps  # noqa: F401 - registering is the import's effect
 from mock_bankid.scenarios.engine import (
-    ENGINE_KEY, HOOK_POINTS, REGISTRY, Active, Call, Definition, ScenarioError, Scenarios, engine, preset, scenario,
+    ENGINE_KEY,
+    HOOK_POINTS,
+    REGISTRY,
+    Active,
+    Call,
+    Definition,
+    ScenarioError,
+    Scenarios,
+    engine,
+    preset,
+    scenario,
 )
 
 __all__ = [

@@ -7,6 +7,7 @@ and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import secrets
@@ -18,12 +19,18 @@ from flask import Response, g, request
 
 from mock_bankid.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.errors import (
-    AccessDenied, InvalidClient, InvalidRequest, OAuthError, ServerError, SessionExpired, TemporarilyUnavailable,
+    AccessDenied,
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    ServerError,
+    SessionExpired,
+    TemporarilyUnavailable,
     UnauthorizedClient,
 )
-from mock_bankid.web import authorization_url
-
+from mock_bankid.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
 from mock_bankid.scenarios.engine import REGISTRY, Call, preset, scenario
+from mock_bankid.web import authorization_url
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
@@ -36,8 +43,8 @@ TIMEOUT_CODE = "bankid_error_codes:MOCK-T100"
 
 # --- helpers -------------------------------------------------------------------------------
 def blueprint_of(call: Call) -> str:
-    endpoint = call.ctx.get("endpoint") or ""
-    return endpoint.split(".", 1)[0] if "." in endpoint else ""
+    """At ``request``: the endpoint's blueprint; elsewhere ``""``."""
+    return call.ctx.blueprint if isinstance(call.ctx, RequestContext) else ""
 
 
 def hits(call: Call, endpoints: list[str]) -> bool:
@@ -52,7 +59,7 @@ def redirect_error(call: Call, error: OAuthError) -> None:
 
     Authorize then cancels the sign-in's code and session: it did not complete.
     """
-    call.ctx["error"] = error
+    call.context(AuthorizeRedirectContext).error = error
 
 
 # --- outage --------------------------------------------------------------------------------
@@ -85,7 +92,9 @@ def invalid_client(call: Call) -> Response | None:
     if not call.consume():
         return None
     if call.params["error"] == "unauthorized_client":
-        raise UnauthorizedClient("The client is not authorized for this request (mock-bankid scenario: invalid-client).")
+        raise UnauthorizedClient(
+            "The client is not authorized for this request (mock-bankid scenario: invalid-client)."
+        )
     raise InvalidClient(
         "Client authentication failed: the client secret was rotated (mock-bankid scenario: invalid-client).",
         headers=BASIC_CHALLENGE,
@@ -102,7 +111,8 @@ def invalid_client(call: Call) -> Response | None:
 def redirect_uri_mismatch(call: Call) -> Response | None:
     if not call.consume():
         return None
-    req, client = call.ctx["request"], call.ctx["client"]
+    ctx = call.context(AuthorizeContext)
+    req, client = ctx.request, ctx.client
     raise InvalidRequest(
         f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r} "
         f"(registered now: {call.params['registered']!r}; mock-bankid scenario: redirect-uri-mismatch). "
@@ -119,8 +129,9 @@ def redirect_uri_mismatch(call: Call) -> Response | None:
     params={"value": ""},
 )
 def state_mismatch(call: Call) -> None:
+    params = call.context(AuthorizeRedirectContext).params
     if call.consume():
-        call.ctx["params"]["state"] = call.params["value"] or "altered-" + secrets.token_urlsafe(12)
+        params["state"] = call.params["value"] or "altered-" + secrets.token_urlsafe(12)
 
 
 @scenario(
@@ -129,8 +140,9 @@ def state_mismatch(call: Call) -> None:
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
 )
 def state_missing(call: Call) -> None:
+    params = call.context(AuthorizeRedirectContext).params
     if call.consume():
-        call.ctx["params"].pop("state", None)
+        params.pop("state", None)
 
 
 @scenario(
@@ -163,12 +175,13 @@ def callback_replay(call: Call) -> None:
     """The browser delivers the callback once; the test delivers it again from ``/_mock/last-callback``."""
     if not call.consume():
         return None
-    req = call.ctx["request"]
+    ctx = call.context(AuthorizeRedirectContext)
+    req = ctx.request
     mode = req.reply_mode()
-    params = dict(call.ctx["params"])
+    params = dict(ctx.params)
     url = authorization_url(req.redirect_uri, params, mode)
     record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
-              "redirect_uri": req.redirect_uri, "params": params, "client_id": call.ctx["client"].client_id,
+              "redirect_uri": req.redirect_uri, "params": params, "client_id": ctx.client.client_id,
               "at": call.provider.now()}
     ttl = max(600, call.provider.settings.code_ttl)
     call.provider.store.put(CALLBACK_NS, "last", record, ttl)
@@ -241,10 +254,8 @@ def drop_connection(call: Call) -> Response | None:
         raise ServerError("mock-bankid scenario drop-connection: no socket to close here "
                           "(only under `mock-bankid serve` does the connection really drop).", status=502)
     g.mock_bankid_dropped = True
-    try:
+    with contextlib.suppress(OSError):  # already closed by the client: nothing left to drop
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     # gunicorn's write of this response fails quietly on the closed socket (EPIPE/ENOTCONN).
     response = Response(b"", status=204)
     response.headers["Connection"] = "close"
@@ -263,8 +274,8 @@ def _redirect_scenario(name: str, summary: str, error: type[OAuthError], descrip
              **extra)(apply)
 
 
-_redirect_scenario("cancel", "The user presses Cancel: access_denied with BankID's cancel code",
-                   AccessDenied, "bankid_error_codes:MOCK-C100")
+_redirect_scenario("cancel", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
+                   AccessDenied, "")
 _redirect_scenario("bankid-error", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
                    AccessDenied, "bankid_error_codes:{code}", params={"code": "C301"})
 _redirect_scenario("server-error", "BankID answers the callback with error=server_error",

@@ -1,21 +1,25 @@
 """The scenario engine: named failures applied at named hook points of each endpoint.
 
-Endpoints call ``provider.hooks.at(point, ctx)`` (the engine registers itself there with
-``Scenarios.attach``) and never test for a scenario name
-themselves. A hook may return a Flask response (which then answers the request), or change
-``ctx`` in place (claims, redirect parameters, the signed token). With nothing switched on
-every hook is a no-op.
+Endpoints call ``provider.hooks.at(ctx)`` with the typed context of their point (the engine
+registers itself there with ``Scenarios.attach``) and never test for a scenario name
+themselves. A hook may return a Flask response (which then answers the request), raise an
+``OAuthError``, or change the fields its context lets it change (claims, redirect parameters,
+the signed token). With nothing switched on every hook is a no-op.
 
-Hook points (``ctx`` keys in brackets):
-- ``request``            every request before routing                  [endpoint, path]
-- ``authorize``          after the client and redirect URI are trusted   [request, client]
-- ``authorize_redirect`` the parameters about to go back to the client  [params, client, grant]
-- ``token``              before the grant is processed                  [client_id, grant_type, sign_in]
-- ``id_token_claims``    the ID token claims before signing             [claims, grant]
-- ``id_token``           the signed ID token                            [token, claims, grant]
-- ``jwks``               the published key set                          [jwks]
-- ``discovery``          the discovery document                         [document]
-- ``userinfo``           before userinfo answers                        [grant]
+Hook points and their contexts (``mock_bankid/hooks.py``; fields in brackets):
+- ``request``            ``RequestContext``: every request before routing   [endpoint, path, blueprint]
+- ``authorize``          ``AuthorizeContext``: the client and redirect URI are trusted   [request, client]
+- ``authorize_redirect`` ``AuthorizeRedirectContext``: what goes back to the client   [params, client, grant,
+                         request, error]
+- ``token``              ``TokenContext``: before the grant is processed   [client_id, grant_type, sign_in]
+- ``id_token_claims``    ``IdTokenClaimsContext``: the claims before signing   [claims, grant, client]
+- ``id_token``           ``IdTokenContext``: the signed ID token   [token, claims, grant, client]
+- ``jwks``               ``JwksContext``: the published key set   [jwks]
+- ``discovery``          ``DiscoveryContext``: the discovery document   [document]
+- ``userinfo``           ``UserinfoContext``: before userinfo answers   [grant]
+
+An apply function reads its context with ``call.context(IdTokenContext)`` (typed; a scenario
+acting at a point whose context is another is a bug, and says so).
 
 Scenarios are data (``Definition``: name, summary, where it acts, parameters, an apply
 function), registered in ``builtin.py`` and ``traps.py`` and extended by presets from
@@ -32,23 +36,22 @@ from __future__ import annotations
 import logging
 import secrets
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context
 
 from mock_bankid import jsontools
 from mock_bankid.clock import Clock
 from mock_bankid.errors import StoreUnavailable
+from mock_bankid.hooks import HOOK_POINTS, HookContext
 from mock_bankid.provider import Provider
 from mock_bankid.settings import Settings
 
 log = logging.getLogger("mock_bankid.scenarios")
 
-HOOK_POINTS = (
-    "request", "authorize", "authorize_redirect", "token", "id_token_claims", "id_token", "jwks", "discovery", "userinfo",
-)
 SIGN_IN_POINTS = ("authorize_redirect", "token", "id_token_claims", "id_token", "userinfo")
 """Where a per-sign-in scenario can act: the points that know which sign-in they serve."""
 
@@ -66,6 +69,7 @@ class ScenarioError(ValueError):
 
 
 Apply = Callable[["Call"], "Response | None"]
+C = TypeVar("C", bound=HookContext)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ class Definition:
     choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     kind: str = "failure"
-    """``failure`` (the runbook's causes) or ``trap`` (tokens a correct client must refuse)."""
+    """``failure`` (the runbook's causes), ``trap`` (tokens a correct client must refuse) or
+    ``rehearsal`` (a sign-in that succeeds with a change BankID warns about, e.g. ``sub-changes``)."""
     uses: str | None = None
     """For a preset from fixtures: the built-in it configures."""
     activation: Mapping[str, Any] = field(default_factory=dict)
@@ -106,7 +111,9 @@ class Definition:
                 raise ScenarioError(f"{self.name}: {name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
             bounds = self.limits.get(name)
             if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                raise ScenarioError(f"{self.name}: {name} must be between {bounds[0]:g} and {bounds[1]:g}, not {value!r}")
+                raise ScenarioError(
+                    f"{self.name}: {name} must be between {bounds[0]:g} and {bounds[1]:g}, not {value!r}"
+                )
         return values
 
     def describe(self) -> dict[str, Any]:
@@ -161,7 +168,8 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
     return register
 
 
-def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None, **activation: Any) -> Definition:
+def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None,
+           **activation: Any) -> Definition:
     """A named configuration of a built-in (a fixture preset, or a built-in alias like ``slow-jwks``)."""
     base = REGISTRY.get(uses)
     if base is None or base.uses is not None:
@@ -190,12 +198,22 @@ class Active:
 
 @dataclass
 class Call:
-    """What an apply function gets: the hook point, its ctx, the parameters, the engine."""
+    """What an apply function gets: the hook's context, the parameters, the engine."""
 
-    point: str
-    ctx: dict[str, Any]
+    ctx: HookContext
     active: Active
-    engine: "Scenarios"
+    engine: Scenarios
+
+    @property
+    def point(self) -> str:
+        return self.ctx.point
+
+    def context(self, kind: type[C]) -> C:
+        """The context as ``kind`` (the one of the point this scenario acts at), typed."""
+        if not isinstance(self.ctx, kind):
+            raise TypeError(f"scenario {self.active.definition.name} expects {kind.__name__} at {kind.point}, "
+                            f"not {type(self.ctx).__name__} at {self.point}")
+        return self.ctx
 
     @property
     def params(self) -> dict[str, Any]:
@@ -228,7 +246,7 @@ class Scenarios:
         self._seeded = False
 
     @classmethod
-    def attach(cls, provider: Provider) -> "Scenarios":
+    def attach(cls, provider: Provider) -> Scenarios:
         """The engine for ``provider``: loaded from its settings, personas' scenarios checked, and
         registered at ``provider.hooks`` so every hook point runs it."""
         engine = cls.load(provider.settings, provider=provider)
@@ -239,7 +257,7 @@ class Scenarios:
         return engine
 
     @classmethod
-    def load(cls, settings: Settings, *, provider: Provider | None = None) -> "Scenarios":
+    def load(cls, settings: Settings, *, provider: Provider | None = None) -> Scenarios:
         """Built-ins plus the presets in ``fixtures/scenarios.toml``; checks MOCK_BANKID_SCENARIO."""
         definitions = dict(REGISTRY)
         path = Path(settings.fixtures_dir) / FIXTURE_FILE
@@ -253,7 +271,9 @@ class Scenarios:
                 try:
                     name, uses = entry.pop("name"), entry.pop("uses")
                 except KeyError as exc:
-                    raise ScenarioError(f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)") from None
+                    raise ScenarioError(
+                        f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)"
+                    ) from None
                 if name in definitions:
                     raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
                 summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
@@ -310,7 +330,9 @@ class Scenarios:
             raise ScenarioError('name the scenario: {"scenario": "outage"}')
         definition = self.definitions.get(name)
         if definition is None:
-            raise ScenarioError(f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them")
+            raise ScenarioError(
+                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them"
+            )
         activation = dict(definition.activation)
         for key in ACTIVATION_KEYS:
             if key in body:
@@ -323,7 +345,8 @@ class Scenarios:
                                 raise ValueError
                             number = int(number)
                     except (TypeError, ValueError, OverflowError):
-                        raise ScenarioError(f"{key} must be a {'whole ' if key == 'count' else ''}number, not {value!r}") from None
+                        whole = "whole " if key == "count" else ""
+                        raise ScenarioError(f"{key} must be a {whole}number, not {value!r}") from None
                     if not 0 < number <= FOREVER:
                         raise ScenarioError(f"{key} must be more than 0 and at most {FOREVER}")
                     activation[key] = number
@@ -419,14 +442,10 @@ class Scenarios:
         return n <= count
 
     # --- per sign-in -----------------------------------------------------------------------
-    def _sign_in_active(self, point: str, ctx: dict[str, Any]) -> Active | None:
-        if point not in SIGN_IN_POINTS:
+    def _sign_in_active(self, ctx: HookContext) -> Active | None:
+        if ctx.point not in SIGN_IN_POINTS:
             return None
-        grant = ctx.get("grant")
-        extra = getattr(grant, "extra", None) if grant is not None else None
-        if extra is None and point == "token":
-            extra = ctx.get("sign_in")  # the token endpoint peeked at the code for it
-        spec = (extra or {}).get("scenario")
+        spec = (ctx.sign_in_extra() or {}).get("scenario")  # at token: the code's sign-in, peeked at
         if not spec:
             return None
         try:
@@ -437,12 +456,13 @@ class Scenarios:
         return Active(definition, params, "sign-in")
 
     # --- the hook ------------------------------------------------------------------------
-    def at(self, point: str, ctx: dict[str, Any]) -> Response | None:
-        """Run every scenario that is on and acts at ``point``; the first response wins."""
+    def at(self, ctx: HookContext) -> Response | None:
+        """Run every scenario that is on and acts at ``ctx.point``; the first response wins."""
+        point = ctx.point
         assert point in HOOK_POINTS, point
         actives: list[Active] = []
         try:
-            sign_in = self._sign_in_active(point, ctx)
+            sign_in = self._sign_in_active(ctx)
             server = self._server_active() if self.provider is not None else None
         except StoreUnavailable:
             # No scenario can be read while the store is down: go on without one. A route that
@@ -453,7 +473,7 @@ class Scenarios:
         if server is not None and point in server.definition.points:
             actives.append(server)
         for active in actives:
-            result = active.definition.apply(Call(point, ctx, active, self))
+            result = active.definition.apply(Call(ctx, active, self))
             if result is not None:
                 return result
         return None

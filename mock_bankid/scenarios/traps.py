@@ -13,13 +13,15 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from mock_bankid.claims import at_hash
-from mock_bankid.scenarios.engine import Call, scenario
+from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
+from mock_bankid.scenarios.engine import Apply, Call, scenario
 
 REAL_BANKID_ISSUER = "https://auth.current.bankid.no/auth/realms/current"
 _throwaway: dict[str, Any] = {}
@@ -51,38 +53,42 @@ def throwaway_key(alg: str) -> Any:
         return _throwaway[alg]
 
 
-def _trap(name: str, summary: str, point: str, **extra: Any):
+def _trap(name: str, summary: str, point: str, **extra: Any) -> Callable[[Apply], Apply]:
     return scenario(name=name, summary=summary, kind="trap", points=(point,), sign_in_points=(point,), **extra)
 
 
 # --- signature traps (replace the signed token) ---------------------------------------------
 @_trap("trap-unknown-kid", "ID token signed by a key that is not in the JWKS", "id_token")
 def trap_unknown_kid(call: Call) -> None:
+    ctx = call.context(IdTokenContext)
     if call.consume():
-        alg = header_of(call.ctx["token"])["alg"]
+        alg = header_of(ctx.token)["alg"]
         key = throwaway_key(alg)
         header = {"alg": alg, "typ": "JWT", "kid": "mock-bankid-unpublished-" + key.thumbprint()[:12]}
-        call.ctx["token"] = jwt.encode(header, call.ctx["claims"], key)
+        ctx.token = jwt.encode(header, ctx.claims, key)
 
 
 @_trap("trap-bad-signature", "ID token whose signature bytes were altered", "id_token")
 def trap_bad_signature(call: Call) -> None:
+    ctx = call.context(IdTokenContext)
     if call.consume():
-        head, payload, signature = call.ctx["token"].split(".")
+        head, payload, signature = ctx.token.split(".")
         raw = bytearray(b64url_decode(signature))
         raw[len(raw) // 2] ^= 0x01
-        call.ctx["token"] = f"{head}.{payload}.{b64url(bytes(raw))}"
+        ctx.token = f"{head}.{payload}.{b64url(bytes(raw))}"
 
 
 @_trap("trap-alg-none", "Unsigned ID token (alg: none)", "id_token")
 def trap_alg_none(call: Call) -> None:
+    ctx = call.context(IdTokenContext)
     if call.consume():
-        call.ctx["token"] = f"{b64url(_json({'alg': 'none', 'typ': 'JWT'}))}.{b64url(_json(call.ctx['claims']))}."
+        ctx.token = f"{b64url(_json({'alg': 'none', 'typ': 'JWT'}))}.{b64url(_json(ctx.claims))}."
 
 
 @_trap("trap-hs256", "ID token HMAC-signed (HS256) with the RSA public key as the secret", "id_token")
 def trap_hs256(call: Call) -> None:
     """The classic algorithm-confusion attack: the kid is real, the secret is public."""
+    ctx = call.context(IdTokenContext)
     if not call.consume():
         return
     p = call.provider
@@ -90,17 +96,17 @@ def trap_hs256(call: Call) -> None:
     if rsa is None:  # pragma: no cover - keys.ensure() always makes an RS256 key
         return
     secret = RSAKey.import_key(rsa).as_pem(private=False)
-    signing_input = f"{b64url(_json({'alg': 'HS256', 'typ': 'JWT', 'kid': rsa['kid']}))}.{b64url(_json(call.ctx['claims']))}"
+    signing_input = f"{b64url(_json({'alg': 'HS256', 'typ': 'JWT', 'kid': rsa['kid']}))}.{b64url(_json(ctx.claims))}"
     mac = hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
-    call.ctx["token"] = f"{signing_input}.{b64url(mac)}"
+    ctx.token = f"{signing_input}.{b64url(mac)}"
 
 
 # --- claim traps (change one claim before signing) ------------------------------------------
 @_trap("trap-expired", "ID token that expired `seconds_ago` seconds ago (iat one lifetime earlier)", "id_token_claims",
        params={"seconds_ago": 600}, limits={"seconds_ago": (1, 10 * 365 * 86400)})
 def trap_expired(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
-        claims = call.ctx["claims"]
         lifetime = int(claims["exp"]) - int(claims["iat"])
         claims["exp"] = call.provider.now() - call.params["seconds_ago"]
         claims["iat"] = claims["exp"] - lifetime
@@ -110,44 +116,50 @@ def trap_expired(call: Call) -> None:
 @_trap("trap-future-iat", "ID token issued `seconds` in the future (iat)", "id_token_claims",
        params={"seconds": 3600}, limits={"seconds": (1, 10 * 365 * 86400)})
 def trap_future_iat(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
-        call.ctx["claims"]["iat"] = call.provider.now() + call.params["seconds"]
+        claims["iat"] = call.provider.now() + call.params["seconds"]
 
 
 @_trap("trap-wrong-iss", "ID token from another issuer (default: real BankID's)", "id_token_claims",
        params={"iss": REAL_BANKID_ISSUER})
 def trap_wrong_iss(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
-        call.ctx["claims"]["iss"] = call.params["iss"]
+        claims["iss"] = call.params["iss"]
 
 
 @_trap("trap-wrong-aud", "ID token for another client (aud and azp)", "id_token_claims",
        params={"aud": "another-client"})
 def trap_wrong_aud(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
-        call.ctx["claims"]["aud"] = call.params["aud"]
-        call.ctx["claims"]["azp"] = call.params["aud"]
+        claims["aud"] = call.params["aud"]
+        claims["azp"] = call.params["aud"]
 
 
 @_trap("trap-nonce", "ID token with a wrong nonce (mode=missing: without one)", "id_token_claims",
        params={"mode": "wrong"}, choices={"mode": ("wrong", "missing")})
 def trap_nonce(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
         if call.params["mode"] == "missing":
-            call.ctx["claims"].pop("nonce", None)
+            claims.pop("nonce", None)
         else:
-            call.ctx["claims"]["nonce"] = "wrong-" + secrets.token_urlsafe(16)
+            claims["nonce"] = "wrong-" + secrets.token_urlsafe(16)
 
 
 @_trap("trap-at-hash", "ID token whose at_hash does not match the access token", "id_token_claims")
 def trap_at_hash(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
-        call.ctx["claims"]["at_hash"] = at_hash("not-the-access-token-" + secrets.token_urlsafe(8))
+        claims["at_hash"] = at_hash("not-the-access-token-" + secrets.token_urlsafe(8))
 
 
 @_trap("trap-missing-nnin", "ID token without the national identity number (no nnin_altsub, no pid)",
        "id_token_claims")
 def trap_missing_nnin(call: Call) -> None:
+    claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
         for name in ("nnin_altsub", "pid", "nnin"):
-            call.ctx["claims"].pop(name, None)
+            claims.pop(name, None)

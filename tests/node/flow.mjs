@@ -7,8 +7,13 @@
 //   "ok"            the whole flow plus userinfo
 //   "state-mismatch" the callback is checked against another state: openid-client must throw
 //   "foreign-jwks"  jwks_uri is answered with other keys under the same kids: the signature check must fail
+// userinfo: "openid-client" (default: fetchUserInfo) or "jose" (fetch it as a protected resource and
+// verify the JWT against jwks_uri with userinfo_issuer and aud = client_id, as a BankID RP must: TINFO's
+// iss is not the OIDC issuer, which fetchUserInfo refuses).
 // Prints one JSON object on stdout: {ok: true, ...} or {ok: false, error: {name, code, message}}.
 import * as client from 'openid-client';
+// jose is openid-client's own dependency (pinned in package-lock.json); imported for the "jose" userinfo.
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { authorize } from './headless.mjs';
 
 const args = JSON.parse(process.argv[2]);
@@ -57,7 +62,16 @@ try {
     expectedState: mode === 'state-mismatch' ? state + '-not-mine' : state,
   });
   const claims = tokens.claims();
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  let userinfo;
+  if (args.userinfo === 'jose') {
+    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(config.serverMetadata().userinfo_endpoint), 'GET');
+    if (response.headers.get('content-type') !== 'application/jwt') throw new Error(`userinfo is ${response.headers.get('content-type')}`);
+    const jwks = createRemoteJWKSet(new URL(jwksUri));
+    ({ payload: userinfo } = await jwtVerify(await response.text(), jwks, { issuer: args.userinfo_issuer, audience: args.client_id }));
+    if (userinfo.sub !== claims.sub) throw new Error('userinfo sub differs from the ID token sub');
+  } else {
+    userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  }
   const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url').toString());
   console.log(JSON.stringify({
     ok: true,

@@ -13,11 +13,13 @@ from collections.abc import Callable
 
 from mock_bankid.claims import IDPS
 from mock_bankid.clients import Client
+from mock_bankid.endpoints.authorize import profile_checks
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
 from mock_bankid.errors import (
     InvalidClient,
     InvalidRequest,
     InvalidScope,
+    RequestNotSupported,
     UnauthorizedClient,
     UnsupportedResponseType,
 )
@@ -48,6 +50,8 @@ def check_client(req: AuthorizationRequest, p: Provider) -> Client:
 
 def check_redirect_uri(req: AuthorizationRequest, client: Client) -> None:
     if not req.redirect_uri:
+        if req.request_object or req.request_uri:  # JAR puts redirect_uri inside: nowhere to send the refusal
+            raise RequestNotSupported(profile_checks.REQUEST_OBJECT_REFUSED, untrusted=True)
         raise InvalidRequest("The request has no redirect_uri (BankID requires one).", untrusted=True)
     if not client.redirect_uri_allowed(req.redirect_uri):
         raise InvalidRequest(
@@ -164,9 +168,12 @@ CHECKS: list[Check] = [
     check_pkce,
     check_state,
     check_nonce,
+    profile_checks.check_request_object,
     check_acr_values,
+    profile_checks.check_declared_prompt,
     check_prompt,
     check_max_age,
+    profile_checks.check_login_hint_form,
     check_login_hint,
     check_id_token_hint,
 ]

@@ -25,9 +25,6 @@ from mock_bankid.web import error_page, render_page
 
 AUTH_NS = "auth"  # a login page waiting for the user (BankID's 10-minute session)
 CSRF_COOKIE = "mock_bankid_csrf"
-CANCEL_CODE = "bankid_error_codes:MOCK-C100"
-"""BankID sends ``access_denied`` with ``bankid_error_codes:<code>``; its cancel code is not
-public, so the mock uses its own, recognisably fake one."""
 MAX_TYPED_NUMBER = 32  # the login page's free-text number field; malformed on purpose is fine, huge is not
 
 
@@ -42,7 +39,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     for persona in p.personas.all(today):
         groups.setdefault(persona.group, []).append(
             {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
-             "kind": persona.kind, "purpose": persona.purpose}
+             "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
         )
     html = render_page(
         "login.html",
@@ -118,7 +115,7 @@ def submit() -> Response:
                           session_id=session_id)
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
-        return error_redirect(req, AccessDenied(CANCEL_CODE))
+        return error_redirect(req, AccessDenied())  # BankID: error=access_denied&state=..., no description
     try:
         if action == "number":
             number = request.form.get("nnin", "").strip()

@@ -13,7 +13,7 @@ PROMPTS = {"none", "login", "consent", "select_account"}
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
-    "id_token_hint", "id_login_hint",
+    "id_token_hint", "id_login_hint", "request", "request_uri",
 )
 
 
@@ -37,6 +37,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     id_token_hint: str | None = None
     """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
+    request_object: str | None = None
+    request_uri: str | None = None
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
@@ -58,6 +60,8 @@ class AuthorizationRequest:
             max_age=get("max_age"),
             login_hint=get("login_hint"),
             id_token_hint=get("id_token_hint") or get("id_login_hint"),
+            request_object=get("request"),
+            request_uri=get("request_uri"),
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 

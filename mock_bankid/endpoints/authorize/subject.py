@@ -8,7 +8,6 @@ the login page.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import Response, request
 
@@ -18,6 +17,8 @@ from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.grants import sign_in_grant
+from mock_bankid.hooks import AuthorizeRedirectContext
+from mock_bankid.login_hint import requested_acr_values
 from mock_bankid.personas import Persona, PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
@@ -40,8 +41,10 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        session = (sessions.hinted(p, read_id_token_hint(p, req.id_token_hint)) if req.id_token_hint
-                   else sessions.current(p, request))
+        if req.id_token_hint:
+            session = sessions.hinted(p, read_id_token_hint(p, req.id_token_hint))
+        else:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
+            session = sessions.current(p, request) if client.profile.sso_cookie else None
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
@@ -66,10 +69,11 @@ def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool
 
 def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
     """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
-    if not req.acr_values:
+    wanted = requested_acr_values(req.acr_values, req.login_hint)
+    if not wanted:
         return True
     acr = str(session.get("acr", ""))
-    return any(acr.startswith(value + ";") or acr == value for value in req.acr_values.split())
+    return any(acr.startswith(value + ";") or acr == value for value in wanted.split())
 
 
 def sign_in(
@@ -92,7 +96,7 @@ def sign_in(
     else:
         assert persona is not None
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
-        acr, amr = acr_for(req.acr_values)
+        acr, amr = acr_for(requested_acr_values(req.acr_values, req.login_hint))
         expires_at = now + p.settings.sso_session_ttl
     grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
                           nonce=req.nonce, scenario=scenario)
@@ -104,21 +108,22 @@ def sign_in(
     if req.state is not None:
         params["state"] = req.state
     params["iss"] = p.issuer
-    ctx: dict[str, Any] = {"params": params, "client": client, "grant": grant, "request": req, "error": None}
+    ctx = AuthorizeRedirectContext(params=params, client=client, grant=grant, request=req)
     try:
-        short_circuit = p.hooks.at("authorize_redirect", ctx)
+        short_circuit = p.hooks.at(ctx)
     except OAuthError:  # e.g. the user is left on BankID's timeout page
         _cancel(p, code, sid)
         raise
-    error: OAuthError | None = ctx["error"]
+    error = ctx.error
     if short_circuit is not None or error is not None:
         _cancel(p, code, sid)
         if short_circuit is not None:
             return short_circuit
         assert error is not None
-        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx["params"].get("state"), req.locale)
-    response = authorization_response(req.redirect_uri, ctx["params"], req.reply_mode(), req.locale)
-    sessions.set_cookie(response, p, sid, session_ttl)
+        return web.error_redirect(error, req.redirect_uri, req.reply_mode(), ctx.params.get("state"), req.locale)
+    response = authorization_response(req.redirect_uri, ctx.params, req.reply_mode(), req.locale)
+    if client.profile.sso_cookie:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
+        sessions.set_cookie(response, p, sid, session_ttl)
     return response
 
 

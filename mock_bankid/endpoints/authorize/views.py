@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, request
 
-from mock_bankid.endpoints.authorize import login
+from mock_bankid.endpoints.authorize import login, profile_checks
 from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
 from mock_bankid.errors import OAuthError, StoreUnavailable
+from mock_bankid.hooks import AuthorizeContext
 from mock_bankid.provider import provider
 from mock_bankid.web import error_page
 
@@ -26,9 +25,9 @@ def authorize() -> Response:
     try:
         client = check_client(req, p)
         check_redirect_uri(req, client)
+        profile_checks.check_method(request.method, client)
         trusted = True
-        ctx: dict[str, Any] = {"request": req, "client": client}
-        short_circuit = p.hooks.at("authorize", ctx)
+        short_circuit = p.hooks.at(AuthorizeContext(request=req, client=client))
         if short_circuit is not None:
             return short_circuit
         for check in CHECKS:

@@ -1,0 +1,26 @@
+"""The web console for people: ``/`` (home), and under ``/_mock/console/`` the debugger, the QA
+switchboard, personas and the request log. Server-rendered Jinja, forms that work without
+JavaScript; every action calls the same ``control_ops`` function as the JSON control API.
+
+``register(app, provider)`` adds the blueprint and the debugger's built-in client.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from mock_bankid.endpoints.console import debugger, filters, home, switchboard  # noqa: F401 - routes register on import
+from mock_bankid.endpoints.console.web import bp, error_page
+from mock_bankid.provider import Provider
+from mock_bankid.web import ERROR_PAGES
+
+
+def register(app: Flask, provider: Provider) -> None:
+    provider.clients.add(debugger.console_client(provider.settings.base_url))
+    app.register_blueprint(bp, url_prefix=urlsplit(provider.settings.base_url).path.rstrip("/") or None)
+    ERROR_PAGES[bp.name] = error_page  # web.render_error shows the console's errors in its own pages
+
+
+__all__ = ["bp", "register"]

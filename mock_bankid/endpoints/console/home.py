@@ -1,0 +1,27 @@
+"""The home page at ``/``: what this is (a mock, not BankID), where its discovery is, who is registered."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from mock_bankid import control_ops as ops
+from mock_bankid.endpoints.console.texts import console_texts
+from mock_bankid.endpoints.console.web import base_path, bp, locale, page
+from mock_bankid.provider import provider
+
+
+@bp.route("/", methods=["GET"])
+def home() -> Response:
+    p = provider()
+    return page(
+        "console/home.html", active="home", page_title=console_texts(locale())["home_title"],
+        discovery=f"{p.issuer}/.well-known/openid-configuration", clients=p.clients.all(),
+        scenario=ops.scenario_state(p), clock=ops.clock_state(p), queue=ops.next_login_queue(p),
+        mock_index=f"{base_path()}/_mock/",
+    )
+
+
+@bp.route("/_mock/console/", methods=["GET"])
+def console_index() -> Response:
+    """The console's own address: the home page is its front door."""
+    return home()

@@ -1,0 +1,220 @@
+"""The QA switchboard: scenarios, the next-login queue, the clock, keys, personas and the request log.
+
+Each form is turned into the same dict a JSON client would send and handed to the same function
+in ``control_ops`` that the ``/_mock`` endpoint calls; an ``InvalidRequest`` from it is shown on
+the page (status 400) with the form as it was sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from werkzeug.wrappers import Response
+
+from mock_bankid import control_ops as ops
+from mock_bankid.endpoints.console.texts import console_texts
+from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, done, locale, page
+from mock_bankid.errors import InvalidRequest
+from mock_bankid.provider import provider
+from mock_bankid.requestlog import REDACTED
+from mock_bankid.scenarios import Definition, engine
+
+QUICK_ADVANCES = (60, 300, 3600, 86400)
+KEY_ALGS = ("RS256", "ES256")
+MAX_SEARCH = 100
+
+
+# --- scenario forms --------------------------------------------------------------------------
+def param_fields(definition: Definition) -> list[dict[str, Any]]:
+    """How each parameter is asked for: a select for choices, checkboxes for a list with choices."""
+    fields = []
+    for name, default in definition.params.items():
+        choices = definition.choices.get(name)
+        if isinstance(default, bool):
+            kind = "bool"
+        elif isinstance(default, list):
+            kind = "checkboxes" if choices else "list"
+        elif choices:
+            kind = "select"
+        elif isinstance(default, (int, float)):
+            kind = "number"
+        else:
+            kind = "text"
+        bounds = definition.limits.get(name)
+        fields.append({"name": name, "kind": kind, "default": default, "choices": list(choices or ()),
+                       "step": "any" if isinstance(default, float) else "1",
+                       "min": bounds[0] if bounds else None, "max": bounds[1] if bounds else None})
+    return fields
+
+
+def scenario_body(form: Any) -> dict[str, Any]:
+    """The switch-on form as the JSON body of ``PUT /_mock/scenario``."""
+    name = form.get("scenario", "")
+    definition = engine().definitions.get(name)
+    body: dict[str, Any] = {"scenario": name}
+    params: dict[str, Any] = {}
+    if definition is not None:
+        for field in param_fields(definition):
+            key = f"param.{field['name']}"
+            if field["kind"] == "checkboxes":
+                if f"{key}.sent" in form:
+                    params[field["name"]] = form.getlist(key)
+            elif key in form:
+                params[field["name"]] = form.get(key, "")
+    if params:
+        body["params"] = params
+    for key in ("for_seconds", "count"):
+        if form.get(key, "").strip():
+            body[key] = form[key].strip()
+    return body
+
+
+def scenario_groups() -> list[tuple[str, list[dict[str, Any]]]]:
+    """Server-wide scenarios (failures, traps, presets), and those that act on one sign-in only."""
+    groups: dict[str, list[dict[str, Any]]] = {"failures": [], "traps": [], "presets": [], "sign_in_only": []}
+    for d in engine().definitions.values():
+        item = {"definition": d, "fields": param_fields(d)}
+        if not d.points:
+            groups["sign_in_only"].append(item)
+        elif d.uses:
+            groups["presets"].append(item)
+        elif d.kind == "trap":
+            groups["traps"].append(item)
+        else:
+            groups["failures"].append(item)
+    return [(k, v) for k, v in groups.items() if v]
+
+
+def _switchboard(status: int = 200, **context: Any) -> Response:
+    p = provider()
+    return page(
+        "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
+        scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
+        clock=ops.clock_state(p), keys=ops.keys(p), key_algs=KEY_ALGS, quick_advances=QUICK_ADVANCES,
+        sign_in_scenarios=engine().login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
+    )
+
+
+def _t(key: str) -> str:
+    return console_texts(locale())[key]
+
+
+@bp.route(f"{CONSOLE}/switchboard", methods=["GET"])
+def switchboard() -> Response:
+    return _switchboard()
+
+
+@bp.route(f"{CONSOLE}/scenario", methods=["POST"])
+def scenario_on() -> Response:
+    body = scenario_body(request.form)
+    try:
+        ops.set_scenario(provider(), body)
+    except InvalidRequest as exc:
+        return _switchboard(400, error_message=exc.description, open_scenario=body.get("scenario"))
+    return done("scenario", ok="scenario_on")
+
+
+@bp.route(f"{CONSOLE}/scenario/clear", methods=["POST"])
+def scenario_off() -> Response:
+    ops.clear_scenario(provider())
+    return done("scenario", ok="scenario_off")
+
+
+@bp.route(f"{CONSOLE}/clock", methods=["POST"])
+def clock() -> Response:
+    action = request.form.get("action", "")
+    try:
+        if action == "reset":
+            ops.reset_clock(provider())
+        elif action in ("shift", "advance"):
+            ops.set_clock(provider(), {action: request.form.get(action, "")})
+        else:
+            raise InvalidRequest("Choose shift, advance or reset.")
+    except InvalidRequest as exc:
+        return _switchboard(400, error_message=exc.description)
+    return done("clock", ok="clock_" + action)
+
+
+@bp.route(f"{CONSOLE}/keys/rotate", methods=["POST"])
+def keys_rotate() -> Response:
+    try:
+        ops.rotate_key(provider(), {"alg": request.form.get("alg", ""),
+                                    "activate_after": request.form.get("activate_after", "")})
+    except InvalidRequest as exc:
+        return _switchboard(400, error_message=exc.description)
+    return done("keys", ok="key_rotated")
+
+
+# --- the next-login queue and personas -------------------------------------------------------
+@bp.route(f"{CONSOLE}/next-login", methods=["POST"])
+def next_login() -> Response:
+    """Queue a persona (``persona`` id, or any selector) with an optional per-sign-in scenario."""
+    body = {k: request.form.get(k, "").strip() for k in ("persona", "selector", "scenario")}
+    body = {k: v for k, v in body.items() if v}
+    try:
+        ops.queue_next_login(provider(), body)
+    except InvalidRequest as exc:
+        if request.form.get("back", "").startswith(console_path("/personas")):
+            return _personas(400, error_message=exc.description)
+        return _switchboard(400, error_message=exc.description)
+    return done("queue", ok="queued")
+
+
+@bp.route(f"{CONSOLE}/next-login/clear", methods=["POST"])
+def next_login_clear() -> Response:
+    ops.clear_next_login(provider())
+    return done("queue", ok="queue_cleared")
+
+
+def persona_matches(persona: dict[str, Any], query: str) -> bool:
+    """Search by id, name, number, kind, group or purpose (either language), case-insensitively."""
+    words = query.lower().split()
+    text = " ".join(str(persona.get(k) or "") for k in
+                    ("id", "name", "nnin", "kind", "group", "purpose", "purpose_nb", "age", "birthdate")).lower()
+    return all(w in text for w in words)
+
+
+def _personas(status: int = 200, **context: Any) -> Response:
+    p = provider()
+    query = request.args.get("q", "")[:MAX_SEARCH]
+    everyone = ops.personas(p)["personas"]
+    shown = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    return page("console/personas.html", status=status, active="personas", page_title=_t("nav_personas"),
+                personas=shown, total=len(everyone), query=query, queue=ops.next_login_queue(p),
+                sign_in_scenarios=engine().login_panel(), **context)
+
+
+@bp.route(f"{CONSOLE}/personas", methods=["GET"])
+def personas() -> Response:
+    return _personas()
+
+
+@bp.route(f"{CONSOLE}/personas/<persona_id>", methods=["GET"])
+def persona(persona_id: str) -> Response:
+    p = provider()
+    found = p.personas.get(persona_id, p.today())
+    if found is None:
+        raise Refused("no_persona", 404, error="not_found")
+    return page("console/persona.html", active="personas", page_title=found.name, persona=found,
+                details=found.as_dict(p.today()), sign_in_scenarios=engine().login_panel(),
+                purpose=found.purpose_in(locale()))
+
+
+# --- the request log -------------------------------------------------------------------------
+def _requests_context() -> dict[str, Any]:
+    entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None)))
+    return {"entries": entries, "redacted": REDACTED, "path_filter": request.args.get("path", "")}
+
+
+@bp.route(f"{CONSOLE}/requests", methods=["GET"])
+def requests_page() -> Response:
+    if request.args.get("fragment"):
+        return page("console/_requests_list.html", **_requests_context())
+    return page("console/requests.html", active="requests", page_title=_t("nav_requests"), **_requests_context())
+
+
+@bp.route(f"{CONSOLE}/requests/clear", methods=["POST"])
+def requests_clear() -> Response:
+    ops.clear_requests(provider())
+    return done(to=console_path("/requests"), ok="requests_cleared")

@@ -1,0 +1,170 @@
+"""The console's blueprint and what every page of it shares: locale, CSRF, the control token, rendering.
+
+One blueprint serves ``/`` (the home page) and ``/_mock/console/...`` (everything else), so the
+pages that change state sit under ``/_mock`` with the JSON control API and behind the same
+protections. Every state change is a POST form carrying a CSRF token (double submit: a random
+value in an httpOnly, SameSite=Strict cookie and in the form); when the server needs a control
+token (``control_token.py``) and the browser has none, the pages offer a form that sets it.
+
+Refusals are raised as errors of the one family (``Refused``, an ``OAuthError``) and delivered
+by ``web.render_error``, which hands them to ``error_page`` here (``web.ERROR_PAGES``): the
+console's layout and language, the status and ``error`` code of the error.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, make_response, redirect, render_template, request
+from flask import Response as PageResponse
+from werkzeug.wrappers import Response
+
+from mock_bankid import __version__
+from mock_bankid.control_token import COOKIE as CONTROL_COOKIE
+from mock_bankid.control_token import control_token_ok
+from mock_bankid.endpoints.console.texts import console_texts
+from mock_bankid.errors import OAuthError
+from mock_bankid.i18n import pick_locale
+from mock_bankid.provider import provider
+
+STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
+bp = Blueprint("console", __name__, static_folder=str(STATIC_DIR), static_url_path="/_mock/console/static")
+
+CSRF_COOKIE = "mock_bankid_console_csrf"
+LOCALE_COOKIE = "mock_bankid_console_locale"
+LOCALES = ("nb", "en")
+CONSOLE = "/_mock/console"
+TOKEN_FORM_ENDPOINT = "console.control_token_form"  # noqa: S105 - an endpoint name, not a secret
+
+
+def base_path() -> str:
+    return urlsplit(provider().settings.base_url).path.rstrip("/")
+
+
+def console_path(rest: str = "") -> str:
+    return f"{base_path()}{CONSOLE}{rest}"
+
+
+def _secure() -> bool:
+    return provider().settings.base_url.startswith("https")
+
+
+# --- locale ----------------------------------------------------------------------------------
+def locale() -> str:
+    """As the login page chooses (``ui_locales``), remembered in a cookie; nn reads the nb pages."""
+    if "console_locale" not in g:
+        chosen = pick_locale(request.args.get("ui_locales") or request.cookies.get(LOCALE_COOKIE))
+        g.console_locale = chosen if chosen in LOCALES else "nb"
+    return g.console_locale
+
+
+# --- errors ----------------------------------------------------------------------------------
+class Refused(OAuthError):
+    """A console request refused before it did anything (CSRF, control token, nothing to show).
+
+    The page words it in the reader's language (``refused_<reason>`` in ``texts.py``); the
+    description is the English text, within RFC 6749's character set like every description.
+    """
+
+    redirect = False
+
+    def __init__(self, reason: str, status: int, error: str = "access_denied") -> None:
+        super().__init__(console_texts("en")[f"refused_{reason}"], status=status)
+        self.error = error
+        self.reason = reason
+
+
+def error_page(exc: OAuthError) -> PageResponse:
+    """How the console shows an error nobody caught in a view (registered in ``web.ERROR_PAGES``)."""
+    t = console_texts(locale())
+    message = t[f"refused_{exc.reason}"] if isinstance(exc, Refused) else exc.description
+    response = page("console/refused.html", status=exc.status, error=exc.error, message=message,
+                    page_title=t["refused_title"])
+    response.headers.update(exc.headers)
+    return response
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+def csrf_token() -> str:
+    if "console_csrf" not in g:
+        g.console_csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    return g.console_csrf
+
+
+def csrf_ok() -> bool:
+    cookie, form = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf_token", "")
+    return bool(cookie) and secrets.compare_digest(cookie.encode(), form.encode())
+
+
+@bp.before_request
+def _guard() -> None:
+    """Refuse a POST without the CSRF token (403), or without the control token where one is needed (401)."""
+    if request.method != "POST":
+        return
+    if not csrf_ok():
+        raise Refused("csrf", 403)
+    if request.endpoint != TOKEN_FORM_ENDPOINT and not control_token_ok(request):
+        raise Refused("control_token", 401)
+
+
+@bp.after_request
+def _cookies(response: Response) -> Response:
+    """Every console answer: its CSRF cookie, the chosen language, a tight CSP (no caching: ``web.CACHE_POLICY``)."""
+    if request.cookies.get(CSRF_COOKIE) != csrf_token():
+        response.set_cookie(CSRF_COOKIE, csrf_token(), httponly=True, samesite="Strict", secure=_secure(),
+                            path=console_path())
+    if request.args.get("ui_locales") and request.cookies.get(LOCALE_COOKIE) != locale():
+        response.set_cookie(LOCALE_COOKIE, locale(), httponly=True, samesite="Lax", secure=_secure(),
+                            path=base_path() or "/", max_age=365 * 86400)
+    if response.mimetype == "text/html":
+        issuer = urlsplit(provider().issuer)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+            f"img-src 'self'; form-action 'self' {issuer.scheme}://{issuer.netloc}; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- rendering -------------------------------------------------------------------------------
+def page(template: str, status: int = 200, **context: Any) -> PageResponse:
+    """A console page (Flask's response class, as ``web.ERROR_PAGES`` expects; redirects are werkzeug's)."""
+    p = provider()
+    loc = locale()
+    t = console_texts(loc)
+    context.setdefault("page_title", t["console_title"])
+    context.setdefault("ok_message", t.get("ok_" + request.args.get("ok", ""), "") if request.args.get("ok") else "")
+    html = render_template(
+        template, t=t, locale=loc, version=__version__, issuer=p.issuer,
+        csrf_token=csrf_token(), console=console_path(), home=f"{base_path()}/",
+        static=console_path("/static"), token_needed=not control_token_ok(request),
+        here=request.path, **context,
+    )
+    return make_response(html, status)
+
+
+def done(anchor: str = "", *, to: str = "", ok: str = "", error: str = "") -> Response:
+    """After a successful POST: back to the page (303, so a reload does not repeat it)."""
+    target = to or request.form.get("back") or console_path("/switchboard")
+    if not target.startswith(console_path()) and target != f"{base_path()}/":  # never elsewhere
+        target = console_path("/switchboard")
+    query = (("&" if "?" in target else "?") + f"ok={ok}") if ok else ""
+    return redirect(f"{target}{query}{'#' + anchor if anchor else ''}", code=303)
+
+
+@bp.route(f"{CONSOLE}/control-token", methods=["POST"])
+def control_token_form() -> Response:
+    """Keep the control token in an httpOnly cookie for ``/_mock``, so every console form carries it."""
+    token = request.form.get("token", "").strip()
+    response = done(to=request.form.get("back", ""), ok="token_saved")
+    if token:
+        response.set_cookie(CONTROL_COOKIE, token, httponly=True, samesite="Strict", secure=_secure(),
+                            path=f"{base_path()}/_mock")
+    else:
+        response.delete_cookie(CONTROL_COOKIE, path=f"{base_path()}/_mock")
+    return response

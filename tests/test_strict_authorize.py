@@ -1,0 +1,182 @@
+"""The strict fidelity profile at the authorize endpoint (Flask test client, over HTTP).
+
+``bankid-strict`` has ``profile = "strict"``: every mock convenience off, so what passes here
+passes at BankID (docs/fidelity.md). Each test also shows the dev client (``ci``) keeping its
+convenience, so the switch, not the endpoint, is what is tested.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from conftest import CI_REDIRECT, pkce_pair, query_of
+
+from mock_bankid.clients import client_from_dict
+from mock_bankid.cors import origin_allowed
+from mock_bankid.profiles import PROFILES, SWITCHES, profile_from
+
+AUTH = "/auth/realms/current/precheck/auth"
+STRICT = "bankid-strict"
+
+
+def params(client_id: str = STRICT, **overrides) -> dict[str, str]:
+    _verifier, challenge = pkce_pair()
+    base = {
+        "client_id": client_id, "redirect_uri": CI_REDIRECT, "response_type": "code",
+        "scope": "openid profile nnin_altsub", "state": "st-1", "nonce": "n-1",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def get(client, client_id: str = STRICT, **overrides):
+    return client.get(AUTH + "?" + urlencode(params(client_id, **overrides)))
+
+
+def queue(client, persona: str = "adult") -> None:
+    assert client.post("/_mock/next-login", json={"persona": persona}).status_code == 201
+
+
+# --- profiles as data ---------------------------------------------------------------------
+def test_strict_profile_has_every_convenience_off_and_dev_every_one_on():
+    assert not any(PROFILES["strict"].switches.values())
+    assert all(PROFILES["dev"].switches.values())
+    assert set(PROFILES["dev"].switches) == set(SWITCHES)
+
+
+def test_a_dev_client_can_turn_one_convenience_off_and_bad_settings_are_refused():
+    one = profile_from("dev", {"sso_cookie": False})
+    assert not one.sso_cookie and one.loopback_any_port
+    with pytest.raises(ValueError, match="profile must be one of"):
+        profile_from("lenient")
+    with pytest.raises(ValueError, match="unknown conveniences"):
+        profile_from("dev", {"sso": False})
+    with pytest.raises(ValueError, match="true or false"):
+        profile_from("dev", {"sso_cookie": "no"})
+
+
+def test_the_fixture_strict_client_uses_the_strict_profile(provider):
+    assert provider.clients.get(STRICT).profile == PROFILES["strict"]
+    assert provider.clients.get("ci").profile == PROFILES["dev"]
+
+
+# --- redirect URIs: exact -----------------------------------------------------------------
+def test_strict_redirect_uri_must_match_exactly_even_on_loopback(client):
+    queue(client)
+    other_port = get(client, redirect_uri="http://127.0.0.1:5556/callback")
+    assert other_port.status_code == 400 and "Location" not in other_port.headers
+    assert "redirect_uri_mismatch" in other_port.get_data(as_text=True)
+    dev = get(client, "ci", redirect_uri="http://127.0.0.1:5556/callback", login_hint="adult")
+    assert dev.status_code == 302  # the dev convenience (RFC 8252 any port)
+
+
+def test_strict_profile_turns_the_custom_scheme_wildcard_off():
+    entry = {"client_id": "app", "redirect_uris": ["exp://*/--/auth/callback", "http://127.0.0.1/cb"]}
+    dev = client_from_dict(entry)
+    strict = client_from_dict({**entry, "profile": "strict"})
+    assert dev.redirect_uri_allowed("exp://192.168.1.5:8081/--/auth/callback")
+    assert not strict.redirect_uri_allowed("exp://192.168.1.5:8081/--/auth/callback")
+    assert strict.redirect_uri_allowed("exp://*/--/auth/callback")  # only the registered string itself
+    assert dev.redirect_uri_allowed("http://127.0.0.1:4000/cb") and not strict.redirect_uri_allowed("http://127.0.0.1:4000/cb")
+    only_ports = client_from_dict({**entry, "conveniences": {"loopback_any_port": False}})
+    assert only_ports.redirect_uri_allowed("exp://10.0.0.2:19000/--/auth/callback")
+    assert not only_ports.redirect_uri_allowed("http://127.0.0.1:4000/cb")
+
+
+# --- POST authorize -----------------------------------------------------------------------
+def test_strict_authorize_refuses_post_without_redirecting(client):
+    queue(client)
+    response = client.post(AUTH, data=params())
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert "Location" not in response.headers and "POST is not supported" in response.get_data(as_text=True)
+    assert client.post(AUTH, data=params("ci", login_hint="adult")).status_code == 302  # dev convenience
+
+
+# --- request objects: refused in every profile --------------------------------------------
+@pytest.mark.parametrize("client_id", [STRICT, "ci"])
+@pytest.mark.parametrize("name, error", [("request", "request_not_supported"),
+                                         ("request_uri", "request_uri_not_supported")])
+def test_request_objects_are_refused_clearly(client, client_id, name, error):
+    queue(client)
+    response = get(client, client_id, **{name: "eyJhbGciOiJub25lIn0.e30."})
+    assert response.status_code == 302
+    q = query_of(response.headers["Location"])
+    assert q["error"] == error and q["state"] == "st-1" and "code" not in q
+    discovery = client.get("/auth/realms/current/.well-known/openid-configuration").get_json()
+    assert discovery[f"{name}_parameter_supported"] is False
+
+
+# --- prompt ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("prompt", ["consent", "select_account", "login consent"])
+def test_strict_refuses_undeclared_prompt_values(client, prompt):
+    response = get(client, prompt=prompt)
+    q = query_of(response.headers["Location"])
+    assert q["error"] == "invalid_request" and "prompt_values_supported" in q["error_description"]
+    dev = get(client, "ci", prompt=prompt, login_hint="adult")
+    assert "code" in query_of(dev.headers["Location"])  # the dev client's extras are ignored
+
+
+def test_strict_accepts_the_declared_prompts(client):
+    queue(client)
+    assert "code" in query_of(get(client, prompt="login").headers["Location"])
+    assert query_of(get(client, prompt="none").headers["Location"])["error"] == "login_required"
+
+
+# --- SSO -----------------------------------------------------------------------------------
+def test_strict_sets_no_sso_cookie_and_prompt_none_never_signs_in_silently(client):
+    queue(client)
+    first = get(client)
+    assert "code" in query_of(first.headers["Location"])
+    assert "mock_bankid_sso" not in first.headers.get("Set-Cookie", "")
+    # Even with a cookie from a dev client's sign-in in the same browser:
+    assert "mock_bankid_sso" in get(client, "ci", login_hint="adult").headers.get("Set-Cookie", "")
+    silent = query_of(get(client, prompt="none").headers["Location"])
+    assert silent["error"] == "login_required" and "code" not in silent
+    again = get(client)
+    assert again.status_code == 200 and "text/html" in again.content_type  # the login page, not a silent code
+    assert "code" in query_of(get(client, "ci", prompt="none").headers["Location"])  # dev: cookie SSO
+
+
+def test_strict_keeps_bankids_own_session_reuse_by_id_token_hint(client):
+    from test_token import basic, redeem
+
+    verifier, challenge = pkce_pair()
+    queue(client)
+    code = query_of(get(client, code_challenge=challenge).headers["Location"])["code"]
+    id_token = redeem(client, code, verifier, headers=basic(STRICT, "bankid-strict-secret")).get_json()["id_token"]
+    reused = query_of(get(client, prompt="none", id_token_hint=id_token).headers["Location"])
+    assert "code" in reused, reused
+
+
+# --- login_hint ----------------------------------------------------------------------------
+@pytest.mark.parametrize("hint", ["adult", "BID:12038500110", "nnin:12038500110", "12038500110", "age:17",
+                                  '{"scheme": "nnin", "value": "12038500110"}', "BIM:91234567:010190"])
+def test_strict_refuses_login_hints_that_name_a_person(client, hint):
+    q = query_of(get(client, login_hint=hint).headers["Location"])
+    assert q["error"] == "invalid_request" and "login_hint" in q["error_description"] and q["state"] == "st-1"
+    assert "code" in query_of(get(client, "ci", login_hint="adult").headers["Location"])  # dev: headless sign-in
+
+
+@pytest.mark.parametrize("hint", ["BID", "BIS", "BIM", "bid"])
+def test_strict_accepts_bankids_method_selectors(client, hint):
+    page = get(client, login_hint=hint)
+    assert page.status_code == 200 and "text/html" in page.content_type  # the login page: nobody was named
+    queue(client)
+    assert "code" in query_of(get(client, login_hint=hint).headers["Location"])
+
+
+def test_a_request_object_carrying_the_redirect_uri_gets_an_error_page_naming_it(client):
+    """JAR (RFC 9101) moves redirect_uri into the object: with nowhere trusted to redirect to, BankID's page."""
+    response = client.get(AUTH + "?" + urlencode({"client_id": STRICT, "request": "eyJhbGciOiJFUzI1NiJ9.e30.sig"}))
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "request_not_supported" in response.get_data(as_text=True)
+
+
+def test_strict_profile_gives_no_cors():
+    """BankID's userinfo: "CORS is not supported"; a dev client's own origins get CORS (mock_bankid/cors.py)."""
+    entry = {"client_id": "spa", "redirect_uris": ["http://localhost:5173/callback"]}
+    assert origin_allowed("http://localhost:5173", [client_from_dict(entry)])
+    assert not origin_allowed("http://localhost:5173", [client_from_dict({**entry, "profile": "strict"})])
+    assert not origin_allowed("http://localhost:5173", [client_from_dict({**entry, "conveniences": {"cors": False}})])

@@ -1,0 +1,116 @@
+"""Token, userinfo and introspection shapes as BankID documents them (Flask test client, over HTTP).
+
+Shapes are the same in every profile unless said otherwise (docs/fidelity.md); the strict client
+``bankid-strict`` is used where the profile matters.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from test_token import ISSUER, TOKEN, authorize, basic, redeem
+
+INTROSPECT = "/auth/realms/current/protocol/openid-connect/token/introspect"
+CERTS = "/auth/realms/current/protocol/openid-connect/certs"
+SECRETS = {"ci": "ci-secret", "bankid-strict": "bankid-strict-secret"}
+
+
+def keys(client) -> KeySet:
+    return KeySet.import_key_set(client.get(CERTS).get_json())
+
+
+def sign_in(client, client_id="ci", scope="openid profile nnin_altsub offline_access", **extra) -> dict:
+    code, verifier = authorize(client, client_id=client_id, scope=scope, **extra)
+    response = redeem(client, code, verifier, headers=basic(client_id, SECRETS[client_id]))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def introspect(client, client_id, token, **form):
+    return client.post(INTROSPECT, data={"token": token, **form}, headers=basic(client_id, SECRETS[client_id]))
+
+
+@pytest.mark.parametrize("acr_values, acr, amr", [
+    ("urn:bankid:bid", "urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"]),
+    ("urn:bankid:bis", "urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"]),
+])
+def test_acr_and_amr_as_documented(client, acr_values, acr, amr):
+    body = sign_in(client, "bankid-strict", acr_values=acr_values)
+    for token in (body["id_token"], body["access_token"]):  # "Both ID and access tokens carry acr and amr"
+        claims = jwt.decode(token, keys(client)).claims
+        assert claims["acr"] == acr and claims["amr"] == amr
+    assert "bid" not in amr[1:] or acr.endswith("LOA=4")  # bid (LoA High) only for BankID High
+
+
+def test_access_token_audience_is_tinfo_with_its_roles(client):
+    body = sign_in(client, "bankid-strict", scope="openid profile nnin_altsub")
+    access = jwt.decode(body["access_token"], keys(client)).claims
+    assert access["aud"] == "tinfo" and access["typ"] == "Bearer" and access["azp"] == "bankid-strict"
+    assert access["resource_access"] == {"tinfo": {"roles": ["profile"]}}
+    assert access["realm_access"] == {"roles": ["profile"]} and "nonce" not in access
+
+
+def test_updated_at_is_the_certificate_issue_time_stable_per_person(client):
+    first = jwt.decode(sign_in(client, "bankid-strict")["id_token"], keys(client)).claims
+    client.put("/_mock/clock", json={"advance": 86400 * 30})
+    later = jwt.decode(sign_in(client, "bankid-strict")["id_token"], keys(client)).claims
+    assert first["updated_at"] == later["updated_at"] < first["iat"] < later["iat"]
+    assert first["updated_at"] != first["auth_time"]
+    other = jwt.decode(sign_in(client, "bankid-strict", login_hint="adult-25")["id_token"], keys(client)).claims
+    assert other["updated_at"] != first["updated_at"]  # one per persona
+
+
+def test_refresh_token_is_a_jwt_of_type_refresh_and_reuse_still_revokes(client):
+    body = sign_in(client, "bankid-strict")
+    token = jwt.decode(body["refresh_token"], keys(client))
+    assert token.header["alg"] == "ES256"
+    claims = token.claims
+    assert claims["typ"] == "Refresh" and claims["iss"] == ISSUER and claims["azp"] == "bankid-strict"
+    assert claims["sub"] == jwt.decode(body["id_token"], keys(client)).claims["sub"] and claims["nbf"] == 0
+    assert "nonce" not in claims and "session_state" not in claims
+    form = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    auth = basic("bankid-strict", "bankid-strict-secret")
+    rotated = client.post(TOKEN, data=form, headers=auth).get_json()
+    assert rotated["refresh_token"] != body["refresh_token"]
+    assert client.post(TOKEN, data=form, headers=auth).get_json()["error"] == "invalid_grant"  # reuse
+    again = client.post(TOKEN, data={**form, "refresh_token": rotated["refresh_token"]}, headers=auth)
+    assert again.get_json()["error"] == "invalid_grant"  # the whole family is revoked
+
+
+def test_a_forged_refresh_token_is_unknown(client):
+    body = sign_in(client, "bankid-strict")
+    head, _payload, sig = body["refresh_token"].split(".")
+    claims = jwt.decode(body["refresh_token"], keys(client)).claims
+    edited = base64.urlsafe_b64encode(json.dumps({**claims, "azp": "ci"}).encode()).rstrip(b"=").decode()
+    response = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": f"{head}.{edited}.{sig}"},
+                           headers=basic("bankid-strict", "bankid-strict-secret"))
+    assert response.get_json()["error"] == "invalid_grant"
+
+
+# --- introspection -------------------------------------------------------------------------------
+def test_strict_introspection_wants_bid_access_token_and_answers_with_bankids_fields(client):
+    body = sign_in(client, "bankid-strict")
+    idt = jwt.decode(body["id_token"], keys(client)).claims
+    access = jwt.decode(body["access_token"], keys(client)).claims
+    got = introspect(client, "bankid-strict", body["access_token"], token_type_hint="bid_access_token").get_json()
+    assert got == {"active": True, **access, "nnin_altsub": idt["nnin_altsub"]}  # exactly: no username/token_type
+    for hint in ({}, {"token_type_hint": "access_token"}):
+        assert introspect(client, "bankid-strict", body["access_token"], **hint).get_json() == {"active": False}
+
+
+def test_strict_does_not_introspect_refresh_tokens(client):
+    body = sign_in(client, "bankid-strict")
+    for hint in ("bid_access_token", "refresh_token"):
+        got = introspect(client, "bankid-strict", body["refresh_token"], token_type_hint=hint)
+        assert got.status_code == 200 and got.get_json() == {"active": False}
+
+
+def test_dev_keeps_refresh_introspection_and_any_hint(client):
+    body = sign_in(client, "ci")
+    assert introspect(client, "ci", body["access_token"]).get_json()["active"] is True
+    got = introspect(client, "ci", body["refresh_token"], token_type_hint="refresh_token").get_json()
+    assert got["active"] is True and got["typ"] == "Refresh" and "username" not in got
