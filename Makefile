@@ -1,12 +1,13 @@
 # mock-bankid: the two commands a newcomer needs.
 #   make run    set up a virtualenv and start the mock on http://localhost:8080
 #   make test   install everything the tests need (Python, Node, Chromium, Redis) and run them
+#   make unit   the fast subset: no server, no other process, no Debian package (docs/e2e-tests.md)
 #   make lint   ruff and mypy (pyproject.toml says which rules and why)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test setup setup-test lint lint-compose bench clean
+.PHONY: run test unit setup setup-test lint lint-compose bench clean
 
 # scripts/setup-venv also installs Debian's python3-venv when python3 cannot make a virtualenv.
 $(BIN)/mock-bankid: pyproject.toml scripts/setup-venv
@@ -23,6 +24,14 @@ setup-test:
 
 test: setup-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the Python test extras: the unit tests need no apt or npm step (tests/conftest.py holds them to it).
+$(BIN)/pytest: pyproject.toml scripts/setup-venv
+	PYTHON=$(PYTHON) VENV=$(VENV) ./scripts/setup-venv -e '.[test]'
+	touch $@
+
+unit: $(BIN)/pytest
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
 
 bench: setup-test
 	$(BIN)/python bench/run.py $(ARGS)

@@ -1,29 +1,60 @@
-"""Shared fixtures: an app on the Flask test client (unit level) and a real gunicorn (end to end)."""
+"""Shared fixtures: an app on the Flask test client (unit level) and a real gunicorn (end to end).
+
+Also the test classes (see docs/e2e-tests.md, "Which tests run where"): every test that carries none
+of the markers in ``NOT_UNIT`` is marked ``unit`` here, and while it runs it may not start a
+process or listen on a socket (:func:`_unit_tests_stay_in_process`), so ``make unit`` is fast and
+needs nothing but the Python packages.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from redis_server import redis_url  # noqa: F401  (the session fixture, for every module)
+from rp import CI_REDIRECT, FlaskRP, pkce_pair, query_of
 
 from mock_bankid.app import create_app
+from mock_bankid.keys import KeyManager
 from mock_bankid.settings import PROJECT_ROOT, Settings
 
 FIXTURES = PROJECT_ROOT / "fixtures"
-CI_REDIRECT = "http://127.0.0.1:5555/callback"
+__all__ = ["CI_REDIRECT", "FIXTURES", "FakeClock", "LiveServer", "free_port", "pkce_pair", "query_of", "start_server"]
+
+NOT_UNIT = ("e2e", "browser", "node", "redis", "docker", "forks", "serves")
+"""Markers that take a test out of ``make unit`` (pyproject.toml says what each needs)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in NOT_UNIT):
+            item.add_marker(pytest.mark.unit)
+
+
+def _refuse(what: str):
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"a unit test may not {what}: keep it in process or mark it ({', '.join(NOT_UNIT)})")
+    return refuse
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold ``unit`` tests to their promise: no other process (no server, no Debian tool), no listening socket."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", _refuse("start a process"))
+    monkeypatch.setattr(os, "fork", _refuse("fork"))
+    monkeypatch.setattr(socket.socket, "listen", _refuse("listen on a socket"))
 
 
 class FakeClock:
@@ -45,22 +76,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
+@pytest.fixture(scope="session")
+def keys_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The provider's keys (RSA, EC and the CA of the EC key's x5c), made once per session: making them
+    was most of a unit test's set-up. Every ``settings`` gets its own copy, so tests stay independent."""
+    path = tmp_path_factory.mktemp("keys-template") / "keys"
+    KeyManager(path).ensure()
+    return path
 
 
-def query_of(location: str) -> dict[str, str]:
-    parts = urlsplit(location)
-    return {k: v[0] for k, v in parse_qs(parts.query or parts.fragment).items()}
+def copy_keys(template: Path, keys_dir: Path) -> Path:
+    """A private copy of the template (modes kept: the key manager checks them)."""
+    shutil.copytree(template, keys_dir)
+    return keys_dir
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, keys_template: Path) -> Settings:
     return Settings(
         base_url="http://localhost:8080",
-        keys_dir=tmp_path / "keys",
+        keys_dir=copy_keys(keys_template, tmp_path / "keys"),
         data_dir=tmp_path / "data",
         fixtures_dir=FIXTURES,
         store="memory",
@@ -81,6 +116,12 @@ def client(app):
 @pytest.fixture
 def provider(app):
     return app.extensions["mock_bankid"]
+
+
+@pytest.fixture
+def rp(client) -> FlaskRP:
+    """The relying-party driver on this test's app (tests/rp): client ``ci``, login_hint ``adult``."""
+    return FlaskRP(client)
 
 
 @dataclass
@@ -137,10 +178,11 @@ def start_server(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = No
     if tls:
         args = ["--tls", *(args or [])]
     log_path = tmp / f"server-{port}.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_bankid.cli", "serve", *(args or [])],
-        env=full_env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, cwd=str(tmp),
-    )
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mock_bankid.cli", "serve", *(args or [])],
+            env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(tmp),
+        )
     ca = Path(full_env["MOCK_BANKID_DATA_DIR"]) / "tls" / "ca.pem"
     server = LiveServer(base_url, process, full_env, log_path, list(args or []), verify=str(ca) if tls else True)
     deadline = time.monotonic() + timeout

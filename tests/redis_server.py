@@ -1,8 +1,6 @@
 """A throwaway redis-server on loopback for tests.
 
-Use from any test module (``tests/`` is on ``sys.path`` under pytest's default import mode)::
-
-    from redis_server import redis_url  # re-export the fixture; pytest finds it by name
+conftest.py imports the fixture, so any test module can ask for it::
 
     def test_something(redis_url):       # "redis://127.0.0.1:<port>/0"; skipped without redis-server
         ...
@@ -18,8 +16,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pytest
 

@@ -185,6 +185,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.forks
 def test_real_process_exit_codes_and_no_traceback():
     start = time.monotonic()
     ok = _cli("nnin", "check", "12038500110", "01010050053")

@@ -7,15 +7,14 @@ CORS for browser clients. The libraries themselves run in tests/test_e2e_clients
 
 from __future__ import annotations
 
-import base64
 import shutil
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
+from conftest import FIXTURES
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from rp import FlaskRP, public
 
 from mock_bankid.app import create_app
 from mock_bankid.clients import client_from_dict
@@ -29,60 +28,14 @@ REVOKE = f"{ISSUER_PATH}/protocol/openid-connect/revoke"
 LOGOUT = f"{ISSUER_PATH}/protocol/openid-connect/logout"
 DISCOVERY = f"{ISSUER_PATH}/.well-known/openid-configuration"
 JWKS = f"{ISSUER_PATH}/protocol/openid-connect/certs"
-SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret"}
 BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"])
 BID = ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"])
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """One app for the module (key generation dominates set-up); each test gets its own cookie jar."""
-    tmp = tmp_path_factory.mktemp("clients")
-    settings = Settings(base_url="http://localhost:8080", keys_dir=tmp / "keys", data_dir=tmp / "data",
-                        fixtures_dir=FIXTURES, store="memory", log_requests=False)
-    return create_app(settings)
-
-
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def authorize(client, *, client_id="ci", redirect_uri=CI_REDIRECT, **extra):
-    verifier, challenge = pkce_pair()
-    q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
-         "scope": "openid profile nnin_altsub", "state": "s1", "nonce": "n1", "code_challenge": challenge,
-         "code_challenge_method": "S256", **extra}
-    return client.get(AUTH + "?" + urlencode({k: v for k, v in q.items() if v is not None})), verifier
-
-
-def sign_in(client, **kw) -> dict:
-    """Authorize (a persona signs in headlessly) and redeem; returns the token response."""
-    kw.setdefault("login_hint", "adult")
-    if kw.get("client_id") == "bankid-strict":  # the strict profile refuses persona hints: queue who signs in
-        assert client.post("/_mock/next-login", json={"login_hint": kw.pop("login_hint")}).status_code == 201
-    response, verifier = authorize(client, **kw)
-    assert response.status_code == 302, response.get_data(as_text=True)[:400]
-    params = query_of(response.headers["Location"])
-    assert "code" in params, params
-    client_id = kw.get("client_id", "ci")
-    body = client.post(TOKEN, headers=basic(client_id), data={
-        "grant_type": "authorization_code", "code": params["code"], "code_verifier": verifier,
-        "redirect_uri": kw.get("redirect_uri", CI_REDIRECT)})
-    assert body.status_code == 200, body.get_data(as_text=True)
-    return body.get_json()
-
-
-def basic(client_id: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{SECRETS[client_id]}".encode()).decode()}
-
-
-def keyset(client) -> KeySet:
-    return KeySet.import_key_set(client.get(JWKS).get_json())
-
-
-def id_claims(client, body: dict) -> dict:
-    return dict(jwt.decode(body["id_token"], keyset(client), algorithms=["RS256", "ES256"]).claims)
+def rp(client) -> FlaskRP:
+    """The driver as this module uses it: no login_hint unless a test gives one; fixed state and nonce."""
+    return FlaskRP(client, login_hint=None, state="s1", nonce="n1")
 
 
 # --- redirect URIs ------------------------------------------------------------------------------
@@ -97,8 +50,8 @@ def id_claims(client, body: dict) -> dict:
     ("bankid-strict", "http://localhost:3000/api/auth/callback/bankid-no"),
     ("bankid-strict", "http://localhost:3000/api/auth/bankid/callback"),
 ])
-def test_registered_callbacks_are_accepted(client, client_id, uri):
-    response, _ = authorize(client, client_id=client_id, redirect_uri=uri, login_hint="adult")
+def test_registered_callbacks_are_accepted(rp, client_id, uri):
+    response = rp.authorize(client_id=client_id, redirect_uri=uri, login_hint="adult").response
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     assert response.headers["Location"].startswith(uri + "?")
 
@@ -113,8 +66,8 @@ def test_registered_callbacks_are_accepted(client, client_id, uri):
     ("drop-web", "http://localhost:99999/api/auth/callback/bankid-no"),
     ("drop-web", "http://localhost.evil.example:3000/api/auth/callback/bankid-no"),
 ])
-def test_other_callbacks_are_refused_without_a_redirect(client, client_id, uri):
-    response, _ = authorize(client, client_id=client_id, redirect_uri=uri, login_hint="adult")
+def test_other_callbacks_are_refused_without_a_redirect(rp, client_id, uri):
+    response = rp.authorize(client_id=client_id, redirect_uri=uri, login_hint="adult").response
     assert response.status_code == 400 and "Location" not in response.headers
     assert "redirect_uri_mismatch" in response.get_data(as_text=True)
 
@@ -142,83 +95,71 @@ def test_acr_values_win_over_the_legacy_login_hint():
     assert requested_acr_values(None, "adult") is None
 
 
-def claims_after_login_page(client, **extra) -> dict:
+def claims_after_login_page(rp: FlaskRP, **extra) -> dict:
     """The login page is shown (the hint names nobody), a persona is picked, the code redeemed."""
-    response, verifier = authorize(client, **extra)
-    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    page = response.get_data(as_text=True)
-    session = page.split('name="session" value="')[1].split('"')[0]
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    form = {"session": session, "csrf_token": csrf, "persona": "adult"}
-    done = client.post(f"{ISSUER_PATH}/precheck/login", data=form)
-    assert done.status_code == 302, done.get_data(as_text=True)[:300]
-    code = query_of(done.headers["Location"])["code"]
-    body = client.post(TOKEN, headers=basic("ci"), data={"grant_type": "authorization_code", "code": code,
-                                                          "code_verifier": verifier, "redirect_uri": CI_REDIRECT})
-    return id_claims(client, body.get_json())
+    done = rp.submit_login(rp.login_page(**extra), persona="adult")
+    assert done.status == 302, done.text[:300]
+    return rp.claims(rp.redeem(done).get_json()["id_token"])
 
 
 @pytest.mark.parametrize("hint, expected", [("BIS", BIS), ("BID", BID), ("BIM", BID), ("", BID)])
-def test_login_hint_selector_then_login_page_gives_the_methods_acr_and_amr(client, hint, expected):
-    claims = claims_after_login_page(client, login_hint=hint or None)
+def test_login_hint_selector_then_login_page_gives_the_methods_acr_and_amr(rp, hint, expected):
+    claims = claims_after_login_page(rp, login_hint=hint or None)
     assert (claims["acr"], claims["amr"]) == expected
 
 
-def test_bis_with_a_number_signs_that_person_in_with_biometrics(client):
-    claims = id_claims(client, sign_in(client, login_hint="BIS:12038500110"))
+def test_bis_with_a_number_signs_that_person_in_with_biometrics(rp):
+    claims = rp.claims(rp.tokens(login_hint="BIS:12038500110")["id_token"])
     assert claims["nnin_altsub"] == "12038500110"
     assert (claims["acr"], claims["amr"]) == BIS
 
 
-def test_acr_values_decide_when_both_are_sent(client):
-    claims = id_claims(client, sign_in(client, login_hint="BIS:12038500110", acr_values="urn:bankid:bid"))
+def test_acr_values_decide_when_both_are_sent(rp):
+    claims = rp.claims(rp.tokens(login_hint="BIS:12038500110", acr_values="urn:bankid:bid")["id_token"])
     assert claims["acr"] == BID[0]
 
 
-def test_a_bankid_high_session_is_not_reused_for_a_biometrics_hint(client):
-    first = id_claims(client, sign_in(client, login_hint="adult"))
+def test_a_bankid_high_session_is_not_reused_for_a_biometrics_hint(rp):
+    first = rp.claims(rp.tokens(login_hint="adult")["id_token"])
     assert first["acr"] == BID[0]
-    response, _ = authorize(client, login_hint="BIS")
+    response = rp.authorize(login_hint="BIS").response
     assert response.status_code == 200 and "<form" in response.get_data(as_text=True), "the login page, not SSO"
-    response, _ = authorize(client, login_hint="BID")
+    response = rp.authorize(login_hint="BID").response
     assert response.status_code == 302, "a BankID High session serves a BankID High hint"
 
 
-def test_access_token_and_introspection_carry_the_same_acr(client):
-    body = sign_in(client, login_hint="BIS:12038500110")
-    access = jwt.decode(body["access_token"], keyset(client), algorithms=["ES256", "RS256"]).claims
+def test_access_token_and_introspection_carry_the_same_acr(rp):
+    body = rp.tokens(login_hint="BIS:12038500110")
+    access = rp.claims(body["access_token"])
     assert (access["acr"], access["amr"]) == BIS
 
 
 # --- userinfo: JSON, or a signed JWT when asked ----------------------------------------------------
-def userinfo(client, access_token: str, accept: str | None = None):
-    headers = {"Authorization": f"Bearer {access_token}"}
-    if accept is not None:
-        headers["Accept"] = accept
-    return client.get("/userinfo", headers=headers)
+def userinfo(rp: FlaskRP, access_token: str, accept: str | None = None):
+    return rp.userinfo(access_token, headers={"Accept": accept} if accept is not None else None)
 
 
 @pytest.mark.parametrize("accept, signed", [
     (None, False), ("*/*", False), ("application/json", False), ("application/json, application/jwt", False),
     ("application/jwt", True), ("application/jwt, */*;q=0.1", True), ("application/json;q=0.5, application/jwt", True),
 ])
-def test_drop_web_userinfo_is_a_jwt_when_the_request_prefers_one(client, accept, signed):
-    body = sign_in(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/callback/bankid-no")
-    response = userinfo(client, body["access_token"], accept)
+def test_drop_web_userinfo_is_a_jwt_when_the_request_prefers_one(rp, accept, signed):
+    body = rp.tokens(client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/callback/bankid-no")
+    response = userinfo(rp, body["access_token"], accept)
     assert response.status_code == 200
     if not signed:
         assert response.mimetype == "application/json" and response.get_json()["sub"]
         return
     assert response.mimetype == "application/jwt"
-    token = jwt.decode(response.get_data(as_text=True), keyset(client), algorithms=["RS256"])
+    token = jwt.decode(response.get_data(as_text=True), rp.keyset(), algorithms=["RS256"])
     assert token.header["alg"] == "RS256"
     assert token.claims["aud"] == "drop-web" and token.claims["name"] and token.claims["exp"] > token.claims["iat"]
     assert token.claims["iss"].endswith(ISSUER_PATH)  # dev: the OIDC issuer (strict: TINFO's, docs/fidelity.md)
 
 
-def test_bankid_strict_userinfo_is_always_a_jwt(client):
-    body = sign_in(client, client_id="bankid-strict", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
-    assert userinfo(client, body["access_token"], "application/json").mimetype == "application/jwt"
+def test_bankid_strict_userinfo_is_always_a_jwt(rp):
+    body = rp.tokens(client_id="bankid-strict", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    assert userinfo(rp, body["access_token"], "application/json").mimetype == "application/jwt"
 
 
 # --- CORS -----------------------------------------------------------------------------------------
@@ -263,31 +204,27 @@ def test_preflight_for_other_origins_gets_no_cors(client, origin):
     assert cors(answer) is None and "Access-Control-Allow-Methods" not in answer.headers
 
 
-def test_token_response_for_the_clients_own_origin_only(client):
+def test_token_response_for_the_clients_own_origin_only(client, rp):
     """drop-spa's redirect URIs admit http://127.0.0.1 (any port); drop-web's do not."""
     origin = "http://127.0.0.1:4000"
-    response, verifier = authorize(client, client_id="drop-spa", redirect_uri="http://127.0.0.1:4000/callback",
-                                   login_hint="adult")
-    code = query_of(response.headers["Location"])["code"]
-    answer = client.post(TOKEN, headers={"Origin": origin}, data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": "drop-spa",
-        "redirect_uri": "http://127.0.0.1:4000/callback"})
+    authz = rp.authorize(client_id="drop-spa", redirect_uri="http://127.0.0.1:4000/callback", login_hint="adult")
+    answer = rp.redeem(authz, auth=public("drop-spa"), headers={"Origin": origin})
     assert answer.status_code == 200 and cors(answer) == origin and "Origin" in answer.headers["Vary"]
 
-    refused = client.post(TOKEN, headers={"Origin": origin, **basic("drop-web")},
-                          data={"grant_type": "authorization_code", "code": "x"})
+    refused = rp.post("token", {"grant_type": "authorization_code", "code": "x"}, auth="drop-web",
+                      headers={"Origin": origin})
     assert refused.status_code == 400 and cors(refused) is None, "drop-web is not registered for that origin"
     unknown = client.post(TOKEN, headers={"Origin": origin},
                           data={"grant_type": "authorization_code", "client_id": "nobody"})
     assert unknown.status_code == 401 and cors(unknown) == origin, "an invalid_client error is readable"
 
 
-def test_userinfo_answers_the_access_tokens_clients_origin(client):
-    body = sign_in(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
-    mine = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}", "Origin": "http://localhost:3000"})
+def test_userinfo_answers_the_access_tokens_clients_origin(client, rp):
+    body = rp.tokens(client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+    mine = rp.userinfo(body["access_token"], headers={"Origin": "http://localhost:3000"})
     assert mine.status_code == 200 and cors(mine) == "http://localhost:3000"
     assert "WWW-Authenticate" in mine.headers["Access-Control-Expose-Headers"]
-    other = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}", "Origin": "http://127.0.0.1:3000"})
+    other = rp.userinfo(body["access_token"], headers={"Origin": "http://127.0.0.1:3000"})
     assert other.status_code == 200 and cors(other) is None
     bad = client.get("/userinfo", headers={"Authorization": "Bearer not.a.token", "Origin": "http://localhost:3000"})
     assert bad.status_code == 401 and cors(bad) == "http://localhost:3000"
@@ -312,8 +249,8 @@ def test_a_huge_body_from_a_browser_is_a_clean_413(client):
     assert answer.status_code == 413
 
 
-def test_logout_answers_the_hinted_clients_origin(client):
-    body = sign_in(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+def test_logout_answers_the_hinted_clients_origin(client, rp):
+    body = rp.tokens(client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
     answer = client.get(LOGOUT + "?" + urlencode({"id_token_hint": body["id_token"]}), headers={"Origin": "http://localhost:3000"})
     assert answer.status_code == 200 and cors(answer) == "http://localhost:3000"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import free_port, start_server
+
 from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
@@ -82,6 +82,7 @@ def test_dockerfile_runs_as_a_non_root_user_with_volumes_for_keys_and_data() -> 
     assert any("pip install" in args for args in instruction("RUN"))
 
 
+@pytest.mark.e2e
 def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
     assert cmd[:2] == ["mock-bankid", "serve"] and "--allow-public-bind" in cmd
@@ -105,10 +106,11 @@ def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> Non
     assert down.returncode == 1, down.stdout + down.stderr
 
 
+@pytest.mark.forks
 def test_public_bind_without_the_flag_is_refused(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
     without_flag = [a for a in cmd if a != "--allow-public-bind"]
-    out = subprocess.run(as_local(without_flag) + ["--port", str(free_port())], capture_output=True, text=True,
+    out = subprocess.run([*as_local(without_flag), "--port", str(free_port())], capture_output=True, text=True,
                          timeout=30, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT),
                                                         "MOCK_BANKID_DATA_DIR": str(tmp_path / "d"),
                                                         "MOCK_BANKID_KEYS_DIR": str(tmp_path / "k")})
@@ -125,12 +127,14 @@ def compose(*args: str) -> subprocess.CompletedProcess:
                           cwd=PROJECT_ROOT)
 
 
+@pytest.mark.docker
 def test_compose_file_is_valid() -> None:
     for args in (["config", "-q"], ["--profile", "redis", "config", "-q"]):
         out = compose(*args)
         assert out.returncode == 0, out.stderr
 
 
+@pytest.mark.docker
 def test_compose_gives_one_issuer_and_a_backchannel_by_service_name() -> None:
     out = compose("--profile", "redis", "config")
     assert out.returncode == 0, out.stderr

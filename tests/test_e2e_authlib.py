@@ -13,15 +13,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc.errors import InvalidClaimError
+from rp import Discovered, HttpRP, at_hash_of, mock_today, query_of, verify_id_token
 from stdnum.no import fodselsnummer
-
-from e2e_helpers import Discovered, at_hash_of, mock_today, verify_id_token
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +40,12 @@ def empty_queue(live_server):
     requests.delete(f"{live_server.base_url}/_mock/next-login", timeout=10)
 
 
-def params_of(location: str) -> dict[str, str]:
-    parts = urlsplit(location)
-    return {k: v[0] for k, v in parse_qs(parts.query).items()}
-
-
 def authorize(url: str) -> str:
-    """Fetch the authorization URL on a fresh connection, like a browser without cookies; return Location."""
+    """Fetch the authorization URL on a fresh connection, like a browser without cookies; return Location.
+
+    Authlib builds the request here (it is the relying party under test), so this is only the
+    browser's part; tests that build their own requests use the driver in tests/rp.
+    """
     response = requests.get(url, allow_redirects=False, timeout=10)
     assert response.status_code == 302, (response.status_code, response.text[:500])
     return response.headers["Location"]
@@ -72,7 +69,7 @@ def code_flow(disc: Discovered, *, client_id: str, secret: str | None, redirect_
         disc.config["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **extra)
     location = authorize(url)
     assert location.startswith(redirect_uri + "?")
-    got = params_of(location)
+    got = query_of(location)
     assert got["state"] == state and got["iss"] == disc.config["issuer"]  # RFC 9207
     token = session.fetch_token(disc.config["token_endpoint"], authorization_response=location,
                                 code_verifier=verifier, state=state)
@@ -128,11 +125,10 @@ def test_drop_mobile_public_client_with_pkce(disc):
 def test_drop_mobile_without_the_verifier_is_refused(disc):
     session = OAuth2Session("drop-mobile", None, redirect_uri="drop://auth/callback", scope="openid",
                             code_challenge_method="S256", token_endpoint_auth_method="none")
-    url, state = session.create_authorization_url(disc.config["authorization_endpoint"],
-                                                  code_verifier=secrets.token_urlsafe(48), nonce="n", login_hint="adult")
-    code = params_of(authorize(url))["code"]
-    response = requests.post(disc.config["token_endpoint"], timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": "drop://auth/callback", "client_id": "drop-mobile"})
+    url, _state = session.create_authorization_url(disc.config["authorization_endpoint"], nonce="n",
+                                                   code_verifier=secrets.token_urlsafe(48), login_hint="adult")
+    code = query_of(authorize(url))["code"]
+    response = HttpRP(disc.config["issuer"], client_id="drop-mobile").redeem(code, None)  # public, no code_verifier
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
@@ -176,7 +172,7 @@ class DropRelyingParty:
     def callback(self, location: str) -> dict[str, Any]:
         if not location.startswith(DROP_WEB_REDIRECT + "?"):
             raise Refused("redirect", location)
-        got = params_of(location)
+        got = query_of(location)
         attempt = self.pending.pop(got.get("state", ""), None)
         if attempt is None:
             raise Refused("state", "no sign-in started with this state")
@@ -230,7 +226,7 @@ def test_drop_web_refuses_minors(drop, persona):
 
 @pytest.mark.parametrize("persona", ["bad-checksum", "wrong-length"])
 def test_malformed_numbers_sign_in_at_the_mock_but_fail_the_rp(drop, live_server, persona):
-    expected = {p["id"]: p["nnin"] for p in requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()["personas"]}
+    expected = {p["id"]: p["nnin"] for p in personas(live_server)}
     with pytest.raises(Refused) as caught:
         drop.sign_in(persona)
     assert caught.value.reason == "pid"
@@ -266,6 +262,10 @@ def test_authlib_itself_refuses_a_state_mismatch(disc):
                             state=state + "-other")
 
 
+def personas(live_server) -> list[dict[str, Any]]:
+    return requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()["personas"]
+
+
 # --- the next-login queue, for a client that cannot add login_hint ---------------------------
 def queue(live_server, persona: str) -> None:
     response = requests.post(f"{live_server.base_url}/_mock/next-login", json={"persona": persona}, timeout=10)
@@ -274,8 +274,9 @@ def queue(live_server, persona: str) -> None:
 
 def test_next_login_queue_across_workers(drop, live_server):
     """Queue then authorize on fresh connections: whichever worker serves either, the right person signs in."""
-    by_id = {p["id"]: p for p in requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()["personas"]}
-    rounds = ["adult", "adult-25", "adult-67", "under-18", "adult-1985", "turns-18-today", "born-2000", "turns-18-tomorrow"]
+    by_id = {p["id"]: p for p in personas(live_server)}
+    rounds = ["adult", "adult-25", "adult-67", "under-18", "adult-1985", "turns-18-today", "born-2000",
+              "turns-18-tomorrow"]
     for persona in rounds:
         queue(live_server, persona)
         if by_id[persona]["age"] >= 18:
@@ -286,7 +287,7 @@ def test_next_login_queue_across_workers(drop, live_server):
 
 
 def test_next_login_queue_is_first_in_first_out_and_beats_login_hint(drop, live_server):
-    by_id = {p["id"]: p for p in requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()["personas"]}
+    by_id = {p["id"]: p for p in personas(live_server)}
     for persona in ("adult-67", "adult-25", "adult-1985"):
         queue(live_server, persona)
     pids = [drop.sign_in(login_hint="adult")["pid"] for _ in range(3)]

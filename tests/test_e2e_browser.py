@@ -11,17 +11,16 @@ from __future__ import annotations
 import secrets
 import struct
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-
 from conftest import pkce_pair
-from e2e_helpers import Discovered, verify_id_token
+from rp import Discovered, HttpRP, authorize_params
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -145,9 +144,9 @@ def login(chromium, live_server, callback_server):
         verifier, challenge = pkce_pair()
         flow = Login(page, callback_server, secrets.token_urlsafe(12), secrets.token_urlsafe(12), verifier)
         page.on("console", lambda msg: flow.console.append(msg.text))
-        query = {"client_id": client_id, "redirect_uri": callback_server.url,
-                 "response_type": "code", "scope": "openid profile nnin_altsub", "state": flow.state, "nonce": flow.nonce,
-                 "code_challenge": challenge, "code_challenge_method": "S256", **extra}
+        query = authorize_params(client_id=client_id, redirect_uri=callback_server.url,
+                                 scope="openid profile nnin_altsub", state=flow.state, nonce=flow.nonce,
+                                 code_challenge=challenge, login_hint=None, **extra)
         response = page.goto(f"{live_server.issuer}/precheck/auth?{urlencode(query)}")
         assert response is not None and response.status == 200
         return flow
@@ -158,13 +157,11 @@ def login(chromium, live_server, callback_server):
 
 
 def redeem(disc: Discovered, flow: Login, code: str) -> dict:
-    response = requests.post(disc.config["token_endpoint"], auth=("ci", "ci-secret"), timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": flow.callback_url,
-        "code_verifier": flow.verifier})
+    """The relying party behind the redirect URI: redeem the browser's code, verify the ID token."""
+    rp = HttpRP(disc.config["issuer"])
+    response = rp.redeem(code, flow.verifier, redirect_uri=flow.callback_url)
     assert response.status_code == 200, response.text
-    body = response.json()
-    return verify_id_token(body["id_token"], disc.jwks, issuer=disc.config["issuer"], client_id="ci",
-                           nonce=flow.nonce, access_token=body["access_token"])
+    return rp.verify(response.json(), nonce=flow.nonce, jwks=disc.jwks)
 
 
 def personas(live_server) -> dict[str, dict]:
@@ -253,9 +250,7 @@ def test_sso_session_signs_in_again_without_the_page(login, disc, chromium, live
     flow = login()
     flow.page.locator('[data-persona="adult"]').click()
     flow.wait_for_callback()
-    verifier, challenge = pkce_pair()
-    query = {"client_id": "ci", "redirect_uri": flow.callback_url, "response_type": "code", "scope": "openid",
-             "state": "again", "nonce": "n2", "code_challenge": challenge, "code_challenge_method": "S256"}
+    query = authorize_params(redirect_uri=flow.callback_url, scope="openid", state="again", nonce="n2", login_hint=None)
     flow.page.goto(f"{live_server.issuer}/precheck/auth?{urlencode(query)}")
     flow.page.wait_for_url(flow.callback_url + "?**", timeout=5_000)
     again = [c for c in flow.server.seen if c.params.get("state") == "again"]

@@ -32,8 +32,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import free_port, pkce_pair, query_of
-from e2e_helpers import Discovered, verify_id_token
+from conftest import free_port
+from rp import Discovered, pkce_pair, query_of, verify_id_token
 
 HERE = Path(__file__).parent
 CLIENTS = HERE / "clients"

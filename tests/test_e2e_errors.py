@@ -8,17 +8,26 @@ This module runs its own server (it moves the mock's clock) and a second pair fo
 
 from __future__ import annotations
 
-import base64
 import socket
-from typing import Any, Iterator
-from urllib.parse import parse_qs, urlencode, urlsplit
+from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
+from conftest import LiveServer, start_server
 from joserfc.errors import BadSignatureError, InvalidKeyIdError
-
-from conftest import LiveServer, pkce_pair, start_server
-from e2e_helpers import Discovered, verify_id_token
+from rp import (
+    NO_AUTH,
+    Discovered,
+    HttpRP,
+    authorize_params,
+    basic,
+    public,
+    query_of,
+    raw_header,
+    secret_post,
+    verify_id_token,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,28 +56,24 @@ def fresh_clock(server):
     requests.delete(f"{server.base_url}/_mock/clock", timeout=10)
 
 
-def params_of(location: str) -> dict[str, str]:
-    parts = urlsplit(location)
-    return {k: v[0] for k, v in parse_qs(parts.query or parts.fragment).items()}
+@pytest.fixture
+def rp(server) -> HttpRP:
+    """The driver with this module's defaults (authorize_params' state, nonce and scope)."""
+    return rp_on(server)
 
 
-def auth_query(**overrides: str | None) -> dict[str, str]:
-    _verifier, challenge = pkce_pair()
-    query = {"client_id": "ci", "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid profile",
-             "state": "st-1", "nonce": "n-1", "code_challenge": challenge, "code_challenge_method": "S256",
-             "login_hint": "adult"}
-    query.update(overrides)
-    return {k: v for k, v in query.items() if v is not None}
+def rp_on(server: LiveServer) -> HttpRP:
+    return HttpRP(server, scope="openid profile", state="st-1", nonce="n-1")
 
 
 # --- authorize: before the redirect URI is trusted, an HTML page and never a redirect ----------------
 @pytest.mark.parametrize("query, error, words", [
-    (auth_query(client_id=None), "invalid_request", "client_id"),
-    (auth_query(client_id="nobody"), "invalid_client", "nobody"),
-    (auth_query(redirect_uri=None), "invalid_request", "redirect_uri"),
-    (auth_query(redirect_uri="https://evil.example/callback"), "invalid_request", "redirect_uri_mismatch"),
-    (auth_query(redirect_uri="http://127.0.0.1:5555/other"), "invalid_request", "redirect_uri_mismatch"),
-    (auth_query(client_id="drop-web"), "invalid_request", "redirect_uri_mismatch"),  # ci's URI, not drop-web's
+    (authorize_params(client_id=None), "invalid_request", "client_id"),
+    (authorize_params(client_id="nobody"), "invalid_client", "nobody"),
+    (authorize_params(redirect_uri=None), "invalid_request", "redirect_uri"),
+    (authorize_params(redirect_uri="https://evil.example/callback"), "invalid_request", "redirect_uri_mismatch"),
+    (authorize_params(redirect_uri="http://127.0.0.1:5555/other"), "invalid_request", "redirect_uri_mismatch"),
+    (authorize_params(client_id="drop-web"), "invalid_request", "redirect_uri_mismatch"),  # ci's URI, not drop-web's
 ], ids=["no-client", "unknown-client", "no-redirect", "foreign-redirect", "other-path", "other-clients-uri"])
 def test_untrusted_authorize_errors_are_an_html_page(disc, query, error, words):
     response = requests.get(disc.config["authorization_endpoint"], params=query, allow_redirects=False, timeout=10)
@@ -79,34 +84,34 @@ def test_untrusted_authorize_errors_are_an_html_page(disc, query, error, words):
 
 
 def test_duplicate_client_id_is_an_error_page(disc):
-    url = disc.config["authorization_endpoint"] + "?" + urlencode(auth_query()) + "&client_id=drop-web"
+    url = disc.config["authorization_endpoint"] + "?" + urlencode(authorize_params()) + "&client_id=drop-web"
     response = requests.get(url, allow_redirects=False, timeout=10)
     assert response.status_code == 400 and "Location" not in response.headers and "invalid_request" in response.text
 
 
 # --- authorize: once trusted, a redirect with error, error_description, state and iss ----------------
 TRUSTED = [
-    ("bad-response-mode", auth_query(response_mode="jwt"), "invalid_request"),
-    ("no-response-type", auth_query(response_type=None), "invalid_request"),
-    ("implicit", auth_query(response_type="token"), "unsupported_response_type"),
-    ("hybrid", auth_query(response_type="code id_token"), "unsupported_response_type"),
-    ("no-openid", auth_query(scope="profile"), "invalid_scope"),
-    ("unknown-scope", auth_query(scope="openid admin"), "invalid_scope"),
-    ("scope-not-registered", auth_query(client_id="drop-mobile", redirect_uri="drop://auth/callback", scope="openid email"),
-     "invalid_scope"),
-    ("no-pkce", auth_query(code_challenge=None, code_challenge_method=None), "invalid_request"),
-    ("pkce-plain", auth_query(code_challenge_method="plain"), "invalid_request"),
-    ("pkce-method-only", auth_query(code_challenge=None), "invalid_request"),
-    ("pkce-short", auth_query(code_challenge="abc"), "invalid_request"),
-    ("public-without-pkce", auth_query(client_id="drop-mobile", redirect_uri="drop://auth/callback",
+    ("bad-response-mode", authorize_params(response_mode="jwt"), "invalid_request"),
+    ("no-response-type", authorize_params(response_type=None), "invalid_request"),
+    ("implicit", authorize_params(response_type="token"), "unsupported_response_type"),
+    ("hybrid", authorize_params(response_type="code id_token"), "unsupported_response_type"),
+    ("no-openid", authorize_params(scope="profile"), "invalid_scope"),
+    ("unknown-scope", authorize_params(scope="openid admin"), "invalid_scope"),
+    ("scope-not-registered", authorize_params(client_id="drop-mobile", redirect_uri="drop://auth/callback",
+                                              scope="openid email"), "invalid_scope"),
+    ("no-pkce", authorize_params(code_challenge=None, code_challenge_method=None), "invalid_request"),
+    ("pkce-plain", authorize_params(code_challenge_method="plain"), "invalid_request"),
+    ("pkce-method-only", authorize_params(code_challenge=None), "invalid_request"),
+    ("pkce-short", authorize_params(code_challenge="abc"), "invalid_request"),
+    ("public-without-pkce", authorize_params(client_id="drop-mobile", redirect_uri="drop://auth/callback",
                                        code_challenge=None, code_challenge_method=None), "invalid_request"),
-    ("no-nonce", auth_query(nonce=None), "invalid_request"),
-    ("bad-acr", auth_query(acr_values="urn:other:idp"), "invalid_request"),
-    ("bad-prompt", auth_query(prompt="dance"), "invalid_request"),
-    ("prompt-none-and-login", auth_query(prompt="none login"), "invalid_request"),
-    ("bad-max-age", auth_query(max_age="soon"), "invalid_request"),
-    ("bad-login-hint", auth_query(login_hint="nobody-at-all"), "invalid_request"),
-    ("prompt-none-no-session", auth_query(prompt="none", login_hint=None), "login_required"),
+    ("no-nonce", authorize_params(nonce=None), "invalid_request"),
+    ("bad-acr", authorize_params(acr_values="urn:other:idp"), "invalid_request"),
+    ("bad-prompt", authorize_params(prompt="dance"), "invalid_request"),
+    ("prompt-none-and-login", authorize_params(prompt="none login"), "invalid_request"),
+    ("bad-max-age", authorize_params(max_age="soon"), "invalid_request"),
+    ("bad-login-hint", authorize_params(login_hint="nobody-at-all"), "invalid_request"),
+    ("prompt-none-no-session", authorize_params(prompt="none", login_hint=None), "login_required"),
 ]
 
 
@@ -116,130 +121,106 @@ def test_trusted_authorize_errors_redirect_with_state(disc, query, error):
     assert response.status_code == 302, response.text[:300]
     location = response.headers["Location"]
     assert location.startswith(query["redirect_uri"] + "?")
-    got = params_of(location)
+    got = query_of(location)
     assert got["error"] == error and got["error_description"]
     assert got["state"] == "st-1" and got["iss"] == disc.config["issuer"]
     assert "code" not in got
 
 
 def test_missing_state_is_an_error_without_state(disc):
-    response = requests.get(disc.config["authorization_endpoint"], params=auth_query(state=None),
+    response = requests.get(disc.config["authorization_endpoint"], params=authorize_params(state=None),
                             allow_redirects=False, timeout=10)
-    got = params_of(response.headers["Location"])
+    got = query_of(response.headers["Location"])
     assert got["error"] == "invalid_request" and "state" not in got
 
 
 def test_duplicate_parameter_is_invalid_request_through_the_redirect(disc):
-    url = disc.config["authorization_endpoint"] + "?" + urlencode(auth_query()) + "&scope=openid"
-    got = params_of(requests.get(url, allow_redirects=False, timeout=10).headers["Location"])
+    url = disc.config["authorization_endpoint"] + "?" + urlencode(authorize_params()) + "&scope=openid"
+    got = query_of(requests.get(url, allow_redirects=False, timeout=10).headers["Location"])
     assert got["error"] == "invalid_request" and "scope" in got["error_description"]
 
 
 def test_errors_follow_the_response_mode(disc):
     fragment = requests.get(disc.config["authorization_endpoint"], allow_redirects=False, timeout=10,
-                            params=auth_query(response_mode="fragment", scope="profile"))
-    assert fragment.status_code == 302 and "#" in fragment.headers["Location"] and "?" not in fragment.headers["Location"]
-    assert params_of(fragment.headers["Location"])["error"] == "invalid_scope"
+                            params=authorize_params(response_mode="fragment", scope="profile"))
+    location = fragment.headers["Location"]
+    assert fragment.status_code == 302 and "#" in location and "?" not in location
+    assert query_of(fragment.headers["Location"])["error"] == "invalid_scope"
     form = requests.get(disc.config["authorization_endpoint"], allow_redirects=False, timeout=10,
-                        params=auth_query(response_mode="form_post", scope="profile"))
+                        params=authorize_params(response_mode="form_post", scope="profile"))
     assert form.status_code == 200 and f'action="{REDIRECT}"' in form.text
     assert 'name="error" value="invalid_scope"' in form.text and 'name="state" value="st-1"' in form.text
 
 
 def test_post_to_authorize_errors_the_same_way(disc):
-    response = requests.post(disc.config["authorization_endpoint"], data=auth_query(scope="profile"),
+    response = requests.post(disc.config["authorization_endpoint"], data=authorize_params(scope="profile"),
                              allow_redirects=False, timeout=10)
-    assert response.status_code == 302 and params_of(response.headers["Location"])["error"] == "invalid_scope"
+    assert response.status_code == 302 and query_of(response.headers["Location"])["error"] == "invalid_scope"
 
 
 # --- token: JSON with the right status ---------------------------------------------------------------
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
-
-
-def new_code(disc: Discovered, client_id: str = "ci", redirect_uri: str = REDIRECT) -> tuple[str, str]:
-    verifier, challenge = pkce_pair()
-    query = auth_query(client_id=client_id, redirect_uri=redirect_uri, code_challenge=challenge)
-    response = requests.get(disc.config["authorization_endpoint"], params=query, allow_redirects=False, timeout=10)
-    return params_of(response.headers["Location"])["code"], verifier
-
-
-def post_token(disc: Discovered, data: dict[str, Any] | None, headers: dict[str, str] | None = None,
-               **kwargs: Any) -> requests.Response:
-    return requests.post(disc.config["token_endpoint"], data=data, headers=headers, timeout=10, **kwargs)
-
-
-def code_form(code: str, verifier: str | None, **extra: str | None) -> dict[str, str]:
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
-    form.update(extra)
-    return {k: v for k, v in form.items() if v is not None}
-
-
-CI = basic("ci", "ci-secret")
-
 TOKEN_CASES = [
-    # id, (form builder: code, verifier -> form), headers, status, error
-    ("no-auth", lambda c, v: code_form(c, v), {}, 401, "invalid_client"),
-    ("wrong-secret-basic", lambda c, v: code_form(c, v), basic("ci", "nope"), 401, "invalid_client"),
-    ("wrong-secret-post", lambda c, v: code_form(c, v, client_id="ci", client_secret="nope"), {}, 401, "invalid_client"),
-    ("unknown-client", lambda c, v: code_form(c, v), basic("nobody", "x"), 401, "invalid_client"),
-    ("method-not-registered", lambda c, v: code_form(c, v, client_id="ci-secret-jwt",
-                                                     client_secret="ci-secret-jwt-shared-secret-at-least-32-bytes"), {},
-     401, "invalid_client"),
-    ("confidential-as-public", lambda c, v: code_form(c, v, client_id="ci"), {}, 401, "invalid_client"),
-    ("malformed-basic", lambda c, v: code_form(c, v), {"Authorization": "Basic !!!"}, 401, "invalid_client"),
-    ("two-auth-methods", lambda c, v: code_form(c, v, client_id="ci", client_secret="ci-secret"), CI, 400, "invalid_request"),
-    ("no-grant-type", lambda c, v: code_form(c, v, grant_type=None), CI, 400, "invalid_request"),
-    ("password-grant", lambda c, v: code_form(c, v, grant_type="password"), CI, 400, "unsupported_grant_type"),
+    # id, the request (the driver and a fresh sign-in -> response), status, error
+    ("no-auth", lambda rp, a: rp.redeem(a, auth=NO_AUTH), 401, "invalid_client"),
+    ("wrong-secret-basic", lambda rp, a: rp.redeem(a, auth=basic("ci", "nope")), 401, "invalid_client"),
+    ("wrong-secret-post", lambda rp, a: rp.redeem(a, auth=secret_post("ci", "nope")), 401, "invalid_client"),
+    ("unknown-client", lambda rp, a: rp.redeem(a, auth=basic("nobody", "x")), 401, "invalid_client"),
+    ("method-not-registered", lambda rp, a: rp.redeem(a, auth=secret_post("ci-secret-jwt")), 401, "invalid_client"),
+    ("confidential-as-public", lambda rp, a: rp.redeem(a, auth=public("ci")), 401, "invalid_client"),
+    ("malformed-basic", lambda rp, a: rp.redeem(a, auth=raw_header("Basic !!!")), 401, "invalid_client"),
+    ("two-auth-methods", lambda rp, a: rp.redeem(a, client_id="ci", client_secret="ci-secret"), 400, "invalid_request"),
+    ("no-grant-type", lambda rp, a: rp.redeem(a, grant_type=None), 400, "invalid_request"),
+    ("password-grant", lambda rp, a: rp.redeem(a, grant_type="password"), 400, "unsupported_grant_type"),
     # unsupported_grant_type until the client_credentials grant exists, then unauthorized_client for drop-web
-    ("grant-not-registered", lambda c, v: {"grant_type": "client_credentials"}, basic("drop-web", "drop-web-secret"),
+    ("grant-not-registered", lambda rp, a: rp.post("token", {"grant_type": "client_credentials"}, auth="drop-web"),
      400, ("unauthorized_client", "unsupported_grant_type")),
-    ("no-code", lambda c, v: {k: x for k, x in code_form(c, v).items() if k != "code"}, CI, 400, "invalid_request"),
-    ("unknown-code", lambda c, v: code_form("x" * 43, v), CI, 400, "invalid_grant"),
-    ("wrong-redirect", lambda c, v: code_form(c, v, redirect_uri="http://127.0.0.1:5556/callback"), CI, 400, "invalid_grant"),
-    ("no-redirect", lambda c, v: code_form(c, v, redirect_uri=None), CI, 400, "invalid_grant"),
-    ("no-verifier", lambda c, v: code_form(c, None), CI, 400, "invalid_request"),
-    ("wrong-verifier", lambda c, v: code_form(c, "w" * 43), CI, 400, "invalid_grant"),
-    ("short-verifier", lambda c, v: code_form(c, "short"), CI, 400, "invalid_grant"),
-    ("other-clients-code", lambda c, v: code_form(c, v), basic("bankid-strict", "bankid-strict-secret"), 400, "invalid_grant"),
+    ("no-code", lambda rp, a: rp.redeem(a, code=None), 400, "invalid_request"),
+    ("unknown-code", lambda rp, a: rp.redeem("x" * 43, a.verifier), 400, "invalid_grant"),
+    ("wrong-redirect", lambda rp, a: rp.redeem(a, redirect_uri="http://127.0.0.1:5556/callback"), 400, "invalid_grant"),
+    ("no-redirect", lambda rp, a: rp.redeem(a, redirect_uri=None), 400, "invalid_grant"),
+    ("no-verifier", lambda rp, a: rp.redeem(a, code_verifier=None), 400, "invalid_request"),
+    ("wrong-verifier", lambda rp, a: rp.redeem(a, code_verifier="w" * 43), 400, "invalid_grant"),
+    ("short-verifier", lambda rp, a: rp.redeem(a, code_verifier="short"), 400, "invalid_grant"),
+    ("other-clients-code", lambda rp, a: rp.redeem(a, auth="bankid-strict"), 400, "invalid_grant"),
 ]
 
 
-@pytest.mark.parametrize("build, headers, status, error", [t[1:] for t in TOKEN_CASES], ids=[t[0] for t in TOKEN_CASES])
-def test_token_errors_are_json_with_the_right_status(disc, build, headers, status, error):
-    code, verifier = new_code(disc)
-    response = post_token(disc, build(code, verifier), headers)
+@pytest.mark.parametrize("send, status, error", [t[1:] for t in TOKEN_CASES], ids=[t[0] for t in TOKEN_CASES])
+def test_token_errors_are_json_with_the_right_status(rp, send, status, error):
+    response = send(rp, rp.authorized())
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
     assert body["error"] in ((error,) if isinstance(error, str) else error) and body.get("error_description")
     assert response.headers.get("Cache-Control") == "no-store"
-    if status == 401 and "Authorization" in headers:
+    if status == 401 and "Authorization" in response.request.headers:
         assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_token_request_as_json_is_invalid_request(disc):
-    code, verifier = new_code(disc)
-    response = post_token(disc, None, CI, json=code_form(code, verifier))
+def test_token_request_as_json_is_invalid_request(disc, rp):
+    authz = rp.authorized()
+    form = {"grant_type": "authorization_code", "code": authz.code, "redirect_uri": authz.redirect_uri,
+            "code_verifier": authz.verifier}
+    response = requests.post(disc.config["token_endpoint"], json=form, auth=("ci", "ci-secret"), timeout=10)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
-def test_code_replay_is_invalid_grant_and_revokes_the_first_tokens(disc):
-    code, verifier = new_code(disc)
-    first = post_token(disc, code_form(code, verifier), CI)
+def test_code_replay_is_invalid_grant_and_revokes_the_first_tokens(disc, rp):
+    assert disc.config["userinfo_endpoint"] == rp.endpoint("userinfo")
+    authz = rp.authorized()
+    first = rp.redeem(authz)
     assert first.status_code == 200
     access = first.json()["access_token"]
-    userinfo = disc.config["userinfo_endpoint"]
-    assert requests.get(userinfo, headers={"Authorization": f"Bearer {access}"}, timeout=10).status_code == 200
-    again = post_token(disc, code_form(code, verifier), CI)
+    assert rp.userinfo(access).status_code == 200
+    again = rp.redeem(authz)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-    assert requests.get(userinfo, headers={"Authorization": f"Bearer {access}"}, timeout=10).status_code == 401
+    assert rp.userinfo(access).status_code == 401
 
 
-def test_code_expires_with_the_mock_clock(disc, server):
-    code, verifier = new_code(disc)
-    requests.put(f"{server.base_url}/_mock/clock", json={"advance": 120}, timeout=10).raise_for_status()
-    response = post_token(disc, code_form(code, verifier), CI)
+def test_code_expires_with_the_mock_clock(rp):
+    authz = rp.authorized()
+    rp.advance(120).raise_for_status()
+    response = rp.redeem(authz)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
@@ -249,14 +230,14 @@ def test_userinfo_without_a_valid_token_is_401(disc, header):
     response = requests.get(disc.config["userinfo_endpoint"], headers={"Authorization": header} if header else {},
                             timeout=10)
     assert response.status_code == 401 and response.json()["error"] == "invalid_token"
-    assert response.headers["WWW-Authenticate"].startswith("Bearer") and 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer") and 'error="invalid_token"' in challenge
 
 
-def test_userinfo_after_the_token_expires_is_401(disc, server):
-    code, verifier = new_code(disc)
-    access = post_token(disc, code_form(code, verifier), CI).json()["access_token"]
-    requests.put(f"{server.base_url}/_mock/clock", json={"advance": 301}, timeout=10).raise_for_status()
-    response = requests.get(disc.config["userinfo_endpoint"], headers={"Authorization": f"Bearer {access}"}, timeout=10)
+def test_userinfo_after_the_token_expires_is_401(rp):
+    access = rp.redeem(rp.authorized()).json()["access_token"]
+    rp.advance(301).raise_for_status()
+    response = rp.userinfo(access)
     assert response.status_code == 401 and 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
@@ -265,7 +246,8 @@ def test_login_page_csp_lets_the_form_reach_the_redirect_uri(disc):
     for client_id, redirect_uri, source in [("ci", REDIRECT, "http://127.0.0.1:5555"),
                                             ("drop-mobile", "drop://auth/callback", "drop:")]:
         response = requests.get(disc.config["authorization_endpoint"], timeout=10,
-                                params=auth_query(client_id=client_id, redirect_uri=redirect_uri, login_hint=None, scope="openid"))
+                                params=authorize_params(client_id=client_id, redirect_uri=redirect_uri, login_hint=None,
+                                                        scope="openid"))
         assert response.status_code == 200
         csp = response.headers["Content-Security-Policy"]
         form_action = next(d for d in csp.split(";") if d.strip().startswith("form-action")).split()
@@ -337,7 +319,8 @@ def test_hostile_query_strings_on_every_endpoint(server, query):
     ("application/json", b'[1, 2, 3]'),
     ("application/json", b'"just a string"'),
     ("text/plain", b"grant_type=authorization_code&code=x"),
-    ("multipart/form-data; boundary=zzz", b"--zzz\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nx\r\n--zzz--\r\n"),
+    ("multipart/form-data; boundary=zzz",
+     b"--zzz\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nx\r\n--zzz--\r\n"),
     ("multipart/form-data", b"no boundary"),
     ("application/x-www-form-urlencoded", b"grant_type=%zz&code=%ff%fe&client_id=%00"),
     ("application/x-www-form-urlencoded; charset=latin-1", "client_id=cï&persona=æøå".encode("latin-1")),
@@ -370,7 +353,8 @@ def test_a_body_over_the_limit_is_413_not_500(server):
 @pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"])
 def test_every_method_on_every_endpoint(server, method):
     for name, path in endpoints(server).items():
-        request = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".encode()
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        request = head.encode()
         status, response = raw_request(server, request)
         assert_sane(status, response, f"{method} {name}")
         if method == "HEAD":
@@ -387,15 +371,17 @@ def test_hostile_headers(server):
 
 
 def test_hostile_login_hints_and_next_login_entries(disc, server):
-    for hint in ("x" * 2000, "age:-5", "age:999", "born:2999-01-01", "born:1999-02-30", "BID:", "BIM:1:2", "{", '{"scheme": 1}',
+    for hint in ("x" * 2000, "age:-5", "age:999", "born:2999-01-01", "born:1999-02-30", "BID:", "BIM:1:2", "{",
+                 '{"scheme": 1}',
                  "nnin:" + "9" * 100, "gen:age=abc", "\u202e\u0000", "' OR 1=1 --"):
-        response = requests.get(disc.config["authorization_endpoint"], params=auth_query(login_hint=hint),
+        response = requests.get(disc.config["authorization_endpoint"], params=authorize_params(login_hint=hint),
                                 allow_redirects=False, timeout=10)
         assert_sane(response.status_code, response.content, f"login_hint {hint!r}")
         queued = requests.post(f"{server.base_url}/_mock/next-login", json={"persona": hint}, timeout=10)
         assert_sane(queued.status_code, queued.content, f"next-login {hint!r}")
     requests.delete(f"{server.base_url}/_mock/next-login", timeout=10)
-    for body in ('{"advance": "soon"}', '{"shift": null}', '{"shift": 1e308}', '{"advance": NaN}', '{"shift": Infinity}',
+    for body in ('{"advance": "soon"}', '{"shift": null}', '{"shift": 1e308}', '{"advance": NaN}',
+                 '{"shift": Infinity}',
                  '{"shift": -1e12}', "[]", '"x"', "{"):
         response = requests.put(f"{server.base_url}/_mock/clock", data=body, timeout=10,
                                 headers={"Content-Type": "application/json"})
@@ -404,7 +390,8 @@ def test_hostile_login_hints_and_next_login_entries(disc, server):
         for url in (f"{server.base_url}/_mock/clock", f"{server.base_url}/_mock/personas"):
             after = requests.get(url, timeout=10)
             assert_sane(after.status_code, after.content, f"GET {url} after clock {body!r}")
-        after = requests.get(disc.config["authorization_endpoint"], params=auth_query(), allow_redirects=False, timeout=10)
+        after = requests.get(disc.config["authorization_endpoint"], params=authorize_params(), allow_redirects=False,
+                             timeout=10)
         assert_sane(after.status_code, after.content, f"authorize after clock {body!r}")
         requests.delete(f"{server.base_url}/_mock/clock", timeout=10)
 
@@ -414,9 +401,10 @@ def test_restart_keeps_keys_and_tokens_verify_after_it(tmp_path):
     first = start_server(tmp_path, workers=2)
     try:
         disc = Discovered.fetch(first.discovery_url)
-        code, verifier = new_code(disc)
-        body = post_token(disc, code_form(code, verifier), CI).json()
-        pending_code, pending_verifier = new_code(disc)  # issued before the restart, redeemed after
+        rp = rp_on(first)
+        authz = rp.authorized()
+        body = rp.redeem(authz).json()
+        pending = rp.authorized()  # issued before the restart, redeemed after
         before = disc.jwks
     finally:
         first.stop()
@@ -426,14 +414,14 @@ def test_restart_keeps_keys_and_tokens_verify_after_it(tmp_path):
         after = Discovered.fetch(second.discovery_url)
         assert after.jwks == before
         assert after.config["issuer"] == disc.config["issuer"]
-        claims = verify_id_token(body["id_token"], after.jwks, issuer=after.config["issuer"], client_id="ci",
-                                 nonce="n-1", access_token=body["access_token"])
+        rp = rp_on(second)
+        assert rp.issuer == after.config["issuer"]
+        claims = rp.verify(body, authz, jwks=after.jwks)
         assert claims["aud"] == "ci"
         # The default sqlite store lives in the data dir, so sessions survive too.
-        info = requests.get(after.config["userinfo_endpoint"], timeout=10,
-                            headers={"Authorization": f"Bearer {body['access_token']}"})
+        info = rp.userinfo(body["access_token"])
         assert info.status_code == 200 and info.json()["sub"] == claims["sub"]
-        assert post_token(after, code_form(pending_code, pending_verifier), CI).status_code == 200
+        assert rp.redeem(pending).status_code == 200
     finally:
         second.stop()
     assert "Traceback" not in first.log() + second.log()
@@ -445,8 +433,7 @@ def test_a_fresh_keys_dir_means_other_keys(tmp_path):
     first = start_server(tmp_path / "a", workers=1)
     try:
         disc = Discovered.fetch(first.discovery_url)
-        code, verifier = new_code(disc)
-        id_token = post_token(disc, code_form(code, verifier), CI).json()["id_token"]
+        id_token = rp_on(first).tokens()["id_token"]
     finally:
         first.stop()
     second = start_server(tmp_path / "b", workers=1)
@@ -459,13 +446,13 @@ def test_a_fresh_keys_dir_means_other_keys(tmp_path):
         second.stop()
 
 
-def test_racing_redemptions_of_one_code_across_workers(disc):
+def test_racing_redemptions_of_one_code_across_workers(rp):
     """RFC 6749 §4.1.2: a code is used once. Eight clients racing on separate connections: exactly one wins."""
     from concurrent.futures import ThreadPoolExecutor
 
-    code, verifier = new_code(disc)
+    authz = rp.authorized()
     with ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(lambda _: post_token(disc, code_form(code, verifier), CI), range(8)))
+        responses = list(pool.map(lambda _: rp.redeem(authz), range(8)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * 7, [r.text for r in responses]
     assert {r.json()["error"] for r in responses if r.status_code == 400} == {"invalid_grant"}

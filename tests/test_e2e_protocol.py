@@ -10,17 +10,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
+from conftest import PROJECT_ROOT, start_server
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-
-from conftest import PROJECT_ROOT, pkce_pair, start_server
+from rp import ASSERTION_TYPE, HttpRP, pkce_pair
 
 NODE_DIR = Path(__file__).parent / "node"
 KEYS_DIR = Path(__file__).parent / "keys"
@@ -122,8 +121,8 @@ def test_authlib_refresh_client_credentials_introspection_revocation(server):
     second = jwt.decode(refreshed["id_token"], keys).claims
     assert (second["sub"], second["sid"], second["acr"]) == (first["sub"], first["sid"], first["acr"])
     assert refreshed["refresh_token"] != token["refresh_token"]
-    replay = session.post(doc["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-                          auth=("ci", "ci-secret"), withhold_token=True)
+    replay = session.post(doc["token_endpoint"], auth=("ci", "ci-secret"), withhold_token=True,
+                          data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]})
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
 
     cc = session.fetch_token(doc["token_endpoint"], grant_type="client_credentials")
@@ -134,11 +133,12 @@ def test_authlib_refresh_client_credentials_introspection_revocation(server):
     assert active["active"] is True and active["client_id"] == "ci"
     assert session.revoke_token(doc["revocation_endpoint"], token=fresh["refresh_token"],
                                 token_type_hint="refresh_token").status_code == 200
-    assert session.introspect_token(doc["introspection_endpoint"], token=fresh["access_token"]).json() == {"active": False}
+    after = session.introspect_token(doc["introspection_endpoint"], token=fresh["access_token"]).json()
+    assert after == {"active": False}
 
 
 def test_authlib_private_key_jwt(server):
-    key = RSAKey.import_key((KEYS_DIR / "ci-jwt-rs256.pem").read_text())
+    key = RSAKey.import_key((KEYS_DIR / "ci-jwt-rs256.pem").read_text())  # as Authlib users load it: no kid
     session, doc = _authlib_session(server, "ci-jwt", client_secret=key, code_challenge_method="S256",
                                     token_endpoint_auth_method="private_key_jwt")
     session.register_client_auth_method(ShortPrivateKeyJWT(doc["token_endpoint"]))
@@ -151,7 +151,7 @@ def test_authlib_private_key_jwt(server):
 
     # Authlib's own default (a one-hour assertion) is refused with a message that says why.
     default = requests.post(doc["token_endpoint"], timeout=5, data={
-        "grant_type": "client_credentials", "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
         "client_assertion": private_key_jwt_sign(key, client_id="ci-jwt", token_endpoint=doc["token_endpoint"]),
     })
     assert default.status_code == 401 and default.json()["error"] == "invalid_client"
@@ -159,16 +159,11 @@ def test_authlib_private_key_jwt(server):
 
 
 def test_logout_over_http_ends_the_session(server):
-    s = requests.Session()
-    verifier, challenge = pkce_pair()
-    auth = f"{server.issuer}/precheck/auth"
-    params = {"client_id": "ci", "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid",
-              "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"}
-    assert s.get(auth, params={**params, "login_hint": "adult"}, allow_redirects=False).status_code == 302
-    silent = s.get(auth, params={**params, "prompt": "none"}, allow_redirects=False)
-    assert "code" in parse_qs(urlsplit(silent.headers["Location"]).query)
-    out = s.get(f"{server.issuer}/protocol/openid-connect/logout", allow_redirects=False,
-                params={"client_id": "ci", "post_logout_redirect_uri": "http://127.0.0.1:9/logged-out", "state": "x"})
+    browser = requests.Session()
+    rp = HttpRP(server, browser=browser, scope="openid", login_hint=None)
+    assert rp.authorize(login_hint="adult").status == 302
+    assert "code" in rp.authorize(prompt="none").params
+    out = browser.get(rp.endpoint("logout"), allow_redirects=False, params={
+        "client_id": "ci", "post_logout_redirect_uri": "http://127.0.0.1:9/logged-out", "state": "x"})
     assert out.status_code == 302 and out.headers["Location"] == "http://127.0.0.1:9/logged-out?state=x"
-    again = s.get(auth, params={**params, "prompt": "none"}, allow_redirects=False)
-    assert parse_qs(urlsplit(again.headers["Location"]).query)["error"] == ["login_required"]
+    assert rp.authorize(prompt="none").params["error"] == "login_required"

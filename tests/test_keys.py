@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import FakeClock
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from joserfc import jwt
@@ -24,7 +25,6 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from mock_bankid.cli import cli
 from mock_bankid.keys import KeyManager
-from conftest import FakeClock
 
 REPO = Path(__file__).resolve().parent.parent
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -322,6 +322,7 @@ def _rotate_in_child(keys_dir: str) -> None:
     KeyManager(Path(keys_dir)).rotate("RS256", activate_after=0)
 
 
+@pytest.mark.forks
 def test_rotation_in_another_process_is_picked_up(tmp_path: Path) -> None:
     km = KeyManager(tmp_path / "keys")  # real clock, like a gunicorn worker
     km.ensure()
@@ -336,13 +337,14 @@ def test_rotation_in_another_process_is_picked_up(tmp_path: Path) -> None:
     assert {old, new} <= kids(km.jwks())
 
 
-def _ensure_in_child(keys_dir: str, barrier, queue) -> None:  # noqa: ANN001
+def _ensure_in_child(keys_dir: str, barrier, queue) -> None:
     barrier.wait(30)
     km = KeyManager(Path(keys_dir))
     km.ensure()
     queue.put(sorted(r["kid"] for r in km.list_keys()))
 
 
+@pytest.mark.forks
 def test_concurrent_ensure_creates_one_key_set(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")
     keys_dir = tmp_path / "keys"
@@ -411,6 +413,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.forks
 def test_cli_in_a_real_process(tmp_path: Path) -> None:
     d = tmp_path / "keys"
     proc = _run_cli("keys", "list", "--keys-dir", str(d))

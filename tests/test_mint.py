@@ -25,6 +25,7 @@ def cli_mint(settings, monkeypatch, *args: str):
     return CliRunner().invoke(cli, ["token", "--persona", "adult", *args])
 
 
+@pytest.mark.serves
 def test_offline_access_gives_a_refresh_token_every_way(mock_bankid, provider, settings, monkeypatch):
     plugin = mock_bankid.mint("adult", scope=SCOPE)
     direct = mint_for_tests(provider, "adult", scope=SCOPE)
@@ -36,6 +37,7 @@ def test_offline_access_gives_a_refresh_token_every_way(mock_bankid, provider, s
         assert set(minted["claims"]) == {"id_token", "access_token"} and minted["persona"]["sub"]
 
 
+@pytest.mark.serves
 def test_an_unknown_or_unregistered_scope_is_refused_every_way(mock_bankid, provider, settings, monkeypatch):
     for scope, message in (("openid made-up", "Unsupported scope: made-up"),
                            ("openid nnin", "not registered for scope: nnin")):

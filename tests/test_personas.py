@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -214,14 +214,14 @@ def test_leap_day_persona_and_the_1_march_rule(registry):
 
 def test_turns_18_today_follows_the_oslo_date_not_utc(registry):
     """00:30 in Oslo on 15 June is still 14 June in UTC: Oslo decides who is 18 today."""
-    instant = datetime(2026, 6, 14, 22, 30, tzinfo=timezone.utc)
+    instant = datetime(2026, 6, 14, 22, 30, tzinfo=UTC)
     oslo = Clock(wall=instant.timestamp).oslo_today()
     assert oslo == date(2026, 6, 15)
     p = registry.get("turns-18-today", oslo)
     assert p.birthdate == date(2008, 6, 15) and p.age(oslo) == 18
     assert p.age(instant.date()) == 17  # what a UTC-dated gate would wrongly say
     assert registry.get("turns-18-today", instant.date()).birthdate == date(2008, 6, 14)
-    winter = datetime(2026, 1, 14, 23, 30, tzinfo=timezone.utc)  # 00:30 CET
+    winter = datetime(2026, 1, 14, 23, 30, tzinfo=UTC)  # 00:30 CET
     assert registry.get("turns-18-today", nnin.oslo_today(winter)).birthdate == date(2008, 1, 15)
 
 
@@ -238,7 +238,7 @@ def test_details_are_stable_unique_and_well_formed(registry):
             values = [getattr(p, key) for p in people]
             assert len(set(values)) == len(values), key
     stable = ("sub", "bankid_altsub", "given_name", "family_name", "email", "phone_number", "address")
-    for same in zip(*days):
+    for same in zip(*days, strict=True):
         assert len({json.dumps([getattr(p, k) for k in stable]) for p in same}) == 1, same[0].id
     for p in days[0]:
         assert re.fullmatch(r"\+47[49]\d{7}", p.phone_number), p.phone_number
@@ -263,6 +263,7 @@ def test_given_name_matches_the_gender(registry):
     assert checked > 25
 
 
+@pytest.mark.forks
 def test_same_person_in_another_process(registry):
     """Seeds come from hashlib, not hash(): a fresh interpreter makes the same people."""
     code = ("from datetime import date; from pathlib import Path; import json;"

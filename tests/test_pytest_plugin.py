@@ -5,11 +5,10 @@ from __future__ import annotations
 import tomllib
 from importlib.metadata import entry_points
 
+import pytest
 import requests
-from joserfc import jwt
-from joserfc.jwk import KeySet
+from rp import HttpRP
 
-from conftest import CI_REDIRECT, pkce_pair, query_of
 from mock_bankid.settings import PROJECT_ROOT
 
 PLUGIN = "mock_bankid.pytest_plugin"
@@ -29,6 +28,7 @@ def test_entry_point_names_the_plugin_module() -> None:
     assert project["project"]["entry-points"]["pytest11"] == {"mock_bankid": PLUGIN}
 
 
+@pytest.mark.serves
 def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
     assert mock_bankid.base_url.startswith("http://127.0.0.1:")
     assert mock_bankid.issuer == f"{mock_bankid.base_url}/auth/realms/current"
@@ -38,31 +38,27 @@ def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
     assert "ci" in mock_bankid.clients and "adult" in mock_bankid.personas
 
     minor = mock_bankid.queue_login("age:17")
-    verifier, challenge = pkce_pair()
-    r = requests.get(doc["authorization_endpoint"], allow_redirects=False, timeout=5, params={
-        "client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": "openid nnin_altsub",
-        "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256"})
-    assert r.status_code in (302, 303), r.text
-    params = query_of(r.headers["Location"])
-    tokens = requests.post(doc["token_endpoint"], auth=("ci", "ci-secret"), timeout=5, data={
-        "grant_type": "authorization_code", "code": params["code"], "redirect_uri": CI_REDIRECT,
-        "code_verifier": verifier}).json()
-    claims = jwt.decode(tokens["id_token"], KeySet.import_key_set(mock_bankid.jwks())).claims
-    assert claims["nnin_altsub"] == minor.nnin and claims["nonce"] == "n1" and claims["iss"] == mock_bankid.issuer
+    rp = HttpRP(mock_bankid, scope="openid nnin_altsub", login_hint=None)
+    authz = rp.authorize()
+    assert authz.status in (302, 303), authz.text
+    tokens = rp.redeem(authz).json()
+    claims = rp.verify(tokens, authz, jwks=mock_bankid.jwks())
+    assert claims["nnin_altsub"] == minor.nnin and claims["iss"] == mock_bankid.issuer
 
 
+@pytest.mark.serves
 def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
     body = mock_bankid.mint("adult", client_id="ci", scope="openid profile nnin_altsub", nonce="xyz")
     adult = mock_bankid.personas["adult"]
-    claims = jwt.decode(body["id_token"], KeySet.import_key_set(mock_bankid.jwks())).claims
+    rp = HttpRP(mock_bankid)
+    claims = rp.verify(body, nonce="xyz", jwks=mock_bankid.jwks())
     assert claims["aud"] == "ci" and claims["nonce"] == "xyz" and claims["nnin_altsub"] == adult.nnin
-    doc = requests.get(mock_bankid.discovery_url, timeout=5).json()
-    info = requests.get(doc["userinfo_endpoint"], timeout=5,
-                        headers={"Authorization": f"Bearer {body['access_token']}"})
+    info = rp.userinfo(body["access_token"])
     assert info.status_code == 200, info.text
     assert info.json()["sub"] == adult.sub
 
 
+@pytest.mark.serves
 def test_each_test_gets_a_fresh_provider(pytester) -> None:
     """Two tests in a downstream suite see different ports, keys and an empty queue."""
     pytester.makeconftest(
@@ -89,6 +85,7 @@ def test_each_test_gets_a_fresh_provider(pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+@pytest.mark.serves
 def test_settings_override_fixture(pytester) -> None:
     pytester.makeconftest(
         "import pytest\n"

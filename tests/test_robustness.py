@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import subprocess
 import sys
-from urllib.parse import urlencode
 
 import pytest
 
-from conftest import CI_REDIRECT, pkce_pair, query_of
 from mock_bankid.settings import PROJECT_ROOT, Settings
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -20,6 +17,7 @@ AUTH = "/auth/realms/current/precheck/auth"
 TEST_ONLY = ("requests", "authlib", "playwright", "stdnum", "hypothesis", "yaml", "pytest")
 
 
+@pytest.mark.forks
 def test_every_command_works_without_the_test_extras():
     """The Docker image and `make run` install no extras: no command may import a test library."""
     blocker = "import sys\n" + "".join(f"sys.modules[{m!r}] = None\n" for m in TEST_ONLY)
@@ -33,7 +31,8 @@ def test_every_command_works_without_the_test_extras():
         "    except SystemExit as exc:\n"
         "        assert exc.code in (0, None), (args, exc.code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Usage: mock-bankid" in result.stdout
 
@@ -64,14 +63,10 @@ def test_deep_json_in_a_client_assertion_is_invalid_client(client):
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
 
 
-def test_deep_json_login_hint_is_an_invalid_request_redirect(client):
-    _verifier, challenge = pkce_pair()
-    q = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": "openid",
-         "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256",
-         "login_hint": '{"scheme": "nnin", "value": ' + DEEP + "}"}
-    response = client.get(AUTH + "?" + urlencode(q))
-    assert response.status_code == 302
-    assert query_of(response.headers["Location"])["error"] == "invalid_request"
+def test_deep_json_login_hint_is_an_invalid_request_redirect(rp):
+    answer = rp.authorize(scope="openid", login_hint='{"scheme": "nnin", "value": ' + DEEP + "}")
+    assert answer.status == 302
+    assert answer.params["error"] == "invalid_request"
 
 
 @pytest.mark.parametrize("method, path", [("PUT", "/_mock/clock"), ("POST", "/_mock/next-login"),
@@ -82,7 +77,8 @@ def test_deep_json_bodies_at_the_control_surface_are_400(client, method, path):
 
 
 def test_deep_json_scenario_in_the_queue_is_400(client):
-    response = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "{" + '"a":' * 3000 + "1" + "}" * 3000})
+    deep = "{" + '"a":' * 3000 + "1" + "}" * 3000
+    response = client.post("/_mock/next-login", json={"persona": "adult", "scenario": deep})
     assert response.status_code == 400
 
 
@@ -96,22 +92,12 @@ def test_clock_refuses_booleans(client):
     assert client.put("/_mock/clock", json={"advance": True}).status_code == 400
 
 
-def _login_form(client):
-    _verifier, challenge = pkce_pair()
-    q = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": "openid",
-         "state": "s", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256"}
-    html = client.get(AUTH + "?" + urlencode(q)).get_data(as_text=True)
-    return (re.search(r'name="session" value="([^"]+)"', html).group(1),
-            re.search(r'name="csrf_token" value="([^"]+)"', html).group(1))
-
-
 @pytest.mark.parametrize("form, message", [
     ({"persona": "adult", "scenario": "no-such-scenario"}, "Unknown scenario"),
     ({"action": "number", "nnin": "1" * 33}, "At most 32"),
 ])
-def test_login_form_refuses_what_it_cannot_honour(client, form, message):
-    session, csrf = _login_form(client)
-    response = client.post("/auth/realms/current/precheck/login", data={"session": session, "csrf_token": csrf, **form})
+def test_login_form_refuses_what_it_cannot_honour(rp, form, message):
+    response = rp.submit_login(rp.login_page(scope="openid"), **form).response
     assert response.status_code == 200 and "Location" not in response.headers
     assert message in response.get_data(as_text=True)
 

@@ -7,22 +7,19 @@ that keys its users on ``bankid_altsub`` (as BankID tells it to) finds the same 
 from __future__ import annotations
 
 import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet
-from test_scenarios import BASIC, CERTS, TOKEN, put, tokens
+from rp import FlaskRP
 
 from mock_bankid.scenarios.identity import changed_sub
 
-INTROSPECT = "/auth/realms/current/protocol/openid-connect/token/introspect"
+
+@pytest.fixture
+def rp(client) -> FlaskRP:
+    return FlaskRP(client, scope="openid profile nnin_altsub offline_access", state="s1", nonce="n1")
 
 
-def claims(client, token: str) -> dict:
-    return dict(jwt.decode(token, KeySet.import_key_set(client.get(CERTS).get_json())).claims)
-
-
-def signed_in(client, **kw) -> tuple[dict, dict]:
-    body = tokens(client, scope="openid profile nnin_altsub offline_access", **kw).get_json()
-    return body, claims(client, body["id_token"])
+def signed_in(rp: FlaskRP, via: str = "queue", **kw) -> tuple[dict, dict]:
+    body = rp.redeem(rp.sign_in(via=via, **kw)).get_json()
+    return body, rp.claims(body["id_token"])
 
 
 class UsersBy:
@@ -36,43 +33,40 @@ class UsersBy:
 
 
 @pytest.mark.parametrize("via", ["queue", "server"])
-def test_same_person_new_sub_same_bankid_altsub_and_number(client, via):
-    _body, usual = signed_in(client)
+def test_same_person_new_sub_same_bankid_altsub_and_number(rp, via):
+    _body, usual = signed_in(rp)
     if via == "server":
-        put(client, {"scenario": "sub-changes"})
-        body, changed = signed_in(client, via="hint")
+        rp.scenario({"scenario": "sub-changes"})
+        body, changed = signed_in(rp, via="hint")
     else:
-        body, changed = signed_in(client, scenario="sub-changes")
+        body, changed = signed_in(rp, scenario="sub-changes")
     assert changed["sub"] == changed_sub(usual["sub"], 1) != usual["sub"]
     for same in ("bankid_altsub", "nnin_altsub", "pid", "given_name", "birthdate", "updated_at"):
         assert changed[same] == usual[same], same
     # every token and endpoint agrees on the new sub (OIDC Core §5.3.2 for userinfo)
-    assert claims(client, body["access_token"])["sub"] == changed["sub"]
-    assert claims(client, body["refresh_token"])["sub"] == changed["sub"]
-    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
-    assert info["sub"] == changed["sub"]
-    introspected = client.post(INTROSPECT, data={"token": body["access_token"]}, headers=BASIC).get_json()
-    assert introspected["sub"] == changed["sub"]
-    refreshed = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                            headers=BASIC).get_json()
-    assert claims(client, refreshed["id_token"])["sub"] == changed["sub"]  # the refreshed sign-in keeps it
+    assert rp.claims(body["access_token"])["sub"] == changed["sub"]
+    assert rp.claims(body["refresh_token"])["sub"] == changed["sub"]
+    assert rp.userinfo(body["access_token"]).get_json()["sub"] == changed["sub"]
+    assert rp.introspect(body["access_token"]).get_json()["sub"] == changed["sub"]
+    refreshed = rp.refresh(body["refresh_token"]).get_json()
+    assert rp.claims(refreshed["id_token"])["sub"] == changed["sub"]  # the refreshed sign-in keeps it
 
 
-def test_a_relying_party_keyed_on_bankid_altsub_finds_the_same_user(client):
+def test_a_relying_party_keyed_on_bankid_altsub_finds_the_same_user(rp):
     by_altsub, by_sub = UsersBy("bankid_altsub"), UsersBy("sub")
-    _b, usual = signed_in(client)
-    _b, changed = signed_in(client, scenario="sub-changes")
+    _b, usual = signed_in(rp)
+    _b, changed = signed_in(rp, scenario="sub-changes")
     assert by_altsub.sign_in(usual) == by_altsub.sign_in(changed)  # signed in as the same user
     assert by_sub.sign_in(usual) != by_sub.sign_in(changed)  # the mistake this rehearses: a second account
 
 
-def test_generation_gives_another_new_sub_and_off_gives_the_usual_one(client):
-    _b, usual = signed_in(client)
-    put(client, {"scenario": "sub-changes", "generation": 2})
-    _b, second = signed_in(client, via="hint")
+def test_generation_gives_another_new_sub_and_off_gives_the_usual_one(client, rp):
+    _b, usual = signed_in(rp)
+    rp.scenario({"scenario": "sub-changes", "generation": 2})
+    _b, second = signed_in(rp, via="hint")
     assert second["sub"] == changed_sub(usual["sub"], 2) != changed_sub(usual["sub"], 1)
     client.delete("/_mock/scenario")
-    _b, back = signed_in(client, via="hint")
+    _b, back = signed_in(rp, via="hint")
     assert back["sub"] == usual["sub"]
 
 

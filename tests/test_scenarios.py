@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
 
 import pytest
+from conftest import FIXTURES, query_of
 from joserfc.errors import (
-    BadSignatureError, ExpiredTokenError, InvalidClaimError, InvalidKeyIdError, MissingClaimError,
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    InvalidKeyIdError,
+    MissingClaimError,
     UnsupportedAlgorithmError,
 )
+from rp import AtHashMismatch, FlaskRP, at_hash_of, unverified_claims, unverified_header, verify_id_token
 
-from conftest import CI_REDIRECT, FIXTURES, pkce_pair, query_of
 from mock_bankid.app import create_app
-from mock_bankid.claims import at_hash
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
-from rp import AtHashMismatch, unverified_claims, unverified_header, verify_id_token
 
 AUTH = "/auth/realms/current/precheck/auth"
 LOGIN = "/auth/realms/current/precheck/login"
@@ -32,58 +34,10 @@ TRAP_NAMES = ["trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-h
               "trap-future-iat", "trap-wrong-iss", "trap-wrong-aud", "trap-nonce", "trap-at-hash", "trap-missing-nnin"]
 
 
-@pytest.fixture(scope="module")
-def shared_keys(tmp_path_factory):
-    return tmp_path_factory.mktemp("keys")
-
-
 @pytest.fixture
-def settings(settings, shared_keys):
-    """conftest's settings with one keys directory for the module: making keys is the slow part."""
-    return settings.with_(keys_dir=shared_keys)
-
-
-# --- a relying party on the test client ------------------------------------------------------
-def auth_query(**extra) -> str:
-    verifier, challenge = pkce_pair()
-    q = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": "openid profile nnin_altsub",
-         "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256", **extra}
-    return verifier, AUTH + "?" + urlencode(q)
-
-
-def sign_in(client, *, scenario=None, persona="adult", via="queue", **extra):
-    """Start a sign-in; returns (authorize-or-login response, verifier). ``via``: queue, hint, panel."""
-    verifier, url = auth_query(**({"login_hint": persona} if via == "hint" else {}), **extra)
-    if via == "queue":
-        body = {"persona": persona, **({"scenario": scenario} if scenario else {})}
-        assert client.post("/_mock/next-login", json=body).status_code == 201
-    if via == "panel":
-        page = client.get(url)
-        assert page.status_code == 200 and b'name="scenario"' in page.data
-        html = page.get_data(as_text=True)
-        session = html.split('name="session" value="')[1].split('"')[0]
-        csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
-        response = client.post(LOGIN, data={"session": session, "csrf_token": csrf, "persona": persona,
-                                            "scenario": scenario or ""})
-        return response, verifier
-    return client.get(url), verifier
-
-
-def redeem(client, code, verifier, headers=BASIC):
-    return client.post(TOKEN, data={"grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT,
-                                    "code_verifier": verifier}, headers=headers)
-
-
-def tokens(client, **kw):
-    response, verifier = sign_in(client, **kw)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return redeem(client, query_of(response.headers["Location"])["code"], verifier)
-
-
-def put(client, body):
-    response = client.put("/_mock/scenario", json=body)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+def rp(client) -> FlaskRP:
+    """The driver as this module uses it: the next-login queue by default (``via``), fixed state and nonce."""
+    return FlaskRP(client, state="s1", nonce="n1")
 
 
 # --- catalogue and control -------------------------------------------------------------------
@@ -108,8 +62,8 @@ def test_control_rejects_unknown_names_and_bad_parameters(client):
     assert client.get("/_mock/scenario").get_json() == {"active": None}
 
 
-def test_put_get_delete_and_clearing_restores_service_at_once(client):
-    state = put(client, {"scenario": "outage"})
+def test_put_get_delete_and_clearing_restores_service_at_once(client, rp):
+    state = rp.scenario({"scenario": "outage"})
     assert state["active"]["scenario"] == "outage" and state["active"]["source"] == "server"
     assert client.get(DISCOVERY).status_code == 503
     assert client.get("/_mock/health").status_code == 200  # the control surface never goes down
@@ -118,8 +72,8 @@ def test_put_get_delete_and_clearing_restores_service_at_once(client):
     assert client.get("/_mock/scenario").get_json() == {"active": None}
 
 
-def test_for_seconds_runs_on_the_mock_clock(client):
-    put(client, {"scenario": "outage-30s"})  # a preset: for_seconds = 30
+def test_for_seconds_runs_on_the_mock_clock(client, rp):
+    rp.scenario({"scenario": "outage-30s"})  # a preset: for_seconds = 30
     assert client.get("/_mock/scenario").get_json()["active"]["remaining_seconds"] == pytest.approx(30, abs=1)
     assert client.get(CERTS).status_code == 503
     client.put("/_mock/clock", json={"advance": 29})
@@ -129,16 +83,16 @@ def test_for_seconds_runs_on_the_mock_clock(client):
     assert client.get("/_mock/scenario").get_json() == {"active": None}
 
 
-def test_count_switches_off_after_that_many_matching_requests(client):
-    put(client, {"scenario": "outage", "endpoints": ["jwks"], "count": 2})
+def test_count_switches_off_after_that_many_matching_requests(client, rp):
+    rp.scenario({"scenario": "outage", "endpoints": ["jwks"], "count": 2})
     assert client.get(DISCOVERY).status_code == 200  # not a matching request: not counted
     assert client.get("/_mock/scenario").get_json()["active"]["remaining_count"] == 2
     assert [client.get(CERTS).status_code for _ in range(3)] == [503, 503, 200]
 
 
-def test_a_new_put_replaces_the_old_scenario(client):
-    put(client, {"scenario": "outage"})
-    put(client, {"scenario": "outage", "endpoints": "token"})  # "a,b" strings work as lists
+def test_a_new_put_replaces_the_old_scenario(client, rp):
+    rp.scenario({"scenario": "outage"})
+    rp.scenario({"scenario": "outage", "endpoints": "token"})  # "a,b" strings work as lists
     assert client.get(DISCOVERY).status_code == 200
 
 
@@ -159,13 +113,14 @@ def test_a_persona_naming_an_unknown_scenario_stops_the_start(tmp_path, settings
     fixtures = tmp_path / "fx"
     fixtures.mkdir()
     (fixtures / "clients.toml").write_text((FIXTURES / "clients.toml").read_text())
-    (fixtures / "personas.toml").write_text('[[persona]]\nid="a"\npurpose="p"\ngroup="adults"\nage=30\nscenario="cancle"\n')
+    (fixtures / "personas.toml").write_text(
+        '[[persona]]\nid="a"\npurpose="p"\ngroup="adults"\nage=30\nscenario="cancle"\n')
     with pytest.raises(ScenarioError, match="personas: a: unknown scenario 'cancle'"):
         create_app(settings.with_(fixtures_dir=fixtures))
 
 
-def test_a_timed_outage_says_when_it_ends(client):
-    put(client, {"scenario": "outage", "for_seconds": 90})
+def test_a_timed_outage_says_when_it_ends(client, rp):
+    rp.scenario({"scenario": "outage", "for_seconds": 90})
     client.put("/_mock/clock", json={"advance": 50})
     assert client.get(CERTS).headers["Retry-After"] == "40"
 
@@ -198,9 +153,8 @@ def test_endpoints_never_name_a_scenario():
                 assert f'"{name}"' not in text, (path, name)
 
 
-def test_login_page_offers_the_per_sign_in_scenarios(client):
-    _verifier, url = auth_query()
-    html = client.get(url).get_data(as_text=True)
+def test_login_page_offers_the_per_sign_in_scenarios(rp):
+    html = rp.login_page().html
     assert 'value="cancel"' in html and 'value="trap-nonce"' in html
     assert 'value="rate-limit"' not in html  # server-wide only
 
@@ -219,12 +173,12 @@ REDIRECT_CASES = [
 
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
 @pytest.mark.parametrize("name,expected", REDIRECT_CASES, ids=[c[0] for c in REDIRECT_CASES])
-def test_redirect_scenarios(client, name, expected, via):
+def test_redirect_scenarios(rp, name, expected, via):
     if via == "server":
-        put(client, {"scenario": name})
-        response, _ = sign_in(client, via="hint")
+        rp.scenario({"scenario": name})
+        response = rp.sign_in(via="hint").response
     else:
-        response, _ = sign_in(client, scenario=name, via=via)
+        response = rp.sign_in(scenario=name, via=via).response
     assert response.status_code == 302
     params = query_of(response.headers["Location"])
     assert params["iss"] == ISSUER
@@ -239,77 +193,76 @@ def test_redirect_scenarios(client, name, expected, via):
 
 
 @pytest.mark.parametrize("via", ["server", "queue"])
-def test_bankid_error_code_parameter(client, via):
+def test_bankid_error_code_parameter(rp, via):
     spec = {"scenario": "bankid-error", "code": "C167"}
     if via == "server":
-        put(client, spec)
-        response, _ = sign_in(client, via="hint")
+        rp.scenario(spec)
+        response = rp.sign_in(via="hint").response
     else:
-        response, _ = sign_in(client, scenario=spec)
+        response = rp.sign_in(scenario=spec, via="queue").response
     assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:C167"
 
 
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
-def test_state_mismatch(client, via):
+def test_state_mismatch(rp, via):
     if via == "server":
-        put(client, {"scenario": "state-mismatch"})
-        response, _ = sign_in(client, via="hint")
+        rp.scenario({"scenario": "state-mismatch"})
+        response = rp.sign_in(via="hint").response
     else:
-        response, _ = sign_in(client, scenario="state-mismatch", via=via)
+        response = rp.sign_in(scenario="state-mismatch", via=via).response
     params = query_of(response.headers["Location"])
     assert params["state"] != "s1" and params["code"]
 
 
-def test_cancelled_sign_in_leaves_no_usable_code_or_session(client):
-    response, verifier = sign_in(client, scenario="cancel")
+def test_cancelled_sign_in_leaves_no_usable_code_or_session(rp):
+    authz = rp.sign_in(scenario="cancel", via="queue")
+    response = authz.response
     assert query_of(response.headers["Location"])["error"] == "access_denied"
-    _v, url = auth_query()
-    assert client.get(url).status_code == 200  # the login page again: no SSO session was made
+    assert rp.authorize(login_hint=None).status == 200  # the login page again: no SSO session was made
 
 
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
-def test_session_timeout_page(client, via):
+def test_session_timeout_page(rp, via):
     if via == "server":
-        put(client, {"scenario": "session-timeout"})
-        response, _ = sign_in(client, via="hint")
+        rp.scenario({"scenario": "session-timeout"})
+        response = rp.sign_in(via="hint").response
     else:
-        response, _ = sign_in(client, scenario="session-timeout", via=via)
+        response = rp.sign_in(scenario="session-timeout", via=via).response
     assert response.status_code == 400 and "Location" not in response.headers
     assert b"session_expired" in response.data
 
 
-def test_session_timeout_by_the_mock_clock(client):
+def test_session_timeout_by_the_mock_clock(client, rp):
     """Without any scenario: the login page's 10-minute session runs out when the clock moves."""
-    _v, url = auth_query()
-    html = client.get(url).get_data(as_text=True)
-    session = html.split('name="session" value="')[1].split('"')[0]
-    csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
+    page = rp.login_page()
     client.put("/_mock/clock", json={"advance": 601})
-    response = client.post(LOGIN, data={"session": session, "csrf_token": csrf, "persona": "adult"})
+    response = rp.submit_login(page, persona="adult").response
     assert response.status_code == 400 and b"session_expired" in response.data
 
 
 @pytest.mark.parametrize("via", ["server", "queue"])
-def test_callback_replay_offers_the_same_callback_again(client, via):
+def test_callback_replay_offers_the_same_callback_again(client, rp, via):
     assert client.get("/_mock/last-callback").status_code == 404
     if via == "server":
-        put(client, {"scenario": "callback-replay"})
-        response, verifier = sign_in(client, via="hint")
+        rp.scenario({"scenario": "callback-replay"})
+        authz = rp.sign_in(via="hint")
+        response = authz.response
     else:
-        response, verifier = sign_in(client, scenario="callback-replay")
+        authz = rp.sign_in(scenario="callback-replay", via="queue")
+        response = authz.response
     recorded = client.get("/_mock/last-callback").get_json()
     assert recorded["url"] == response.headers["Location"] and recorded["method"] == "GET"
     assert client.get("/_mock/last-callback?client_id=ci").get_json() == recorded
     code = recorded["params"]["code"]
-    assert redeem(client, code, verifier).status_code == 200
-    second = redeem(client, code, verifier)  # what an RP that does not guard its callback would do
+    assert rp.redeem(code, authz.verifier).status_code == 200
+    second = rp.redeem(code, authz.verifier)  # what an RP that does not guard its callback would do
     assert second.status_code == 400 and second.get_json()["error"] == "invalid_grant"
 
 
 # --- failures at authorize and token ---------------------------------------------------------
-def test_redirect_uri_mismatch_is_an_error_page(client):
-    put(client, {"scenario": "redirect-uri-mismatch"})
-    response, _ = sign_in(client, via="hint")
+def test_redirect_uri_mismatch_is_an_error_page(rp):
+    rp.scenario({"scenario": "redirect-uri-mismatch"})
+    response = rp.sign_in(via="hint").response
     assert response.status_code == 400 and "Location" not in response.headers
     assert b"redirect_uri_mismatch" in response.data
 
@@ -317,82 +270,81 @@ def test_redirect_uri_mismatch_is_an_error_page(client):
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
 @pytest.mark.parametrize("spec,status,error", [("invalid-client", 401, "invalid_client"),
                                                ("unauthorized-client", 400, "unauthorized_client")])
-def test_invalid_client(client, via, spec, status, error):
+def test_invalid_client(rp, via, spec, status, error):
     if via == "server":
-        put(client, {"scenario": spec})
-        response = tokens(client, via="hint")
+        rp.scenario({"scenario": spec})
+        response = rp.redeem(rp.sign_in(via="hint"))
     else:
-        response = tokens(client, scenario=spec, via=via)
+        response = rp.redeem(rp.sign_in(scenario=spec, via=via))
     assert response.status_code == status and response.get_json()["error"] == error
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Basic ")
     if via != "server":  # only that sign-in: the next one works
-        assert tokens(client, via="hint").status_code == 200
+        assert rp.redeem(rp.sign_in(via="hint")).status_code == 200
 
 
-def test_outage_covers_every_endpoint(client):
-    response, verifier = sign_in(client, via="hint")
-    code = query_of(response.headers["Location"])["code"]
-    put(client, {"scenario": "outage"})
+def test_outage_covers_every_endpoint(client, rp):
+    authz = rp.sign_in(via="hint")
+    code = authz.code
+    rp.scenario({"scenario": "outage"})
     assert client.get(DISCOVERY).status_code == 503
     assert client.get(CERTS).status_code == 503
-    page, _ = sign_in(client, via="hint")
+    page = rp.sign_in(via="hint").response
     assert page.status_code == 503 and page.mimetype == "text/html"
-    token = redeem(client, code, verifier)
+    token = rp.redeem(code, authz.verifier)
     assert token.status_code == 503 and token.get_json()["error"] == "temporarily_unavailable"
     assert token.headers["Retry-After"] == "30"
     assert client.get("/userinfo", headers={"Authorization": "Bearer x"}).status_code == 503
     client.delete("/_mock/scenario")
-    assert redeem(client, code, verifier).status_code == 200  # the code survived the outage
+    assert rp.redeem(code, authz.verifier).status_code == 200  # the code survived the outage
 
 
-def test_outage_for_one_sign_in_hits_its_token_request(client):
-    assert tokens(client, scenario="outage").status_code == 503
-    assert tokens(client, via="hint").status_code == 200
+def test_outage_for_one_sign_in_hits_its_token_request(rp):
+    assert rp.redeem(rp.sign_in(scenario="outage", via="queue")).status_code == 503
+    assert rp.redeem(rp.sign_in(via="hint")).status_code == 200
 
 
-def test_rate_limit_headers_then_429_then_retry_after_works(client):
-    put(client, {"scenario": "rate-limit", "limit": 2, "window": 60, "endpoints": ["token"]})
+def test_rate_limit_headers_then_429_then_retry_after_works(client, rp):
+    rp.scenario({"scenario": "rate-limit", "limit": 2, "window": 60, "endpoints": ["token"]})
     seen = []
     for _ in range(3):
-        response = client.post(TOKEN, data={"grant_type": "authorization_code", "code": "x",
-                                            "redirect_uri": CI_REDIRECT}, headers=BASIC)
+        response = rp.redeem("x", None)  # no verifier: a 400 that still counts
         seen.append((response.status_code, response.headers.get("X-RateLimit-Remaining")))
         assert response.headers["X-RateLimit-Limit"] == "2"
     assert seen[:2] == [(400, "1"), (400, "0")] and seen[2] == (429, "0")
     retry = int(response.headers["Retry-After"])
     assert 1 <= retry <= 60 and response.headers["X-RateLimit-Reset"] == str(retry)
     client.put("/_mock/clock", json={"advance": retry})
-    assert tokens(client, via="hint").status_code == 200
+    assert rp.redeem(rp.sign_in(via="hint")).status_code == 200
 
 
-def test_rate_limit_is_per_client(client):
-    put(client, {"scenario": "rate-limit", "limit": 1, "endpoints": ["authorize"]})
-    assert sign_in(client, via="hint")[0].status_code == 302
-    assert sign_in(client, via="hint")[0].status_code == 429
-    _v, url = auth_query(client_id="bankid-strict")
-    assert client.post("/_mock/next-login", json={"persona": "adult"}).status_code == 201
-    other = client.get(url)
+def test_rate_limit_is_per_client(rp):
+    rp.scenario({"scenario": "rate-limit", "limit": 1, "endpoints": ["authorize"]})
+    assert rp.sign_in(via="hint").response.status_code == 302
+    assert rp.sign_in(via="hint").response.status_code == 429
+    rp.queue("adult")  # the strict profile takes no persona hint
+    other = rp.authorize(client_id="bankid-strict", login_hint=None).response
     assert other.status_code == 302 and "code" in query_of(other.headers["Location"])
 
 
-def test_slow_waits_then_answers(client, monkeypatch):
+def test_slow_waits_then_answers(client, rp, monkeypatch):
     import mock_bankid.scenarios.builtin as builtin
 
     slept = []
     monkeypatch.setattr(builtin.time, "sleep", slept.append)
-    put(client, {"scenario": "slow-jwks"})
+    rp.scenario({"scenario": "slow-jwks"})
     assert client.get(CERTS).status_code == 200 and slept == [5.0]
     assert client.get(DISCOVERY).status_code == 200 and slept == [5.0]
-    put(client, {"scenario": "slow", "seconds": 12})
-    assert tokens(client, via="hint").status_code == 200 and slept == [5.0, 12.0]
+    rp.scenario({"scenario": "slow", "seconds": 12})
+    assert rp.redeem(rp.sign_in(via="hint")).status_code == 200 and slept == [5.0, 12.0]
     client.delete("/_mock/scenario")
-    assert tokens(client, scenario="slow-token-12s").status_code == 200 and slept == [5.0, 12.0, 12.0]
+    assert rp.redeem(rp.sign_in(scenario="slow-token-12s", via="queue")).status_code == 200
+    assert slept == [5.0, 12.0, 12.0]
 
 
-def test_drop_connection_without_a_socket_says_so(client):
-    put(client, {"scenario": "drop-connection"})
-    response = tokens(client, via="hint")
+def test_drop_connection_without_a_socket_says_so(rp):
+    rp.scenario({"scenario": "drop-connection"})
+    response = rp.redeem(rp.sign_in(via="hint"))
     assert response.status_code == 502 and "drop-connection" in response.get_json()["error_description"]
 
 
@@ -410,7 +362,7 @@ def _fix_claims(name: str, claims: dict, now: int, access_token: str, nnin: str)
     elif name.startswith("trap-nonce"):
         fixed["nonce"] = "n1"
     elif name == "trap-at-hash":
-        fixed["at_hash"] = at_hash(access_token)
+        fixed["at_hash"] = at_hash_of(access_token, "RS256")
     elif name == "trap-missing-nnin":
         fixed.update(nnin_altsub=nnin, pid=nnin)
     return fixed
@@ -438,7 +390,8 @@ TRAP_REASONS = {
 
 def check_trap(name: str, body: dict, jwks: dict, now: int, resign, nnin: str) -> None:
     """Refused for the intended reason, and the same token with only that defect fixed passes."""
-    args = dict(issuer=ISSUER, client_id="ci", nonce="n1", access_token=body["access_token"], now=now)
+    args = dict(issuer=ISSUER, client_id="ci", nonce="n1", access_token=body["access_token"], now=now,
+                essential=("nnin_altsub",))
     with pytest.raises(Exception) as caught:
         verify_id_token(body["id_token"], jwks, **args)
     assert _reason(caught.value) == TRAP_REASONS[name], (name, repr(caught.value))
@@ -458,13 +411,13 @@ def trap_tools(client, provider):
 
 @pytest.mark.parametrize("via", ["server", "queue"])
 @pytest.mark.parametrize("name", list(TRAP_REASONS))
-def test_traps_are_refused_for_their_own_reason(client, trap_tools, name, via):
+def test_traps_are_refused_for_their_own_reason(rp, trap_tools, name, via):
     state, resign, nnin = trap_tools
     if via == "server":
-        put(client, {"scenario": name})
-        response = tokens(client, via="hint")
+        rp.scenario({"scenario": name})
+        response = rp.redeem(rp.sign_in(via="hint"))
     else:
-        response = tokens(client, scenario=name)
+        response = rp.redeem(rp.sign_in(scenario=name, via="queue"))
     assert response.status_code == 200, response.get_json()
     jwks, now = state()
     check_trap(name, response.get_json(), jwks, now, resign, nnin)
@@ -472,12 +425,12 @@ def test_traps_are_refused_for_their_own_reason(client, trap_tools, name, via):
         assert unverified_header(response.get_json()["id_token"])["kid"] in {k["kid"] for k in jwks["keys"]}
 
 
-def test_trap_on_the_login_panel_only_affects_that_sign_in(client, trap_tools):
+def test_trap_on_the_login_panel_only_affects_that_sign_in(rp, trap_tools):
     state, resign, nnin = trap_tools
-    trapped = tokens(client, scenario="trap-wrong-aud", via="panel").get_json()
+    trapped = rp.redeem(rp.sign_in(scenario="trap-wrong-aud", via="panel")).get_json()
     jwks, now = state()
     check_trap("trap-wrong-aud", trapped, jwks, now, resign, nnin)
-    normal = tokens(client, via="hint").get_json()
+    normal = rp.redeem(rp.sign_in(via="hint")).get_json()
     verify_id_token(normal["id_token"], jwks, issuer=ISSUER, client_id="ci", nonce="n1",
                     access_token=normal["access_token"], now=now)
 
@@ -488,10 +441,10 @@ def test_every_trap_is_covered():
 
 
 # --- request log and time -------------------------------------------------------------------
-def test_request_log_redacts_secrets(client):
+def test_request_log_redacts_secrets(client, rp):
     assert client.delete("/_mock/requests").status_code == 204
-    response, verifier = sign_in(client, via="hint")
-    redeem(client, query_of(response.headers["Location"])["code"], verifier)
+    authz = rp.sign_in(via="hint")
+    rp.redeem(authz)
     client.get("/_mock/health")
     log = client.get("/_mock/requests").get_json()["requests"]
     assert [e["endpoint"] for e in log] == ["authorize.authorize", "token.token"]
@@ -500,7 +453,7 @@ def test_request_log_redacts_secrets(client):
     assert token["form"]["code"] == "[redacted]" and token["form"]["code_verifier"] == "[redacted]"
     assert token["form"]["grant_type"] == "authorization_code"
     assert token["headers"]["Authorization"] == "Basic [redacted]"
-    assert "ci-secret" not in str(log) and verifier not in str(log)
+    assert "ci-secret" not in str(log) and authz.verifier not in str(log)
     assert log[0]["query"]["nonce"] == "n1"
 
 
@@ -518,7 +471,8 @@ def test_token_lifetime_per_client_and_expiry_by_clock(tmp_path, settings):
     (fixtures / "clients.toml").write_text((FIXTURES / "clients.toml").read_text().replace(
         'client_id = "ci"\n', 'client_id = "ci"\ntoken_ttl = 60\n'))
     client = create_app(settings.with_(fixtures_dir=fixtures)).test_client()
-    body = tokens(client, via="hint").get_json()
+    local = FlaskRP(client)
+    body = local.redeem(local.sign_in(via="hint")).get_json()
     claims = unverified_claims(body["id_token"])
     assert body["expires_in"] == 60 and claims["exp"] - claims["iat"] == 60
     bearer = {"Authorization": "Bearer " + body["access_token"]}
@@ -537,27 +491,28 @@ def test_fixture_personas_name_known_scenarios(app, provider):
 
 
 @pytest.mark.parametrize("via", ["hint", "queue", "panel"])
-def test_a_persona_switches_its_scenario_on(client, via):
-    response, _ = sign_in(client, persona="scenario-cancel", via=via)
+def test_a_persona_switches_its_scenario_on(rp, via):
+    response = rp.sign_in(persona="scenario-cancel", via=via).response
     assert query_of(response.headers["Location"])["error"] == "access_denied"
 
 
-def test_a_trap_persona(client, trap_tools, provider):
+def test_a_trap_persona(rp, trap_tools, provider):
     state, resign, _nnin = trap_tools
-    body = tokens(client, persona="scenario-trap-missing-nnin", via="hint").get_json()
+    body = rp.redeem(rp.sign_in(persona="scenario-trap-missing-nnin", via="hint")).get_json()
     jwks, now = state()
     nnin = provider.personas.get("scenario-trap-missing-nnin", provider.today()).nnin
     check_trap("trap-missing-nnin", body, jwks, now, resign, nnin)
 
 
-def test_next_login_queue_checks_the_scenario(client):
+def test_next_login_queue_checks_the_scenario(client, rp):
     bad = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "nope"})
     assert bad.status_code == 400 and "unknown scenario" in bad.get_json()["error_description"]
     wide = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "rate-limit"})
     assert wide.status_code == 400 and "/_mock/scenario" in wide.get_json()["error_description"]
-    ok = client.post("/_mock/next-login", json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "X1"}})
+    ok = client.post("/_mock/next-login",
+                     json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "X1"}})
     assert ok.status_code == 201
-    response, _ = sign_in(client, via="none")
+    response = rp.authorize(login_hint=None).response
     assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:X1"
 
 
@@ -575,7 +530,8 @@ def test_cli_lists_the_catalogue():
     lines = {line.split()[0]: line for line in listed.output.splitlines()}
     assert set(RUNBOOK_NAMES) | set(TRAP_NAMES) | {"outage-30s"} <= set(lines)
     assert "[server]" in lines["rate-limit"] and "[server/sign-in]" in lines["cancel"]
-    as_json = json.loads(runner.invoke(cli, ["scenarios", "--json"], env={"MOCK_BANKID_FIXTURES_DIR": str(FIXTURES)}).output)
+    env = {"MOCK_BANKID_FIXTURES_DIR": str(FIXTURES)}
+    as_json = json.loads(runner.invoke(cli, ["scenarios", "--json"], env=env).output)
     assert {s["name"]: s for s in as_json}["slow"]["params"] == {"seconds": 5.0, "endpoints": ["token"]}
     bad = runner.invoke(cli, ["scenario", "set", "outage", "-p", "nonsense"])
     assert bad.exit_code == 2 and "name=value" in bad.output

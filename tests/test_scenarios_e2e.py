@@ -6,15 +6,12 @@ import json
 import re
 import subprocess
 import sys
-from urllib.parse import urlencode
 
 import pytest
 import requests
+from conftest import PROJECT_ROOT, pkce_pair, query_of, start_server
 from joserfc.errors import InvalidKeyIdError, UnsupportedAlgorithmError
-
-from conftest import CI_REDIRECT, PROJECT_ROOT, pkce_pair, query_of, start_server
-from redis_server import redis_url  # noqa: F401  (the session fixture)
-from rp import verify_id_token
+from rp import Authorization, HttpRP
 
 pytestmark = pytest.mark.e2e
 CI_AUTH = ("ci", "ci-secret")
@@ -45,45 +42,13 @@ def worker_pids(server, line_part: str) -> set[str]:
     return {m.group(1) for m in re.finditer(r"\[(\d+)\] mock_bankid: " + re.escape(line_part), server.log())}
 
 
-class RP:
-    """A relying party speaking real HTTP: authorize, callback, token, verify."""
-
-    def __init__(self, server) -> None:
-        self.server = server
-        self.http = requests.Session()
-        self.verifier, challenge = pkce_pair()
-        self.query = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code",
-                      "scope": "openid profile nnin_altsub", "state": "st-1", "nonce": "no-1",
-                      "code_challenge": challenge, "code_challenge_method": "S256"}
-
-    def authorize(self, **extra) -> requests.Response:
-        url = f"{self.server.issuer}/precheck/auth?" + urlencode({**self.query, **extra})
-        return self.http.get(url, allow_redirects=False, timeout=10)
-
-    def login_page_submit(self, persona: str, scenario: str) -> requests.Response:
-        page = self.authorize()
-        assert page.status_code == 200 and 'name="scenario"' in page.text
-        session = re.search(r'name="session" value="([^"]+)"', page.text).group(1)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        return self.http.post(f"{self.server.issuer}/precheck/login", allow_redirects=False, timeout=10,
-                              data={"session": session, "csrf_token": csrf, "persona": persona, "scenario": scenario})
-
-    def token(self, code: str) -> requests.Response:
-        return requests.post(f"{self.server.issuer}/protocol/openid-connect/token", auth=CI_AUTH, timeout=10,
-                             data={"grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT,
-                                   "code_verifier": self.verifier})
-
-    def verify(self, body: dict) -> dict:
-        jwks = requests.get(f"{self.server.issuer}/protocol/openid-connect/certs", timeout=10).json()
-        now = requests.get(f"{self.server.base_url}/_mock/clock", timeout=10).json()["now"]
-        return verify_id_token(body["id_token"], jwks, issuer=self.server.issuer, client_id="ci", nonce="no-1",
-                               access_token=body["access_token"], now=now)
+def rp_on(server) -> HttpRP:
+    """The driver as a browser with a cookie jar plus its relying party; no login_hint unless given."""
+    return HttpRP(server, browser=requests.Session(), state="st-1", nonce="no-1", login_hint=None)
 
 
 def put(server, body) -> dict:
-    response = requests.put(f"{server.base_url}/_mock/scenario", json=body, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return rp_on(server).scenario(body)
 
 
 # --- server-wide: every worker obeys, clearing restores at once --------------------------------
@@ -97,15 +62,15 @@ def test_control_put_is_obeyed_by_every_worker_and_clearing_restores_at_once(ser
 
 
 def test_outage_answers_every_endpoint_with_503(server):
-    rp = RP(server)
+    rp = rp_on(server)
     put(server, {"scenario": "outage"})
-    page = rp.authorize(login_hint="adult")
+    page = rp.authorize(login_hint="adult").response
     assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
     for url in (server.discovery_url, f"{server.issuer}/protocol/openid-connect/certs", f"{server.base_url}/userinfo"):
         response = requests.get(url, timeout=10, headers={"Authorization": "Bearer x"})
         assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
         assert response.headers["Retry-After"] == "30"
-    token = rp.token("whatever")
+    token = rp.redeem("whatever", pkce_pair()[0])
     assert token.status_code == 503
 
 
@@ -150,93 +115,82 @@ def test_cli_sets_shows_and_clears_a_running_server(server):
 
 # --- per sign-in: queue, persona, login page panel --------------------------------------------
 def test_next_login_queue_trap_is_refused_by_joserfc(server):
-    rp = RP(server)
-    requests.post(f"{server.base_url}/_mock/next-login", json={"persona": "adult", "scenario": "trap-unknown-kid"},
-                  timeout=10).raise_for_status()
-    code = query_of(rp.authorize().headers["Location"])["code"]
-    body = rp.token(code).json()
+    rp = rp_on(server)
+    authz = rp.sign_in("adult", via="queue", scenario="trap-unknown-kid")
+    body = rp.redeem(authz).json()
     with pytest.raises(InvalidKeyIdError):
-        rp.verify(body)
-    rp2 = RP(server)  # the next sign-in is normal again
-    code = query_of(rp2.authorize(login_hint="adult").headers["Location"])["code"]
-    assert rp2.verify(rp2.token(code).json())["nonce"] == "no-1"
+        rp.verify(body, authz, essential=("nnin_altsub",))
+    rp2 = rp_on(server)  # the next sign-in is normal again
+    authz = rp2.sign_in("adult")
+    assert rp2.verify(rp2.redeem(authz).json(), authz, essential=("nnin_altsub",))["nonce"] == "no-1"
 
 
 def test_server_wide_trap(server):
     put(server, {"scenario": "trap-alg-none"})
-    rp = RP(server)
-    code = query_of(rp.authorize(login_hint="adult").headers["Location"])["code"]
+    rp = rp_on(server)
+    authz = rp.sign_in("adult")
     with pytest.raises(UnsupportedAlgorithmError):
-        rp.verify(rp.token(code).json())
+        rp.verify(rp.redeem(authz).json(), authz, essential=("nnin_altsub",))
 
 
 def test_persona_with_a_scenario(server):
-    rp = RP(server)
-    response = rp.authorize(login_hint="scenario-cancel")
-    params = query_of(response.headers["Location"])
+    params = rp_on(server).sign_in("scenario-cancel").params
     assert params["error"] == "access_denied" and params["state"] == "st-1" and "code" not in params
 
 
 def test_login_page_panel(server):
-    rp = RP(server)
-    response = rp.login_page_submit("adult", "state-missing")
-    params = query_of(response.headers["Location"])
+    params = rp_on(server).sign_in("adult", via="panel", scenario="state-missing").params
     assert params["code"] and "state" not in params
 
 
 def test_callback_replay(server):
-    rp = RP(server)
+    rp = rp_on(server)
     put(server, {"scenario": "callback-replay"})
-    first = rp.authorize(login_hint="adult").headers["Location"]
+    first = rp.sign_in("adult")
     recorded = requests.get(f"{server.base_url}/_mock/last-callback", timeout=10).json()
-    assert recorded["url"] == first
+    assert recorded["url"] == first.location
     code = query_of(recorded["url"])["code"]
-    assert rp.token(code).status_code == 200
-    again = rp.token(code)
+    assert rp.redeem(code, first.verifier).status_code == 200
+    again = rp.redeem(code, first.verifier)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
 def test_session_timeout_by_advancing_the_clock(server):
-    rp = RP(server)
-    page = rp.authorize()
-    session = re.search(r'name="session" value="([^"]+)"', page.text).group(1)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    requests.put(f"{server.base_url}/_mock/clock", json={"advance": 601}, timeout=10)
-    late = rp.http.post(f"{server.issuer}/precheck/login", allow_redirects=False, timeout=10,
-                        data={"session": session, "csrf_token": csrf, "persona": "adult"})
+    rp = rp_on(server)
+    page = rp.login_page()
+    rp.advance(601)
+    late = rp.submit_login(page, persona="adult").response
     assert late.status_code == 400 and "session_expired" in late.text and "Location" not in late.headers
 
 
 # --- rate limit and network trouble -----------------------------------------------------------
 def test_rate_limit_back_off_then_success(server):
     put(server, {"scenario": "rate-limit", "limit": 2, "window": 60, "endpoints": ["token"]})
-    rp = RP(server)
-    code = query_of(rp.authorize(login_hint="adult").headers["Location"])["code"]
-    token_url = f"{server.issuer}/protocol/openid-connect/token"
+    rp = rp_on(server)
+    authz = rp.authorized(login_hint="adult")
     for _ in range(2):  # use up the window with two bad requests
-        used = requests.post(token_url, auth=CI_AUTH, timeout=10, data={"grant_type": "refresh_token"})
+        used = rp.post("token", grant_type="refresh_token")
         assert used.status_code == 400 and "X-RateLimit-Remaining" in used.headers
     attempts = []
     for _ in range(3):  # a client that honours Retry-After, with the mock clock instead of sleeping
-        response = rp.token(code)
+        response = rp.redeem(authz)
         attempts.append(response.status_code)
         if response.status_code != 429:
             break
         for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"):
             assert name in response.headers
         assert response.headers["X-RateLimit-Remaining"] == "0"
-        requests.put(f"{server.base_url}/_mock/clock", json={"advance": int(response.headers["Retry-After"])},
-                     timeout=10)
+        rp.advance(int(response.headers["Retry-After"]))
     assert attempts == [429, 200]
 
 
 def test_drop_connection_closes_without_a_response(server):
     put(server, {"scenario": "drop-connection", "endpoints": ["token"]})
     with pytest.raises(requests.ConnectionError):
-        RP(server).token("x")
+        rp_on(server).redeem("x", pkce_pair()[0])
     assert requests.get(server.discovery_url, timeout=10).status_code == 200  # the rest still answers
     requests.delete(f"{server.base_url}/_mock/scenario", timeout=10)
-    assert RP(server).token("x").status_code == 400  # answers again at once
+    assert rp_on(server).redeem("x", pkce_pair()[0]).status_code == 400  # answers again at once
     log = requests.get(f"{server.base_url}/_mock/requests", params={"path": "/token"}, timeout=10).json()["requests"]
     assert any(e["dropped"] and e["status"] == 0 for e in log)
 
@@ -255,9 +209,10 @@ def test_slow_answers_past_the_client_timeout(server, spec, url_of):
 
 def test_request_log_shows_what_the_client_sent(server):
     requests.delete(f"{server.base_url}/_mock/requests", timeout=10)
-    rp = RP(server)
-    code = query_of(rp.authorize(login_hint="adult").headers["Location"])["code"]
-    rp.token(code)
+    rp = rp_on(server)
+    authz = rp.authorized(login_hint="adult")
+    code = authz.code
+    rp.redeem(authz)
     log = requests.get(f"{server.base_url}/_mock/requests", timeout=10).json()["requests"]
     token = [e for e in log if e["endpoint"] == "token.token"][-1]
     assert token["form"]["code"] == "[redacted]" and token["headers"]["Authorization"] == "Basic [redacted]"
@@ -275,46 +230,42 @@ def test_redis_store_workers_obey_and_count_together(tmp_path, redis_url):
         assert fresh_statuses(live.discovery_url, 14) == [503] * 10 + [200] * 4
         requests.put(f"{base}/_mock/scenario", json={"scenario": "rate-limit", "limit": 3, "endpoints": ["token"]},
                      timeout=10)
-        token_url = f"{live.issuer}/protocol/openid-connect/token"
-        statuses = [requests.post(token_url, auth=CI_AUTH, data={"grant_type": "refresh_token"}, timeout=10,
-                                  headers={"Connection": "close"}).status_code for _ in range(6)]
+        rp = HttpRP(live)
+        statuses = [rp.post("token", grant_type="refresh_token", headers={"Connection": "close"}).status_code
+                    for _ in range(6)]
         assert statuses == [400, 400, 400, 429, 429, 429]
     finally:
         live.stop()
 
 
-def _callback(response: requests.Response) -> dict[str, str]:
-    assert response.status_code == 302, response.text[:300]
-    return query_of(response.headers["Location"])
+def _callback(authz: Authorization) -> dict[str, str]:
+    assert authz.status == 302, authz.text[:300]
+    return authz.params
 
 
 SIGN_IN_CASES = {  # scenario -> what the client observes
-    "cancel": lambda rp, r: "error_description" not in _callback(r) and _callback(r)["error"] == "access_denied",
-    "bankid-error": lambda rp, r: _callback(r)["error_description"] == "bankid_error_codes:C301",
-    "server-error": lambda rp, r: _callback(r)["error"] == "server_error",
-    "temporarily-unavailable": lambda rp, r: _callback(r)["error"] == "temporarily_unavailable",
-    "state-mismatch": lambda rp, r: _callback(r)["state"] != "st-1",
-    "state-missing": lambda rp, r: "state" not in _callback(r),
-    "session-timeout": lambda rp, r: r.status_code == 400 and "session_expired" in r.text,
-    "invalid-client": lambda rp, r: rp.token(_callback(r)["code"]).status_code == 401,
-    "outage": lambda rp, r: rp.token(_callback(r)["code"]).status_code == 503,
+    "cancel": lambda rp, a: "error_description" not in _callback(a) and _callback(a)["error"] == "access_denied",
+    "bankid-error": lambda rp, a: _callback(a)["error_description"] == "bankid_error_codes:C301",
+    "server-error": lambda rp, a: _callback(a)["error"] == "server_error",
+    "temporarily-unavailable": lambda rp, a: _callback(a)["error"] == "temporarily_unavailable",
+    "state-mismatch": lambda rp, a: _callback(a)["state"] != "st-1",
+    "state-missing": lambda rp, a: "state" not in _callback(a),
+    "session-timeout": lambda rp, a: a.status == 400 and "session_expired" in a.text,
+    "invalid-client": lambda rp, a: _callback(a) and rp.redeem(a).status_code == 401,
+    "outage": lambda rp, a: _callback(a) and rp.redeem(a).status_code == 503,
 }
 
 
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
 @pytest.mark.parametrize("name", list(SIGN_IN_CASES))
 def test_each_sign_in_scenario_each_way(server, name, via):
-    rp = RP(server)
+    rp = rp_on(server)
     if via == "server":
         put(server, {"scenario": name})
-        response = rp.authorize(login_hint="adult")
-    elif via == "queue":
-        requests.post(f"{server.base_url}/_mock/next-login", json={"persona": "adult", "scenario": name},
-                      timeout=10).raise_for_status()
-        response = rp.authorize()
+        authz = rp.sign_in("adult")
     else:
-        response = rp.login_page_submit("adult", name)
+        authz = rp.sign_in("adult", via=via, scenario=name)
     if name == "outage" and via == "server":  # the whole server is down: authorize already answers 503
-        assert response.status_code == 503 and "temporarily_unavailable" in response.text
+        assert authz.status == 503 and "temporarily_unavailable" in authz.text
         return
-    assert SIGN_IN_CASES[name](rp, response)
+    assert SIGN_IN_CASES[name](rp, authz)

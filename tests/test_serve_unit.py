@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pytest
 from cryptography import x509
+from rp import FlaskRP
 
-from conftest import CI_REDIRECT, pkce_pair
 from mock_bankid.app import create_app
 from mock_bankid.cli.health import health_url
 from mock_bankid.cli.serve import banner, default_base_url, default_workers, is_loopback, resolve_tls
@@ -20,18 +20,13 @@ from mock_bankid.tls import TlsFiles, certificate_names, ensure_local_tls, hosts
 
 # --- request log -----------------------------------------------------------------------------
 def test_one_log_line_per_request_with_client_id_and_no_secrets(settings: Settings, caplog) -> None:
-    client = create_app(settings.with_(log_requests=True)).test_client()
+    rp = FlaskRP(create_app(settings.with_(log_requests=True)).test_client(), scope="openid",
+                 state="state-SECRET", nonce="nonce-SECRET")
     caplog.set_level(logging.INFO, logger="mock_bankid")
-    verifier, challenge = pkce_pair()
-    r = client.get("/auth/realms/current/precheck/auth", query_string={
-        "client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": "openid",
-        "state": "state-SECRET", "nonce": "nonce-SECRET", "code_challenge": challenge,
-        "code_challenge_method": "S256", "login_hint": "adult"})
-    code = r.headers["Location"].split("code=")[1].split("&")[0]
+    authz = rp.authorize()
+    code, verifier = authz.code, authz.verifier
+    assert rp.redeem(authz).status_code == 200
     basic = base64.b64encode(b"ci:ci-secret").decode()
-    client.post("/auth/realms/current/protocol/openid-connect/token", headers={"Authorization": f"Basic {basic}"},
-                data={"grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT,
-                      "code_verifier": verifier})
     lines = [rec.getMessage() for rec in caplog.records if rec.name == "mock_bankid"]
     assert len(lines) == 2
     assert lines[0].startswith("GET /auth/realms/current/precheck/auth 302 ") and lines[0].endswith("client=ci")

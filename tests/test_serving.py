@@ -14,17 +14,16 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
-from joserfc import jwt
-from joserfc.jwk import KeySet
-
-from conftest import CI_REDIRECT, LiveServer, free_port, pkce_pair, query_of, start_server
+from conftest import CI_REDIRECT, LiveServer, free_port, start_server
 from redis_server import SKIP_REASON, redis_server_available, start_redis
+from rp import Authorization, HttpRP
 
 pytestmark = pytest.mark.e2e
 
@@ -35,57 +34,9 @@ NODE_DIR = Path(__file__).parent / "node"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def discovery(server: LiveServer) -> dict[str, Any]:
-    r = requests.get(server.discovery_url, timeout=10, verify=server.verify)
-    r.raise_for_status()
-    return r.json()
-
-
-def authorize(server: LiveServer, *, session: requests.Session | None = None, login_hint: str | None = "adult",
-              prompt: str | None = None, scope: str = "openid profile nnin_altsub") -> tuple[str, str]:
-    """Sign in headlessly (``login_hint`` or an SSO cookie); return (code, PKCE verifier)."""
-    verifier, challenge = pkce_pair()
-    params = {"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code", "scope": scope,
-              "state": "st", "nonce": "nn", "code_challenge": challenge, "code_challenge_method": "S256"}
-    if login_hint:
-        params["login_hint"] = login_hint
-    if prompt:
-        params["prompt"] = prompt
-    r = (session or requests).get(f"{server.issuer}/precheck/auth", params=params, allow_redirects=False,
-                                  timeout=10, verify=server.verify)
-    assert r.status_code in (302, 303), f"{r.status_code}: {r.text[:300]}"
-    reply = query_of(r.headers["Location"])
-    assert "code" in reply, reply
-    return reply["code"], verifier
-
-
-def token_url(server: LiveServer) -> str:
-    return f"{server.issuer}/protocol/openid-connect/token"
-
-
-def redeem(server: LiveServer, code: str, verifier: str) -> requests.Response:
-    return requests.post(token_url(server), auth=("ci", "ci-secret"), timeout=30, verify=server.verify, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT, "code_verifier": verifier})
-
-
-def refresh(server: LiveServer, refresh_token: str) -> requests.Response:
-    return requests.post(token_url(server), auth=("ci", "ci-secret"), timeout=30, verify=server.verify,
-                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
-
-
-def jwks(server: LiveServer) -> dict[str, Any]:
-    return requests.get(discovery(server)["jwks_uri"], timeout=10, verify=server.verify).json()
-
-
-def verify_id_token(server: LiveServer, id_token: str, published: dict[str, Any] | None = None,
-                    nonce: str | None = "nn") -> dict[str, Any]:
-    """Signature against the published JWKS, then iss, aud, exp and (unless None) nonce."""
-    claims = jwt.decode(id_token, KeySet.import_key_set(published or jwks(server))).claims
-    assert claims["iss"] == server.issuer and claims["aud"] == "ci"
-    assert claims["exp"] > time.time()
-    if nonce is not None:
-        assert claims["nonce"] == nonce
-    return claims
+def rp_for(server: LiveServer, browser: requests.Session | None = None) -> HttpRP:
+    """The driver on ``server``: without ``browser`` every sign-in is a new browser (no SSO cookie)."""
+    return HttpRP(server, browser=browser, state="st", nonce="nn")
 
 
 def race(calls: list[Callable[[], requests.Response]]) -> list[requests.Response]:
@@ -105,16 +56,15 @@ def outcome(r: requests.Response) -> str:
 
 
 def refresh_supported(server: LiveServer) -> bool:
-    return "refresh_token" in discovery(server)["grant_types_supported"]
+    return "refresh_token" in rp_for(server).discovery()["grant_types_supported"]
 
 
 REFRESH_SKIP = ("the token endpoint does not offer grant_type=refresh_token yet (issue 4 adds it); "
                 "this test runs once discovery lists it in grant_types_supported")
 
 
-def get_refresh_token(server: LiveServer, session: requests.Session | None = None) -> str:
-    code, verifier = authorize(server, session=session, scope="openid profile nnin_altsub offline_access")
-    body = redeem(server, code, verifier).json()
+def get_refresh_token(server: LiveServer) -> str:
+    body = rp_for(server).tokens(scope="openid profile nnin_altsub offline_access")
     assert body.get("refresh_token"), f"no refresh_token for scope offline_access: {sorted(body)}"
     return body["refresh_token"]
 
@@ -171,27 +121,29 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 # --- races -----------------------------------------------------------------------------------
 def test_concurrent_redemptions_succeed_exactly_once_per_code(server: LiveServer) -> None:
-    codes = [authorize(server) for _ in range(CODES)]
-    calls = [lambda c=c, v=v: redeem(server, c, v) for c, v in codes for _ in range(RACERS_PER_CODE)]
+    rp = rp_for(server)
+    codes = [rp.authorized() for _ in range(CODES)]
+    calls = [lambda a=a: rp.redeem(a) for a in codes for _ in range(RACERS_PER_CODE)]
     results = race(calls)
 
     by_code: dict[str, list[str]] = {}
-    for (code, _), r in zip([cv for cv in codes for _ in range(RACERS_PER_CODE)], results):
-        by_code.setdefault(code, []).append(outcome(r))
+    for authz, r in zip([a for a in codes for _ in range(RACERS_PER_CODE)], results, strict=True):
+        by_code.setdefault(authz.code, []).append(outcome(r))
     assert sum(o == "ok" for o in map(outcome, results)) == CODES
     assert sum(o == "invalid_grant" for o in map(outcome, results)) == CODES * (RACERS_PER_CODE - 1)
     assert all(outcomes.count("ok") == 1 for outcomes in by_code.values())
-    published = jwks(server)
+    published = rp.jwks()
     winners = [r for r in results if r.status_code == 200]
     for r in winners[:5]:
-        verify_id_token(server, r.json()["id_token"], published)
+        rp.verify(r.json(), nonce="nn", jwks=published)
 
 
 def test_refresh_rotation_race_has_one_winner_per_token(server: LiveServer) -> None:
     if not refresh_supported(server):
         pytest.skip(REFRESH_SKIP)
     tokens = [get_refresh_token(server) for _ in range(10)]
-    results = race([lambda t=t: refresh(server, t) for t in tokens for _ in range(RACERS_PER_CODE)])
+    rp = rp_for(server)
+    results = race([lambda t=t: rp.refresh(t) for t in tokens for _ in range(RACERS_PER_CODE)])
     outcomes = [outcome(r) for r in results]
     for i in range(len(tokens)):
         mine = outcomes[i * RACERS_PER_CODE:(i + 1) * RACERS_PER_CODE]
@@ -203,15 +155,16 @@ def test_refresh_rotation_race_has_one_winner_per_token(server: LiveServer) -> N
 
 
 def test_a_killed_worker_loses_nothing_already_issued(server: LiveServer) -> None:
-    before = [authorize(server) for _ in range(20)]
-    issued_during: list[tuple[str, str]] = []
+    rp = rp_for(server)
+    before = [rp.authorized() for _ in range(20)]
+    issued_during: list[Authorization] = []
     stop = threading.Event()
     lock = threading.Lock()
 
     def load() -> None:
         while not stop.is_set():
             try:
-                pair = authorize(server)
+                pair = rp.authorized()
             except (requests.ConnectionError, AssertionError):  # a request on the killed worker
                 continue
             with lock:
@@ -241,7 +194,7 @@ def test_a_killed_worker_loses_nothing_already_issued(server: LiveServer) -> Non
     assert victim not in worker_pids(server.process.pid)
     assert len(worker_pids(server.process.pid)) == WORKERS
     everything = before + issued_during
-    results = [redeem(server, c, v) for c, v in everything]
+    results = [rp.redeem(a) for a in everything]
     assert [outcome(r) for r in results] == ["ok"] * len(everything)
 
 
@@ -250,21 +203,22 @@ def test_restart_keeps_keys_and_sso_sessions(tmp_path: Path) -> None:
     first = start_server(tmp_path, workers=2)
     browser = requests.Session()
     try:
-        keys_before = jwks(first)
-        code, verifier = authorize(first, session=browser)
-        sub = verify_id_token(first, redeem(first, code, verifier).json()["id_token"], keys_before)["sub"]
-        pending = authorize(first)  # issued before the restart, redeemed after
+        rp = rp_for(first, browser)
+        keys_before = rp.jwks()
+        sub = rp.verify(rp.redeem(rp.authorized()).json(), nonce="nn", jwks=keys_before)["sub"]
+        pending = rp_for(first).authorized()  # issued before the restart, redeemed after
     finally:
         browser.close()  # its kept-alive connection would hold up the graceful stop
         first.stop()
     port = int(first.base_url.rsplit(":", 1)[1])
     second = start_server(tmp_path, workers=2, port=port)
     try:
-        assert jwks(second) == keys_before
-        code, verifier = authorize(second, session=browser, login_hint=None, prompt="none")
-        claims = verify_id_token(second, redeem(second, code, verifier).json()["id_token"], keys_before)
+        rp = rp_for(second, browser)
+        assert rp.jwks() == keys_before
+        silent = rp.authorized(login_hint=None, prompt="none")
+        claims = rp.verify(rp.redeem(silent).json(), silent, jwks=keys_before)
         assert claims["sub"] == sub
-        assert outcome(redeem(second, *pending)) == "ok"
+        assert outcome(rp.redeem(pending)) == "ok"
     finally:
         second.stop()
 
@@ -279,12 +233,12 @@ def test_restart_keeps_refresh_tokens(tmp_path: Path) -> None:
         first.stop()
     second = start_server(tmp_path, workers=2, port=int(first.base_url.rsplit(":", 1)[1]))
     try:
-        r = refresh(second, token)
+        r = rp_for(second).refresh(token)
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["access_token"] and body.get("refresh_token") != token
         if "id_token" in body:  # a refreshed ID token need not repeat the nonce (OIDC Core §12.2)
-            verify_id_token(second, body["id_token"], nonce=None)
+            rp_for(second).verify(body, nonce=None)
     finally:
         second.stop()
 
@@ -300,21 +254,18 @@ def test_two_servers_sharing_redis_act_as_one_provider(tmp_path: Path, redis_bas
         # Behind a load balancer both hosts answer for one public address: one issuer string.
         b = start_server(tmp_path / "b", workers=2, env={**shared, "MOCK_BANKID_BASE_URL": a.base_url})
         try:
-            b_token_url = f"{b.base_url}/auth/realms/current/protocol/openid-connect/token"
-            assert jwks(a) == requests.get(f"{b.base_url}/auth/realms/current/protocol/openid-connect/certs",
-                                           timeout=10).json()
-            code, verifier = authorize(a)
-            r = requests.post(b_token_url, auth=("ci", "ci-secret"), timeout=10, data={
-                "grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT,
-                "code_verifier": verifier})
+            at_a, at_b = rp_for(a), rp_for(b)
+            assert at_a.jwks() == at_b.jwks()
+            authz = at_a.authorized()
+            r = at_b.redeem(authz)
             assert r.status_code == 200, r.text
-            verify_id_token(a, r.json()["id_token"])  # minted at b, verified with a's JWKS and issuer
-            assert outcome(redeem(a, code, verifier)) == "invalid_grant"  # a sees b took it
+            at_a.verify(r.json(), authz)  # minted at b, verified with a's JWKS and issuer
+            assert outcome(at_a.redeem(authz)) == "invalid_grant"  # a sees b took it
             # The next-login queue is shared too: queued at b, used at a.
-            requests.post(f"{b.base_url}/_mock/next-login", json={"persona": "age:17"}, timeout=10).raise_for_status()
-            code, verifier = authorize(a, login_hint=None)
-            claims = verify_id_token(a, redeem(a, code, verifier).json()["id_token"])
-            assert claims["sub"] != verify_id_token(a, r.json()["id_token"])["sub"]
+            at_b.queue("age:17")
+            queued = at_a.authorized(login_hint=None)
+            claims = at_a.verify(at_a.redeem(queued).json(), queued)
+            assert claims["sub"] != at_a.verify(r.json(), authz)["sub"]
         finally:
             b.stop()
     finally:
@@ -340,15 +291,16 @@ def test_requests_trusts_the_printed_ca_and_completes_a_flow(tls_server: LiveSer
     assert ca == tls_server.verify and Path(ca).is_file()
     with pytest.raises(requests.exceptions.SSLError):  # not trusted by default: it is a local CA
         requests.get(tls_server.discovery_url, timeout=10, verify=True)
-    doc = discovery(tls_server)
-    assert doc["issuer"] == tls_server.issuer and doc["token_endpoint"].startswith("https://")
     browser = requests.Session()
-    code, verifier = authorize(tls_server, session=browser)
+    rp = rp_for(tls_server, browser)
+    doc = rp.discovery()
+    assert doc["issuer"] == tls_server.issuer and doc["token_endpoint"].startswith("https://")
+    assert doc["userinfo_endpoint"] == rp.endpoint("userinfo")
+    authz = rp.authorized()
     assert next(iter(browser.cookies)).secure  # the SSO cookie is Secure over https
-    body = redeem(tls_server, code, verifier).json()
-    claims = verify_id_token(tls_server, body["id_token"])
-    info = requests.get(doc["userinfo_endpoint"], headers={"Authorization": f"Bearer {body['access_token']}"},
-                        timeout=10, verify=ca)
+    body = rp.redeem(authz).json()
+    claims = rp.verify(body, authz)
+    info = rp.userinfo(body["access_token"])
     assert info.status_code == 200 and info.json()["sub"] == claims["sub"]
 
 

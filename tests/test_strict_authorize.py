@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from conftest import CI_REDIRECT, pkce_pair, query_of
+from rp import FlaskRP
 
 from mock_bankid.clients import client_from_dict
 from mock_bankid.cors import origin_allowed
@@ -140,12 +141,10 @@ def test_strict_sets_no_sso_cookie_and_prompt_none_never_signs_in_silently(clien
 
 
 def test_strict_keeps_bankids_own_session_reuse_by_id_token_hint(client):
-    from test_token import basic, redeem
-
     verifier, challenge = pkce_pair()
     queue(client)
     code = query_of(get(client, code_challenge=challenge).headers["Location"])["code"]
-    id_token = redeem(client, code, verifier, headers=basic(STRICT, "bankid-strict-secret")).get_json()["id_token"]
+    id_token = FlaskRP(client, client_id=STRICT).redeem(code, verifier).get_json()["id_token"]
     reused = query_of(get(client, prompt="none", id_token_hint=id_token).headers["Location"])
     assert "code" in reused, reused
 

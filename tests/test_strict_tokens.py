@@ -12,26 +12,26 @@ import json
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from test_token import ISSUER, TOKEN, authorize, basic, redeem
+from rp import FlaskRP
+from test_token import ISSUER
 
-INTROSPECT = "/auth/realms/current/protocol/openid-connect/token/introspect"
-CERTS = "/auth/realms/current/protocol/openid-connect/certs"
-SECRETS = {"ci": "ci-secret", "bankid-strict": "bankid-strict-secret"}
+
+def rp_of(client, client_id: str = "ci") -> FlaskRP:
+    return FlaskRP(client, client_id=client_id, scope="openid profile nnin_altsub offline_access",
+                   state="s1", nonce="n1")
 
 
 def keys(client) -> KeySet:
-    return KeySet.import_key_set(client.get(CERTS).get_json())
+    return rp_of(client).keyset()
 
 
-def sign_in(client, client_id="ci", scope="openid profile nnin_altsub offline_access", **extra) -> dict:
-    code, verifier = authorize(client, client_id=client_id, scope=scope, **extra)
-    response = redeem(client, code, verifier, headers=basic(client_id, SECRETS[client_id]))
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+def sign_in(client, client_id="ci", **extra) -> dict:
+    """The driver's sign-in and redeem (the strict client's hint goes through the queue)."""
+    return rp_of(client, client_id).tokens(client_id=client_id, **extra)
 
 
 def introspect(client, client_id, token, **form):
-    return client.post(INTROSPECT, data={"token": token, **form}, headers=basic(client_id, SECRETS[client_id]))
+    return rp_of(client).introspect(token, auth=client_id, **form)
 
 
 @pytest.mark.parametrize("acr_values, acr, amr", [
@@ -72,12 +72,11 @@ def test_refresh_token_is_a_jwt_of_type_refresh_and_reuse_still_revokes(client):
     assert claims["typ"] == "Refresh" and claims["iss"] == ISSUER and claims["azp"] == "bankid-strict"
     assert claims["sub"] == jwt.decode(body["id_token"], keys(client)).claims["sub"] and claims["nbf"] == 0
     assert "nonce" not in claims and "session_state" not in claims
-    form = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
-    auth = basic("bankid-strict", "bankid-strict-secret")
-    rotated = client.post(TOKEN, data=form, headers=auth).get_json()
+    rp = rp_of(client, "bankid-strict")
+    rotated = rp.refresh(body["refresh_token"]).get_json()
     assert rotated["refresh_token"] != body["refresh_token"]
-    assert client.post(TOKEN, data=form, headers=auth).get_json()["error"] == "invalid_grant"  # reuse
-    again = client.post(TOKEN, data={**form, "refresh_token": rotated["refresh_token"]}, headers=auth)
+    assert rp.refresh(body["refresh_token"]).get_json()["error"] == "invalid_grant"  # reuse
+    again = rp.refresh(rotated["refresh_token"])
     assert again.get_json()["error"] == "invalid_grant"  # the whole family is revoked
 
 
@@ -86,8 +85,7 @@ def test_a_forged_refresh_token_is_unknown(client):
     head, _payload, sig = body["refresh_token"].split(".")
     claims = jwt.decode(body["refresh_token"], keys(client)).claims
     edited = base64.urlsafe_b64encode(json.dumps({**claims, "azp": "ci"}).encode()).rstrip(b"=").decode()
-    response = client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": f"{head}.{edited}.{sig}"},
-                           headers=basic("bankid-strict", "bankid-strict-secret"))
+    response = rp_of(client, "bankid-strict").refresh(f"{head}.{edited}.{sig}")
     assert response.get_json()["error"] == "invalid_grant"
 
 

@@ -2,66 +2,34 @@
 
 from __future__ import annotations
 
-import base64
-from urllib.parse import urlencode
-
 import pytest
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from rp import FlaskRP, at_hash_of, basic, public, secret_post
 
-from conftest import CI_REDIRECT, pkce_pair, query_of
-from mock_bankid.claims import at_hash
-
-AUTH = "/auth/realms/current/precheck/auth"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
 ISSUER = "http://localhost:8080/auth/realms/current"
-STRICT_CLIENTS = ("bankid-strict",)
+DROP_WEB_REDIRECT = "http://localhost:3000/api/auth/bankid/callback"
 
 
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+@pytest.fixture
+def rp(client) -> FlaskRP:
+    return FlaskRP(client, state="s1", nonce="n1")
 
 
-def authorize(client, *, client_id="ci", redirect_uri=CI_REDIRECT, scope="openid profile nnin_altsub",
-              login_hint="adult", **extra):
-    verifier, challenge = pkce_pair()
-    if client_id in STRICT_CLIENTS:  # the strict profile refuses mock login_hint forms: queue who signs in
-        assert client.post("/_mock/next-login", json={"login_hint": login_hint}).status_code == 201
-        login_hint = None
-    q = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
-         "state": "s1", "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
-         "login_hint": login_hint, **extra}
-    response = client.get(AUTH + "?" + urlencode({k: v for k, v in q.items() if v is not None}))
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return query_of(response.headers["Location"])["code"], verifier
-
-
-def redeem(client, code, verifier, *, headers=None, **form):
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CI_REDIRECT, "code_verifier": verifier}
-    data.update(form)
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(TOKEN, data=data, headers=headers if headers is not None else basic("ci", "ci-secret"))
-
-
-def jwks(client) -> KeySet:
-    return KeySet.import_key_set(client.get("/auth/realms/current/protocol/openid-connect/certs").get_json())
-
-
-def test_code_flow_issues_verifiable_tokens(client):
-    code, verifier = authorize(client)
-    response = redeem(client, code, verifier)
+def test_code_flow_issues_verifiable_tokens(rp):
+    response = rp.redeem(rp.authorize())
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 300
     assert response.headers["Cache-Control"] == "no-store"
-    keys = jwks(client)
+    keys = rp.keyset()
     idt = jwt.decode(body["id_token"], keys)
     claims = idt.claims
     assert idt.header["kid"] and idt.header["alg"] == "RS256"
     assert claims["iss"] == ISSUER and claims["aud"] == "ci" and claims["azp"] == "ci"
     assert claims["nonce"] == "n1"
     assert claims["exp"] - claims["iat"] == 300
-    assert claims["at_hash"] == at_hash(body["access_token"])
+    assert claims["at_hash"] == at_hash_of(body["access_token"], "RS256")
     assert claims["typ"] == "ID" and claims["acr"] == "urn:bankid:bid;LOA=4"
     assert isinstance(claims["amr"], list) and claims["amr"][0] == "bid"
     assert len(claims["nnin_altsub"]) == 11 and claims["pid"] == claims["nnin_altsub"]
@@ -72,66 +40,57 @@ def test_code_flow_issues_verifiable_tokens(client):
     assert access["typ"] == "Bearer" and access["sub"] == claims["sub"] and "nonce" not in access
 
 
-def test_client_secret_post_works_for_ci(client):
-    code, verifier = authorize(client)
-    response = redeem(client, code, verifier, headers={}, client_id="ci", client_secret="ci-secret")
+def test_client_secret_post_works_for_ci(rp):
+    response = rp.redeem(rp.authorize(), auth=secret_post("ci"))
     assert response.status_code == 200
 
 
-def test_drop_web_may_use_client_secret_post_as_auth_js_does(client):
-    code, verifier = authorize(client, client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/bankid/callback")
-    response = redeem(client, code, verifier, headers={}, client_id="drop-web", client_secret="drop-web-secret",
-                      redirect_uri="http://localhost:3000/api/auth/bankid/callback")
+def test_drop_web_may_use_client_secret_post_as_auth_js_does(rp):
+    authz = rp.authorize(client_id="drop-web", redirect_uri=DROP_WEB_REDIRECT)
+    response = rp.redeem(authz, auth=secret_post("drop-web"))
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def test_a_client_may_not_use_a_method_it_is_not_registered_for(client):
-    code, verifier = authorize(client, client_id="ci-secret-jwt")
-    response = redeem(client, code, verifier, headers={}, client_id="ci-secret-jwt",
-                      client_secret="ci-secret-jwt-shared-secret-at-least-32-bytes")
+def test_a_client_may_not_use_a_method_it_is_not_registered_for(rp):
+    authz = rp.authorize(client_id="ci-secret-jwt")
+    response = rp.redeem(authz, auth=secret_post("ci-secret-jwt"))
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     assert "not registered for client_secret_post" in response.get_json()["error_description"]
 
 
-def test_wrong_secret_is_invalid_client_with_basic_challenge(client):
-    code, verifier = authorize(client)
-    response = redeem(client, code, verifier, headers=basic("ci", "wrong"))
+def test_wrong_secret_is_invalid_client_with_basic_challenge(rp):
+    response = rp.redeem(rp.authorize(), auth=basic("ci", "wrong"))
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
 
 
-def test_public_client_without_secret(client):
-    code, verifier = authorize(client, client_id="drop-mobile", redirect_uri="drop://auth/callback",
-                               scope="openid nnin_altsub")
-    response = client.post(TOKEN, data={"grant_type": "authorization_code", "code": code, "client_id": "drop-mobile",
-                                        "redirect_uri": "drop://auth/callback", "code_verifier": verifier})
+def test_public_client_without_secret(rp):
+    authz = rp.authorize(client_id="drop-mobile", redirect_uri="drop://auth/callback", scope="openid nnin_altsub")
+    response = rp.redeem(authz, auth=public("drop-mobile"))
     assert response.status_code == 200, response.get_json()
-    assert "pid" in jwt.decode(response.get_json()["id_token"], jwks(client)).claims
+    assert "pid" in jwt.decode(response.get_json()["id_token"], rp.keyset()).claims
 
 
-def test_confidential_client_cannot_act_public(client):
-    code, verifier = authorize(client)
-    response = redeem(client, code, verifier, headers={}, client_id="ci")
+def test_confidential_client_cannot_act_public(rp):
+    response = rp.redeem(rp.authorize(), auth=public("ci"))
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
 
 
-def test_code_works_once_and_replay_revokes_the_access_token(client):
-    code, verifier = authorize(client)
-    first = redeem(client, code, verifier).get_json()
-    userinfo = client.get("/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
-    assert userinfo.status_code == 200
-    second = redeem(client, code, verifier)
+def test_code_works_once_and_replay_revokes_the_access_token(rp):
+    authz = rp.authorize()
+    first = rp.redeem(authz).get_json()
+    assert rp.userinfo(first["access_token"]).status_code == 200
+    second = rp.redeem(authz)
     assert second.status_code == 400 and second.get_json()["error"] == "invalid_grant"
-    userinfo = client.get("/userinfo", headers={"Authorization": f"Bearer {first['access_token']}"})
-    assert userinfo.status_code == 401
+    assert rp.userinfo(first["access_token"]).status_code == 401
 
 
-def test_code_expires(client):
-    code, verifier = authorize(client)
+def test_code_expires(client, rp):
+    authz = rp.authorize()
     client.put("/_mock/clock", json={"advance": 61})
-    response = redeem(client, code, verifier)
+    response = rp.redeem(authz)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
 
 
@@ -148,64 +107,61 @@ def test_code_expires(client):
         ({"grant_type": None}, "invalid_request"),
     ],
 )
-def test_token_errors(client, form, error):
-    code, verifier = authorize(client)
-    data = {"code": code, "code_verifier": verifier, **form}
-    response = redeem(client, data.pop("code"), data.pop("code_verifier"), **data)
+def test_token_errors(rp, form, error):
+    authz = rp.authorize()
+    data = {"code": authz.code, "code_verifier": authz.verifier, **form}
+    response = rp.redeem(data.pop("code"), data.pop("code_verifier"), **data)
     assert response.status_code == 400
     body = response.get_json()
     assert body["error"] == error and body["error_description"]
 
 
-def test_code_of_another_client_is_invalid_grant(client):
-    code, verifier = authorize(client, client_id="bankid-strict")
-    response = redeem(client, code, verifier)
+def test_code_of_another_client_is_invalid_grant(rp):
+    authz = rp.sign_in(client_id="bankid-strict")
+    response = rp.redeem(authz.code, authz.verifier, auth="ci")
     assert response.get_json()["error"] == "invalid_grant"
 
 
-def test_grant_type_not_registered_is_unauthorized_client(client):
-    response = client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=basic("drop-web", "drop-web-secret"))
+def test_grant_type_not_registered_is_unauthorized_client(rp):
+    response = rp.post("token", {"grant_type": "client_credentials"}, auth="drop-web")
     assert response.status_code == 400
     assert response.get_json()["error"] in ("unauthorized_client", "unsupported_grant_type")
 
 
 def test_json_body_is_refused(client):
-    response = client.post(TOKEN, json={"grant_type": "authorization_code"}, headers=basic("ci", "ci-secret"))
+    response = client.post(TOKEN, json={"grant_type": "authorization_code"},
+                           headers={"Authorization": "Basic Y2k6Y2ktc2VjcmV0"})  # ci:ci-secret
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
-def test_strict_client_gets_no_pid_es256_and_signed_userinfo(client):
-    code, verifier = authorize(client, client_id="bankid-strict", scope="openid profile nnin_altsub nnin email")
-    response = redeem(client, code, verifier, headers=basic("bankid-strict", "bankid-strict-secret"))
+def test_strict_client_gets_no_pid_es256_and_signed_userinfo(rp):
+    response = rp.redeem(rp.sign_in(client_id="bankid-strict", scope="openid profile nnin_altsub nnin email"))
     body = response.get_json()
-    idt = jwt.decode(body["id_token"], jwks(client))
+    idt = jwt.decode(body["id_token"], rp.keyset())
     assert idt.header["alg"] == "ES256"
     assert "pid" not in idt.claims and len(idt.claims["nnin_altsub"]) == 11
-    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
+    info = rp.userinfo(body["access_token"])
     assert info.mimetype == "application/jwt"
-    claims = jwt.decode(info.get_data(as_text=True), jwks(client)).claims
+    claims = jwt.decode(info.get_data(as_text=True), rp.keyset()).claims
     assert claims["sub"] == idt.claims["sub"] and claims["aud"] == "bankid-strict"
     # TINFO's own issuer (the userinfo base URL), and an expiry: that of the access token
     assert claims["iss"] == "http://localhost:8080" != ISSUER
-    access = jwt.decode(body["access_token"], jwks(client)).claims
+    access = jwt.decode(body["access_token"], rp.keyset()).claims
     assert claims["exp"] == access["exp"] and claims["iat"] <= claims["exp"]
     # BankID retired the consent service: nnin and email are no longer released by userinfo
     assert "nnin" not in claims and "email" not in claims and claims["given_name"] == idt.claims["given_name"]
 
 
 @pytest.mark.parametrize("scope", ["openid email", "openid phone address nnin"])
-def test_userinfo_no_longer_releases_the_retired_claims(client, scope):
+def test_userinfo_no_longer_releases_the_retired_claims(rp, scope):
     """BankID discontinued email, phone, address and nnin at userinfo (end of 2025), in every profile."""
-    code, verifier = authorize(client, scope=scope)
-    body = redeem(client, code, verifier).get_json()
-    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
-    assert set(info) == {"sub"}
+    body = rp.redeem(rp.authorize(scope=scope)).get_json()
+    assert set(rp.userinfo(body["access_token"]).get_json()) == {"sub"}
 
 
-def test_userinfo_is_scope_filtered(client):
-    code, verifier = authorize(client, scope="openid profile")
-    body = redeem(client, code, verifier).get_json()
-    info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
+def test_userinfo_is_scope_filtered(rp):
+    body = rp.redeem(rp.authorize(scope="openid profile")).get_json()
+    info = rp.userinfo(body["access_token"]).get_json()
     assert set(info) == {"sub", "name", "given_name", "family_name", "birthdate", "updated_at"}
 
 
@@ -217,11 +173,10 @@ def test_userinfo_without_valid_token_is_401(client, header):
     assert response.get_json()["error"] == "invalid_token"
 
 
-def test_userinfo_rejects_expired_token(client):
-    code, verifier = authorize(client)
-    body = redeem(client, code, verifier).get_json()
+def test_userinfo_rejects_expired_token(client, rp):
+    body = rp.redeem(rp.authorize()).get_json()
     client.put("/_mock/clock", json={"advance": 301})
-    assert client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).status_code == 401
+    assert rp.userinfo(body["access_token"]).status_code == 401
 
 
 def test_userinfo_post_is_not_supported(client):
