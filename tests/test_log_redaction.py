@@ -3,13 +3,12 @@ under, in any case, in query or form, and token-shaped values under any name."""
 
 from __future__ import annotations
 
+import base64
 import json
 from urllib.parse import urlencode
 
 import pytest
 from conftest import CI_REDIRECT, pkce_pair
-from test_token import authorize as sign_in
-from test_token import basic, redeem
 
 AUTH = "/auth/realms/current/precheck/auth"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
@@ -20,14 +19,13 @@ def _log(client) -> str:
     return json.dumps(client.get("/_mock/requests").get_json()["requests"])
 
 
-def _id_token(client) -> str:
-    code, verifier = sign_in(client)
-    return redeem(client, code, verifier).get_json()["id_token"]
+def _id_token(rp) -> str:
+    return rp.tokens()["id_token"]
 
 
 @pytest.mark.parametrize("name", ["id_login_hint", "id_token_hint", "ID_TOKEN_HINT", "Id_Login_Hint"])
-def test_an_id_token_sent_as_a_hint_never_reaches_the_log(client, name):
-    id_token = _id_token(client)
+def test_an_id_token_sent_as_a_hint_never_reaches_the_log(client, rp, name):
+    id_token = _id_token(rp)
     client.delete("/_mock/requests")
     _verifier, challenge = pkce_pair()
     client.get(AUTH + "?" + urlencode({"client_id": "ci", "redirect_uri": CI_REDIRECT, "response_type": "code",
@@ -52,19 +50,19 @@ def test_secret_names_in_any_case_are_redacted_in_form_and_query(client, name):
     assert log.count("[redacted]") >= 2
 
 
-def test_a_token_shaped_value_under_any_name_is_redacted(client):
-    id_token = _id_token(client)
+def test_a_token_shaped_value_under_any_name_is_redacted(client, rp):
+    id_token = _id_token(rp)
     client.delete("/_mock/requests")
     client.get(AUTH + "?" + urlencode({"client_id": "ci", "login_hint": id_token, "whatever": id_token}))
     assert id_token not in _log(client)
 
 
-def test_ordinary_values_stay_readable(client):
+def test_ordinary_values_stay_readable(client, rp):
     client.delete("/_mock/requests")
-    code, verifier = sign_in(client)
-    redeem(client, code, verifier)
+    authorization = rp.sign_in()
+    rp.redeem(authorization)
     entries = client.get("/_mock/requests").get_json()["requests"]
-    assert entries[0]["query"]["client_id"] == "ci" and entries[0]["query"]["state"] == "s1"
+    assert entries[0]["query"]["client_id"] == "ci" and entries[0]["query"]["state"] == authorization.state
     assert entries[1]["form"]["grant_type"] == "authorization_code"
     assert entries[1]["form"]["code"] == "[redacted]"
 
@@ -73,6 +71,6 @@ def test_the_authorization_header_is_redacted_whatever_its_scheme(client):
     client.delete("/_mock/requests")
     client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "DPoP sEcReT-value-4711"})
     client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "sEcReT-value-4711"})
-    client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=basic("ci", "ci-secret"))
+    client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic " + base64.b64encode(b"ci:ci-secret").decode()})
     log = _log(client)
     assert "sEcReT-value-4711" not in log and "ci-secret" not in log
