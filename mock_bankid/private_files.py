@@ -30,6 +30,19 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def tighten_if_present(path: Path) -> None:
+    """Tighten ``path`` to 0600 if it exists; never create it.
+
+    For SQLite's ``-wal`` and ``-shm``: SQLite creates them itself with the database's mode, and
+    deletes the ``-wal`` when its last connection closes, so another process may remove it at any
+    moment -- a missing file is nothing to do, not an error (under a fork race it was a StoreError).
+    """
+    try:
+        _tighten(Path(path), 0o600)
+    except FileNotFoundError:
+        pass
+
+
 def _tighten(path: Path, mode: int) -> None:
     st = path.stat()
     if st.st_mode & stat.S_ISVTX:  # a shared directory like /tmp given as the data dir: leave it be

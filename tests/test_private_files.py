@@ -45,6 +45,30 @@ def test_an_existing_loose_data_directory_and_files_are_tightened(tmp_path):
     store.close()
 
 
+def test_a_wal_file_that_vanishes_is_no_store_error(tmp_path, monkeypatch):
+    """SQLite deletes the -wal when its last connection closes, in any process, so it can vanish
+    between "exists" and "chmod": opening a connection then was a StoreError (a fork race in
+    tests/test_store.py). A missing file is nothing to tighten; and none is ever created here."""
+    from mock_bankid import private_files
+
+    real_tighten = private_files._tighten
+
+    def vanishing(path, mode):
+        if str(path).endswith("-wal"):
+            raise FileNotFoundError(path)
+        real_tighten(path, mode)
+
+    data = tmp_path / "data"
+    open_store("sqlite", data).put("codes", "k", {"v": 1}, 60)  # leaves a -wal behind for the next open
+    monkeypatch.setattr(private_files, "_tighten", vanishing)
+    store = open_store("sqlite", data)
+    store.put("codes", "j", {"v": 2}, 60)
+    assert store.get("codes", "j") == {"v": 2}
+    store.close()
+    private_files.tighten_if_present(tmp_path / "never-made-wal")
+    assert not (tmp_path / "never-made-wal").exists()
+
+
 @pytest.mark.e2e
 def test_a_served_mock_keeps_data_and_keys_private(tmp_path):
     server = start_server(tmp_path, workers=2, args=["--tls"], tls=True)

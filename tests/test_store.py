@@ -563,9 +563,15 @@ def _race(store: Store, work) -> list:
             got: list = []
             lock = threading.Lock()
 
+            failures: list[str] = []
+
             def run():
                 go.wait(30)
-                mine = work(store)
+                try:
+                    mine = work(store)
+                except BaseException:  # noqa: BLE001 - a thread's error must fail the test, not vanish
+                    failures.append(traceback.format_exc())
+                    return
                 with lock:
                     got.extend(mine)
 
@@ -574,6 +580,9 @@ def _race(store: Store, work) -> list:
                 t.start()
             for t in threads:
                 t.join()
+            if failures:
+                results.put(("error", os.getpid(), failures[0]))
+                return
             results.put(("ok", os.getpid(), got))
         except BaseException:  # noqa: BLE001 - a forked child reports any failure to the parent, which fails
             results.put(("error", os.getpid(), traceback.format_exc()))

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mock_bankid.private_files import private_file
+from mock_bankid.private_files import private_file, tighten_if_present
 from mock_bankid.store.base import (
     Store,
     StoreError,
@@ -118,10 +118,11 @@ class SqliteStore(Store):
 
     # --- connections --------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode.
-        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-            if path == self.path or path.exists():
-                private_file(path)
+        # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode
+        # (ones left by an older version are tightened; they may vanish meanwhile, which is fine).
+        private_file(self.path)
+        for path in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            tighten_if_present(path)
         db = sqlite3.connect(
             str(self.path),
             timeout=self.busy_timeout,
