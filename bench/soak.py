@@ -49,7 +49,8 @@ def sign_in(base: str) -> None:
 
 
 def rss_mb(pid: int) -> float:
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    pids = [pid] + [int(p) for p in children]
     total = 0
     for p in pids:
         try:

@@ -7,6 +7,7 @@ would make them world-readable, so they are created, and tightened if they alrea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -37,10 +38,8 @@ def tighten_if_present(path: Path) -> None:
     deletes the ``-wal`` when its last connection closes, so another process may remove it at any
     moment -- a missing file is nothing to do, not an error (under a fork race it was a StoreError).
     """
-    try:
+    with contextlib.suppress(FileNotFoundError):
         _tighten(Path(path), 0o600)
-    except FileNotFoundError:
-        pass
 
 
 def _tighten(path: Path, mode: int) -> None:

@@ -19,6 +19,7 @@ mock's JSON error shape instead, like every other error at its JSON endpoints.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import selectors
@@ -148,24 +149,18 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
         self.enqueue_req(conn)
 
     def _forget_reading(self, conn: Any) -> None:
-        try:
+        with contextlib.suppress(OSError, KeyError, ValueError):
             self.poller.unregister(conn.sock)
-        except (OSError, KeyError, ValueError):
-            pass
-        try:
+        with contextlib.suppress(ValueError):
             self.reading_conns.remove(conn)
-        except ValueError:
-            pass
 
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
         while self.reading_conns and self.reading_conns[0].timeout <= now:
             conn = self.reading_conns.popleft()
-            try:
+            with contextlib.suppress(OSError, KeyError, ValueError):
                 self.poller.unregister(conn.sock)
-            except (OSError, KeyError, ValueError):
-                pass
             self.nr_conns -= 1
             conn.close()
 

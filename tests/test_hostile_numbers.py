@@ -20,6 +20,7 @@ ISSUER = "http://localhost:8080/auth/realms/current"
 SECRET_JWT_CLIENT = "ci-secret-jwt"
 SECRET_JWT_SECRET = "ci-secret-jwt-shared-secret-at-least-32-bytes"  # published in fixtures/clients.toml
 HUGE = int("1" + "0" * 400)
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 @pytest.mark.parametrize("path", [TOKEN, INTROSPECT, REVOKE])
@@ -65,21 +66,23 @@ def _assertion(**claims) -> str:
     import hashlib
     import hmac
     signing_input = header + b"." + payload
-    sig = base64.urlsafe_b64encode(hmac.new(SECRET_JWT_SECRET.encode(), signing_input, hashlib.sha256).digest()).rstrip(b"=")
+    mac = hmac.new(SECRET_JWT_SECRET.encode(), signing_input, hashlib.sha256).digest()
+    sig = base64.urlsafe_b64encode(mac).rstrip(b"=")
     return (signing_input + b"." + sig).decode()
 
 
 def test_the_hand_signed_assertion_is_accepted_when_its_numbers_are_ordinary(client):
     response = client.post(TOKEN, data={"grant_type": "client_credentials", "client_assertion": _assertion(),
-                                        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+                                        "client_assertion_type": ASSERTION_TYPE})
     assert response.status_code == 200, response.data
 
 
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
 @pytest.mark.parametrize("value", [HUGE, -HUGE, 1e308], ids=["1e400", "-1e400", "1e308"])
 def test_a_signed_client_assertion_with_a_huge_time_is_invalid_client(client, claim, value):
-    response = client.post(TOKEN, data={"grant_type": "client_credentials", "client_assertion": _assertion(**{claim: value}),
-                                        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+    response = client.post(TOKEN, data={"grant_type": "client_credentials",
+                                        "client_assertion": _assertion(**{claim: value}),
+                                        "client_assertion_type": ASSERTION_TYPE})
     assert response.status_code == 401, response.data
     assert response.json["error"] == "invalid_client"
 

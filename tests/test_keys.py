@@ -8,8 +8,6 @@ import json
 import multiprocessing
 import os
 import stat
-
-import mock_bankid.keys.manager as keys_module
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +21,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+import mock_bankid.keys.manager as keys_module
 from mock_bankid.cli import cli
 from mock_bankid.keys import KeyManager
 

@@ -43,8 +43,8 @@ def test_an_id_token_sent_as_a_hint_never_reaches_the_log(client, rp, name):
 def test_secret_names_in_any_case_are_redacted_in_form_and_query(client, name):
     client.delete("/_mock/requests")
     secret = "sEcReT-value-4711"
-    client.post(TOKEN + "?" + urlencode({name: secret}), data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                                                               name: secret})
+    client.post(TOKEN + "?" + urlencode({name: secret}),
+                data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", name: secret})
     log = _log(client)
     assert secret not in log
     assert log.count("[redacted]") >= 2
@@ -71,6 +71,7 @@ def test_the_authorization_header_is_redacted_whatever_its_scheme(client):
     client.delete("/_mock/requests")
     client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "DPoP sEcReT-value-4711"})
     client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "sEcReT-value-4711"})
-    client.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic " + base64.b64encode(b"ci:ci-secret").decode()})
+    basic = {"Authorization": "Basic " + base64.b64encode(b"ci:ci-secret").decode()}
+    client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=basic)
     log = _log(client)
     assert "sEcReT-value-4711" not in log and "ci-secret" not in log
