@@ -149,7 +149,7 @@ def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         kid = p.keys.rotate(alg, activate_after=activate_after)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
-    return {"kid": kid, "keys": p.keys.list_keys()}
+    return {"kid": kid, "next": p.keys.next_kid(alg), "keys": p.keys.list_keys()}
 
 
 # --- server-wide scenarios -------------------------------------------------------------------

@@ -28,8 +28,10 @@ from mock_bankid.provider import provider
 
 RESPONSE_MODES = ("query", "fragment", "form_post")
 """OAuth 2.0 Multiple Response Types / Form Post: what authorize answers in (and discovery says)."""
-JWKS_MAX_AGE = 300
-"""One rotation grace period: a cached JWKS never misses a signing key."""
+JWKS_MAX_AGE = 6 * 3600
+"""Hours, as BankID's JWKS (``public, max-age=23269, must-revalidate, no-transform``, DEV
+key-rotation). Safe because the JWKS always holds the next key: a copy cached before a rotation
+still verifies what the promoted key signs (``keys/rotation.py``)."""
 NO_STORE = {"Cache-Control": "no-store"}
 BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
 """Where a person's browser is the caller: errors are pages, as at BankID."""
@@ -46,7 +48,7 @@ CACHE_POLICY: dict[str, dict[str, str]] = {
     "scenario_control": NO_STORE,
     "console": NO_STORE,
     "discovery": {"Cache-Control": "no-cache, must-revalidate, no-transform, no-store"},
-    "jwks": {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
+    "jwks": {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}, must-revalidate, no-transform"},
 }
 """Blueprint name -> headers every response of it gets unless the view set them (``/_mock``
 control answers are not listed: they set nothing, as before)."""

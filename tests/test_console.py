@@ -171,12 +171,16 @@ def test_clock_shift_advance_reset(client):
 
 
 def test_key_rotation_with_an_activation_time(client, provider):
-    before = {k["kid"] for k in client.get("/_mock/keys").json["keys"]}
+    before = {k["kid"]: k for k in client.get("/_mock/keys").json["keys"]}
+    promoted = provider.keys.next_kid("ES256")
     assert post(client, "/keys/rotate", {"alg": "ES256", "activate_after": "120"}).status_code == 303
-    new = [k for k in client.get("/_mock/keys").json["keys"] if k["kid"] not in before]
-    assert len(new) == 1 and new[0]["alg"] == "ES256"
-    assert new[0]["activates_at"] == pytest.approx(provider.clock() + 120, abs=5)
-    assert new[0]["kid"] in text_of(client.get(f"{CONSOLE}/switchboard"))
+    after = {k["kid"]: k for k in client.get("/_mock/keys").json["keys"]}
+    new = [k for kid, k in after.items() if kid not in before]
+    assert len(new) == 1 and new[0]["alg"] == "ES256" and new[0]["state"] == "next"  # the new next key
+    assert before[promoted]["state"] == "next" and after[promoted]["state"] == "next"  # signs in 120 s
+    assert after[promoted]["activates_at"] == pytest.approx(provider.clock() + 120, abs=5)
+    page = text_of(client.get(f"{CONSOLE}/switchboard"))
+    assert new[0]["kid"] in page and promoted in page
     assert post(client, "/keys/rotate", {"alg": "RS256", "activate_after": "90000"}).status_code == 400
 
 

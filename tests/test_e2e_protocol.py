@@ -83,7 +83,9 @@ def test_openid_client_6_drives_the_whole_protocol(tmp_path_factory):
     assert m["wrong_client_refresh"]["error"] == "invalid_grant"
 
     k = out["rotation"]
-    assert k["still_old_kid"] == k["before_kid"] != k["new_kid"]
+    assert k["before_kid"] != k["new_kid"]  # signed by the promoted next key ...
+    assert k["jwks_refetched"] == 0  # ... and verified against the JWKS openid-client cached before the rotation
+    assert k["cache_control"] == "public, max-age=21600, must-revalidate, no-transform"
     assert k["new_sub_same"] is True
 
 

@@ -48,7 +48,7 @@ def verify(token: str, jwks: dict) -> jwt.Token:
 
 
 def active(km: KeyManager, alg: str) -> str:
-    [row] = [r for r in km.list_keys() if r["alg"] == alg and r["state"] == "active"]
+    [row] = [r for r in km.list_keys() if r["alg"] == alg and r["state"] == "current"]
     return row["kid"]
 
 
@@ -75,7 +75,7 @@ def km(tmp_path: Path, clock: FakeClock) -> KeyManager:
 # --- creation and files -----------------------------------------------------------------------
 
 
-def test_ensure_creates_one_key_per_alg_with_private_modes(tmp_path: Path) -> None:
+def test_ensure_creates_previous_current_and_next_per_alg_with_private_modes(tmp_path: Path) -> None:
     keys_dir = tmp_path / "deep" / "keys"
     km = KeyManager(keys_dir)
     km.ensure()
@@ -83,17 +83,17 @@ def test_ensure_creates_one_key_per_alg_with_private_modes(tmp_path: Path) -> No
     assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
     names = sorted(os.listdir(keys_dir))
     assert {"keys.json", "ca.key.pem", "ca.cert.pem", ".lock"} <= set(names)
-    assert len(key_pems(keys_dir)) == 2
+    assert len(key_pems(keys_dir)) == 6
     for name in names:
         assert stat.S_IMODE((keys_dir / name).stat().st_mode) == 0o600, name
-    assert sorted(r["alg"] for r in km.list_keys()) == ["ES256", "RS256"]
-    assert {r["state"] for r in km.list_keys()} == {"active"}
+    for alg in ("RS256", "ES256"):  # BankID's three keys per algorithm, all at once on first start
+        assert [r["state"] for r in km.list_keys() if r["alg"] == alg] == ["previous", "current", "next"]
 
     before = (keys_dir / "keys.json").stat()
     km.ensure()  # idempotent: nothing rewritten
     after = (keys_dir / "keys.json").stat()
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
-    assert len(key_pems(keys_dir)) == 2
+    assert len(key_pems(keys_dir)) == 6
 
 
 def test_existing_open_directory_is_tightened(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_restart_keeps_the_same_keys(tmp_path: Path) -> None:
     assert second.list_keys() == first.list_keys()
     for alg in ("RS256", "ES256"):
         assert header_kid(second.sign({"sub": "x"}, alg)) == header_kid(first.sign({"sub": "x"}, alg))
-    assert len(key_pems(tmp_path / "keys")) == 2
+    assert len(key_pems(tmp_path / "keys")) == 6
 
 
 def test_first_use_creates_keys_without_an_explicit_ensure(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_first_use_creates_keys_without_an_explicit_ensure(tmp_path: Path) -> No
 
 def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
     jwks = ready.jwks()
-    assert sorted(k["alg"] for k in jwks["keys"]) == ["ES256", "RS256"]
+    assert [k["alg"] for k in jwks["keys"]] == ["RS256"] * 3 + ["ES256"] * 3  # previous, current, next each
     for key in jwks["keys"]:
         assert key["use"] == "sig"
         assert {"kid", "kty", "alg"} <= set(key)
@@ -158,7 +158,7 @@ def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
 def test_jwks_returns_a_copy(ready: KeyManager) -> None:
     ready.jwks()["keys"].clear()
     ready.jwks()["keys"][0]["kid"] = "changed"
-    assert "changed" not in kids(ready.jwks()) and len(ready.jwks()["keys"]) == 2
+    assert "changed" not in kids(ready.jwks()) and len(ready.jwks()["keys"]) == 6
 
 
 # --- signing and verification -------------------------------------------------------------------
@@ -183,7 +183,7 @@ def test_tokens_verify_against_the_published_jwks(ready: KeyManager, tmp_path: P
 
 
 def test_sign_header_and_typ(ready: KeyManager) -> None:
-    ec_jwk = next(k for k in ready.jwks()["keys"] if k["alg"] == "ES256")
+    ec_jwk = next(k for k in ready.jwks()["keys"] if k["kid"] == active(ready, "ES256"))
     token = ready.sign({"sub": "x"}, "ES256", typ="at+jwt", header={"x5t#S256": ec_jwk["x5t#S256"]})
     assert verify(token, ready.jwks()).header == {
         "x5t#S256": ec_jwk["x5t#S256"], "alg": "ES256", "typ": "at+jwt", "kid": ec_jwk["kid"]
@@ -257,64 +257,146 @@ def test_x5c_chain_of_every_key_is_issued_by_the_mock_ca(ready: KeyManager, alg:
 # --- rotation ------------------------------------------------------------------------------------
 
 
+def roles(km: KeyManager, alg: str) -> dict[str, str]:
+    """state -> kid for ``alg`` (the published states each hold one key outside a grace window)."""
+    rows = [r for r in km.list_keys() if r["alg"] == alg and r["state"] != "retired"]
+    out = {r["state"]: r["kid"] for r in rows}
+    assert len(out) == len(rows), rows
+    return out
+
+
 def test_rotation_timeline(km: KeyManager, clock: FakeClock) -> None:
-    old, es_kid = active(km, "RS256"), active(km, "ES256")
-    new = km.rotate("RS256")  # default: signs after 300 s, old published 300 s more
+    """BankID's rotation: current replaces previous, next replaces current, a new next, the oldest out."""
+    first = roles(km, "RS256")
+    es_before = roles(km, "ES256")
+    assert set(first) == {"previous", "current", "next"}
+    assert header_kid(km.sign({"sub": "x"})) == first["current"]
 
-    assert new != old and new in kids(km.jwks()) and old in kids(km.jwks())
-    assert header_kid(km.sign({"sub": "x"})) == old  # published before it signs anything
-    states = {r["kid"]: r["state"] for r in km.list_keys()}
-    assert states == {old: "active", new: "next", es_kid: "active"}
-    row = {r["kid"]: r for r in km.list_keys()}
-    assert row[new]["activates_at"] == T0 + 300 and row[old]["retires_at"] == T0 + 600
+    promoted = km.rotate("RS256")  # default: the next key signs at once
+    assert promoted == first["next"]
+    second = roles(km, "RS256")
+    assert second["current"] == first["next"] and second["previous"] == first["current"]
+    assert second["next"] not in first.values()  # a new key; kids are never reused
+    assert header_kid(km.sign({"sub": "x"})) == promoted
+    assert first["previous"] not in kids(km.jwks())  # it stopped signing long before: out at once
+    assert km.public_key(first["previous"]) is None
+    assert {r["kid"]: r["state"] for r in km.list_keys()}[first["previous"]] == "retired"
+    assert kids(km.jwks()) == set(second.values()) | set(es_before.values())
+    assert roles(km, "ES256") == es_before  # the other alg never moved
+    assert km.next_kid("RS256") == second["next"]
 
-    clock.advance(299.9)
-    assert header_kid(km.sign({"sub": "x"})) == old
-    clock.advance(0.1)
-    assert header_kid(km.sign({"sub": "x"})) == new
-    assert old in kids(km.jwks())  # still verifies the tokens it signed
-    assert {r["kid"]: r["state"] for r in km.list_keys()} == {old: "retiring", new: "active", es_kid: "active"}
+    clock.advance(3600)
+    km.rotate("RS256")
+    third = roles(km, "RS256")
+    assert (third["previous"], third["current"]) == (second["current"], second["next"])
+    assert first["current"] not in kids(km.jwks())
 
-    clock.advance(299.9)
-    assert old in kids(km.jwks()) and km.public_key(old) is not None
-    clock.advance(0.1)
-    assert kids(km.jwks()) == {new, es_kid}
-    assert km.public_key(old) is None
-    assert {r["kid"]: r["state"] for r in km.list_keys()} == {old: "retired", new: "active", es_kid: "active"}
-    assert header_kid(km.sign({"sub": "x"}, "ES256")) == es_kid  # the other alg never moved
+
+def test_rotating_again_soon_keeps_the_old_previous_for_its_grace(km: KeyManager, clock: FakeClock) -> None:
+    """Tokens the old previous key signed may still be live: it stays until rotation_grace after it
+    stopped signing, even when rotations come faster than BankID's."""
+    first = roles(km, "RS256")
+    token = km.sign({"sub": "x"})
+    clock.advance(10)
+    km.rotate("RS256")
+    clock.advance(10)
+    km.rotate("RS256")  # first["current"] stopped signing 10 s ago: retiring, not gone
+    rows = {r["kid"]: r for r in km.list_keys()}
+    assert rows[first["current"]]["state"] == "retiring"
+    assert rows[first["current"]]["retires_at"] == T0 + 10 + km.rotation_grace
+    assert verify(token, km.jwks()).claims == {"sub": "x"}
+    clock.advance(km.rotation_grace - 10)
+    assert first["current"] not in kids(km.jwks())
+    assert [r["state"] for r in km.list_keys() if r["alg"] == "RS256" and r["state"] != "retired"] == [
+        "previous", "current", "next"]
 
 
 def test_cached_jwks_before_and_after_rotation(km: KeyManager, clock: FakeClock) -> None:
+    """What BankID's hours of JWKS caching rely on: the copy cached before a rotation has the next key."""
     jwks_before = km.jwks()
     token_old = km.sign({"sub": "old"})
-    km.rotate("RS256", activate_after=300)
-    jwks_after = km.jwks()
-    clock.advance(300)
+    km.rotate("RS256")
+    clock.advance(3 * 3600)
     token_new = km.sign({"sub": "new"})
     assert header_kid(token_new) != header_kid(token_old)
 
+    assert verify(token_new, jwks_before).claims == {"sub": "new"}  # cached before, verifies after
     assert verify(token_old, jwks_before).claims == {"sub": "old"}
-    assert verify(token_old, jwks_after).claims == {"sub": "old"}
-    assert verify(token_new, jwks_after).claims == {"sub": "new"}  # published before it signed
+    assert verify(token_old, km.jwks()).claims == {"sub": "old"}  # the previous key stays published
+    km.rotate("RS256")  # a second rotation within one cache period is faster than BankID rotates:
     with pytest.raises(JoseError):
-        verify(token_new, jwks_before)  # why activation waits a JWKS cache period
+        verify(km.sign({"sub": "newer"}), jwks_before)  # that copy lacks the newest key (refetch on a kid miss)
 
 
-def test_rotate_now_and_rotate_again(km: KeyManager, clock: FakeClock) -> None:
-    old = active(km, "ES256")
-    pending = km.rotate("ES256")  # would sign from T0+300
+def test_activate_after_puts_the_promotion_off(km: KeyManager, clock: FakeClock) -> None:
+    first = roles(km, "ES256")
+    promoted = km.rotate("ES256", activate_after=300)
+    assert promoted == first["next"]
+    rows = {r["kid"]: r for r in km.list_keys() if r["alg"] == "ES256"}
+    assert rows[promoted]["state"] == "next" and rows[promoted]["activates_at"] == T0 + 300
+    assert rows[first["current"]]["state"] == "current"
+    assert header_kid(km.sign({"sub": "x"}, "ES256")) == first["current"]
+    assert rows[first["previous"]]["state"] == "retiring" and rows[first["previous"]]["retires_at"] == T0 + 300
+    clock.advance(300)
+    after = roles(km, "ES256")
+    assert (after["previous"], after["current"]) == (first["current"], promoted)
+    assert header_kid(km.sign({"sub": "x"}, "ES256")) == promoted
+
+
+def test_rotate_while_a_promotion_is_pending(km: KeyManager, clock: FakeClock) -> None:
+    first = roles(km, "ES256")
+    pending = km.rotate("ES256", activate_after=300)  # would sign from T0+300
     clock.advance(10)
-    now_kid = km.rotate("ES256", activate_after=0)  # signs at once: the pending key is withdrawn
+    now_kid = km.rotate("ES256", activate_after=0)  # the pending promotion happens now, then this one
     assert header_kid(km.sign({"sub": "x"}, "ES256")) == now_kid
     states = {r["kid"]: r for r in km.list_keys() if r["alg"] == "ES256"}
-    assert states[pending]["state"] == "retired" and pending not in kids(km.jwks())
-    assert states[old]["state"] == "retiring" and states[old]["retires_at"] == T0 + 10 + 300
-    assert states[now_kid]["state"] == "active"
+    assert states[pending]["state"] == "previous" and states[now_kid]["state"] == "current"
+    assert states[first["current"]]["state"] == "retiring"
+    assert states[first["current"]]["retires_at"] == T0 + 10 + km.rotation_grace
     new_ec = next(k for k in km.jwks()["keys"] if k["kid"] == now_kid)
     leaf = x509.load_der_x509_certificate(base64.b64decode(new_ec["x5c"][0]))
     leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(km.ca_certificate_pem()))
-    # kids are never reused, nothing is overwritten; the withdrawn key (retired at once) is pruned
-    assert len(key_pems(km.keys_dir)) == 3 and not (km.keys_dir / f"{pending}.pem").exists()
+    # kids are never reused and nothing is overwritten; a retired key's PEM is pruned at the rotation
+    listed = km.list_keys()
+    pems = {p.removesuffix(".pem") for p in key_pems(km.keys_dir)}
+    assert {r["kid"] for r in listed if r["state"] != "retired"} <= pems
+    assert not pems & {r["kid"] for r in listed if r["state"] == "retired"}
+
+
+def test_restart_after_rotation_keeps_the_set(tmp_path: Path, clock: FakeClock) -> None:
+    km = KeyManager(tmp_path / "keys", clock)
+    km.rotate("RS256")
+    jwks, listing = km.jwks(), km.list_keys()
+    again = KeyManager(tmp_path / "keys", clock)  # a restart
+    again.ensure()
+    assert again.jwks() == jwks and again.list_keys() == listing
+    assert header_kid(again.sign({"sub": "x"})) == roles(km, "RS256")["current"]
+
+
+def test_a_key_dir_of_an_older_version_gets_its_next_key(tmp_path: Path, clock: FakeClock) -> None:
+    """Format 1 (one key per alg, activation times always set) upgrades on first start: the signing
+    key keeps signing, a next key is published, and the first rotation brings a previous."""
+    km = KeyManager(tmp_path / "keys", clock)
+    km.ensure()
+    doc = json.loads(km.state_path.read_text())
+    current = {alg: roles(km, alg)["current"] for alg in ("RS256", "ES256")}
+    doc["format"] = 1
+    doc["keys"] = [k for k in doc["keys"] if k["kid"] in current.values()]
+    for k in doc["keys"]:
+        k["seq"] = 1 if k["alg"] == "RS256" else 2
+    km.state_path.write_text(json.dumps(doc))
+    for pem in key_pems(km.keys_dir):
+        if pem.removesuffix(".pem") not in current.values():
+            (km.keys_dir / pem).unlink()
+
+    old = KeyManager(tmp_path / "keys", clock)
+    assert {r["state"] for r in old.list_keys()} == {"current", "next"}  # first use upgrades
+    for alg in ("RS256", "ES256"):
+        assert roles(old, alg)["current"] == current[alg]
+        assert header_kid(old.sign({"sub": "x"}, alg)) == current[alg]
+    assert json.loads(old.state_path.read_text())["format"] == 2
+    promoted = old.rotate("RS256")
+    assert roles(old, "RS256")["previous"] == current["RS256"] and roles(old, "RS256")["current"] == promoted
 
 
 def _rotate_in_child(keys_dir: str) -> None:
@@ -355,10 +437,10 @@ def test_concurrent_ensure_creates_one_key_set(tmp_path: Path) -> None:
     for p in procs:
         p.join(30)
         assert p.exitcode == 0
-    assert len(results[0]) == 2
+    assert len(results[0]) == 6
     assert all(r == results[0] for r in results), results
     assert key_pems(keys_dir) == sorted(f"{kid}.pem" for kid in results[0])
-    assert len(json.loads((keys_dir / "keys.json").read_text())["keys"]) == 2
+    assert len(json.loads((keys_dir / "keys.json").read_text())["keys"]) == 6
     assert not [p for p in keys_dir.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -384,7 +466,8 @@ def test_cli_list_rotate_ca(tmp_path: Path) -> None:
     assert "signs from" in result.stdout
     assert header_kid(km.sign({"sub": "x"}, "ES256")) == new
 
-    result = runner.invoke(cli, ["keys", "rotate", "--keys-dir", d])
+    assert "published as the new next key" in result.stdout and "is the previous key" in result.stdout
+    result = runner.invoke(cli, ["keys", "rotate", "--activate-after", "300", "--keys-dir", d])
     assert result.exit_code == 0 and "stays published until" in result.stdout
     assert {r["kid"]: r["state"] for r in km.list_keys()}[result.stdout.splitlines()[0]] == "next"
 
@@ -419,7 +502,7 @@ def test_cli_in_a_real_process(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     for row in KeyManager(d).list_keys():
-        assert row["kid"] in proc.stdout and row["state"] == "active"
+        assert row["kid"] in proc.stdout and row["state"] in {"previous", "current", "next"}
 
     bad = _run_cli("keys", "list", "--keys-dir", str(d / "keys.json"))
     assert bad.returncode != 0
@@ -435,7 +518,7 @@ def test_rotating_again_and_again_keeps_the_keys_directory_bounded(km: KeyManage
     km.rotate("ES256", activate_after=0)
     pems = sorted(p.name for p in km.keys_dir.glob("*.pem") if not p.name.startswith("ca."))
     live = [r for r in km.list_keys() if r["state"] != "retired"]
-    assert len(pems) == len(live) <= 4, pems
+    assert len(pems) == len(live) <= 6, pems  # previous, current and next of each algorithm
     retired = [r for r in km.list_keys() if r["state"] == "retired" and r["alg"] == "ES256"]
     assert len(retired) == keys_module.KEEP_RETIRED
     assert {r["kid"] for r in live} <= {p.removesuffix(".pem") for p in pems}
@@ -445,24 +528,32 @@ def test_rotating_again_and_again_keeps_the_keys_directory_bounded(km: KeyManage
 
 def test_the_rotation_state_machine_needs_no_keys_or_files() -> None:
     """rotation.py decides states from records and a time alone: the timeline of docs/keys.md."""
-    from mock_bankid.keys.rotation import Entry, listing, plan_rotation, published, signer
+    from mock_bankid.keys.rotation import Entry, listing, missing, plan_rotation, published, signer
 
-    old = Entry("old", "RS256", 1, created=0.0, activates_at=0.0, retires_at=None, jwk={})
-    es = Entry("es", "ES256", 2, created=0.0, activates_at=0.0, retires_at=None, jwk={})
-    before = [old, es]
+    prev = Entry("prev", "RS256", 1, created=0.0, activates_at=0.0, retires_at=None, jwk={})
+    cur = Entry("cur", "RS256", 2, created=0.0, activates_at=0.0, retires_at=None, jwk={})
+    nxt = Entry("nxt", "RS256", 3, created=0.0, activates_at=None, retires_at=None, jwk={})
+    es = Entry("es", "ES256", 4, created=0.0, activates_at=0.0, retires_at=None, jwk={})
+    before = [prev, cur, nxt, es]
+    assert missing(before, "RS256", 50.0) == () and missing(before, "ES256", 50.0) == ("next",)
+    assert missing([], "RS256", 0.0) == ("previous", "current", "next")
+    assert signer(before, "RS256", -10.0).kid == "cur"  # a clock moved back: still the current key
+
     after = plan_rotation(before, "RS256", now=100.0, activates_at=400.0, grace=300.0)
-    assert old.retires_at is None  # the records passed in are not changed
-    new = Entry("new", "RS256", 3, created=100.0, activates_at=400.0, retires_at=None, jwk={})
+    assert nxt.activates_at is None  # the records passed in are not changed
+    new = Entry("new", "RS256", 5, created=100.0, activates_at=None, retires_at=None, jwk={})
     entries = [*after, new]
 
     def states(now: float) -> dict[str, str]:
-        return {row["kid"]: row["state"] for row in listing(entries, now)}
+        return {row["kid"]: row["state"] for row in listing(entries, now) if row["alg"] == "RS256"}
 
-    assert states(100.0) == {"old": "active", "new": "next", "es": "active"}
-    assert states(400.0) == {"old": "retiring", "new": "active", "es": "active"}
-    assert states(700.0) == {"old": "retired", "new": "active", "es": "active"}
-    assert [e.kid for e in published(entries, 500.0)] == ["old", "new", "es"]
-    assert signer(entries, "RS256", 399.0) is not None and signer(entries, "RS256", 399.0).kid == "old"
-    # rotating again before "new" activates withdraws it: it never signed anything
+    assert states(100.0) == {"prev": "retiring", "cur": "current", "nxt": "next", "new": "next"}
+    assert states(400.0) == {"prev": "retired", "cur": "previous", "nxt": "current", "new": "next"}
+    assert [e.kid for e in published(entries, 500.0)] == ["cur", "nxt", "new", "es"]
+    assert signer(entries, "RS256", 399.0).kid == "cur"
+    # rotating again before "nxt" activates: it signs from now, and "new" is promoted
     again = plan_rotation(entries, "RS256", now=200.0, activates_at=200.0, grace=300.0)
-    assert {e.kid: e.retires_at for e in again if e.alg == "RS256"} == {"old": 500.0, "new": 200.0}
+    assert {e.kid: (e.activates_at, e.retires_at) for e in again if e.alg == "RS256"} == {
+        "prev": (0.0, 400.0), "cur": (0.0, 500.0), "nxt": (200.0, None), "new": (200.0, None)}
+    with pytest.raises(LookupError):
+        plan_rotation([es], "ES256", now=0.0, activates_at=0.0, grace=300.0)  # no next key to promote

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("scenarios", ("scenarios",)),
     ("operations", ("control_ops",)),  # what /_mock does, shared by its JSON endpoints and the console
     ("endpoints", ("endpoints",)),
-    ("app", ("app", "pytest_plugin", "cli", "worker")),
+    ("app", ("app", "pytest_plugin", "cli", "drill", "worker")),  # drill: a client of a running mock (imports only core)
 ]
 LAZY_IMPORTS_ALLOWED = ("mock_bankid.cli",)
 """The CLI imports inside its commands so ``mock-bankid --help`` starts fast; nothing else may."""

@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 from rp import ASSERTION_TYPE, CI_JWT_RSA, NO_AUTH, SECRETS, Authorization, FlaskRP, at_hash_of, basic
 
@@ -522,24 +521,23 @@ def test_sso_session_has_an_absolute_end(client, rp):
 
 # --- key rotation over HTTP ----------------------------------------------------------------------------------
 def test_jwks_before_and_after_rotation(client, rp, provider):
+    """As BankID's: a JWKS cached before a rotation holds the key that signs after it (the next
+    key), and still verifies what the old key signed; the JWKS is cached for hours, with an ETag."""
+    response = client.get(CERTS)
+    assert response.headers["Cache-Control"] == "public, max-age=21600, must-revalidate, no-transform"
+    etag = response.headers["ETag"]
+    assert client.get(CERTS, headers={"If-None-Match": etag}).status_code == 304
     before_jwks = rp.keyset()
     old = rp.tokens()
     old_kid = jwt.decode(old["id_token"], before_jwks).header["kid"]
     new_kid = provider.keys.rotate("RS256")
-    after_jwks = client.get(CERTS).get_json()
-    assert {old_kid, new_kid} <= {k["kid"] for k in after_jwks["keys"]}  # published before it signs
-    assert jwt.decode(rp.tokens()["id_token"], before_jwks).header["kid"] == old_kid  # still the old key
-    client.put("/_mock/clock", json={"advance": 301})
+    assert new_kid in {k["kid"] for k in response.get_json()["keys"]}  # published before the rotation
+    after = client.get(CERTS, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
     new = rp.tokens()
-    assert jwt.decode(new["id_token"], KeySet.import_key_set(after_jwks)).header["kid"] == new_kid
-    jwt.decode(old["id_token"], KeySet.import_key_set(after_jwks))
-    with pytest.raises(InvalidKeyIdError):
-        jwt.decode(new["id_token"], before_jwks)  # an RP must refetch on an unknown kid
-    last_old = rp.tokens(login_hint="adult")  # signed by the new key now; the old one signed until 300
-    assert jwt.decode(last_old["id_token"], rp.keyset()).header["kid"] == new_kid
-    assert old_kid in {k["kid"] for k in client.get(CERTS).get_json()["keys"]}  # its tokens may still be live
-    client.put("/_mock/clock", json={"advance": 300})
-    assert old_kid not in {k["kid"] for k in client.get(CERTS).get_json()["keys"]}
+    assert jwt.decode(new["id_token"], before_jwks).header["kid"] == new_kid  # the cached copy verifies it
+    jwt.decode(old["id_token"], KeySet.import_key_set(after.get_json()))  # the previous key stays published
+    assert old_kid in {k["kid"] for k in after.get_json()["keys"]}
 
 
 # --- discovery ---------------------------------------------------------------------------------------------------
@@ -627,21 +625,26 @@ def test_id_token_hint_rules(app, client, rp):
 
 
 def test_control_rotation_uses_the_servers_clock(client):
-    """POST /_mock/keys/rotate publishes the new key at once and signs with it after activate_after,
-    judged on the mock clock (so a shifted clock does not drop the old key early)."""
+    """POST /_mock/keys/rotate promotes the next key (published before the rotation) and signs with
+    it after activate_after, judged on the mock clock (so a shifted clock does not drop a key early)."""
     client.put("/_mock/clock", json={"shift": 86400})
-    old_kids = {k["kid"] for k in client.get("/_mock/keys").get_json()["keys"] if k["alg"] == "RS256"}
+    before = {k["kid"]: k["state"] for k in client.get("/_mock/keys").get_json()["keys"] if k["alg"] == "RS256"}
+    assert sorted(before.values()) == ["current", "next", "previous"]
     response = client.post("/_mock/keys/rotate", json={"alg": "RS256", "activate_after": 60})
     assert response.status_code == 201
-    new_kid = response.get_json()["kid"]
+    body = response.get_json()
+    new_kid, new_next = body["kid"], body["next"]
+    assert before[new_kid] == "next" and new_next not in before
     published = {k["kid"] for k in client.get("/auth/realms/current/protocol/openid-connect/certs").get_json()["keys"]}
-    assert new_kid in published and old_kids <= published
+    assert set(before) | {new_next} <= published
     states = {k["kid"]: k["state"] for k in client.get("/_mock/keys").get_json()["keys"]}
-    assert states[new_kid] == "next"
+    assert states[new_kid] == "next" and states[new_next] == "next"
     client.put("/_mock/clock", json={"advance": 61})
     states = {k["kid"]: k["state"] for k in client.get("/_mock/keys").get_json()["keys"]}
-    assert states[new_kid] == "active"
-    assert any(states[k] == "retiring" for k in old_kids)
+    old_current = next(k for k, v in before.items() if v == "current")
+    old_previous = next(k for k, v in before.items() if v == "previous")
+    assert (states[new_kid], states[old_current], states[new_next]) == ("current", "previous", "next")
+    assert states[old_previous] == "retired"  # it stopped signing a (shifted) day ago
 
 
 @pytest.mark.parametrize("body", [{"alg": "HS256"}, {"activate_after": -1}, {"activate_after": "soon"}])

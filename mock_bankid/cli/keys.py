@@ -61,7 +61,7 @@ def register(group: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print JSON (times as epoch seconds).")
     @one_line_errors
     def list_keys(keys_dir: Path | None, as_json: bool) -> None:
-        """Show every key with its state: next, active, retiring or retired.
+        """Show every key with its state: next, current, previous (retiring) or retired.
 
         Creates the keys first if there are none yet.
         """
@@ -80,24 +80,32 @@ def register(group: click.Group) -> None:
         "--activate-after",
         type=click.FloatRange(min=0),
         default=None,
-        help="Seconds until the new key signs (default: the grace period, 300 s). It is in the JWKS at once.",
+        help="Seconds until the next key signs (default 0: at once; it has been in the JWKS since it was made).",
     )
     @one_line_errors
     def rotate(keys_dir: Path | None, alg: str, activate_after: float | None) -> None:
-        """Add a new key: published now, signing after --activate-after seconds."""
+        """Rotate as BankID does: next -> current, current -> previous, a new next, the old previous out."""
         km = _manager(keys_dir)
         before = {r["kid"]: r for r in km.list_keys()}
         kid = km.rotate(alg, activate_after)
         rows = {r["kid"]: r for r in km.list_keys()}
-        new = rows[kid]
         click.echo(kid)
-        click.echo(f"  {alg} key published now; signs from {_when(new['activates_at'])} ({new['state']})")
+        click.echo(
+            f"  {alg} next key signs from {_when(rows[kid]['activates_at'])} ({rows[kid]['state']}); "
+            f"in the JWKS since {_when(rows[kid]['created'])}"
+        )
         for r in rows.values():
-            if r["kid"] != kid and r["alg"] == alg and r["kid"] in before and before[r["kid"]]["state"] != "retired":
+            if r["kid"] == kid or r["alg"] != alg:
+                continue
+            if r["kid"] not in before:
+                click.echo(f"  {r['kid']} published as the new next key")
+            elif before[r["kid"]]["state"] != "retired":
                 if r["state"] == "retired":
-                    click.echo(f"  {r['kid']} withdrawn (never signed)")
-                else:
+                    click.echo(f"  {r['kid']} left the JWKS")
+                elif r["retires_at"] is not None:
                     click.echo(f"  {r['kid']} stays published until {_when(r['retires_at'])}")
+                else:
+                    click.echo(f"  {r['kid']} is the previous key: still published, verifies what it signed")
 
     @keys.command("ca")
     @_keys_dir_option

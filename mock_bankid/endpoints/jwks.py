@@ -1,8 +1,11 @@
-"""JWKS (``{issuer}/protocol/openid-connect/certs``): public signing keys only."""
+"""JWKS (``{issuer}/protocol/openid-connect/certs``): public signing keys only.
+
+Cached for hours as BankID's (``web.JWKS_MAX_AGE``), with an ETag so a client revalidating after
+``must-revalidate`` gets a 304 while the key set is unchanged."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from mock_bankid.hooks import JwksContext
 from mock_bankid.provider import provider
@@ -17,4 +20,7 @@ def certs() -> Response:
     short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:
         return short_circuit
-    return jsonify(ctx.jwks)  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)
+    response = jsonify(ctx.jwks)  # cached for web.JWKS_MAX_AGE (web.CACHE_POLICY)
+    response.add_etag()
+    response.make_conditional(request)  # 304 for a matching If-None-Match
+    return response

@@ -3,7 +3,7 @@
 These are **test keys of a mock**: generated on this machine, never trusted for anything real.
 
 * ``rotation``: the state machine, pure functions of the key records and a time: which key is
-  next, active, retiring or retired, what is published, what a rotation changes.
+  next, current, previous (or retiring) or retired, what is published, what a rotation changes.
 * ``manager``: ``KeyManager``, which does the I/O around it: the files in ``keys_dir``, the file
   lock, parsing and caching keys, the mock CA, signing.
 

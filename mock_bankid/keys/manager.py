@@ -12,17 +12,19 @@ Files in ``keys_dir`` (directory 0700, every file 0600, each written atomically:
 - ``.lock``: the file lock that makes key creation and rotation happen once, whichever of
   several workers, processes or hosts sharing the directory gets there first.
 
-Which key is next, active, retiring or retired at a given time is decided by the pure functions
+Which key is next, current, previous or retired at a given time is decided by the pure functions
 in ``rotation.py``; this module reads and writes ``keys.json`` under the lock around them.
 
-``rotate`` publishes the new key at once (state "next") and lets it sign only from
-``activates_at = now + activate_after`` (default ``rotation_grace``, one JWKS cache period), so a
-relying party that refreshes its cached JWKS has seen it before the first token it signs. The
-previous key stops signing then, and stays published until ``retires_at = activates_at +
-rotation_grace``, which covers the lifetime of the tokens it signed. kids (RFC 7638 thumbprints)
-are never reused. Once retired a key is pruned at the next rotation: its PEM file is deleted and
-only the newest ``KEEP_RETIRED`` retired keys per algorithm stay listed in ``keys.json``, so
-rotating over and over (``POST /_mock/keys/rotate`` in a test loop) keeps the directory bounded.
+As BankID's, the JWKS holds three keys per algorithm: the previous (verifies what it signed before
+the last rotation), the current (signs) and the next (published, not yet signing). ``ensure``
+makes all three at once on first start (and a missing next in a key directory of an older
+mock-bankid). ``rotate`` promotes next to current and current to previous, makes a new next, and
+retires the old previous once ``rotation_grace`` (the longest token lifetime) has passed since it
+stopped signing. kids (RFC 7638 thumbprints) are never reused; retired keys stay listed in
+``keys.json`` and are published nowhere.
+Once retired a key is pruned at the next rotation: its PEM file is deleted and only the newest
+``KEEP_RETIRED`` retired keys per algorithm stay listed in ``keys.json``, so rotating over and over
+(``POST /_mock/keys/rotate`` in a test loop) keeps the directory bounded.
 
 Other processes see a rotation through ``keys.json``: every call compares its inode, mtime and
 size (one ``stat``) with what was loaded and re-reads it when it changed. Parsed joserfc key
@@ -54,7 +56,7 @@ from joserfc.jws import JWSRegistry
 
 from mock_bankid import certs
 from mock_bankid.keys import rotation
-from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, signer
+from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, next_key, signer
 
 __all__ = ["KeyManager"]
 
@@ -66,7 +68,9 @@ STATE_FILE = "keys.json"
 LOCK_FILE = ".lock"
 CA_KEY_FILE = "ca.key.pem"
 CA_CERT_FILE = "ca.cert.pem"
-FORMAT = 1
+FORMAT = 2
+"""keys.json format: 2 has next keys without an activation time; 1 (older mock-bankid) is read too."""
+READABLE_FORMATS = frozenset({1, FORMAT})
 LOCK_TIMEOUT = 60.0
 
 CA_NAME = x509.Name(
@@ -175,10 +179,12 @@ class KeyManager:
     # --- public API ---------------------------------------------------------------------
 
     def ensure(self) -> None:
-        """Create what is missing (directory, CA, one live RS256 and one live ES256 key), once.
+        """Create what is missing (directory, CA, a previous, current and next key per algorithm), once.
 
         Cheap when everything exists. Creation happens under ``keys_dir/.lock``, so concurrent
-        workers, processes or hosts sharing the directory create one set between them.
+        workers, processes or hosts sharing the directory create one set between them (``serve``
+        calls it in the master, before the workers fork). A key directory of an older
+        mock-bankid, which has no next key, gets one; its previous comes with the first rotation.
         """
         snap = self._refresh()
         now = self.clock()
@@ -192,8 +198,9 @@ class KeyManager:
             ca = self._ensure_ca(now)
             changed = False
             for alg in ALGORITHMS:
-                if signer(entries, alg, now) is None:
-                    entries.append(self._new_key(alg, entries, now, activates_at=now, ca=ca))
+                for role in rotation.missing(entries, alg, now):
+                    activates_at = None if role == "next" else now
+                    entries.append(self._new_key(alg, entries, now, activates_at=activates_at, ca=ca))
                     changed = True
             if changed:
                 self._write_entries(entries)
@@ -239,7 +246,7 @@ class KeyManager:
             raise ValueError(f"cannot sign: {exc}") from None
 
     def jwks(self) -> dict:
-        """``{"keys": [...]}``: the public JWKs of every published key (next, active, retiring).
+        """``{"keys": [...]}``: the public JWKs of every published key (previous, current, next).
 
         Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
         made before RSA keys got a chain have none until they are rotated). A fresh dict on every
@@ -264,28 +271,38 @@ class KeyManager:
         return snap.public[kid]
 
     def rotate(self, alg: str = "RS256", activate_after: float | None = None) -> str:
-        """Add a new ``alg`` key, published now and signing from ``now + activate_after``.
+        """Rotate ``alg`` as BankID does; returns the kid of the key that signs from now on.
 
-        ``activate_after`` defaults to ``rotation_grace`` (0 is allowed: sign with it at once,
-        for tests that do not cache the JWKS). The key signing before it stays published until
-        ``rotation_grace`` after the new key activates. A pending key that would only have
-        activated after the new one is withdrawn (it never signed anything). Returns the new kid.
+        The next key (published since the last rotation, or since the keys were made) signs from
+        ``now + activate_after`` (default 0: at once, since every JWKS fetched since it was made
+        holds it); the current key becomes the previous one, still published; a new next key is
+        made and published; the old previous key leaves the JWKS once ``rotation_grace`` has passed
+        since it stopped signing (at once, unless the last rotation was that recent).
         """
         check_alg(alg)
-        after = self.rotation_grace if activate_after is None else check_seconds("activate_after", activate_after)
+        after = 0.0 if activate_after is None else check_seconds("activate_after", activate_after)
         self.ensure()
         with self._file_lock():
             entries = self._read_entries()
             now = self.clock()
-            activates_at = now + after
-            entries = rotation.plan_rotation(entries, alg, now, activates_at, self.rotation_grace)
             ca = self._ensure_ca(now)  # every key gets an x5c chain, RSA too
-            new = self._new_key(alg, entries, now, activates_at=activates_at, ca=ca)
-            entries.append(new)
+            if next_key(entries, alg, now) is None:  # pragma: no cover - ensure() just made one
+                entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
+            entries = self._prune(entries, now)
+            promoted = next_key(entries, alg, now)
+            assert promoted is not None
+            entries = rotation.plan_rotation(entries, alg, now, now + after, self.rotation_grace)
+            entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
             entries = self._prune(entries, now)
             self._write_entries(entries)
         self._refresh(force=True)
-        return new.kid
+        return promoted.kid
+
+    def next_kid(self, alg: str) -> str | None:
+        """The kid of the published ``alg`` key the next rotation promotes."""
+        check_alg(alg)
+        entry = next_key(self._ensure_loaded().entries, alg, self.clock())
+        return None if entry is None else entry.kid
 
     def _prune(self, entries: list[Entry], now: float) -> list[Entry]:
         """Delete retired keys' PEM files; keep the newest KEEP_RETIRED retired entries per alg
@@ -332,7 +349,7 @@ class KeyManager:
 
     def _ensure_loaded(self) -> _Snapshot:
         snap = self._refresh()
-        if not snap.entries:
+        if not snap.entries or not rotation.complete(snap.entries, self.clock()):  # also upgrades an old key dir
             self.ensure()
             snap = self._refresh()
         return snap
@@ -381,7 +398,7 @@ class KeyManager:
         except ValueError as exc:
             raise ValueError(f"{self.state_path} is not valid JSON ({exc}); fix or remove it") from None
         try:
-            if raw.get("format") != FORMAT:
+            if raw.get("format") not in READABLE_FORMATS:
                 raise ValueError(f"unknown format {raw.get('format')!r}")
             entries = [Entry.from_json(item) for item in raw["keys"]]
             for e in entries:
@@ -439,7 +456,7 @@ class KeyManager:
         entries: list[Entry],
         now: float,
         *,
-        activates_at: float,
+        activates_at: float | None,
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
     ) -> Entry:
         """Generate a key, write its PEM, and return its entry (call with the file lock held)."""

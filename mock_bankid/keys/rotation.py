@@ -4,41 +4,59 @@ Pure functions of the key records in ``keys.json`` and a time ``now``: no files,
 The manager (``manager.py``) reads the records under its lock, asks these functions what to do,
 and writes the result back.
 
-Timeline of a key (all judged with the injected clock)::
+BankID publishes three signing keys per algorithm, "the next key, the currently used key, the
+previously used key", and rotates by letting "current replace previous, next replace current; a
+new one will be introduced and the oldest one will be discarded" (developer.bankid.no,
+core-concepts/key-rotation). So does the mock, per algorithm::
 
-    created --(activates_at)--> signs --(successor activates)--> published only --(retires_at)--> gone
-    state:  "next"              "active"                         "retiring"                       "retired"
+    made, published --(rotate)--> signs --(rotate)--> published only --(rotate + grace)--> gone
+    state: "next"                 "current"           "previous"                             "retired"
+
+A next key has no activation time (``activates_at`` None) until a rotation promotes it. A relying
+party that cached the JWKS at any time since the next key was made already holds the key that
+signs after the next rotation, so the JWKS can be cached for hours (``web.JWKS_MAX_AGE``).
+
+Two more states appear only around a rotation: a promoted key whose activation was put off
+(``rotate(activate_after=...)``) is still "next" until then, and the old previous key, if it
+stopped signing less than ``grace`` ago (tokens it signed may still be live), is "retiring" until
+``retires_at``. Retired means published nowhere: its file may be deleted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
-"""What ``ensure`` creates one key of, and what ``sign`` / ``rotate`` accept."""
-STATES: tuple[str, ...] = ("next", "active", "retiring", "retired")
-PUBLISHED_STATES = frozenset({"next", "active", "retiring"})
+"""What ``ensure`` creates keys of, and what ``sign`` / ``rotate`` accept."""
+STATES: tuple[str, ...] = ("next", "current", "previous", "retiring", "retired")
+PUBLISHED_STATES = frozenset({"next", "current", "previous", "retiring"})
+FIRST_SET: tuple[str, ...] = ("previous", "current", "next")
+"""What a key set starts with per algorithm: BankID's three keys at once, oldest first."""
 
 
 @dataclass
 class Entry:
-    """One key as ``keys.json`` records it: when it was made, signs from, and leaves the JWKS."""
+    """One key as ``keys.json`` records it: when it was made, signs from, and leaves the JWKS.
+
+    ``activates_at`` is None for a next key that waits for a rotation to promote it.
+    """
 
     kid: str
     alg: str
     seq: int
     created: float
-    activates_at: float
+    activates_at: float | None
     retires_at: float | None
     jwk: dict[str, Any]  # public JWK, as published
 
     @property
     def order(self) -> tuple[float, int]:
-        return (self.activates_at, self.seq)
+        return (math.inf if self.activates_at is None else self.activates_at, self.seq)
 
     def retired(self, now: float) -> bool:
         return self.retires_at is not None and now >= self.retires_at
@@ -57,13 +75,13 @@ class Entry:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Entry:
-        retires = raw.get("retires_at")
+        activates, retires = raw.get("activates_at"), raw.get("retires_at")
         return cls(
             kid=str(raw["kid"]),
             alg=str(raw["alg"]),
             seq=int(raw["seq"]),
             created=float(raw["created"]),
-            activates_at=float(raw["activates_at"]),
+            activates_at=None if activates is None else float(activates),
             retires_at=None if retires is None else float(retires),
             jwk=dict(raw["jwk"]),
         )
@@ -85,22 +103,41 @@ def check_seconds(name: str, value: object) -> float:
 def signer(entries: Iterable[Entry], alg: str, now: float) -> Entry | None:
     """The key that signs ``alg`` at ``now``: the latest activated one that is not retired.
 
-    If the clock reads earlier than every activation (it was moved back), the earliest key
-    signs rather than none.
+    A next key never signs. If the clock reads earlier than every activation (it was moved back),
+    the latest of the earliest-activated keys signs rather than none (in a first set the previous
+    and the current key share their activation time: the current one).
     """
-    live = [e for e in entries if e.alg == alg and not e.retired(now)]
+    live = [e for e in entries if e.alg == alg and e.activates_at is not None and not e.retired(now)]
     if not live:
         return None
-    activated = [e for e in live if e.activates_at <= now]
+    activated = [e for e in live if e.order[0] <= now]
     if activated:
         return max(activated, key=lambda e: e.order)
-    return min(live, key=lambda e: e.order)
+    earliest = min(e.order[0] for e in live)
+    return max((e for e in live if e.order[0] == earliest), key=lambda e: e.order)
+
+
+def next_key(entries: Iterable[Entry], alg: str, now: float) -> Entry | None:
+    """The published ``alg`` key the next rotation promotes (the oldest waiting one), if any."""
+    waiting = [e for e in entries if e.alg == alg and e.activates_at is None and not e.retired(now)]
+    return min(waiting, key=lambda e: e.seq, default=None)
+
+
+def missing(entries: Iterable[Entry], alg: str, now: float) -> tuple[str, ...]:
+    """The keys ``ensure`` must make for ``alg``, oldest first: a whole first set when nothing
+    signs, a next key when only that is missing (a key directory of an older mock-bankid)."""
+    entries = list(entries)
+    if signer(entries, alg, now) is None:
+        return FIRST_SET
+    if next_key(entries, alg, now) is None:
+        return ("next",)
+    return ()
 
 
 def complete(entries: Iterable[Entry], now: float) -> bool:
-    """True when every algorithm has a key that signs at ``now``."""
+    """True when every algorithm has a key that signs at ``now`` and a next key."""
     entries = list(entries)
-    return all(signer(entries, alg, now) is not None for alg in ALGORITHMS)
+    return not any(missing(entries, alg, now) for alg in ALGORITHMS)
 
 
 def states(entries: Iterable[Entry], now: float) -> dict[str, str]:
@@ -112,11 +149,13 @@ def states(entries: Iterable[Entry], now: float) -> dict[str, str]:
         if e.retired(now):
             out[e.kid] = "retired"
         elif signers[e.alg] is e:
-            out[e.kid] = "active"
-        elif now < e.activates_at:
+            out[e.kid] = "current"
+        elif now < e.order[0]:
             out[e.kid] = "next"
-        else:
+        elif e.retires_at is not None:
             out[e.kid] = "retiring"
+        else:
+            out[e.kid] = "previous"
     return out
 
 
@@ -126,7 +165,7 @@ def display_order(e: Entry) -> tuple[int, tuple[float, int]]:
 
 
 def published(entries: Iterable[Entry], now: float) -> list[Entry]:
-    """The keys in the JWKS at ``now`` (next, active, retiring), in display order."""
+    """The keys in the JWKS at ``now`` (every state but retired), in display order."""
     entries = list(entries)
     state = states(entries, now)
     return sorted((e for e in entries if state[e.kid] in PUBLISHED_STATES), key=display_order)
@@ -150,20 +189,29 @@ def listing(entries: Iterable[Entry], now: float) -> list[dict[str, Any]]:
 
 
 def plan_rotation(entries: Iterable[Entry], alg: str, now: float, activates_at: float, grace: float) -> list[Entry]:
-    """The records after a new ``alg`` key is scheduled to sign from ``activates_at``.
+    """The records after the ``alg`` next key is promoted to sign from ``activates_at``.
 
-    A pending key that would only have activated after the new one is withdrawn (retired now: it
-    never signed anything); the latest remaining key stops being published ``grace`` seconds after
-    the new key activates. Returns new records; ``entries`` is not changed. The new key itself is
-    not included: the manager makes it.
+    Next replaces current (the next key signs from ``activates_at``), current replaces previous
+    (it signs until then and stays published), and the old previous is discarded: it retires at
+    ``activates_at``, or ``grace`` after it stopped signing if that is later, so the tokens it
+    signed outlive it (a key that never signed, like a first set's previous, needs no grace). A
+    promotion still pending from an earlier rotation takes effect now. The new next key is not
+    included: the manager makes it. Returns new records; ``entries`` is not changed. Raises
+    LookupError when ``alg`` has no next key (``missing`` says to make one).
     """
     out = [dataclasses.replace(e) for e in entries]
     live = [e for e in out if e.alg == alg and not e.retired(now)]
+    promoted = next_key(live, alg, now)
+    if promoted is None:
+        raise LookupError(f"no next {alg} key to promote: ensure() makes one")
     for e in live:
-        if e.order[0] > activates_at:
-            e.retires_at = now  # would have taken over after the new key: withdraw it
-    remaining = [e for e in live if not e.retired(now)]
-    if remaining:
-        last = max(remaining, key=lambda e: e.order)
-        last.retires_at = activates_at + grace
+        if e.activates_at is not None and e.activates_at > now:
+            e.activates_at = now  # promoted earlier, activation put off: it signs from now
+    promoted.activates_at = activates_at
+    signed = sorted((e for e in live if e is not promoted and e.activates_at is not None), key=lambda e: e.order)
+    for older, successor in itertools.pairwise(signed):
+        if older.retires_at is None:  # it stopped signing when its successor started
+            stopped = successor.order[0]
+            never_signed = older.order[0] >= stopped  # a first set's previous key: no tokens to outlive
+            older.retires_at = activates_at if never_signed else max(activates_at, stopped + grace)
     return out

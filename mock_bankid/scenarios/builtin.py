@@ -207,7 +207,10 @@ def rate_limit(call: Call) -> Response | None:
     now = p.clock.now()
     window_start = int(now // window * window)
     who = (request_client_id() if call.params["key"] == "client" else "") or f"addr:{request.remote_addr}"
-    used = p.store.incr(RATELIMIT_NS, f"{endpoint}:{who}:{window}:{window_start}", window + 1)
+    # The counters belong to this switching-on (the entry's id): cleared and set again within one
+    # window, the scenario starts fresh instead of with the old run's requests already counted.
+    run = (call.active.entry or {}).get("id", "")
+    used = p.store.incr(RATELIMIT_NS, f"{run}:{endpoint}:{who}:{window}:{window_start}", window + 1)
     reset = max(1, window_start + window - int(now))
     headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": max(0, limit - used), "X-RateLimit-Reset": reset}
     if used <= limit:

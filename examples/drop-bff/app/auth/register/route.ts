@@ -1,0 +1,3 @@
+import { gone } from "@/lib/gone";
+
+export const POST = gone;

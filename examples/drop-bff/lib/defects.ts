@@ -1,0 +1,21 @@
+/**
+ * Deliberate defects, one at a time, for proving that `mock-bankid drill` catches them:
+ * `DROP_BFF_DEFECT=skip-age|skip-nonce|skip-signature|skip-state|no-backoff|crash-on-error`.
+ * Never set in a real deployment; the server says so loudly when one is on.
+ */
+export const DEFECTS = ["skip-age", "skip-nonce", "skip-signature", "skip-state", "no-backoff", "crash-on-error"] as const;
+export type Defect = (typeof DEFECTS)[number];
+
+let active: Defect | null | undefined;
+
+export function defect(name: Defect): boolean {
+  if (active === undefined) {
+    const raw = process.env.DROP_BFF_DEFECT || "";
+    if (raw && !(DEFECTS as readonly string[]).includes(raw)) {
+      throw new Error(`DROP_BFF_DEFECT=${raw} is not one of ${DEFECTS.join(", ")}`);
+    }
+    active = (raw as Defect) || null;
+    if (active) console.warn(`DROP_BFF_DEFECT=${active}: this BFF is broken ON PURPOSE (a drill rehearsal)`);
+  }
+  return active === name;
+}

@@ -1,0 +1,162 @@
+/**
+ * BankID's OpenID Connect endpoints, as ADR-007 uses them: discovery (cached), the code exchange
+ * with client_secret_basic and exponential backoff on 429, and the ID token verified with `jose`
+ * against the JWKS (signature, alg allow-list, iss, aud, exp, iat; nonce and at_hash by hand).
+ */
+import { createHash } from "node:crypto";
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+
+import { config } from "./config";
+import { defect } from "./defects";
+import { BankIdFailure, Refusal } from "./errors";
+
+export const ALLOWED_ALGS = ["RS256", "ES256"]; // what BankID signs with; never "none", never HS*
+const DISCOVERY_TTL_MS = 60 * 60 * 1000;
+const MAX_TOKEN_ATTEMPTS = 4;
+const MAX_WAIT_MS = 10_000;
+
+export interface Discovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+}
+
+type Cache = { discovery?: Discovery; at?: number; jwks?: ReturnType<typeof createRemoteJWKSet>; jwksUri?: string };
+const cache: Cache = ((globalThis as { __bankid?: Cache }).__bankid ??= {});
+
+async function call(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(config().timeoutMs), cache: "no-store" });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "TimeoutError" || name === "AbortError") {
+      console.error(`BankID API timeout: ${new URL(url).pathname} after ${config().timeoutMs} ms`);
+      throw new BankIdFailure("timeout", `no answer from ${new URL(url).pathname}`);
+    }
+    console.error(`BankID API unreachable: ${new URL(url).pathname}: ${(error as Error).message}`);
+    throw new BankIdFailure("unavailable", `cannot reach ${new URL(url).pathname}`);
+  }
+}
+
+/** The discovery document, cached for an hour (and kept when a refresh fails). */
+export async function discover(): Promise<Discovery> {
+  if (cache.discovery && Date.now() - (cache.at ?? 0) < DISCOVERY_TTL_MS) return cache.discovery;
+  try {
+    const response = await call(`${config().issuer}/.well-known/openid-configuration`);
+    if (!response.ok) throw new BankIdFailure("unavailable", `discovery answered ${response.status}`);
+    const document = (await response.json()) as Discovery;
+    if (document.issuer !== config().issuer) throw new BankIdFailure("unavailable", "discovery names another issuer");
+    cache.discovery = document;
+    cache.at = Date.now();
+    return document;
+  } catch (error) {
+    if (cache.discovery) return cache.discovery; // stale beats down
+    throw error;
+  }
+}
+
+function jwks(uri: string) {
+  if (!cache.jwks || cache.jwksUri !== uri) {
+    cache.jwks = createRemoteJWKSet(new URL(uri), { timeoutDuration: config().timeoutMs, cacheMaxAge: 10 * 60_000 });
+    cache.jwksUri = uri;
+  }
+  return cache.jwks;
+}
+
+export interface TokenSet {
+  id_token: string;
+  access_token: string;
+}
+
+function basicAuth(id: string, secret: string): string {
+  // RFC 6749 §2.3.1: form-urlencode each part before base64.
+  return "Basic " + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64");
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The code exchange. A 429 waits Retry-After (or 0.5, 1, 2 s, whichever is longer) and tries again. */
+export async function exchangeCode(code: string, verifier: string): Promise<TokenSet> {
+  const { token_endpoint } = await discover();
+  const { clientId, clientSecret, redirectUri } = config();
+  for (let attempt = 1; ; attempt++) {
+    const response = await call(token_endpoint, {
+      method: "POST",
+      headers: { Authorization: basicAuth(clientId, clientSecret), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier }),
+    });
+    if (response.status === 429) {
+      const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+      const wait = Math.max(retryAfter * 1000, 500 * 2 ** (attempt - 1));
+      if (defect("no-backoff") || attempt >= MAX_TOKEN_ATTEMPTS || wait > MAX_WAIT_MS) {
+        console.error(`BankID rate limit: 429 from the token endpoint (attempt ${attempt}), giving up`);
+        throw new BankIdFailure("rate_limited", "the token endpoint kept answering 429", "temporarily_unavailable", retryAfter);
+      }
+      console.warn(`BankID rate limit: 429 from the token endpoint, retrying in ${wait} ms (attempt ${attempt})`);
+      await sleep(wait);
+      continue;
+    }
+    const body = (await response.json().catch(() => ({}))) as Record<string, string>;
+    if (response.ok && body.id_token && body.access_token) return body as unknown as TokenSet;
+    if (response.status >= 500) {
+      console.error(`BankID unavailable: token endpoint answered ${response.status}`);
+      throw new BankIdFailure("unavailable", `token endpoint answered ${response.status}`, body.error,
+        Number(response.headers.get("Retry-After")) || undefined);
+    }
+    console.error(`BankID OAuth error: ${body.error || response.status}`);
+    throw new BankIdFailure("oauth", body.error_description || `token endpoint answered ${response.status}`, body.error || "invalid_response");
+  }
+}
+
+function atHash(accessToken: string): string {
+  // OIDC Core §3.1.3.6: left half of the SHA-256 of the access token (RS256 and ES256 both hash with SHA-256).
+  return createHash("sha256").update(accessToken, "ascii").digest().subarray(0, 16).toString("base64url");
+}
+
+function invalid(why: string): Refusal {
+  return new Refusal(`id_token_invalid: ${why}`, 403, "BankID's answer could not be verified. Please try again.");
+}
+
+/** Only for the skip-signature defect: the claim checks jose would make, without the signature. */
+function checkClaimsUnverified(payload: JWTPayload, issuer: string, audience: string) {
+  const now = Math.floor(Date.now() / 1000);
+  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.iss !== issuer) throw invalid("iss");
+  if (!aud.includes(audience)) throw invalid("aud");
+  if (typeof payload.exp !== "number" || payload.exp <= now - 5) throw invalid("exp");
+  if (typeof payload.iat !== "number" || payload.iat > now + 5 || payload.iat < now - 600) throw invalid("iat");
+}
+
+export async function verifyIdToken(idToken: string, accessToken: string, nonce: string): Promise<JWTPayload> {
+  const discovery = await discover();
+  const { clientId } = config();
+  let payload: JWTPayload;
+  if (defect("skip-signature")) {
+    payload = decodeJwt(idToken); // DEFECT: the signature is never checked
+    checkClaimsUnverified(payload, discovery.issuer, clientId);
+  } else {
+    try {
+      ({ payload } = await jwtVerify(idToken, jwks(discovery.jwks_uri), {
+        algorithms: ALLOWED_ALGS,
+        issuer: discovery.issuer,
+        audience: clientId,
+        maxTokenAge: "10m", // requires iat, and refuses one in the future
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout) {
+        console.error("BankID API timeout: JWKS");
+        throw new BankIdFailure("timeout", "no answer from the JWKS");
+      }
+      if (!(error instanceof joseErrors.JOSEError) || /JSON Web Key Set HTTP response/.test((error as Error).message)) {
+        console.error(`BankID unavailable: JWKS: ${(error as Error).message}`);
+        throw new BankIdFailure("unavailable", "cannot read the JWKS");
+      }
+      throw invalid((error as joseErrors.JOSEError).code + ": " + (error as Error).message);
+    }
+  }
+  if (!defect("skip-nonce") && payload.nonce !== nonce) throw invalid("nonce");
+  if (payload.at_hash !== atHash(accessToken)) throw invalid("at_hash");
+  return payload;
+}

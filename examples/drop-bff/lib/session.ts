@@ -1,0 +1,59 @@
+/**
+ * Two cookies, both httpOnly and signed (HS256, DROP_SESSION_SECRET):
+ * - `bankid_state`: state, nonce and the PKCE verifier of one sign-in, for 10 minutes (BankID's
+ *   session), path /api/auth/bankid; the callback consumes it.
+ * - `drop_token`: who is signed in, a JWT the BFF issues after the callback.
+ */
+import { randomBytes } from "node:crypto";
+
+import { jwtVerify, SignJWT } from "jose";
+
+import { config } from "./config";
+
+export const STATE_COOKIE = "bankid_state";
+export const SESSION_COOKIE = "drop_token";
+export const STATE_PATH = "/api/auth/bankid";
+export const STATE_TTL_S = 600;
+export const SESSION_TTL_S = 60 * 60;
+
+export interface PendingSignIn {
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+export const randomToken = (bytes = 32) => randomBytes(bytes).toString("base64url");
+
+export function cookieOptions(maxAge: number, path = "/") {
+  return { httpOnly: true, secure: config().secureCookies, sameSite: "lax" as const, path, maxAge };
+}
+
+export async function sealPending(pending: PendingSignIn): Promise<string> {
+  return new SignJWT({ ...pending }).setProtectedHeader({ alg: "HS256" }).setIssuedAt()
+    .setExpirationTime(`${STATE_TTL_S}s`).setAudience("bankid_state").sign(config().sessionSecret);
+}
+
+export async function openPending(value: string | undefined): Promise<PendingSignIn | null> {
+  if (!value) return null;
+  try {
+    const { payload } = await jwtVerify(value, config().sessionSecret, { algorithms: ["HS256"], audience: "bankid_state" });
+    return { state: String(payload.state), nonce: String(payload.nonce), verifier: String(payload.verifier) };
+  } catch {
+    return null;
+  }
+}
+
+export async function issueSession(userId: string): Promise<string> {
+  return new SignJWT({ kyc: "bankid" }).setProtectedHeader({ alg: "HS256" }).setSubject(userId).setIssuedAt()
+    .setExpirationTime(`${SESSION_TTL_S}s`).setAudience("drop").sign(config().sessionSecret);
+}
+
+export async function readSession(value: string | undefined): Promise<string | null> {
+  if (!value) return null;
+  try {
+    const { payload } = await jwtVerify(value, config().sessionSecret, { algorithms: ["HS256"], audience: "drop" });
+    return payload.sub ?? null;
+  } catch {
+    return null;
+  }
+}

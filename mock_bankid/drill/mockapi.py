@@ -1,0 +1,151 @@
+"""The mock's control surface (``{base}/_mock/...``) as the drill uses it, with the standard library.
+
+``mock-bankid drill`` runs where mock-bankid is installed without its test extras (a CI image, a
+QA laptop), so like ``mock-bankid scenario`` it speaks plain urllib.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+QUOTA_MARK = ("mock_bankid_drill", "uses-up-the-quota")
+"""A form parameter the token endpoint ignores and the request log shows: finds the drill's own request."""
+
+
+class Unreachable(OSError):
+    """The mock (or the relying party) does not answer at all: the drill cannot judge anything."""
+
+
+class ControlError(ValueError):
+    """The mock refused a control call (e.g. an unknown persona or scenario in the catalogue)."""
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+class MockAPI:
+    """One mock-bankid, found by its base URL (``--url``, ``MOCK_BANKID_BASE_URL``/``_PORT``)."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.info: dict[str, Any] = {}
+        self.discovery: dict[str, Any] = {}
+
+    def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
+        url = f"{self.base_url}/_mock{path}" + (f"?{urlencode(query)}" if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock
+                                     headers={"Content-Type": "application/json"} if data is not None else {})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310 - the user's own mock
+                text = response.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode("utf-8", errors="replace")
+            try:
+                detail = json.loads(text).get("error_description") or text
+            except (ValueError, AttributeError):
+                detail = text[:200]
+            raise ControlError(f"{method} {url}: {exc.code} {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise Unreachable(f"cannot reach mock-bankid at {self.base_url}: {getattr(exc, 'reason', exc)}") from None
+        return json.loads(text) if text.strip() else None
+
+    def connect(self) -> None:
+        """Check it is a mock-bankid and read its issuer and endpoints (the authorize URL's path)."""
+        try:
+            info = self.call("GET", "/")
+        except ControlError as exc:
+            raise Unreachable(f"{self.base_url} does not look like mock-bankid ({exc})") from None
+        if not isinstance(info, dict) or info.get("mock") is not True:
+            raise Unreachable(f"{self.base_url}/_mock/ did not answer as mock-bankid does")
+        self.info = info
+        try:
+            with urllib.request.urlopen(info["discovery"], timeout=self.timeout) as response:  # noqa: S310
+                self.discovery = json.loads(response.read())
+        except (OSError, ValueError, KeyError) as exc:
+            raise Unreachable(f"cannot read mock-bankid's discovery document: {exc}") from None
+
+    @property
+    def authorize_endpoint(self) -> str:
+        return self.discovery.get("authorization_endpoint", "")
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.discovery.get("token_endpoint", "")
+
+    def is_mock(self, url: str) -> bool:
+        """Is this URL the mock's (its browser-facing base)? Everything else is the relying party's side."""
+        return origin(url) in {origin(self.base_url), origin(self.authorize_endpoint or self.base_url)}
+
+    def is_authorize(self, url: str) -> bool:
+        return self.is_mock(url) and urlsplit(url).path == urlsplit(self.authorize_endpoint).path
+
+    # --- what a case arranges ----------------------------------------------------------------
+    def personas(self) -> dict[str, dict[str, Any]]:
+        return {p["id"]: p for p in self.call("GET", "/personas")["personas"]}
+
+    def scenarios(self) -> dict[str, dict[str, Any]]:
+        answer = self.call("GET", "/scenarios")
+        items = answer.get("scenarios", answer) if isinstance(answer, dict) else answer
+        return {s["name"]: s for s in items}
+
+    def queue(self, persona: str, scenario: Any = None) -> None:
+        body: dict[str, Any] = {"persona": persona}
+        if scenario:
+            body["scenario"] = scenario
+        self.call("POST", "/next-login", body)
+
+    def queued(self) -> list[Any]:
+        return self.call("GET", "/next-login").get("queue", [])
+
+    def clear_queue(self) -> None:
+        self.call("DELETE", "/next-login")
+
+    def server_scenario(self) -> dict[str, Any] | None:
+        return self.call("GET", "/scenario").get("active")
+
+    def set_scenario(self, spec: dict[str, Any]) -> None:
+        self.call("PUT", "/scenario", spec)
+
+    def clear_scenario(self) -> None:
+        self.call("DELETE", "/scenario")
+
+    def clock(self) -> dict[str, Any]:
+        return self.call("GET", "/clock")
+
+    def set_shift(self, seconds: float) -> None:
+        if seconds:
+            self.call("PUT", "/clock", {"shift": seconds})
+        else:
+            self.call("DELETE", "/clock")
+
+    def requests(self, path_part: str = "") -> list[dict[str, Any]]:
+        return self.call("GET", "/requests", query={"path": path_part} if path_part else None)["requests"]
+
+    def last_callback(self, client_id: str | None) -> dict[str, Any] | None:
+        try:
+            return self.call("GET", "/last-callback", query={"client_id": client_id} if client_id else None)
+        except ControlError:
+            return None
+
+    def use_up_token_quota(self, client_id: str) -> int:
+        """One token request as ``client_id`` (no secret: it fails, but it is counted by rate-limit)."""
+        data = urlencode({"grant_type": "authorization_code", "code": "-", "client_id": client_id,
+                          QUOTA_MARK[0]: QUOTA_MARK[1]}).encode()
+        req = urllib.request.Request(self.token_endpoint, data=data, method="POST",  # noqa: S310
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:  # noqa: S310
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except (urllib.error.URLError, OSError) as exc:
+            raise Unreachable(f"cannot reach mock-bankid's token endpoint: {getattr(exc, 'reason', exc)}") from None
