@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, cors, requestlog
+from mock_bankid import __version__, control_token, cors, requestlog
 from mock_bankid.client_auth import request_client_id
 from mock_bankid.endpoints import (
     authorize,
@@ -20,12 +20,13 @@ from mock_bankid.endpoints import (
     introspect,
     jwks,
     logout,
+    openapi,
     revoke,
     scenario_control,
     token,
     userinfo,
 )
-from mock_bankid.errors import OAuthError
+from mock_bankid.errors import OAuthError, StoreUnavailable
 from mock_bankid.fast_path import FastDocuments
 from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
@@ -41,12 +42,17 @@ ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.b
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = control_token.ensure_control_token(settings or Settings.from_env())
     app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static under /_mock/console
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
     app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
+    # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
+    # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
+    # every URL the mock hands out comes from the configured base URL, never from Host.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     provider = Provider.build(settings, store=store)
     scenarios = Scenarios.attach(provider)
     app.extensions[EXTENSION_KEY] = provider
@@ -59,10 +65,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
+    app.register_blueprint(openapi.bp, url_prefix=f"{base_path}/_mock")
     console.register(app, provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
     cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
+    control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.before_request
     def _before() -> Response | None:
@@ -86,6 +94,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.errorhandler(OAuthError)
     def _oauth_error(exc: OAuthError) -> Response:
         return render_error(exc)
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> Response:
+        # An outage, not a bug: one line in the log (no traceback), a 503 that names the store --
+        # JSON at the JSON endpoints, a page in the browser, as every other error.
+        log.warning("store unavailable: %s", exc.description)
+        return render_error(StoreUnavailable(
+            f"mock-bankid's store is unavailable ({exc.description}). Retry when it is back.",
+            headers={"Retry-After": 1},
+        ))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -31,7 +31,7 @@ def _basic_credentials(req: Request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII bytes in the header, or not UTF-8
         raise InvalidClient("Malformed HTTP Basic credentials.", headers=BASIC_CHALLENGE) from None
     if ":" not in decoded:
         raise InvalidClient("Malformed HTTP Basic credentials.", headers=BASIC_CHALLENGE)

@@ -12,7 +12,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from mock_bankid.profiles import Profile, profile_from
 
@@ -73,25 +72,45 @@ class Client:
             self.profile.localhost_any_port and _localhost_any_port(registered, uri))
 
 
+_PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))"
+"""``:1`` to ``:65535`` in plain decimal: no port 0, no leading zeros, no empty port."""
+_WILDCARD_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})" + _PORT + "?"
+"""What ``*`` stands for in a custom-scheme redirect URI: a host name or IPv4 address, and a port."""
+
+
 def _redirect_matches(registered: str, uri: str) -> bool:
-    """Exact match, plus RFC 8252 loopback ports and ``*`` hosts for custom schemes."""
+    """BankID's exact string comparison, plus exactly two documented conveniences.
+
+    1. RFC 8252 §7.3: a redirect URI registered on a loopback IP without a port
+       (``http://127.0.0.1/callback``) matches that URI with any port ``1``-``65535`` added.
+    2. A ``*`` in a custom-scheme URI (``exp://*/--/auth/callback``) stands for a host[:port].
+
+    Both are decided on the raw strings, never on a parsed URL: ``urlsplit`` lowercases the
+    scheme, strips leading spaces and drops tabs and newlines, so parsing made ``HTTP://``,
+    `` http://…``, a tab inside the path and an empty ``?`` look registered when BankID refuses them.
+    """
     if registered == uri:
         return True
-    try:
-        reg, got = urlsplit(registered), urlsplit(uri)
-    except ValueError:
-        return False
-    if reg.scheme == got.scheme == "http" and reg.hostname in LOOPBACK_HOSTS and reg.port is None:
-        try:
-            _ = got.port  # raises ValueError for a malformed port
-        except ValueError:
-            return False
-        same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
-        return got.hostname == reg.hostname and same_rest and got.username is None
-    if "*" in reg.netloc and reg.scheme not in ("http", "https") and reg.scheme == got.scheme:
-        pattern = re.escape(registered).replace(r"\*", r"[^/?#]+")
-        return re.fullmatch(pattern, uri) is not None
-    return False
+    pattern = _loopback_pattern(registered) or _wildcard_pattern(registered)
+    return pattern is not None and pattern.fullmatch(uri) is not None
+
+
+def _loopback_pattern(registered: str) -> re.Pattern[str] | None:
+    for host in LOOPBACK_HOSTS:
+        authority = f"[{host}]" if ":" in host else host
+        prefix = f"http://{authority}"
+        if registered.startswith(prefix) and registered[len(prefix):len(prefix) + 1] in ("/", "?", "#", ""):
+            return re.compile(re.escape(prefix) + _PORT + "?" + re.escape(registered[len(prefix):]))
+    return None
+
+
+def _wildcard_pattern(registered: str) -> re.Pattern[str] | None:
+    scheme, sep, rest = registered.partition("://")
+    if not sep or "*" not in rest or scheme.lower() in ("http", "https"):
+        return None
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        return None
+    return re.compile(re.escape(registered).replace(r"\*", _WILDCARD_HOST))
 
 
 def _localhost_any_port(registered: str, uri: str) -> bool:
@@ -99,16 +118,20 @@ def _localhost_any_port(registered: str, uri: str) -> bool:
 
     Dev servers pick their own port, and Next.js turns ``127.0.0.1`` into ``localhost`` in the
     callback URL it computes; BankID itself matches exactly (``profile = "strict"`` keeps that).
+    Decided on the strings, like ``_redirect_matches``: only the authority may differ, the rest
+    (path, query, fragment) must be the registered characters exactly.
     """
-    try:
-        reg, got = urlsplit(registered), urlsplit(uri)
-        _ = got.port  # raises ValueError for a malformed port
-    except ValueError:
-        return False
-    if not (reg.scheme == got.scheme == "http" and reg.hostname in (*LOOPBACK_HOSTS, "localhost")):
-        return False
-    same_rest = (reg.path, reg.query, reg.fragment) == (got.path, got.query, got.fragment)
-    return got.hostname == "localhost" and got.username is None and got.password is None and same_rest
+    for host in (*LOOPBACK_HOSTS, "localhost"):
+        prefix = "http://" + (f"[{host}]" if ":" in host else host)
+        if not registered.startswith(prefix):
+            continue
+        rest = registered[len(prefix):]
+        port = re.match(_PORT, rest)
+        if port is not None:
+            rest = rest[port.end():]
+        if rest[:1] in ("/", "?", "#", ""):
+            return re.fullmatch(re.escape("http://localhost") + _PORT + "?" + re.escape(rest), uri) is not None
+    return False
 
 
 class ClientRegistry:

@@ -114,6 +114,16 @@ class TemporarilyUnavailable(OAuthError):
     status = 503
 
 
+class StoreUnavailable(TemporarilyUnavailable):
+    """The shared store failed (Redis down, the SQLite file unreadable, locked or gone).
+
+    Every store backend raises this (as ``store.StoreError``) instead of its driver's error, so the
+    app answers one clear ``503 temporarily_unavailable`` naming the store -- JSON at the JSON
+    endpoints, a page in the browser -- instead of a ``500`` and a traceback; and service resumes by
+    itself once the store is back, since nothing is cached across requests.
+    """
+
+
 # OIDC Core §3.1.2.6. Only ``login_required``: the mock's one page is the sign-in (no consent
 # screen, account chooser or required actions), so whenever prompt=none cannot be answered
 # without a page it is because the user must authenticate, the case login_required names.

@@ -19,7 +19,6 @@ inline in fixtures/clients.toml, or ``jwks_uri`` on loopback, fetched and cached
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import urllib.error
@@ -34,6 +33,7 @@ from joserfc.jwk import KeySet, KeySetSerialization, OctKey
 from mock_bankid import jsontools
 from mock_bankid.clients import LOOPBACK_HOSTS, Client
 from mock_bankid.errors import InvalidClient
+from mock_bankid.numbers import json_number
 from mock_bankid.provider import Provider
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -192,8 +192,19 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
         raise InvalidClient("client_assertion jti has been used before: an assertion may be used only once.")
 
 
+MAX_NUMERIC_DATE = 2**53
+"""Beyond the integers a JSON number holds exactly no NumericDate is a time (10^400 used to be a 500)."""
+
+
 def _number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A NumericDate (RFC 7519 §2): a JSON number, not a bool or a string, within ±2^53."""
+    if isinstance(value, str):
+        return False
+    try:
+        json_number(value, minimum=-MAX_NUMERIC_DATE, maximum=MAX_NUMERIC_DATE)
+    except ValueError:
+        return False
+    return True
 
 
 def _client_keys(client: Client, *, refetch: bool) -> KeySet:

@@ -17,15 +17,35 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from mock_bankid.client_auth import request_client_id, request_form
+from mock_bankid.errors import StoreUnavailable
 from mock_bankid.provider import Provider
 from mock_bankid.store import Store
 from mock_bankid.store.journal import journal_of
 
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({
-    "client_secret", "client_assertion", "code_verifier", "code", "refresh_token", "access_token",
-    "id_token_hint", "id_login_hint", "token", "csrf_token", "session", "password",
+    "client_secret", "client_assertion", "assertion", "code_verifier", "code", "refresh_token",
+    "access_token", "id_token", "id_token_hint", "id_login_hint", "token", "subject_token",
+    "actor_token", "logout_token", "csrf_token", "session", "password", "secret",
 })
+SECRET_SUFFIXES = ("token", "secret", "assertion", "verifier", "password", "_hint")
+"""Names ending so are secret too, whatever prefix a client or a future parameter adds."""
+_JWT_HEAD = ("eyJ", "ey0")
+
+
+def is_secret(name: str, value: str = "") -> bool:
+    """The one redaction rule: is this parameter's value kept out of the log?
+
+    By name, case-insensitively (``Client_Secret`` is the same parameter to a careless client):
+    every name a credential, code or token arrives under, and any name ending like one
+    (``id_login_hint``, BankID's alias of ``id_token_hint``, included). ``login_hint`` is kept
+    (it names a test persona, and the log is how a test sees which). By value, under any name:
+    anything shaped like a JWS/JWE (``eyJ...`` with dots), because tokens travel under every name.
+    """
+    lowered = name.strip().lower().replace("-", "_")
+    if lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint"):
+        return True
+    return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
 
 
 JWT_PARAMS = ("client_assertion", "id_token_hint", "id_login_hint", "token", "access_token")
@@ -67,12 +87,18 @@ def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
     for name in values:
-        items = [REDACTED if name in SECRET_PARAMS else v for v in values.getlist(name)]
+        items = [REDACTED if is_secret(name, v) else v for v in values.getlist(name)]
         out[name] = items[0] if len(items) == 1 else items
     return out
 
 
 _LOGGED_HEADERS = (("Content-Type", "CONTENT_TYPE"), ("Accept", "HTTP_ACCEPT"), ("User-Agent", "HTTP_USER_AGENT"))
+
+
+def redacted_authorization(value: str) -> str:
+    """Only the scheme of an ``Authorization`` header, and only when it is one plain word."""
+    scheme, _sep, _rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if _sep and scheme.isascii() and scheme.isalpha() and len(scheme) <= 20 else REDACTED
 
 
 def entry_for(response: Response, p: Provider) -> dict[str, Any]:
@@ -83,7 +109,7 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     authorization = environ.get("HTTP_AUTHORIZATION")
     headers: dict[str, str] = {}
     if authorization:
-        headers["Authorization"] = authorization.split(" ", 1)[0] + " " + REDACTED
+        headers["Authorization"] = redacted_authorization(authorization)
     if environ.get("HTTP_COOKIE") and req.cookies:
         headers["Cookie"] = "; ".join(f"{name}={REDACTED}" for name in req.cookies)
     for name, key in _LOGGED_HEADERS:
@@ -136,7 +162,9 @@ def init_app(app: Flask, p: Provider) -> None:
             return response
         try:
             journal.append(entry_for(response, p), size)
-        except Exception:
+        except StoreUnavailable:
+            pass  # the answer already says so (a 503), or needed no store: no traceback per request
+        except Exception:  # the log must never break the request it logs
             app.logger.exception("request log")
         return response
 

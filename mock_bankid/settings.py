@@ -76,6 +76,10 @@ class Settings:
     tls_cert: str = ""
     tls_key: str = ""
     log_requests: bool = True
+    read_timeout: int = 10
+    """Seconds a client has to send a whole request before ``serve`` disconnects it (mock_bankid/worker.py)."""
+    control_token: str = field(default="", repr=False)
+    """Needed for state changes under /_mock when bound to a non-loopback address (generated if unset)."""
     request_log_size: int = 200
 
     def __post_init__(self) -> None:

@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from filelock import FileLock
 
 from mock_bankid import certs
+from mock_bankid.private_files import private_dir
 
 TLS_DIRNAME = "tls"
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -61,11 +62,12 @@ def hosts_for(*urls: str, extra: Iterable[str] = ()) -> list[str]:
 def ensure_local_tls(data_dir: Path, hosts: Iterable[str]) -> TlsFiles:
     """Create (once) the local CA and a server certificate covering ``hosts``; return their paths."""
     tls_dir = Path(data_dir) / TLS_DIRNAME
-    tls_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(tls_dir.parent)
+    private_dir(tls_dir)
     wanted = list(dict.fromkeys(hosts))
     ca_path = tls_dir / "ca.pem"
     files = TlsFiles(cert=tls_dir / "server.pem", key=tls_dir / "server-key.pem", ca=ca_path)
-    with FileLock(str(tls_dir / ".lock")):
+    with FileLock(str(tls_dir / ".lock"), mode=0o600):
         ca_key_path = tls_dir / "ca-key.pem"
         if not (ca_path.exists() and ca_key_path.exists()):
             now = _now()

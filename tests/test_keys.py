@@ -21,6 +21,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+import mock_bankid.keys.manager as keys_module
 from mock_bankid.cli import cli
 from mock_bankid.keys import KeyManager
 
@@ -355,7 +356,11 @@ def test_rotate_while_a_promotion_is_pending(km: KeyManager, clock: FakeClock) -
     new_ec = next(k for k in km.jwks()["keys"] if k["kid"] == now_kid)
     leaf = x509.load_der_x509_certificate(base64.b64decode(new_ec["x5c"][0]))
     leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(km.ca_certificate_pem()))
-    assert len(key_pems(km.keys_dir)) == 8  # kids are never reused; nothing overwritten
+    # kids are never reused and nothing is overwritten; a retired key's PEM is pruned at the rotation
+    listed = km.list_keys()
+    pems = {p.removesuffix(".pem") for p in key_pems(km.keys_dir)}
+    assert {r["kid"] for r in listed if r["state"] != "retired"} <= pems
+    assert not pems & {r["kid"] for r in listed if r["state"] == "retired"}
 
 
 def test_restart_after_rotation_keeps_the_set(tmp_path: Path, clock: FakeClock) -> None:
@@ -502,6 +507,23 @@ def test_cli_in_a_real_process(tmp_path: Path) -> None:
     bad = _run_cli("keys", "list", "--keys-dir", str(d / "keys.json"))
     assert bad.returncode != 0
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_rotating_again_and_again_keeps_the_keys_directory_bounded(km: KeyManager, clock: FakeClock) -> None:
+    """Issue 12.9: every rotation added a PEM file that was never removed."""
+    km.ensure()
+    for _ in range(12):
+        km.rotate("ES256", activate_after=0)
+        clock.advance(km.rotation_grace + 1)  # the previous key's grace period passes
+    km.rotate("ES256", activate_after=0)
+    pems = sorted(p.name for p in km.keys_dir.glob("*.pem") if not p.name.startswith("ca."))
+    live = [r for r in km.list_keys() if r["state"] != "retired"]
+    assert len(pems) == len(live) <= 6, pems  # previous, current and next of each algorithm
+    retired = [r for r in km.list_keys() if r["state"] == "retired" and r["alg"] == "ES256"]
+    assert len(retired) == keys_module.KEEP_RETIRED
+    assert {r["kid"] for r in live} <= {p.removesuffix(".pem") for p in pems}
+    token = km.sign({"sub": "x"}, "ES256")
+    assert token.count(".") == 2
 
 
 def test_the_rotation_state_machine_needs_no_keys_or_files() -> None:

@@ -20,14 +20,15 @@ PACKAGE = Path(mock_bankid.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "settings", "clock", "store", "keys", "nnin", "personas", "clients", "claims",
               "errors", "i18n", "jsontools", "certs", "tls", "hooks", "provider", "personas_details",
-              "personas_recipes", "login_hint", "profiles")),
+              "personas_recipes", "login_hint", "profiles", "numbers",
+              "private_files")),
     ("domain", ("codes", "sessions", "login_queue", "tokens", "refresh", "client_auth", "jwt_client_auth",
                 "requestlog", "grants", "mint")),
     ("web", ("web", "cors", "control_token", "cached_json")),
     ("scenarios", ("scenarios",)),
     ("operations", ("control_ops",)),  # what /_mock does, shared by its JSON endpoints and the console
     ("endpoints", ("endpoints",)),
-    ("app", ("app", "fast_path", "pytest_plugin", "cli", "drill")),  # drill: a client of a running mock (imports only core)
+    ("app", ("app", "fast_path", "pytest_plugin", "cli", "drill", "worker")),  # drill: a client of a running mock
 ]
 LAZY_IMPORTS_ALLOWED = ("mock_bankid.cli",)
 """The CLI imports inside its commands so ``mock-bankid --help`` starts fast; nothing else may."""

@@ -563,9 +563,15 @@ def _race(store: Store, work) -> list:
             got: list = []
             lock = threading.Lock()
 
+            failures: list[str] = []
+
             def run():
                 go.wait(30)
-                mine = work(store)
+                try:
+                    mine = work(store)
+                except BaseException:  # noqa: BLE001 - a thread's error must fail the test, not vanish
+                    failures.append(traceback.format_exc())
+                    return
                 with lock:
                     got.extend(mine)
 
@@ -574,6 +580,9 @@ def _race(store: Store, work) -> list:
                 t.start()
             for t in threads:
                 t.join()
+            if failures:
+                results.put(("error", os.getpid(), failures[0]))
+                return
             results.put(("ok", os.getpid(), got))
         except BaseException:  # noqa: BLE001 - a forked child reports any failure to the parent, which fails
             results.put(("error", os.getpid(), traceback.format_exc()))
@@ -735,6 +744,21 @@ def test_sqlite_connections_do_not_cross_a_fork(tmp_path, clock):
     assert parent_conn.db is None  # the idle parent connection was closed just before the fork
     assert s.get("codes", "a") is None  # the parent reopens on demand and sees the child's take
     s.close()
+
+
+def test_sqlite_store_evicts_the_oldest_rows_beyond_its_bound(tmp_path):
+    """Issue 12.9: disk was bounded only by TTLs. Beyond max_entries rows the purge drops the oldest
+    rows; long-lived control state (the clock shift, written first) stays, and so do fresh codes."""
+    store = SqliteStore(tmp_path / "s.sqlite3", max_entries=100, purge_every_writes=10, purge_every_seconds=3600)
+    store.put("clock", "shift", {"seconds": 5}, 10 * 365 * 86400)
+    for i in range(1000):
+        store.put("sso", f"s{i}", {"i": i}, 1800)
+        store.put("codes", f"c{i}", {"i": i}, 60)
+    assert len(store.items("sso")) + len(store.items("codes")) <= 100
+    assert store.get("clock", "shift") == {"seconds": 5}
+    assert store.get("codes", "c999") == {"i": 999} and store.get("sso", "s999") == {"i": 999}
+    assert store.get("sso", "s0") is None
+    store.close()
 
 
 def test_a_redis_store_without_the_redis_package_says_which_extra_to_install(monkeypatch, tmp_path):

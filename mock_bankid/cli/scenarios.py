@@ -27,8 +27,11 @@ def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
     """One JSON call to the control surface, with the standard library only: the command must
     work where mock-bankid is installed without its test extras (e.g. the Docker image)."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock
-                                 headers={"Content-Type": "application/json"} if data else {})
+    headers = {"Content-Type": "application/json"} if data else {}
+    token = Settings.from_env().control_token  # MOCK_BANKID_CONTROL_TOKEN: a mock bound beyond loopback needs it
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - the user's own mock
     try:
         with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - the user's own mock
             text = response.read().decode("utf-8", errors="replace")

@@ -13,6 +13,7 @@ import click
 
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.control_token import ensure_control_token
 from mock_bankid.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
 
@@ -43,6 +44,8 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
         f" login page     {settings.issuer}/precheck/auth (via your client)",
         f" control        {settings.mock_base}/",
+        f" control token  {settings.control_token}  (changes under /_mock need 'Authorization: Bearer <it>')"
+        if settings.control_token and not is_loopback(settings.host) else None,
         f" store          {settings.store} (data in {settings.data_dir})",
         f" keys           {settings.keys_dir}",
         f" tls cert       {tls.cert}" if tls else None,
@@ -89,6 +92,9 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
     from gunicorn.app.base import BaseApplication
 
     from mock_bankid.app import create_app
+    from mock_bankid.worker import DeadlineThreadWorker
+
+    DeadlineThreadWorker.read_timeout = float(settings.read_timeout)  # forked workers inherit it
 
     class MockBankIDServer(BaseApplication):
         def load_config(self) -> None:
@@ -96,9 +102,12 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
                 "bind": [f"[{settings.host}]:{settings.port}" if ":" in settings.host
                          else f"{settings.host}:{settings.port}"],
                 "workers": workers,
-                "worker_class": "gthread",
+                # gthread that reads each request in its event loop before a thread serves it, so
+                # stalled clients cost no thread, and that answers gunicorn's own rejections as JSON.
+                "worker_class": DeadlineThreadWorker,
                 "threads": 4,
                 "keepalive": 5,
+                "limit_request_line": 8190,  # gunicorn's maximum: long authorize URLs are the client's right
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "preload_app": True,  # keys are created once, in the master, before workers fork
@@ -154,6 +163,7 @@ def register(group: click.Group) -> None:
                 "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, "
                 "e.g. in a container."
             )
+        settings = ensure_control_token(settings)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s",
                             stream=sys.stderr)
         tls_files = resolve_tls(settings)

@@ -42,6 +42,7 @@ def index() -> Response:
                 "scenarios": "GET /_mock/scenarios",
                 "requests": "GET|DELETE /_mock/requests",
                 "last_callback": "GET /_mock/last-callback",
+                "openapi": "GET /_mock/openapi.json",
                 "console": "GET / and /_mock/console/ (web pages for people: debugger, switchboard)",
             },
         }

@@ -22,6 +22,9 @@ mock-bankid). ``rotate`` promotes next to current and current to previous, makes
 retires the old previous once ``rotation_grace`` (the longest token lifetime) has passed since it
 stopped signing. kids (RFC 7638 thumbprints) are never reused; retired keys stay listed in
 ``keys.json`` and are published nowhere.
+Once retired a key is pruned at the next rotation: its PEM file is deleted and only the newest
+``KEEP_RETIRED`` retired keys per algorithm stay listed in ``keys.json``, so rotating over and over
+(``POST /_mock/keys/rotate`` in a test loop) keeps the directory bounded.
 
 Other processes see a rotation through ``keys.json``: every call compares its inode, mtime and
 size (one ``stat``) with what was loaded and re-reads it when it changed. Parsed joserfc key
@@ -57,6 +60,8 @@ from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_second
 
 __all__ = ["KeyManager"]
 
+KEEP_RETIRED = 5
+"""Retired keys per algorithm still listed (without their files) after pruning: recent history."""
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 STATE_FILE = "keys.json"
@@ -289,10 +294,12 @@ class KeyManager:
             ca = self._ensure_ca(now)  # every key gets an x5c chain, RSA too
             if next_key(entries, alg, now) is None:  # pragma: no cover - ensure() just made one
                 entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
+            entries = self._prune(entries, now)
             promoted = next_key(entries, alg, now)
             assert promoted is not None
             entries = rotation.plan_rotation(entries, alg, now, now + after, self.rotation_grace)
             entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
+            entries = self._prune(entries, now)
             self._write_entries(entries)
         self._refresh(force=True)
         return promoted.kid
@@ -302,6 +309,18 @@ class KeyManager:
         check_alg(alg)
         entry = next_key(self._ensure_loaded().entries, alg, self.clock())
         return None if entry is None else entry.kid
+
+    def _prune(self, entries: list[Entry], now: float) -> list[Entry]:
+        """Delete retired keys' PEM files; keep the newest KEEP_RETIRED retired entries per alg
+        (call with the file lock held). A retired key signs nothing and is published nowhere."""
+        keep: list[Entry] = []
+        for alg in {e.alg for e in entries}:
+            retired = sorted((e for e in entries if e.alg == alg and e.retired(now)), key=lambda e: e.order)
+            for e in retired:
+                (self.keys_dir / f"{e.kid}.pem").unlink(missing_ok=True)
+            keep += retired[-KEEP_RETIRED:]
+        kept = {id(e) for e in keep}
+        return [e for e in entries if not e.retired(now) or id(e) in kept]
 
     def list_keys(self) -> list[dict[str, Any]]:
         """Every key ever made here, oldest first per alg, with its state at ``clock()`` now."""

@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, g, has_request_context
 
 from mock_bankid import jsontools
+from mock_bankid.errors import StoreUnavailable
 from mock_bankid.hooks import HOOK_POINTS, HookContext
 from mock_bankid.provider import Provider
 from mock_bankid.settings import Settings
@@ -482,7 +483,10 @@ class Scenarios:
         sign-in always might; any other only while a server-wide scenario acting there is on."""
         if point in SIGN_IN_POINTS:
             return True
-        server = self._server_active() if self.provider is not None else None
+        try:
+            server = self._server_active() if self.provider is not None else None
+        except StoreUnavailable:
+            return False  # as in ``at``: no scenario can be read while the store is down, so none acts
         return server is not None and point in server.definition.points
 
     def at(self, ctx: HookContext) -> Response | None:
@@ -490,10 +494,15 @@ class Scenarios:
         point = ctx.point
         assert point in HOOK_POINTS, point
         actives: list[Active] = []
-        sign_in = self._sign_in_active(ctx)
+        try:
+            sign_in = self._sign_in_active(ctx)
+            server = self._server_active() if self.provider is not None else None
+        except StoreUnavailable:
+            # No scenario can be read while the store is down: go on without one. A route that
+            # needs the store then answers 503 itself; health, discovery and /_mock/ready still answer.
+            return None
         if sign_in is not None and point in sign_in.definition.sign_in_points:
             actives.append(sign_in)
-        server = self._server_active() if self.provider is not None else None
         if server is not None and point in server.definition.points:
             actives.append(server)
         for active in actives:

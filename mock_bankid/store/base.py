@@ -19,12 +19,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
+from mock_bankid.errors import StoreUnavailable
+
 _NS_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 _COUNTER_FIELD = "count"
 
 
-class StoreError(RuntimeError):
-    """The store's backend failed or is not usable (unreachable Redis, locked or broken file)."""
+class StoreError(StoreUnavailable, RuntimeError):
+    """The store's backend failed or is not usable (unreachable Redis, locked or broken file).
+
+    A ``StoreUnavailable`` (errors.py), so the app answers it as a 503 naming the store."""
+
+    def __init__(self, description: str) -> None:
+        StoreUnavailable.__init__(self, description)
 
 
 # --------------------------------------------------------------------------------------------

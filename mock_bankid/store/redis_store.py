@@ -202,7 +202,7 @@ class RedisStore(Store):
             raise StoreError(f"the redis store {_redacted(self.url)} is closed")
         try:
             yield
-        except self._redis_errors as exc:
+        except (*self._redis_errors, OSError) as exc:
             raise StoreError(f"redis store {_redacted(self.url)}: {exc}") from exc
 
     def _key(self, ns: str, key: str) -> str:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mock_bankid.private_files import private_file, tighten_if_present
 from mock_bankid.store.base import (
     Store,
     StoreError,
@@ -39,6 +40,15 @@ CREATE INDEX IF NOT EXISTS entries_queue ON entries (ns, id) WHERE key IS NULL;
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 """
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
+SQLITE_MAX_ENTRIES = 30_000
+"""The eviction rule that bounds the file: beyond this many rows (about 4,000 sign-ins' worth of
+codes, tokens, sessions and refresh tokens), the purge drops the oldest-written rows first, so the
+codes and sessions of sign-ins in progress survive. Rows kept longer than ``EVICT_BELOW_TTL`` (the
+clock shift, scenario switches) are never evicted. TTLs alone let a soak grow the file for the
+30 minutes of an SSO session."""
+EVICT_BELOW_TTL = 30 * 86400
+WAL_SIZE_LIMIT = 8 * 1024 * 1024
+"""``journal_size_limit``: the -wal file is truncated back to this after a checkpoint."""
 
 
 class _Conn:
@@ -84,8 +94,10 @@ class SqliteStore(Store):
         purge_every_writes: int = 500,
         purge_every_seconds: float = 5.0,
         use_returning: bool | None = None,
+        max_entries: int = SQLITE_MAX_ENTRIES,
     ) -> None:
         self.path = Path(path)
+        self.max_entries = max_entries
         self.clock = clock
         self.busy_timeout = busy_timeout
         self._returning = _HAS_RETURNING if use_returning is None else use_returning
@@ -106,6 +118,11 @@ class SqliteStore(Store):
 
     # --- connections --------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode
+        # (ones left by an older version are tightened; they may vanish meanwhile, which is fine).
+        private_file(self.path)
+        for path in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            tighten_if_present(path)
         db = sqlite3.connect(
             str(self.path),
             timeout=self.busy_timeout,
@@ -116,6 +133,7 @@ class SqliteStore(Store):
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             self._retry_busy(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall())
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             if self._schema_pid != os.getpid():
                 self._retry_busy(lambda: db.executescript(_SCHEMA))
                 self._schema_pid = os.getpid()
@@ -159,7 +177,7 @@ class SqliteStore(Store):
                 yield conn.db
             finally:
                 conn.lock.release()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"sqlite store {self.path}: {exc}") from exc
 
     def _close_idle_before_fork(self) -> None:
@@ -197,6 +215,11 @@ class SqliteStore(Store):
             # opportunistic: a busy moment only postpones it to the next round
             with contextlib.suppress(sqlite3.OperationalError):
                 db.execute("DELETE FROM entries WHERE expires_at <= ?", (now,))
+                db.execute(
+                    "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE expires_at < ? "
+                    "ORDER BY id LIMIT max(0, (SELECT count(*) FROM entries) - ?))",
+                    (now + EVICT_BELOW_TTL, self.max_entries),
+                )
 
     # --- operations ---------------------------------------------------------------------
     def put(self, ns: str, key: str, value: dict, ttl: float) -> None:

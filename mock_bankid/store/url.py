@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from mock_bankid.private_files import private_dir
 from mock_bankid.store.base import Store, _redacted
 from mock_bankid.store.memory import MemoryStore
 from mock_bankid.store.redis_store import RedisStore
@@ -27,9 +28,7 @@ def open_store(url: str, data_dir: Path, clock: Callable[[], float] = time.time)
     if text == "memory":
         return MemoryStore(clock)
     if text == "sqlite":
-        data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(data_dir / SQLITE_FILENAME, clock)
+        return SqliteStore(private_dir(Path(data_dir)) / SQLITE_FILENAME, clock)
     if text.startswith("sqlite:"):
         if not text.startswith("sqlite://"):
             raise ValueError(f"bad store {url!r}: {URL_HELP}")
@@ -40,7 +39,7 @@ def open_store(url: str, data_dir: Path, clock: Callable[[], float] = time.time)
                 "e.g. 'sqlite:///var/lib/mock-bankid/store.sqlite3'"
             )
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a directory of the user's: not tightened
         return SqliteStore(file, clock)
     if text.startswith(("redis://", "rediss://")):
         return _open_redis(url, text, clock)

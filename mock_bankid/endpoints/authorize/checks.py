@@ -24,6 +24,7 @@ from mock_bankid.errors import (
     UnsupportedResponseType,
 )
 from mock_bankid.grants import check_scopes
+from mock_bankid.numbers import whole_number
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider
 from mock_bankid.tokens import read_id_token_hint
@@ -132,9 +133,18 @@ def check_prompt(req: AuthorizationRequest, client: Client, p: Provider) -> None
         raise InvalidRequest("prompt=none cannot be combined with other values.")
 
 
+MAX_AGE_LIMIT = 2**31 - 1
+"""Keycloak (BankID's base) reads max_age as a Java int; more is no number it would accept."""
+
+
 def check_max_age(req: AuthorizationRequest, client: Client, p: Provider) -> None:
-    if req.max_age is not None and not req.max_age.isdigit():
-        raise InvalidRequest("max_age must be a whole number of seconds.")
+    if req.max_age is not None:
+        try:
+            whole_number(req.max_age, maximum=MAX_AGE_LIMIT)
+        except ValueError:
+            raise InvalidRequest(
+                f"max_age must be a whole number of seconds (ASCII digits, at most {MAX_AGE_LIMIT})."
+            ) from None
 
 
 def check_login_hint(req: AuthorizationRequest, client: Client, p: Provider) -> None:

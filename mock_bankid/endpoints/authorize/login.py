@@ -17,7 +17,7 @@ from mock_bankid import sessions
 from mock_bankid.clients import Client
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import error_redirect, sign_in
-from mock_bankid.errors import AccessDenied, InvalidClient, InvalidRequest, OAuthError, SessionExpired
+from mock_bankid.errors import AccessDenied, InvalidClient, InvalidRequest, OAuthError, SessionExpired, StoreUnavailable
 from mock_bankid.personas import PersonaError
 from mock_bankid.provider import Provider, provider
 from mock_bankid.scenarios import engine
@@ -132,5 +132,7 @@ def submit() -> Response:
     p.store.delete(AUTH_NS, session_id)
     try:
         return sign_in(req, client, p, persona, scenario=scenario)
+    except StoreUnavailable:
+        raise  # the mock's own outage: a page naming the store (app.py), not the client's error
     except OAuthError as exc:  # a scenario answered instead (e.g. BankID's timeout page)
         return error_redirect(req, exc) if exc.redirect else error_page(exc, req.locale)

@@ -9,7 +9,7 @@ from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_r
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
-from mock_bankid.errors import OAuthError
+from mock_bankid.errors import OAuthError, StoreUnavailable
 from mock_bankid.hooks import AuthorizeContext
 from mock_bankid.provider import provider
 from mock_bankid.web import error_page
@@ -33,6 +33,8 @@ def authorize() -> Response:
         for check in CHECKS:
             check(req, client, p)
         response = choose_subject(req, client, p)
+    except StoreUnavailable:
+        raise  # the mock's own outage: a page naming the store (app.py), not the client's error
     except OAuthError as exc:
         # Only to a redirect URI both checks trusted, and only errors that may go there.
         if trusted and exc.redirect:
