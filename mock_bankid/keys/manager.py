@@ -34,7 +34,6 @@ objects are cached per kid, so ``sign`` never re-parses a PEM.
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import hashlib
 import json
 import os
@@ -51,11 +50,12 @@ from cryptography.x509.oid import NameOID
 from filelock import FileLock
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, Key, KeySet, RSAKey
+from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
 from mock_bankid import certs
 from mock_bankid.keys import rotation
+from mock_bankid.keys.files import KEY_CLASS, KTY, b64url, load_own_private_key, pem_private, utc, write_atomic
 from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, next_key, signer
 
 __all__ = ["KeyManager"]
@@ -86,8 +86,6 @@ LEAF_NAME = x509.Name(
     ]
 )
 
-_KTY = {"RS256": "RSA", "ES256": "EC"}
-_KEY_CLASS: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
 _DAY = 86400.0
 
 
@@ -100,55 +98,10 @@ class _Snapshot:
         self.by_kid = {e.kid: e for e in entries}
         self.public: dict[str, Key] = {}
         for e in entries:
-            key = _KEY_CLASS[_KTY[e.alg]].import_key(e.jwk)
+            key = KEY_CLASS[KTY[e.alg]].import_key(e.jwk)
             self.public[e.kid] = key
         # (published kids) -> (jwks template, KeySet); a handful at most per snapshot.
         self.published_cache: dict[tuple[str, ...], tuple[list[dict[str, Any]], KeySet]] = {}
-
-
-# --- file helpers ---------------------------------------------------------------------------
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    certs.write_atomic(path, data, 0o600)
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _utc(ts: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
-
-
-_pem_private = certs.private_pem
-
-
-def _load_own_private_key(pem: bytes, entry: Entry) -> Key | None:
-    """Parse a PEM this module wrote, as a joserfc key with kid/alg/use; None if it is not that key.
-
-    cryptography's RSA key validation costs ~40 ms per load (joserfc's ``import_key`` always
-    runs it), which every worker would pay on its first RS256 token and after every rotation.
-    These files are our own (0600, written atomically), so the validation is skipped and replaced
-    by two cheap checks: the public part must hash to the kid, and a test signature must verify.
-    """
-    native = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
-    if entry.alg == "RS256" and not isinstance(native, rsa.RSAPrivateKey):
-        return None
-    if entry.alg == "ES256" and not (
-        isinstance(native, ec.EllipticCurvePrivateKey) and isinstance(native.curve, ec.SECP256R1)
-    ):
-        return None
-    cls = _KEY_CLASS[_KTY[entry.alg]]
-    key = cls(native, native, {"kid": entry.kid, "alg": entry.alg, "use": "sig"})  # type: ignore[arg-type]
-    if key.thumbprint() != entry.kid:
-        return None
-    probe = jwt.encode({"alg": entry.alg}, {"probe": entry.kid}, key, algorithms=[entry.alg])
-    try:
-        jwt.decode(probe, cls.import_key(entry.jwk), algorithms=[entry.alg])
-    except JoseError:
-        return None
-    return key
 
 
 # --- the manager ----------------------------------------------------------------------------
@@ -367,7 +320,7 @@ class KeyManager:
         cached = snap.published_cache.get(kids)
         if cached is None:
             template = [snap.by_kid[k].jwk for k in kids]
-            key_set = KeySet([_KEY_CLASS[_KTY[snap.by_kid[k].alg]].import_key(snap.by_kid[k].jwk) for k in kids])
+            key_set = KeySet([KEY_CLASS[KTY[snap.by_kid[k].alg]].import_key(snap.by_kid[k].jwk) for k in kids])
             cached = (template, key_set)
             if len(snap.published_cache) > 16:
                 snap.published_cache.clear()
@@ -390,7 +343,7 @@ class KeyManager:
                     f"{path} is missing but keys.json lists it as a signing key; "
                     f"restore it or empty {self.keys_dir} to start over"
                 ) from None
-            key = _load_own_private_key(pem, entry)
+            key = load_own_private_key(pem, entry)
             if key is None:
                 raise ValueError(f"{path} does not hold a working private key for kid {entry.kid}")
             self._private[entry.kid] = key
@@ -419,7 +372,7 @@ class KeyManager:
             "warning": "Test keys of mock-bankid, a MOCK of BankID. Never trust them for anything real.",
             "keys": [e.as_json() for e in sorted(entries, key=lambda e: e.seq)],
         }
-        _write_atomic(self.state_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+        write_atomic(self.state_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
     # --- creation -----------------------------------------------------------------------
 
@@ -451,9 +404,9 @@ class KeyManager:
             if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
                 raise ValueError(f"{key_path} is not an EC private key")
             return ca_key, x509.load_pem_x509_certificate(cert_path.read_bytes())
-        ca_key, cert = certs.new_ca(CA_NAME, _utc(now - _DAY), _utc(now + 20 * 365 * _DAY))
-        _write_atomic(key_path, _pem_private(ca_key))
-        _write_atomic(cert_path, certs.cert_pem(cert))
+        ca_key, cert = certs.new_ca(CA_NAME, utc(now - _DAY), utc(now + 20 * 365 * _DAY))
+        write_atomic(key_path, pem_private(ca_key))
+        write_atomic(cert_path, certs.cert_pem(cert))
         return ca_key, cert
 
     def _new_key(
@@ -471,8 +424,8 @@ class KeyManager:
             native = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         else:
             native = ec.generate_private_key(ec.SECP256R1())
-        pem = _pem_private(native)
-        key = _KEY_CLASS[_KTY[alg]].import_key(pem)
+        pem = pem_private(native)
+        key = KEY_CLASS[KTY[alg]].import_key(pem)
         kid = key.thumbprint()
         if any(e.kid == kid for e in entries):  # pragma: no cover - 2^-128
             raise ValueError("generated a key whose kid already exists; try again")
@@ -484,9 +437,9 @@ class KeyManager:
             ca_der = ca[1].public_bytes(serialization.Encoding.DER)
             jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"), base64.b64encode(ca_der).decode("ascii")]
             # RFC 7517 4.8: x5t is the SHA-1 thumbprint by definition (x5t#S256 is the SHA-256 one)
-            jwk["x5t"] = _b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
-            jwk["x5t#S256"] = _b64url(hashlib.sha256(leaf_der).digest())
-        _write_atomic(self.keys_dir / f"{kid}.pem", pem)
+            jwk["x5t"] = b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
+            jwk["x5t#S256"] = b64url(hashlib.sha256(leaf_der).digest())
+        write_atomic(self.keys_dir / f"{kid}.pem", pem)
         return Entry(
             kid=kid,
             alg=alg,
@@ -503,5 +456,5 @@ class KeyManager:
         ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
         now: float,
     ) -> x509.Certificate:
-        return certs.issue(ca, public_key, LEAF_NAME, _utc(now - _DAY), _utc(now + 10 * 365 * _DAY))
+        return certs.issue(ca, public_key, LEAF_NAME, utc(now - _DAY), utc(now + 10 * 365 * _DAY))
 
