@@ -29,7 +29,7 @@ from mock_bankid.errors import (
     UnauthorizedClient,
 )
 from mock_bankid.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
-from mock_bankid.scenarios.engine import REGISTRY, Call, preset, scenario
+from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 from mock_bankid.web import authorization_url
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]

@@ -13,7 +13,7 @@ import uuid
 
 from mock_bankid import codes, sessions
 from mock_bankid.hooks import AuthorizeRedirectContext
-from mock_bankid.scenarios.engine import Call, scenario
+from mock_bankid.scenarios.definitions import Call, scenario
 
 SUB_NAMESPACE = uuid.UUID("6f1c5c52-3b7e-4d8e-9a61-7d0f0b4a2c11")
 """Fixed, so the n-th changed sub of a person is the same in every run (reproducible tests)."""

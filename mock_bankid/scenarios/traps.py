@@ -21,7 +21,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from mock_bankid.claims import at_hash
 from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
-from mock_bankid.scenarios.engine import Apply, Call, scenario
+from mock_bankid.scenarios.definitions import Apply, Call, scenario
 
 REAL_BANKID_ISSUER = "https://auth.current.bankid.no/auth/realms/current"
 _throwaway: dict[str, Any] = {}
