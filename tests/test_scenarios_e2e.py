@@ -173,7 +173,8 @@ def test_session_timeout_by_advancing_the_clock(server):
 
 # --- rate limit and network trouble -----------------------------------------------------------
 def test_rate_limit_back_off_then_success(server):
-    put(server, {"scenario": "rate-limit", "limit": 2, "window": 60, "endpoints": ["token"]})
+    # A window shorter than the code's 60 s lifetime: waiting it out (Retry-After) must not expire the code.
+    put(server, {"scenario": "rate-limit", "limit": 2, "window": 30, "endpoints": ["token"]})
     rp = rp_on(server)
     authz = rp.authorized(login_hint="adult")
     for _ in range(2):  # use up the window with two bad requests
