@@ -32,7 +32,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import free_port
+from conftest import CHROMIUM, free_port
 from rp import Discovered, pkce_pair, query_of, verify_id_token
 
 HERE = Path(__file__).parent
@@ -40,9 +40,6 @@ CLIENTS = HERE / "clients"
 NODE_DIR = HERE / "node"
 DOC = HERE.parent / "docs" / "clients.md"
 NODE = shutil.which("node")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SETUP_ADVICE = ("run scripts/setup-test (make test does): it runs npm ci in tests/node and tests/clients/*, "
                 "and next build")
 BIS = "urn:bankid:bis;LOA=3"
@@ -184,18 +181,6 @@ def test_expo_native_flow_as_a_public_pkce_client(live_server, personas):
 
 
 # --- browsers ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (scripts/setup-test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context()  # fresh cookies: no SSO session from another test
