@@ -27,6 +27,7 @@ from mock_bankid.endpoints import (
     userinfo,
 )
 from mock_bankid.errors import OAuthError, StoreUnavailable
+from mock_bankid.fast_path import KEY as FAST_DOCUMENTS_KEY
 from mock_bankid.fast_path import FastDocuments
 from mock_bankid.hooks import RequestContext
 from mock_bankid.provider import EXTENSION_KEY, Provider
@@ -128,10 +129,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         response.status_code = 500
         return response
 
-    app.wsgi_app = FastDocuments(app.wsgi_app, provider, scenarios, {  # type: ignore[method-assign]
+    documents = FastDocuments(app.wsgi_app, provider, scenarios, {
         f"{issuer_path}/.well-known/openid-configuration": ("discovery", "discovery.openid_configuration"),
         f"{issuer_path}/protocol/openid-connect/certs": ("jwks", "jwks.certs"),
     })  # plain GETs of these two replayed below Flask (mock_bankid/fast_path.py)
+    app.wsgi_app = documents  # type: ignore[method-assign]
+    app.extensions[FAST_DOCUMENTS_KEY] = documents  # and by serve's worker from its event loop
     return app
 
 

@@ -17,6 +17,13 @@ How, without giving anything up:
   the scenario engine has seeded this start. Anything else goes to Flask.
 - It is still logged: the request log gets the entry ``entry_for`` would make, and with
   ``MOCK_BANKID_LOG_REQUESTS`` the same log line.
+
+One step further down, ``serve``'s worker (``mock_bankid/worker.py``) asks ``http_answer`` before
+it hands a request to a thread: a plain keep-alive ``GET`` of either document is answered from its
+event loop, the whole HTTP/1.1 response as bytes, with no request parsed into a WSGI environ and no
+thread. Measured (bench/README.md), that thread hand-off and gunicorn's request handling are most
+of what such a request costs under gunicorn. The same conditions apply; anything else takes the
+ordinary way.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from typing import Any
 
 from mock_bankid import requestlog
@@ -35,7 +43,14 @@ log = logging.getLogger("mock_bankid")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _NOT_PLAIN = ("QUERY_STRING", "HTTP_ORIGIN", "HTTP_IF_NONE_MATCH", "HTTP_COOKIE", "HTTP_AUTHORIZATION",
               "HTTP_RANGE", "HTTP_IF_MODIFIED_SINCE")
+_NOT_PLAIN_HEADERS = frozenset(k[5:].lower().replace("_", "-") for k in _NOT_PLAIN if k.startswith("HTTP_"))
+"""The same, as the lower-case header names of a raw request (its query is in the path)."""
+_LOGGED = {"accept": "HTTP_ACCEPT", "user-agent": "HTTP_USER_AGENT", "content-type": "CONTENT_TYPE"}
 MAX_KEPT = 16
+SERVER_HEADER = "gunicorn"
+"""What gunicorn's own responses say in ``Server``: the event loop's answers say the same."""
+KEY = "mock_bankid.fast_documents"
+"""Where ``create_app`` puts the ``FastDocuments`` in ``app.extensions``, for the worker."""
 
 
 class FastDocuments:
@@ -49,6 +64,9 @@ class FastDocuments:
         self.paths = paths
         """path -> (hook point, endpoint name): ``{".../certs": ("jwks", "jwks.certs"), ...}``."""
         self._kept: dict[tuple[str, Any], tuple[str, list[tuple[str, str]], bytes]] = {}
+        self._raw: dict[tuple[str, Any], tuple[bytes, bytes]] = {}
+        """key -> (status line + ``Server``, every other header + blank line + body): see ``http_answer``."""
+        self._date = (0, b"")
 
     def _version(self, point: str) -> Any:
         return self.provider.keys.jwks_version() if point == "jwks" else None
@@ -73,6 +91,43 @@ class FastDocuments:
         if p.settings.log_requests:
             log.info("%s %s %s %.1fms client=%s", "GET", path, 200, (time.perf_counter() - started) * 1000, "-")
         return [body]
+
+    def http_answer(self, path: str, headers: dict[str, str]) -> bytes | None:
+        """The whole HTTP/1.1 keep-alive response to a plain ``GET path`` with these headers
+        (lower-case names), logged like any other; None when the request must go through the
+        app -- not one of the documents, not plain, a scenario might act, or no answer kept yet
+        (the first request of each version goes through Flask and is kept)."""
+        target = self.paths.get(path)
+        if target is None or not _NOT_PLAIN_HEADERS.isdisjoint(headers):
+            return None
+        point, endpoint = target
+        p = self.provider
+        if not self.engine.seeded or p.hooks.may_act("request") or p.hooks.may_act(point):
+            return None
+        started = time.perf_counter()
+        key = (path, self._version(point))
+        raw = self._raw.get(key)
+        if raw is None:
+            kept = self._kept.get(key)
+            if kept is None:
+                return None
+            status, kept_headers, body = kept
+            raw = (f"HTTP/1.1 {status}\r\nServer: {SERVER_HEADER}\r\n".encode("latin-1"),
+                   "".join(f"{k}: {v}\r\n" for k, v in kept_headers).encode("latin-1") + b"\r\n" + body)
+            if len(self._raw) >= MAX_KEPT:
+                self._raw.clear()
+            self._raw[key] = raw
+        environ = {"PATH_INFO": path, **{name: headers[h] for h, name in _LOGGED.items() if h in headers}}
+        requestlog.append(p, requestlog.plain_get_entry(environ, 200, endpoint, p))
+        if p.settings.log_requests:
+            log.info("%s %s %s %.1fms client=%s", "GET", path, 200, (time.perf_counter() - started) * 1000, "-")
+        return raw[0] + self._date_header() + b"Connection: keep-alive\r\n" + raw[1]
+
+    def _date_header(self) -> bytes:
+        now = int(time.time())
+        if self._date[0] != now:
+            self._date = (now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode("latin-1"))
+        return self._date[1]
 
     def _keep(self, key: tuple[str, Any], environ: dict[str, Any],
               start_response: Callable[..., Any]) -> Iterable[bytes]:

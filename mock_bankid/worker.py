@@ -12,6 +12,11 @@ stalled client costs a socket, never a thread. A client that has not sent a whol
 (gunicorn's ``keepalive``), and a request on one is read the same way. Over TLS the handshake has
 to happen in a thread, so there this falls back to gunicorn's own handling.
 
+A plain keep-alive ``GET`` of discovery or the JWKS is answered right there in the event loop,
+when the app has the answer as bytes (``FastDocuments.http_answer``): no environ, no thread. Every
+other request, and any request that is not exactly one well-formed HTTP/1.1 head, goes to a thread
+as before, to gunicorn's parser.
+
 gunicorn answers what it rejects itself (a request line over ``limit_request_line``, too many or
 too large headers, a malformed request) with a small HTML page; this worker answers those in the
 mock's JSON error shape instead, like every other error at its JSON endpoints.
@@ -25,15 +30,23 @@ import re
 import selectors
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from gunicorn.workers import gthread
 
+from mock_bankid.fast_path import KEY as FAST_DOCUMENTS_KEY
+
 MAX_BUFFERED = 64 * 1024 + 1024 * 1024
 """Headers (gunicorn's limits keep them far smaller) and a body up to the app's 1 MiB limit."""
 _CONTENT_LENGTH = re.compile(rb"\r?\ncontent-length[ \t]*:[ \t]*([0-9]{1,9})[ \t]*\r?\n", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r?\ntransfer-encoding[ \t]*:", re.IGNORECASE)
+_PLAIN_GET = re.compile(rb"GET (/[\x21-\x7e]*) HTTP/1\.1")
+_HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?[ \t]*")
+_NOT_FOR_THE_LOOP = frozenset({"content-length", "transfer-encoding", "connection", "upgrade", "expect",
+                               "http2-settings"})
+"""A body, a connection to close or upgrade, an expectation: left to gunicorn."""
 
 
 def request_complete(buf: bytes) -> bool:
@@ -50,6 +63,28 @@ def request_complete(buf: bytes) -> bool:
     match = _CONTENT_LENGTH.search(head)
     length = int(match.group(1)) if match else 0
     return len(buf) >= min(end + sep + length, MAX_BUFFERED)
+
+
+def plain_get(buf: bytes) -> tuple[str, dict[str, str]] | None:
+    """``(path, headers)`` if ``buf`` is exactly one bodiless HTTP/1.1 ``GET`` head, every line well
+    formed (RFC 9112 field syntax, ASCII) and no header that asks for more than an answer; header
+    names lower-cased, a repeated one kept as gunicorn would see it (joined by ``, ``). Else None."""
+    if not buf.endswith(b"\r\n\r\n") or len(buf) > 8192:
+        return None
+    lines = buf[:-4].split(b"\r\n")
+    first = _PLAIN_GET.fullmatch(lines[0])
+    if first is None:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        field = _HEADER.fullmatch(line)
+        if field is None:
+            return None
+        name, value = field.group(1).decode().lower(), (field.group(2) or b"").decode()
+        if name in _NOT_FOR_THE_LOOP:
+            return None
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return first.group(1).decode(), headers
 
 
 class _StatusCapture:
@@ -89,9 +124,16 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
     read_timeout: float = 10.0
     """Seconds a client has to send a whole request (set by ``serve`` from MOCK_BANKID_READ_TIMEOUT)."""
 
+    http_answer: Callable[[str, dict[str, str]], bytes | None] | None = None
+
     def init_process(self) -> None:
         self.reading_conns: deque = deque()
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        documents = getattr(self.wsgi, "extensions", {}).get(FAST_DOCUMENTS_KEY)
+        self.http_answer = documents.http_answer if documents is not None else None
 
     # --- reading requests in the event loop --------------------------------------------------
     def _buffering(self) -> bool:
@@ -142,11 +184,62 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
         self._forget_reading(conn)
         buffered = bytes(conn.mock_buf)
         del conn.mock_buf
+        if self._answer_in_loop(conn, buffered):
+            return
         conn.sock.setblocking(True)
         conn.init()  # plain HTTP/1.x: makes the parser (no handshake to wait for)
         conn.parser.unreader.unread(buffered)
         conn.data_ready = True
         self.enqueue_req(conn)
+
+    # --- the documents answered in the event loop -------------------------------------------
+    def _answer_in_loop(self, conn: Any, buffered: bytes) -> bool:
+        """Answer a plain GET of a document the app has as bytes; False to serve it as ever."""
+        if self.http_answer is None or not self.alive or len(self.keepalived_conns) >= self.max_keepalived:
+            return False
+        request = plain_get(buffered)
+        answer = self.http_answer(*request) if request is not None else None
+        if answer is None:
+            return False
+        try:
+            sent = conn.sock.send(answer)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # the client went away
+            self.nr_conns -= 1
+            conn.close()
+            return True
+        if sent == len(answer):
+            self._keep_alive(conn)
+        else:  # a client that reads nothing yet: the rest from a thread, which may block on it
+            future = self.tpool.submit(self._send_rest, conn, answer[sent:])
+            future.add_done_callback(lambda fut: self.method_queue.defer(self._after_rest, conn, fut))
+        return True
+
+    def _send_rest(self, conn: Any, rest: bytes) -> bool:
+        conn.sock.setblocking(True)
+        conn.sock.settimeout(self.read_timeout)
+        try:
+            conn.sock.sendall(rest)
+        except OSError:
+            return False
+        finally:
+            conn.sock.settimeout(None)
+        return True
+
+    def _after_rest(self, conn: Any, future: Any) -> None:
+        if future.result() and self.alive:
+            self._keep_alive(conn)
+        else:
+            self.nr_conns -= 1
+            conn.close()
+
+    def _keep_alive(self, conn: Any) -> None:
+        """Wait for the connection's next request as gunicorn waits on a kept-alive one."""
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
 
     def _forget_reading(self, conn: Any) -> None:
         with contextlib.suppress(OSError, KeyError, ValueError):

@@ -557,3 +557,23 @@ def test_the_rotation_state_machine_needs_no_keys_or_files() -> None:
         "prev": (0.0, 400.0), "cur": (0.0, 500.0), "nxt": (200.0, None), "new": (200.0, None)}
     with pytest.raises(LookupError):
         plan_rotation([es], "ES256", now=0.0, activates_at=0.0, grace=300.0)  # no next key to promote
+
+
+def test_the_timeline_answers_as_the_rotation_functions_at_every_time() -> None:
+    """``Timeline`` computes once per stretch between key times: never a stale answer across one,
+    in either direction (the mock's clock can be moved back), at the boundaries themselves too."""
+    from mock_bankid.keys.rotation import ALGORITHMS, Entry, Timeline, complete, plan_rotation, published, signer
+
+    first = [Entry("prev", "RS256", 1, 0.0, 0.0, None, {}), Entry("cur", "RS256", 2, 0.0, 0.0, None, {}),
+             Entry("nxt", "RS256", 3, 0.0, None, None, {}), Entry("es", "ES256", 4, 0.0, 0.0, None, {})]
+    entries = [*plan_rotation(first, "RS256", now=100.0, activates_at=400.0, grace=300.0),
+               Entry("new", "RS256", 5, 100.0, None, None, {})]
+    timeline = Timeline(entries)
+    times = [-50.0, 0.0, 99.9, 100.0, 399.999, 400.0, 400.001, 700.0, 1e9, 250.0, 400.0, -1.0, 400.0, 399.0]
+    for now in times:
+        moment = timeline.at(now)
+        assert moment.published == tuple(e.kid for e in published(entries, now)), now
+        assert moment.complete == complete(entries, now), now
+        for alg in ALGORITHMS:
+            assert moment.signers[alg] is signer(entries, alg, now), (now, alg)
+    assert timeline.at(399.0).signers["RS256"].kid == "cur" and timeline.at(400.0).signers["RS256"].kid == "nxt"

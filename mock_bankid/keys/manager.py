@@ -100,6 +100,7 @@ class _Snapshot:
         for e in entries:
             key = KEY_CLASS[KTY[e.alg]].import_key(e.jwk)
             self.public[e.kid] = key
+        self.timeline = rotation.Timeline(entries)
         # (published kids) -> (jwks template, KeySet); a handful at most per snapshot.
         self.published_cache: dict[tuple[str, ...], tuple[list[dict[str, Any]], KeySet]] = {}
 
@@ -180,7 +181,7 @@ class KeyManager:
                 raise ValueError(f"header may not set {', '.join(sorted(clash))}: use the arguments of sign()")
         snap = self._refresh()
         now = self.clock()
-        entry = signer(snap.entries, alg, now)
+        entry = snap.timeline.at(now).signers.get(alg)
         if entry is None:
             self.ensure()
             snap = self._refresh()
@@ -212,7 +213,7 @@ class KeyManager:
         """Changes whenever ``jwks()`` would answer differently (keys.json rewritten, or a key
         published or retired as the clock passes its time): what a served copy is keyed on."""
         snap = self._ensure_loaded()
-        return (snap.signature, tuple(e.kid for e in rotation.published(snap.entries, self.clock())))
+        return (snap.signature, snap.timeline.at(self.clock()).published)
 
     def key_set(self) -> KeySet:
         """A joserfc ``KeySet`` of the published public keys, to verify the mock's own tokens.
@@ -308,15 +309,14 @@ class KeyManager:
 
     def _ensure_loaded(self) -> _Snapshot:
         snap = self._refresh()
-        if not snap.entries or not rotation.complete(snap.entries, self.clock()):  # also upgrades an old key dir
+        if not snap.entries or not snap.timeline.at(self.clock()).complete:  # also upgrades an old key dir
             self.ensure()
             snap = self._refresh()
         return snap
 
     def _published(self) -> tuple[list[dict[str, Any]], KeySet]:
         snap = self._ensure_loaded()
-        now = self.clock()
-        kids = tuple(e.kid for e in rotation.published(snap.entries, now))
+        kids = snap.timeline.at(self.clock()).published
         cached = snap.published_cache.get(kids)
         if cached is None:
             template = [snap.by_kid[k].jwk for k in kids]

@@ -24,6 +24,7 @@ stopped signing less than ``grace`` ago (tokens it signed may still be live), is
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import math
@@ -215,3 +216,41 @@ def plan_rotation(entries: Iterable[Entry], alg: str, now: float, activates_at: 
             never_signed = older.order[0] >= stopped  # a first set's previous key: no tokens to outlive
             older.retires_at = activates_at if never_signed else max(activates_at, stopped + grace)
     return out
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What the functions above say of one key set at one time: what signing and the JWKS read."""
+
+    signers: dict[str, Entry | None]
+    published: tuple[str, ...]
+    complete: bool
+
+
+class Timeline:
+    """The functions above for one key set, at any time, each computed once per stretch of time.
+
+    Every state depends on ``now`` only through comparisons with the keys' activation and
+    retirement times, so between two consecutive such times every answer is the same: the
+    signing path and the JWKS (several times per request) ask this instead of working it out.
+    """
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries = list(entries)
+        self._times = sorted({t for e in self.entries for t in (e.activates_at, e.retires_at) if t is not None})
+        self._window: tuple[float, float, Moment] | None = None
+
+    def at(self, now: float) -> Moment:
+        window = self._window
+        if window is not None and window[0] <= now < window[1]:
+            return window[2]
+        i = bisect.bisect_right(self._times, now)
+        low = self._times[i - 1] if i else -math.inf
+        high = self._times[i] if i < len(self._times) else math.inf
+        moment = Moment(
+            signers={alg: signer(self.entries, alg, now) for alg in {*ALGORITHMS, *(e.alg for e in self.entries)}},
+            published=tuple(e.kid for e in published(self.entries, now)),
+            complete=complete(self.entries, now),
+        )
+        self._window = (low, high, moment)
+        return moment
