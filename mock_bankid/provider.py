@@ -29,6 +29,12 @@ CLOCK_NS = "clock"
 _reading = threading.local()
 
 
+def _request_globals() -> Any | None:
+    """``flask.g`` of the current request itself, or None outside one: the clock asks for the
+    shift many times per request, and each access through the ``g`` proxy costs a lookup."""
+    return g._get_current_object() if has_request_context() else None
+
+
 @dataclass
 class Provider:
     settings: Settings
@@ -69,11 +75,13 @@ class Provider:
         """The shared generation of server-wide state, read once per request (then every read of
         that state in the request agrees); outside a request, read now."""
         assert self.generation is not None
-        if has_request_context():
-            if "mock_bankid_generation" not in g:
-                g.mock_bankid_generation = self.generation.current()
-            return int(g.mock_bankid_generation)
-        return self.generation.current()
+        here = _request_globals()
+        if here is None:
+            return self.generation.current()
+        value = here.__dict__.get("mock_bankid_generation")
+        if value is None:
+            value = here.mock_bankid_generation = self.generation.current()
+        return int(value)
 
     def state_changed(self) -> None:
         """Call after writing server-wide state (clock shift, server scenario, next-login queue):
@@ -91,11 +99,13 @@ class Provider:
         request at most (every read in a request agrees), and guarded because the store itself
         asks the clock when it judges expiry.
         """
-        if has_request_context():
-            if "mock_bankid_clock_shift" not in g:
-                g.mock_bankid_clock_shift = self._read_clock_shift()
-            return float(g.mock_bankid_clock_shift)
-        return self._read_clock_shift()
+        here = _request_globals()
+        if here is None:
+            return self._read_clock_shift()
+        value = here.__dict__.get("mock_bankid_clock_shift")
+        if value is None:
+            value = here.mock_bankid_clock_shift = self._read_clock_shift()
+        return float(value)
 
     def _read_clock_shift(self) -> float:
         if getattr(_reading, "active", False):

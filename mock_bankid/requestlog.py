@@ -72,6 +72,8 @@ def decoded_tokens(*sources: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for values in sources:
         for name in JWT_PARAMS:
+            if name not in values:  # (a miss in a werkzeug MultiDict's .get() builds an exception)
+                continue
             decoded = decode_jwt(values.get(name) or "")
             if decoded is not None:
                 out[name] = decoded

@@ -438,3 +438,16 @@ def test_overrides_and_scenario(tmp_path):
         "Ærlig", "Åsmund-Øien", "slow-token", 40)
     assert p.email.startswith("aerlig.aasmund-oien") and p.email.isascii()
     assert reg.get("nope", TODAY) is None
+
+
+def test_as_dict_is_dataclasses_asdict_plus_name_and_a_copy(registry: PersonaRegistry) -> None:
+    """``as_dict`` is built by hand for speed: it must still equal what ``asdict`` gives, for every
+    persona, and hand out a copy (claims code may change it without touching the persona)."""
+    for p in registry.all(date(2026, 12, 2)):
+        expected = {**dataclasses.asdict(p), "birthdate": p.birthdate.isoformat() if p.birthdate else None,
+                    "name": p.name}
+        assert p.as_dict() == expected, p.id
+        copy = p.as_dict(date(2026, 12, 2))
+        assert copy["age"] == p.age(date(2026, 12, 2))
+        copy["address"]["street_address"] = "changed"
+        assert p.address.get("street_address") != "changed"

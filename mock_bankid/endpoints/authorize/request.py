@@ -43,20 +43,22 @@ class AuthorizationRequest:
 
     @classmethod
     def from_params(cls, params: MultiDict) -> AuthorizationRequest:
-        get = lambda name: params.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
+        first = dict(params.items())  # each name's first value; a plain dict, since a miss in a
+        # werkzeug MultiDict raises (and builds) a BadRequestKeyError inside .get()
+        get = lambda name: first.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
         return cls(
-            client_id=params.get("client_id", ""),
-            redirect_uri=params.get("redirect_uri", ""),
-            response_type=params.get("response_type", ""),
-            response_mode=params.get("response_mode") or "query",
-            scope=(params.get("scope") or "").split(),
+            client_id=first.get("client_id", ""),
+            redirect_uri=first.get("redirect_uri", ""),
+            response_type=first.get("response_type", ""),
+            response_mode=first.get("response_mode") or "query",
+            scope=(first.get("scope") or "").split(),
             state=get("state"),
             nonce=get("nonce"),
             code_challenge=get("code_challenge"),
             code_challenge_method=get("code_challenge_method"),
             acr_values=get("acr_values"),
             ui_locales=get("ui_locales"),
-            prompt=(params.get("prompt") or "").split(),
+            prompt=(first.get("prompt") or "").split(),
             max_age=get("max_age"),
             login_hint=get("login_hint"),
             id_token_hint=get("id_token_hint") or get("id_login_hint"),
