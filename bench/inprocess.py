@@ -5,17 +5,22 @@
 Calls the WSGI app directly with a prepared environ, thousands of times, and reports CPU time
 (``time.process_time``, best of 3) per request for mock-bankid's discovery, JWKS and
 ``/_mock/health`` next to a bare WSGI callable and a bare Flask app answering a document of the
-same size. On a shared machine this moves far less than any rate: it is how the per-request work
+same size; and per whole sign-in (authorize with a ``login_hint``, then ``POST /token`` with
+Basic and PKCE; best of 7 x 300), the request environs built beforehand so only the app counts. On a shared machine this moves far less than any rate: it is how the per-request work
 of the app itself was measured (gunicorn's own share: bench/run.py's server CPU per request).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
@@ -61,10 +66,64 @@ def cpu_us(wsgi, path: str, n: int = 3000) -> float:
     return round(best, 1)
 
 
+REDIRECT = "http://127.0.0.1:5555/callback"
+BASIC = "Basic " + base64.b64encode(b"ci:ci-secret").decode()
+
+
+def _call(wsgi, env: dict) -> tuple[str, dict, bytes]:
+    seen: dict = {}
+
+    def start_response(status, headers, _exc=None):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(wsgi(env, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def sign_in_ms(app, n: int = 300, rounds: int = 7) -> float:
+    """CPU ms per sign-in, the app alone: authorize environs made first, token environs as codes come."""
+
+    def authorize_env() -> tuple[dict, str]:
+        verifier = secrets.token_urlsafe(32)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urlencode({"client_id": "ci", "redirect_uri": REDIRECT, "response_type": "code",
+                           "scope": "openid profile nnin_altsub", "state": "s" * 10, "nonce": "n" * 10,
+                           "code_challenge": challenge, "code_challenge_method": "S256", "login_hint": "adult"})
+        return EnvironBuilder(path=f"{ISSUER}/precheck/auth", query_string=query,
+                              base_url="http://127.0.0.1:8080").get_environ(), verifier
+
+    def token_env(code: str, verifier: str) -> dict:
+        data = urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                          "code_verifier": verifier})
+        return EnvironBuilder(path=f"{ISSUER}/protocol/openid-connect/token", method="POST", data=data,
+                              content_type="application/x-www-form-urlencoded", headers={"Authorization": BASIC},
+                              base_url="http://127.0.0.1:8080").get_environ()
+
+    best = float("inf")
+    for i in range(rounds + 1):  # the first round warms up
+        pending = [authorize_env() for _ in range(n)]
+        spent = 0.0
+        for env, verifier in pending:
+            t0 = time.process_time()
+            _, headers, _ = _call(app, env)
+            spent += time.process_time() - t0
+            code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+            env = token_env(code, verifier)
+            t0 = time.process_time()
+            status, _, body = _call(app, env)
+            spent += time.process_time() - t0
+            if not status.startswith("200"):
+                raise RuntimeError(f"token answered {status}: {body[:200]!r}")
+        if i:
+            best = min(best, spent / n * 1000)
+    return round(best, 3)
+
+
 def measure() -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as tmp:
         app = create_app(Settings(base_url="http://127.0.0.1:8080", keys_dir=Path(tmp) / "keys",
-                                  data_dir=Path(tmp) / "data", store="sqlite", log_requests=False))
+                                  data_dir=Path(tmp) / "data", store="sqlite", log_requests=False,
+                                  fixtures_dir=BENCH.parent / "fixtures"))
         size = len(app.test_client().get(f"{ISSUER}/.well-known/openid-configuration").data)
         bare, raw = bare_apps(size)
         return {
@@ -73,12 +132,13 @@ def measure() -> dict:
             "mock-bankid discovery": cpu_us(app, f"{ISSUER}/.well-known/openid-configuration"),
             "mock-bankid JWKS": cpu_us(app, f"{ISSUER}/protocol/openid-connect/certs"),
             "mock-bankid /_mock/health": cpu_us(app, "/_mock/health"),
+            "mock-bankid sign-in (authorize + token), ms": sign_in_ms(app),
         }
 
 
 def main() -> None:
-    for name, us in measure().items():
-        print(f"{us:8.1f} us  {name}")
+    for name, value in measure().items():
+        print(f"{value:8.3f} ms  {name[:-4]}" if name.endswith(", ms") else f"{value:8.1f} us  {name}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ def main() -> None:
     ap.add_argument("--op", choices=["sign_in", "token", "discovery", "jwks"], default="sign_in")
     ap.add_argument("--top", type=int, default=45)
     args = ap.parse_args()
-    if not shutil.which("py-spy"):
+    # py-spy from PATH, or beside this interpreter (a virtualenv's bin/ that is not on PATH)
+    py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if not py_spy:
         sys.exit("py-spy is not installed: pip install py-spy")
     raw = BENCH / "results" / "profile.txt"
     raw.parent.mkdir(exist_ok=True)
@@ -81,7 +83,7 @@ def main() -> None:
                 if pool:
                     code, verifier = pool.pop()
                     d.redeem(t, c, code, verifier)
-        spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--nonblocking", "-r", "250", "-f", "raw",
+        spy = subprocess.Popen([py_spy, "record", "--subprocesses", "--nonblocking", "-r", "250", "-f", "raw",
                                 "-d", str(int(args.seconds)), "-o", str(raw), "-p", str(proc.pid)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if args.op in ("discovery", "jwks"):
