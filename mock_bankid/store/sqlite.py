@@ -42,7 +42,8 @@ CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 SYNCHRONOUS = "OFF"
 """Commits are handed to the operating system and not waited for on the disk: a killed or
 restarted server loses nothing (the kernel has every write), an operating-system crash or power
-loss may lose the newest writes or the file -- test state, which the next start makes afresh.
+loss may lose the newest writes or, rarely, leave the file corrupt -- test state: delete it and the
+next start begins anew (docs/store.md).
 Measured: a write costs ~40 us of CPU instead of ~64 (NORMAL's fsync at every WAL checkpoint)."""
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 SQLITE_MAX_ENTRIES = 30_000
