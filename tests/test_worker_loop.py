@@ -159,3 +159,92 @@ def test_loop_answers_are_logged_and_a_scenario_is_obeyed_at_once(server) -> Non
         finally:
             requests.delete(f"{server.base_url}/_mock/scenario", timeout=10)
         assert session.get(server.base_url + DISCOVERY, timeout=10).status_code == 200
+
+
+# --- a client that does not read: the rest of an answer from a thread (unit) -----------------------
+class _Sock:
+    def __init__(self, accept_first: int, fail: bool = False) -> None:
+        self.accept_first, self.fail, self.sent, self.blocking = accept_first, fail, b"", False
+
+    def send(self, data: bytes) -> int:
+        if self.fail:
+            raise ConnectionResetError
+        self.sent += data[: self.accept_first]
+        return min(len(data), self.accept_first)
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def setblocking(self, flag: bool) -> None:
+        self.blocking = flag
+
+    def settimeout(self, _value: float | None) -> None:
+        pass
+
+
+class _Conn:
+    def __init__(self, sock: _Sock) -> None:
+        self.sock, self.closed, self.timeout = sock, False, None
+
+    def set_timeout(self) -> None:
+        self.timeout = 1.0
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _worker(answer: bytes):
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mock_bankid.worker import DeadlineThreadWorker
+
+    class Later:  # the method queue: run on the "main thread" when the test says
+        def __init__(self) -> None:
+            self.calls: list = []
+
+        def defer(self, fn, *args) -> None:
+            self.calls.append((fn, args))
+
+    class Poller:
+        def __init__(self) -> None:
+            self.registered: list = []
+
+        def register(self, sock, _events, _callback) -> None:
+            self.registered.append(sock)
+
+    worker = DeadlineThreadWorker.__new__(DeadlineThreadWorker)
+    worker.http_answer = lambda path, headers: answer if path == DISCOVERY else None
+    worker.alive, worker.max_keepalived, worker.keepalived_conns = True, 100, deque()
+    worker.nr_conns, worker.read_timeout = 1, 1.0
+    worker.tpool, worker.method_queue, worker.poller = ThreadPoolExecutor(1), Later(), Poller()
+    return worker
+
+
+def test_an_answer_the_socket_takes_only_part_of_is_finished_from_a_thread_then_kept_alive() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n" + b"x" * 4000
+    worker = _worker(answer)
+    conn = _Conn(_Sock(accept_first=1000))
+    head = b"GET " + DISCOVERY.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert worker._answer_in_loop(conn, head) is True
+    worker.tpool.shutdown(wait=True)  # the thread has sent the rest
+    assert conn.sock.sent == answer and conn.sock.blocking is True
+    fn, args = worker.method_queue.calls.pop()
+    fn(*args)  # back on the main thread: the connection waits for its next request
+    assert not conn.closed and list(worker.keepalived_conns) == [conn] and worker.poller.registered == [conn.sock]
+
+
+def test_a_client_gone_when_the_loop_answers_is_closed_and_counted() -> None:
+    worker = _worker(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    conn = _Conn(_Sock(accept_first=0, fail=True))
+    assert worker._answer_in_loop(conn, b"GET " + DISCOVERY.encode() + b" HTTP/1.1\r\n\r\n") is True
+    assert conn.closed and worker.nr_conns == 0 and not worker.keepalived_conns
+
+
+def test_the_loop_leaves_other_paths_and_a_stopping_worker_to_gunicorn() -> None:
+    worker = _worker(b"HTTP/1.1 200 OK\r\n\r\n")
+    conn = _Conn(_Sock(accept_first=10_000))
+    assert worker._answer_in_loop(conn, b"GET /elsewhere HTTP/1.1\r\n\r\n") is False
+    worker.alive = False
+    assert worker._answer_in_loop(conn, b"GET " + DISCOVERY.encode() + b" HTTP/1.1\r\n\r\n") is False
+    assert conn.sock.sent == b""
