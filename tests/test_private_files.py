@@ -85,3 +85,21 @@ def test_a_served_mock_keeps_data_and_keys_private(tmp_path):
     for path in keys.rglob("*"):
         if path.is_file():
             assert mode(path) & 0o077 == 0, (path, oct(mode(path)))
+
+
+def test_the_request_log_journal_files_are_0600_through_appends_compaction_and_clearing(tmp_path):
+    """Each worker's request-log file holds (redacted) requests: private like the database."""
+    from mock_bankid.store.journal import FileJournal
+
+    journal = FileJournal(tmp_path / "data" / "mock-bankid-requests")
+    for i in range(12):  # keep 5: the file is compacted (tmp + rename) on the way
+        journal.append({"i": i}, keep=5)
+    assert [e["i"] for e in journal.recent(5)] == [7, 8, 9, 10, 11]
+    journal.clear()
+    journal.append({"i": 99}, keep=5)
+    assert mode(journal.directory) == 0o700
+    files = list(journal.directory.iterdir())
+    assert any(p.suffix == ".jsonl" for p in files)
+    for path in files:
+        if path.suffix == ".jsonl":
+            assert mode(path) == 0o600, (path, oct(mode(path)))
