@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from typing import Any
+from typing import Any, NamedTuple
 
 from mock_bankid import requestlog
 from mock_bankid.provider import Provider
@@ -53,6 +53,19 @@ KEY = "mock_bankid.fast_documents"
 """Where ``create_app`` puts the ``FastDocuments`` in ``app.extensions``, for the worker."""
 
 
+class _Kept(NamedTuple):
+    """A 200 answer Flask gave, kept to replay: as WSGI parts, and as HTTP/1.1 bytes around the
+    two lines that change (``Date``, ``Connection``)."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    http_head: bytes
+    """Status line and ``Server``."""
+    http_rest: bytes
+    """Every header Flask gave, the blank line and the body."""
+
+
 class FastDocuments:
     """WSGI middleware in front of the Flask app for the discovery and JWKS paths."""
 
@@ -63,65 +76,62 @@ class FastDocuments:
         self.engine = engine
         self.paths = paths
         """path -> (hook point, endpoint name): ``{".../certs": ("jwks", "jwks.certs"), ...}``."""
-        self._kept: dict[tuple[str, Any], tuple[str, list[tuple[str, str]], bytes]] = {}
-        self._raw: dict[tuple[str, Any], tuple[bytes, bytes]] = {}
-        """key -> (status line + ``Server``, every other header + blank line + body): see ``http_answer``."""
+        self._kept: dict[tuple[str, Any], _Kept] = {}
         self._date = (0, b"")
 
-    def _version(self, point: str) -> Any:
-        return self.provider.keys.jwks_version() if point == "jwks" else None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
+    def _replayable(self, path: str) -> tuple[tuple[str, Any], str] | None:
+        """``(key, endpoint)`` when ``path`` is one of the documents and no scenario might act on
+        it now (``key`` names the version to replay); None when it must go through Flask."""
         target = self.paths.get(path)
-        if target is None or environ.get("REQUEST_METHOD") != "GET" or any(environ.get(k) for k in _NOT_PLAIN):
-            return self.wsgi_app(environ, start_response)
+        if target is None:
+            return None
         point, endpoint = target
+        hooks = self.provider.hooks
+        if not self.engine.seeded or hooks.may_act("request") or hooks.may_act(point):
+            return None
+        version = self.provider.keys.jwks_version() if point == "jwks" else None
+        return (path, version), endpoint
+
+    def _logged(self, environ: dict[str, Any], path: str, endpoint: str, started: float) -> None:
         p = self.provider
-        if not self.engine.seeded or p.hooks.may_act("request") or p.hooks.may_act(point):
-            return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
-        key = (path, self._version(point))
-        kept = self._kept.get(key)
-        if kept is None:
-            return self._keep(key, environ, start_response)
-        status, headers, body = kept
-        start_response(status, headers)
         requestlog.append(p, requestlog.plain_get_entry(environ, 200, endpoint, p))
         if p.settings.log_requests:
             log.info("%s %s %s %.1fms client=%s", "GET", path, 200, (time.perf_counter() - started) * 1000, "-")
-        return [body]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "GET" or any(environ.get(k) for k in _NOT_PLAIN):
+            return self.wsgi_app(environ, start_response)
+        replay = self._replayable(path)
+        if replay is None:
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        key, endpoint = replay
+        kept = self._kept.get(key)
+        if kept is None:
+            return self._keep(key, environ, start_response)
+        start_response(kept.status, kept.headers)
+        self._logged(environ, path, endpoint, started)
+        return [kept.body]
 
     def http_answer(self, path: str, headers: dict[str, str]) -> bytes | None:
         """The whole HTTP/1.1 keep-alive response to a plain ``GET path`` with these headers
         (lower-case names), logged like any other; None when the request must go through the
         app -- not one of the documents, not plain, a scenario might act, or no answer kept yet
         (the first request of each version goes through Flask and is kept)."""
-        target = self.paths.get(path)
-        if target is None or not _NOT_PLAIN_HEADERS.isdisjoint(headers):
+        if not _NOT_PLAIN_HEADERS.isdisjoint(headers):
             return None
-        point, endpoint = target
-        p = self.provider
-        if not self.engine.seeded or p.hooks.may_act("request") or p.hooks.may_act(point):
+        replay = self._replayable(path)
+        if replay is None:
             return None
         started = time.perf_counter()
-        key = (path, self._version(point))
-        raw = self._raw.get(key)
-        if raw is None:
-            kept = self._kept.get(key)
-            if kept is None:
-                return None
-            status, kept_headers, body = kept
-            raw = (f"HTTP/1.1 {status}\r\nServer: {SERVER_HEADER}\r\n".encode("latin-1"),
-                   "".join(f"{k}: {v}\r\n" for k, v in kept_headers).encode("latin-1") + b"\r\n" + body)
-            if len(self._raw) >= MAX_KEPT:
-                self._raw.clear()
-            self._raw[key] = raw
+        key, endpoint = replay
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
         environ = {"PATH_INFO": path, **{name: headers[h] for h, name in _LOGGED.items() if h in headers}}
-        requestlog.append(p, requestlog.plain_get_entry(environ, 200, endpoint, p))
-        if p.settings.log_requests:
-            log.info("%s %s %s %.1fms client=%s", "GET", path, 200, (time.perf_counter() - started) * 1000, "-")
-        return raw[0] + self._date_header() + b"Connection: keep-alive\r\n" + raw[1]
+        self._logged(environ, path, endpoint, started)
+        return kept.http_head + self._date_header() + b"Connection: keep-alive\r\n" + kept.http_rest
 
     def _date_header(self) -> bytes:
         now = int(time.time())
@@ -148,5 +158,10 @@ class FastDocuments:
         if seen.get("status", "").startswith("200 "):
             if len(self._kept) >= MAX_KEPT:
                 self._kept.clear()
-            self._kept[key] = (seen["status"], seen["headers"], body)
+            status, headers = seen["status"], seen["headers"]
+            self._kept[key] = _Kept(
+                status, headers, body,
+                f"HTTP/1.1 {status}\r\nServer: {SERVER_HEADER}\r\n".encode("latin-1"),
+                "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1") + b"\r\n" + body,
+            )
         return [body]

@@ -9,6 +9,7 @@ registers at ``hooks`` (``Scenarios.attach``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,10 +30,18 @@ CLOCK_NS = "clock"
 _reading = threading.local()
 
 
-def _request_globals() -> Any | None:
-    """``flask.g`` of the current request itself, or None outside one: the clock asks for the
-    shift many times per request, and each access through the ``g`` proxy costs a lookup."""
-    return g._get_current_object() if has_request_context() else None
+def _once_per_request(name: str, read: Callable[[], Any]) -> Any:
+    """``read()`` once per request, kept on the request's ``g`` as ``name`` (so every read in a
+    request agrees); outside a request, read now. ``g`` is looked up once, not through its proxy
+    per access: the clock asks for the shift ~16 times per sign-in."""
+    if not has_request_context():
+        return read()
+    here = g._get_current_object()
+    value = here.__dict__.get(name)
+    if value is None:
+        value = read()
+        setattr(here, name, value)
+    return value
 
 
 @dataclass
@@ -75,13 +84,7 @@ class Provider:
         """The shared generation of server-wide state, read once per request (then every read of
         that state in the request agrees); outside a request, read now."""
         assert self.generation is not None
-        here = _request_globals()
-        if here is None:
-            return self.generation.current()
-        value = here.__dict__.get("mock_bankid_generation")
-        if value is None:
-            value = here.mock_bankid_generation = self.generation.current()
-        return int(value)
+        return int(_once_per_request("mock_bankid_generation", self.generation.current))
 
     def state_changed(self) -> None:
         """Call after writing server-wide state (clock shift, server scenario, next-login queue):
@@ -99,13 +102,7 @@ class Provider:
         request at most (every read in a request agrees), and guarded because the store itself
         asks the clock when it judges expiry.
         """
-        here = _request_globals()
-        if here is None:
-            return self._read_clock_shift()
-        value = here.__dict__.get("mock_bankid_clock_shift")
-        if value is None:
-            value = here.mock_bankid_clock_shift = self._read_clock_shift()
-        return float(value)
+        return float(_once_per_request("mock_bankid_clock_shift", self._read_clock_shift))
 
     def _read_clock_shift(self) -> float:
         if getattr(_reading, "active", False):
