@@ -44,9 +44,8 @@ _CONTENT_LENGTH = re.compile(rb"\r?\ncontent-length[ \t]*:[ \t]*([0-9]{1,9})[ \t
 _CHUNKED = re.compile(rb"\r?\ntransfer-encoding[ \t]*:", re.IGNORECASE)
 _PLAIN_GET = re.compile(rb"GET (/[\x21-\x7e]*) HTTP/1\.1")
 _HEADER = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?[ \t]*")
-_NOT_FOR_THE_LOOP = frozenset({"content-length", "transfer-encoding", "connection", "upgrade", "expect",
-                               "http2-settings"})
-"""A body, a connection to close or upgrade, an expectation: left to gunicorn."""
+_NOT_FOR_THE_LOOP = frozenset({"content-length", "transfer-encoding", "upgrade", "expect", "http2-settings"})
+"""A body, an upgrade, an expectation: left to gunicorn (so is any ``Connection`` but keep-alive)."""
 
 
 def request_complete(buf: bytes) -> bool:
@@ -65,24 +64,31 @@ def request_complete(buf: bytes) -> bool:
     return len(buf) >= min(end + sep + length, MAX_BUFFERED)
 
 
-def plain_get(buf: bytes) -> tuple[str, dict[str, str]] | None:
+def plain_get(buf: bytes, *, max_line: int = 4094, max_fields: int = 100,
+              max_field: int = 8190) -> tuple[str, dict[str, str]] | None:
     """``(path, headers)`` if ``buf`` is exactly one bodiless HTTP/1.1 ``GET`` head, every line well
-    formed (RFC 9112 field syntax, ASCII) and no header that asks for more than an answer; header
-    names lower-cased, a repeated one kept as gunicorn would see it (joined by ``, ``). Else None."""
+    formed (RFC 9112 field syntax, ASCII) and no header that asks for more than an answer on a kept
+    connection; header names lower-cased, a repeated one kept as gunicorn would see it (joined by
+    ``, ``). Else None -- also beyond gunicorn's limits (the defaults are its own), so that what
+    gunicorn would refuse (414, 431) still reaches gunicorn and is refused."""
     if not buf.endswith(b"\r\n\r\n") or len(buf) > 8192:
         return None
     lines = buf[:-4].split(b"\r\n")
     first = _PLAIN_GET.fullmatch(lines[0])
-    if first is None:
+    if first is None or len(lines[0]) > max_line or len(lines) - 1 > max_fields:
         return None
     headers: dict[str, str] = {}
     for line in lines[1:]:
+        if len(line) > max_field:
+            return None
         field = _HEADER.fullmatch(line)
         if field is None:
             return None
         name, value = field.group(1).decode().lower(), (field.group(2) or b"").decode()
         if name in _NOT_FOR_THE_LOOP:
             return None
+        if name == "connection" and value.lower() != "keep-alive":  # HTTP/1.1's default, which
+            return None  # requests and Node's fetch still send; close or anything else: gunicorn
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return first.group(1).decode(), headers
 
@@ -197,7 +203,9 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
         """Answer a plain GET of a document the app has as bytes; False to serve it as ever."""
         if self.http_answer is None or not self.alive or len(self.keepalived_conns) >= self.max_keepalived:
             return False
-        request = plain_get(buffered)
+        cfg = self.cfg
+        request = plain_get(buffered, max_line=cfg.limit_request_line, max_fields=cfg.limit_request_fields,
+                            max_field=cfg.limit_request_field_size)
         answer = self.http_answer(*request) if request is not None else None
         if answer is None:
             return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -28,12 +29,38 @@ def test_plain_get_takes_one_bodiless_http11_get_with_well_formed_headers() -> N
         "/a", {"host": "x", "user-agent": "wrk", "accept": "*/*"})
     assert plain_get(b"GET /a HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\n\r\n") == ("/a", {"x-a": "1, 2"})
     assert plain_get(b"GET /a?x=1 HTTP/1.1\r\nHost: x\r\n\r\n") == ("/a?x=1", {"host": "x"})  # no such document
+    assert plain_get(b"GET /a HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n") == ("/a", {"connection": "Keep-Alive"})
+
+
+def test_plain_get_leaves_what_is_over_gunicorns_limits_to_gunicorn() -> None:
+    """So that gunicorn still refuses them (414, 431; tests/test_stalled_clients.py over HTTP)."""
+    many = b"".join(b"X-H%d: 1\r\n" % i for i in range(5))
+    assert plain_get(b"GET /a HTTP/1.1\r\n" + many + b"\r\n", max_fields=5) is not None
+    assert plain_get(b"GET /a HTTP/1.1\r\n" + many + b"\r\n", max_fields=4) is None
+    assert plain_get(b"GET /aaaa HTTP/1.1\r\n\r\n", max_line=18) is not None  # the line is 18 bytes
+    assert plain_get(b"GET /aaaa HTTP/1.1\r\n\r\n", max_line=17) is None
+    assert plain_get(b"GET /a HTTP/1.1\r\nX: 123\r\n\r\n", max_field=6) is not None
+    assert plain_get(b"GET /a HTTP/1.1\r\nX: 123\r\n\r\n", max_field=5) is None
+    assert plain_get(b"GET /a HTTP/1.1\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(101)) + b"\r\n") is None
+
+
+def test_plain_get_takes_what_python_requests_sends() -> None:
+    """requests (and so Authlib) and Node's fetch send ``Connection: keep-alive``, HTTP/1.1's
+    default: their discovery and JWKS fetches are the ones the loop is for."""
+    session_headers = requests.Session().headers
+    head = b"GET " + DISCOVERY.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" + b"".join(
+        f"{k}: {v}\r\n".encode() for k, v in session_headers.items()) + b"\r\n"
+    assert session_headers["Connection"] == "keep-alive"
+    expected = {"host": "127.0.0.1:8080", **{k.lower(): v for k, v in session_headers.items()}}
+    assert plain_get(head) == (DISCOVERY, expected)
 
 
 @pytest.mark.parametrize("head", [
     b"POST /a HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /a HTTP/1.0\r\nHost: x\r\n\r\n",  # 1.0: gunicorn decides about keep-alive
     b"GET /a HTTP/1.1\r\nConnection: close\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\n\r\n",
+    b"GET /a HTTP/1.1\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
     b"GET /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
     b"GET /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     b"GET /a HTTP/1.1\r\nUpgrade: h2c\r\n\r\n",
@@ -217,6 +244,7 @@ def _worker(answer: bytes):
     worker.http_answer = lambda path, headers: answer if path == DISCOVERY else None
     worker.alive, worker.max_keepalived, worker.keepalived_conns = True, 100, deque()
     worker.nr_conns, worker.read_timeout = 1, 1.0
+    worker.cfg = SimpleNamespace(limit_request_line=8190, limit_request_fields=100, limit_request_field_size=8190)
     worker.tpool, worker.method_queue, worker.poller = ThreadPoolExecutor(1), Later(), Poller()
     return worker
 
