@@ -11,6 +11,7 @@ It is observability, not a scenario: the one owner of the request log (record; l
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any
 
@@ -42,10 +43,17 @@ def is_secret(name: str, value: str = "") -> bool:
     (it names a test persona, and the log is how a test sees which). By value, under any name:
     anything shaped like a JWS/JWE (``eyJ...`` with dots), because tokens travel under every name.
     """
-    lowered = name.strip().lower().replace("-", "_")
-    if lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint"):
+    if _secret_name(name):
         return True
     return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(name: str) -> bool:
+    """The by-name half of ``is_secret``: ~20 parameter names a sign-in, the same ones every time
+    (bounded: a client inventing names only evicts older ones)."""
+    lowered = name.strip().lower().replace("-", "_")
+    return lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint")
 
 
 JWT_PARAMS = ("client_assertion", "id_token_hint", "id_login_hint", "token", "access_token")
@@ -88,8 +96,11 @@ def decoded_tokens(*sources: Any) -> dict[str, Any]:
 def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
-    for name in values:
-        items = [REDACTED if is_secret(name, v) else v for v in values.getlist(name)]
+    for name, items in values.lists():
+        if _secret_name(name):
+            items = [REDACTED] * len(items)
+        else:
+            items = [REDACTED if is_secret(name, v) else v for v in items]
         out[name] = items[0] if len(items) == 1 else items
     return out
 
