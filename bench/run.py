@@ -375,6 +375,7 @@ THROUGHPUT_ROWS = {
     "JWKS/s (wrk)": lambda r: r["jwks_wrk"]["rate"],
 }
 O2MS = "oauth2-mock-server"
+FLOOR = "stack floor"
 
 
 def _rate(row, provider: dict | None) -> float | None:
@@ -442,8 +443,9 @@ def markdown(res: dict) -> str:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".",
         "",
     ]
-    names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})]]
-    rows = {"mock-bankid": res.get("mock-bankid")} | res.get("peers", {})
+    names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})], *([FLOOR] if "floor" in res else [])]
+    rows = {"mock-bankid": res.get("mock-bankid")} | res.get("peers", {}) | {FLOOR: res.get("floor")}
+    mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
     if any(rows.values()):
         lines += ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
 
@@ -471,11 +473,17 @@ def markdown(res: dict) -> str:
         row("JWKS/s (wrk)", lambda r: f"{r['jwks_wrk']['rate']:,.0f}")
         row("server CPU µs per discovery (wrk)", lambda r: f"{r['discovery_wrk']['server_cpu_us_per_request']:,.0f}")
         row("JWS signed per token response", lambda r: str(r["jws_per_token_response"]["count"]))
-        mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
         if mock8:
             row("mock-bankid ÷ this, 8 clients", lambda r: f"{mock8 / r['sign_in']['8']['rate']:.2f}×")
         lines.append("")
     extra = []
+    floor8 = (res.get("floor") or {}).get("sign_in", {}).get("8", {}).get("rate")
+    o2ms8 = (res.get("peers", {}).get(O2MS) or {}).get("sign_in", {}).get("8", {}).get("rate")
+    if floor8 and mock8:
+        extra.append(f"Stack floor (`bench/floor_app.py`: the same gunicorn worker, workers, Flask, SQLite store and "
+                     f"signing library, doing only what a sign-in cannot skip): {floor8:,.0f} sign-ins/s at 8 clients"
+                     + (f", **{floor8 / o2ms8:.2f}×** {O2MS}" if o2ms8 else "")
+                     + f"; mock-bankid does {100 * mock8 / floor8:.0f}% of the floor's rate.")
     if "driver" in res:
         dr = res["driver"]
         extra.append(f"Driver ceiling (trivial Node endpoint, 8 clients): {dr['trivial']['rate']:,.0f} req/s; "
@@ -545,7 +553,7 @@ def main() -> None:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="the default: a few minutes")
     g.add_argument("--full", action="store_true", help="longer runs, 100k sign-ins for RSS, 1M stored entries")
-    ap.add_argument("--only", default="driver,signing,mock,peers,cold,memory,store,logging,fixture,calls",
+    ap.add_argument("--only", default="driver,signing,mock,peers,floor,cold,memory,store,logging,fixture,calls",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peers (same as leaving 'peers' out of --only)")
     ap.add_argument("--rss-sign-ins", type=int, help="override the RSS test's total sign-ins")
@@ -603,9 +611,14 @@ def main() -> None:
                     except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, the run goes on
                         res["peers"][name] = {"error": repr(exc)[:500]}
                         log(f"  {name} failed to start: {exc!r}")
+            if "floor" in only:
+                ts.append(stack.enter_context(T.floor()))
             log("sign-ins: " + ", ".join(t.name for t in ts) + f", interleaved in {prof['rounds']} rounds")
             suites = sign_in_suite(ts, prof)
             for t in ts:
+                if t.name == FLOOR:  # a measuring stick for sign-ins, not a provider: no endpoint rows
+                    res["floor"] = suites[t.name]
+                    continue
                 n, signed = signatures_per_response(t)
                 suites[t.name]["jws_per_token_response"] = {"count": n, "signed": signed}
                 log(f"{t.name}: endpoints")

@@ -117,6 +117,33 @@ def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) ->
             stop(proc)
 
 
+FLOOR_DISCOVERY = "/.well-known/openid-configuration"
+
+
+@contextmanager
+def floor() -> Iterator[Target]:
+    """``bench/floor_app.py`` under the gunicorn worker class, workers and threads of ``serve``:
+    the least a sign-in costs on this stack (see that file)."""
+    from mock_bankid.cli.serve import default_workers
+
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+        port = free_port()
+        issuer = f"http://127.0.0.1:{port}"
+        app = f"floor_app:create_app({str(Path(tmp) / 'floor.sqlite3')!r}, {issuer!r})"
+        cmd = [sys.executable, "-m", "gunicorn", "-k", "mock_bankid.worker.DeadlineThreadWorker",
+               "-w", str(default_workers()), "--threads", "4", "--keep-alive", "5", "--preload",
+               "--log-level", "warning", "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), app]
+        proc = popen(cmd, {"PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}"})
+        try:
+            wait_200(port, FLOOR_DISCOVERY, 60, proc)
+            t = Target("stack floor", port, FLOOR_DISCOVERY, authorize_redirect_at_once)
+            t.pid = proc.pid
+            t.prepare()
+            yield t
+        finally:
+            stop(proc)
+
+
 def worker_pids(master: int) -> list[int]:
     """gunicorn's workers: the children of the master process."""
     try:
