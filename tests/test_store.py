@@ -480,6 +480,33 @@ def test_sqlite_ping_reports_an_unusable_file(tmp_path, clock):
         s.ping()
 
 
+def test_sqlite_opens_again_after_an_io_error_while_opening(tmp_path, clock, monkeypatch):
+    """Opening in WAL mode while another process's last connection closes can fail once with
+    ``disk I/O error`` (seen in the process races below): the store opens a fresh connection,
+    and a lasting I/O error is still reported as the store's error."""
+    real = sqlite3.connect
+    failures = {"left": 2}
+
+    class Flaky(sqlite3.Connection):
+        def execute(self, sql, *args):  # type: ignore[override]
+            if sql.startswith("PRAGMA journal_mode") and failures["left"]:
+                failures["left"] -= 1
+                raise sqlite3.OperationalError("disk I/O error")
+            return super().execute(sql, *args)
+
+    monkeypatch.setattr(store_sqlite.sqlite3, "connect", lambda *a, **kw: real(*a, factory=Flaky, **kw))
+    s = SqliteStore(tmp_path / "s.sqlite3", clock)
+    s.put("codes", "k", {"v": 1}, 60)
+    assert s.get("codes", "k") == {"v": 1} and failures["left"] == 0
+    s.close()
+
+    failures["left"] = 10**6
+    s = SqliteStore(tmp_path / "t.sqlite3", clock, busy_timeout=0.05)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        s.get("codes", "k")
+    s.close()
+
+
 # --- the clock may read the store ----------------------------------------------------------------
 
 

@@ -80,6 +80,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_sqlite_before_fork)
 
 
+def _opening_race(exc: sqlite3.OperationalError) -> bool:
+    """An I/O error while a connection is being set up (SQLITE_IOERR and its extended codes)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_IOERR") or "disk I/O error" in str(exc)
+
+
 class SqliteStore(Store):
     """The default store: one SQLite file shared by every worker process on the host.
 
@@ -124,6 +130,20 @@ class SqliteStore(Store):
 
     # --- connections --------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        """A new connection, set up. Opening a database in WAL mode while another process's last
+        connection to it closes (and removes the ``-wal``/``-shm`` files) can fail once with
+        ``disk I/O error`` (seen in tests/test_store.py's process races): that is tried again on a
+        fresh connection, within ``busy_timeout``, like a lock."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return self._open_once()
+            except sqlite3.OperationalError as exc:
+                if not _opening_race(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _open_once(self) -> sqlite3.Connection:
         # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode
         # (ones left by an older version are tightened; they may vanish meanwhile, which is fine).
         private_file(self.path)
