@@ -43,15 +43,27 @@ def is_secret(name: str, value: str = "") -> bool:
     (it names a test persona, and the log is how a test sees which). By value, under any name:
     anything shaped like a JWS/JWE (``eyJ...`` with dots), because tokens travel under every name.
     """
-    if _secret_name(name):
+    if _name_is_secret(name):
         return True
     return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
 
 
+SHORT_NAME = 64
+"""Names up to this long have their answer kept; a longer one (a form field name may be hundreds of
+kilobytes) is worked out each time, so the cache stays small whatever clients send."""
+
+
+def _name_is_secret(name: str) -> bool:
+    """The by-name half of ``is_secret``: ~20 parameter names a sign-in, the same ones every time."""
+    return _short_name_is_secret(name) if len(name) <= SHORT_NAME else _secret_by_name(name)
+
+
 @functools.lru_cache(maxsize=1024)
-def _secret_name(name: str) -> bool:
-    """The by-name half of ``is_secret``: ~20 parameter names a sign-in, the same ones every time
-    (bounded: a client inventing names only evicts older ones)."""
+def _short_name_is_secret(name: str) -> bool:
+    return _secret_by_name(name)
+
+
+def _secret_by_name(name: str) -> bool:
     lowered = name.strip().lower().replace("-", "_")
     return lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint")
 
@@ -97,7 +109,7 @@ def redact(values: Any) -> dict[str, Any]:
     """A parameter MultiDict as a dict (lists for repeated names), secret values replaced."""
     out: dict[str, Any] = {}
     for name, items in values.lists():
-        if _secret_name(name):
+        if _name_is_secret(name):
             items = [REDACTED] * len(items)
         else:
             items = [REDACTED if is_secret(name, v) else v for v in items]

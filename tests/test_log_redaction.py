@@ -75,3 +75,15 @@ def test_the_authorization_header_is_redacted_whatever_its_scheme(client):
     client.post(TOKEN, data={"grant_type": "client_credentials"}, headers=basic)
     log = _log(client)
     assert "sEcReT-value-4711" not in log and "ci-secret" not in log
+
+
+def test_the_rule_is_the_same_for_long_names_and_keeps_none_of_them() -> None:
+    """The by-name answer is cached only for short names: a client's huge form field names
+    (Flask takes up to 500 kB) are judged the same way and never kept."""
+    from mock_bankid import requestlog
+
+    long_secret, long_plain = "x" * 100_000 + "_secret", "x" * 100_000
+    before = requestlog._short_name_is_secret.cache_info().currsize
+    assert requestlog.is_secret(long_secret) and not requestlog.is_secret(long_plain)
+    assert requestlog.is_secret("Client-Secret") and not requestlog.is_secret("login_hint")
+    assert requestlog._short_name_is_secret.cache_info().currsize <= before + 2
