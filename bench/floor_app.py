@@ -1,18 +1,21 @@
-"""The least a sign-in can cost on mock-bankid's stack: the floor that ``bench/floor.py`` measures.
+"""A near-minimal sign-in on mock-bankid's stack: the *stack floor* column of ``bench/run.py``.
 
-A Flask app under the same gunicorn worker class and counts as ``mock-bankid serve`` (2 workers x 4
-threads on 2 cores), with the same SQLite store and the same signing library, that does only what
-no sign-in through this stack can skip while keeping what issue 14 says must not be given up:
+A Flask app under the same gunicorn worker class and counts as ``mock-bankid serve`` (one worker
+per core, at least 2, x 4 threads), with the same SQLite store and the same signing library, that
+does only what no sign-in through this stack can skip while keeping a code single-use across
+workers:
 
 - authorize: check the client and the redirect URI, store the code (shared by every worker, so a
   code works once across them), redirect with it;
 - token: check HTTP Basic, take the code (atomic), check PKCE, sign an RS256 ID token and an
-  ES256 access token (what BankID signs), store the access token (for userinfo), answer JSON.
+  ES256 access token (what BankID signs), store the access token (what userinfo would read), answer
+  JSON.
 
 Nothing else: no SSO session, no request log, no scenarios, no personas, no clock shift, no
-validation beyond the above. Not a provider: a measuring stick. Run by ``bench/floor.py``:
+other checks. Not a provider: a measuring stick, started by ``targets.floor()`` as
 
-    gunicorn -k mock_bankid.worker.DeadlineThreadWorker -w 2 --threads 4 --preload \
+    PYTHONPATH="$PWD/bench:$PWD" python -m gunicorn -k mock_bankid.worker.DeadlineThreadWorker -w 2 \
+        --threads 4 --keep-alive 5 --preload -b 127.0.0.1:8080 --chdir bench \
         'floor_app:create_app("/tmp/floor.sqlite3", "http://127.0.0.1:8080")'
 """
 
@@ -81,6 +84,8 @@ def create_app(db_path: str, issuer: str) -> Flask:
             "iss": issuer, "sub": "floor", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
             "jti": jti, "scope": record["scope"]}, ec)
         store.put("access", jti, {"sub": "floor", "scope": record["scope"]}, 300)
-        return jsonify(access_token=access_token, id_token=id_token, token_type="Bearer", expires_in=300)
+        response = jsonify(access_token=access_token, id_token=id_token, token_type="Bearer", expires_in=300)
+        response.headers["Cache-Control"], response.headers["Pragma"] = "no-store", "no-cache"  # RFC 6749 5.1
+        return response
 
     return app

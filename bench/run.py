@@ -443,7 +443,8 @@ def markdown(res: dict) -> str:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".",
         "",
     ]
-    names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})], *([FLOOR] if "floor" in res else [])]
+    names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})],
+             *([FLOOR] if "sign_in" in res.get("floor", {}) else [])]
     rows = {"mock-bankid": res.get("mock-bankid")} | res.get("peers", {}) | {FLOOR: res.get("floor")}
     mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
     if any(rows.values()):
@@ -454,7 +455,7 @@ def markdown(res: dict) -> str:
             for n in names:
                 try:
                     cells.append(get(rows[n]))
-                except (KeyError, TypeError):
+                except (KeyError, TypeError, ZeroDivisionError):
                     cells.append("–")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
@@ -595,7 +596,7 @@ def main() -> None:
         res["signing"] = signing_ceiling(3.0)
         log("  " + ", ".join(f"{k} {v:,.0f}/s" for k, v in res["signing"].items() if not k.endswith("samples")))
 
-    if "mock" in only or "peers" in only:
+    if only & {"mock", "peers", "floor"}:
         with ExitStack() as stack:
             ts: list[d.Target] = []
             if "mock" in only:
@@ -612,7 +613,11 @@ def main() -> None:
                         res["peers"][name] = {"error": repr(exc)[:500]}
                         log(f"  {name} failed to start: {exc!r}")
             if "floor" in only:
-                ts.append(stack.enter_context(T.floor()))
+                try:
+                    ts.append(stack.enter_context(T.floor()))
+                except Exception as exc:  # noqa: BLE001 - reported like a peer that fails; the run goes on
+                    res["floor"] = {"error": repr(exc)[:500]}
+                    log(f"  the stack floor failed to start: {exc!r}")
             log("sign-ins: " + ", ".join(t.name for t in ts) + f", interleaved in {prof['rounds']} rounds")
             suites = sign_in_suite(ts, prof)
             for t in ts:
