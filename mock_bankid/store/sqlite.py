@@ -80,6 +80,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_sqlite_before_fork)
 
 
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """journal_mode and schema changes can report "locked" without waiting on busy_timeout."""
+    return "locked" in str(exc)
+
+
 def _opening_race(exc: sqlite3.OperationalError) -> bool:
     """An I/O error while a connection is being set up (SQLITE_IOERR and its extended codes)."""
     name = getattr(exc, "sqlite_errorname", "") or ""
@@ -134,14 +139,7 @@ class SqliteStore(Store):
         connection to it closes (and removes the ``-wal``/``-shm`` files) can fail once with
         ``disk I/O error`` (seen in tests/test_store.py's process races): that is tried again on a
         fresh connection, within ``busy_timeout``, like a lock."""
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                return self._open_once()
-            except sqlite3.OperationalError as exc:
-                if not _opening_race(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
+        return self._retry(self._open_once, _opening_race)
 
     def _open_once(self) -> sqlite3.Connection:
         # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode
@@ -157,25 +155,26 @@ class SqliteStore(Store):
         )
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            self._retry_busy(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall())
+            self._retry(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall(), _locked)
             db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             if self._schema_pid != os.getpid():
-                self._retry_busy(lambda: db.executescript(_SCHEMA))
+                self._retry(lambda: db.executescript(_SCHEMA), _locked)
                 self._schema_pid = os.getpid()
         except BaseException:
             db.close()
             raise
         return db
 
-    def _retry_busy(self, action: Callable[[], Any]) -> Any:
-        # journal_mode and schema changes can report "locked" without waiting on busy_timeout.
+    def _retry(self, action: Callable[[], Any], passing: Callable[[sqlite3.OperationalError], bool]) -> Any:
+        """``action()``, tried again every 10 ms within ``busy_timeout`` while it fails in a way
+        that ``passing`` says goes away on its own."""
         deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
                 return action()
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not passing(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
 
