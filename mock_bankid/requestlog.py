@@ -43,8 +43,11 @@ def is_secret(name: str, value: str = "") -> bool:
     (it names a test persona, and the log is how a test sees which). By value, under any name:
     anything shaped like a JWS/JWE (``eyJ...`` with dots), because tokens travel under every name.
     """
-    if _name_is_secret(name):
-        return True
+    return _name_is_secret(name) or _token_shaped(value)
+
+
+def _token_shaped(value: Any) -> bool:
+    """The by-value half of ``is_secret``."""
     return isinstance(value, str) and value.lstrip().startswith(_JWT_HEAD) and value.count(".") >= 2
 
 
@@ -53,19 +56,17 @@ SHORT_NAME = 64
 kilobytes) is worked out each time, so the cache stays small whatever clients send."""
 
 
-def _name_is_secret(name: str) -> bool:
-    """The by-name half of ``is_secret``: ~20 parameter names a sign-in, the same ones every time."""
-    return _short_name_is_secret(name) if len(name) <= SHORT_NAME else _secret_by_name(name)
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_name_is_secret(name: str) -> bool:
-    return _secret_by_name(name)
-
-
 def _secret_by_name(name: str) -> bool:
     lowered = name.strip().lower().replace("-", "_")
     return lowered in SECRET_PARAMS or (lowered.endswith(SECRET_SUFFIXES) and lowered != "login_hint")
+
+
+_short_name_is_secret = functools.lru_cache(maxsize=1024)(_secret_by_name)
+
+
+def _name_is_secret(name: str) -> bool:
+    """The by-name half of ``is_secret``: ~20 parameter names a sign-in, the same ones every time."""
+    return _short_name_is_secret(name) if len(name) <= SHORT_NAME else _secret_by_name(name)
 
 
 JWT_PARAMS = ("client_assertion", "id_token_hint", "id_login_hint", "token", "access_token")
@@ -112,7 +113,7 @@ def redact(values: Any) -> dict[str, Any]:
         if _name_is_secret(name):
             items = [REDACTED] * len(items)
         else:
-            items = [REDACTED if is_secret(name, v) else v for v in items]
+            items = [REDACTED if _token_shaped(v) else v for v in items]
         out[name] = items[0] if len(items) == 1 else items
     return out
 
