@@ -21,22 +21,19 @@ other checks. Not a provider: a measuring stick, started by ``targets.floor()`` 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import secrets
 import time
 from urllib.parse import urlencode
 
+from driver import BASIC, CLIENT_ID, REDIRECT_URI  # the client the benchmark's driver signs in as
 from flask import Flask, Response, jsonify, redirect, request
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from mock_bankid.codes import check_pkce
+from mock_bankid.errors import OAuthError
 from mock_bankid.store.sqlite import SqliteStore
-
-CLIENT_ID, CLIENT_SECRET = "ci", "ci-secret"
-REDIRECT_URI = "http://127.0.0.1:5555/callback"
-BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 
 
 def create_app(db_path: str, issuer: str) -> Flask:
@@ -71,10 +68,12 @@ def create_app(db_path: str, issuer: str) -> Flask:
             return jsonify(error="invalid_client"), 401
         form = request.form
         record = store.take("codes", form.get("code", ""))
-        verifier = form.get("code_verifier", "")
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        if record is None or form.get("redirect_uri") != REDIRECT_URI or challenge != record["challenge"]:
+        if record is None or form.get("redirect_uri") != REDIRECT_URI:
             return jsonify(error="invalid_grant"), 400
+        try:
+            check_pkce(record["challenge"], form.get("code_verifier"))  # the mock's own RFC 7636 check
+        except OAuthError as exc:
+            return jsonify(error=exc.error), 400
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         id_token = jwt.encode({"alg": "RS256", "kid": "rsa"}, {

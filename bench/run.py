@@ -375,7 +375,7 @@ THROUGHPUT_ROWS = {
     "JWKS/s (wrk)": lambda r: r["jwks_wrk"]["rate"],
 }
 O2MS = "oauth2-mock-server"
-FLOOR = "stack floor"
+FLOOR = T.FLOOR
 
 
 def _rate(row, provider: dict | None) -> float | None:
@@ -482,7 +482,7 @@ def markdown(res: dict) -> str:
     o2ms8 = (res.get("peers", {}).get(O2MS) or {}).get("sign_in", {}).get("8", {}).get("rate")
     if floor8 and mock8:
         extra.append(f"Stack floor (`bench/floor_app.py`: the same gunicorn worker, workers, Flask, SQLite store and "
-                     f"signing library, doing only what a sign-in cannot skip): {floor8:,.0f} sign-ins/s at 8 clients"
+                     f"signing library, doing a near-minimal sign-in): {floor8:,.0f} sign-ins/s at 8 clients"
                      + (f", **{floor8 / o2ms8:.2f}×** {O2MS}" if o2ms8 else "")
                      + f"; mock-bankid does {100 * mock8 / floor8:.0f}% of the floor's rate.")
     if "driver" in res:

@@ -117,13 +117,15 @@ def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) ->
             stop(proc)
 
 
+FLOOR = "stack floor"
+"""The floor's name in results and tables (``bench/run.py``)."""
 FLOOR_DISCOVERY = "/.well-known/openid-configuration"
 
 
 @contextmanager
 def floor() -> Iterator[Target]:
     """``bench/floor_app.py`` under the gunicorn worker class, workers and threads of ``serve``:
-    the least a sign-in costs on this stack (see that file)."""
+    a near-minimal sign-in on this stack (see that file)."""
     from mock_bankid.cli.serve import default_workers
 
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
@@ -136,7 +138,7 @@ def floor() -> Iterator[Target]:
         proc = popen(cmd, {"PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}"})
         try:
             wait_200(port, FLOOR_DISCOVERY, 60, proc)
-            t = Target("stack floor", port, FLOOR_DISCOVERY, authorize_redirect_at_once)
+            t = Target(FLOOR, port, FLOOR_DISCOVERY, authorize_redirect_at_once)
             t.pid = proc.pid
             t.prepare()
             yield t
