@@ -6,8 +6,11 @@ Calls the WSGI app directly with a prepared environ, thousands of times, and rep
 (``time.process_time``, best of 3) per request for mock-bankid's discovery, JWKS and
 ``/_mock/health`` next to a bare WSGI callable and a bare Flask app answering a document of the
 same size; and per whole sign-in (authorize with a ``login_hint``, then ``POST /token`` with
-Basic and PKCE; best of 7 x 300), the request environs built beforehand so only the app counts. On a shared machine this moves far less than any rate: it is how the per-request work
-of the app itself was measured (gunicorn's own share: bench/run.py's server CPU per request).
+Basic and PKCE; best of 7 x 300), the request environs built beforehand so only the app counts,
+for mock-bankid and for the stack floor (``bench/floor_app.py``), so the two apps' own work can be
+compared without gunicorn, the kernel or the other core's load. On a shared machine this moves far
+less than any rate: it is how the per-request work of the app itself was measured (gunicorn's own
+share: bench/run.py's server CPU per request).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
+sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 from flask import Flask, Response  # noqa: E402
+from floor_app import create_app as floor_app  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from mock_bankid.app import create_app  # noqa: E402
@@ -80,7 +84,8 @@ def _call(wsgi, env: dict) -> tuple[str, dict, bytes]:
     return seen["status"], seen["headers"], body
 
 
-def sign_in_ms(app, n: int = 300, rounds: int = 7) -> float:
+def sign_in_ms(app, n: int = 300, rounds: int = 7, authorize_path: str = f"{ISSUER}/precheck/auth",
+               token_path: str = f"{ISSUER}/protocol/openid-connect/token") -> float:
     """CPU ms per sign-in, the app alone: authorize environs made first, token environs as codes come."""
 
     def authorize_env() -> tuple[dict, str]:
@@ -89,13 +94,13 @@ def sign_in_ms(app, n: int = 300, rounds: int = 7) -> float:
         query = urlencode({"client_id": "ci", "redirect_uri": REDIRECT, "response_type": "code",
                            "scope": "openid profile nnin_altsub", "state": "s" * 10, "nonce": "n" * 10,
                            "code_challenge": challenge, "code_challenge_method": "S256", "login_hint": "adult"})
-        return EnvironBuilder(path=f"{ISSUER}/precheck/auth", query_string=query,
+        return EnvironBuilder(path=authorize_path, query_string=query,
                               base_url="http://127.0.0.1:8080").get_environ(), verifier
 
     def token_env(code: str, verifier: str) -> dict:
         data = urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
                           "code_verifier": verifier})
-        return EnvironBuilder(path=f"{ISSUER}/protocol/openid-connect/token", method="POST", data=data,
+        return EnvironBuilder(path=token_path, method="POST", data=data,
                               content_type="application/x-www-form-urlencoded", headers={"Authorization": BASIC},
                               base_url="http://127.0.0.1:8080").get_environ()
 
@@ -133,6 +138,9 @@ def measure() -> dict:
             "mock-bankid JWKS": cpu_us(app, f"{ISSUER}/protocol/openid-connect/certs"),
             "mock-bankid /_mock/health": cpu_us(app, "/_mock/health"),
             "mock-bankid sign-in (authorize + token), ms": sign_in_ms(app),
+            "stack floor sign-in (bench/floor_app.py), ms": sign_in_ms(
+                floor_app(str(Path(tmp) / "floor.sqlite3"), "http://127.0.0.1:8080"),
+                authorize_path="/authorize", token_path="/token"),
         }
 
 
