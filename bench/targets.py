@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from driver import (
     Target,
@@ -426,4 +427,111 @@ def wrk_token(t, pool: list[tuple[str, str]], seconds: float = 3.0, connections:
         res["server_cpu_us_per_request"] = round(cpu / ops * 1e6, 1)
     if not ops:
         res["error"] = out[-500:]
+    return res
+
+
+_SIGN_IN_LUA = """
+-- A headless sign-in per two requests, on each thread's one connection: GET the authorize URL
+-- (the provider redirects at once with a code), then POST the code to the token endpoint.
+-- A sign-in counts when the callback carries a code and the sign-in's state, and the token endpoint
+-- answers 200 with an ID token and an access token.
+-- Each sign-in has its own state and nonce (the thread's number and a counter); the PKCE
+-- verifier is one per run (wrk's Lua has no SHA-256 to derive a challenge per sign-in).
+local authorize, token, body_head, verifier = $authorize, $token, $body_head, $verifier
+local code, n, me, mark = nil, 0, 0, ""
+signed_in, failed = 0, 0
+function init(args) me = id end
+function request()
+  if code == nil then
+    n = n + 1
+    mark = me .. "x" .. n
+    return wrk.format($authorize_method, authorize .. "&state=s" .. mark .. "&nonce=n" .. mark,
+                      $authorize_headers, $authorize_body)
+  end
+  return wrk.format("POST", token, {["Content-Type"] = "application/x-www-form-urlencoded",
+                                    ["Authorization"] = $basic},
+                    body_head .. code .. "&code_verifier=" .. verifier)
+end
+function response(status, headers, body)
+  if code == nil then
+    local location = headers["Location"] or headers["location"] or ""
+    local state = "state=s" .. mark
+    if (status == 302 or status == 303) and location:sub(1, #$redirect) == $redirect
+        and (location:find(state .. "&", 1, true) or location:sub(-#state) == state) then
+      code = location:match("[?&]code=([^&]+)")
+    end
+    if code == nil then failed = failed + 1 end
+    return
+  end
+  code = nil
+  if status == 200 and body:find('"id_token"', 1, true) and body:find('"access_token"', 1, true) then
+    signed_in = signed_in + 1
+  else
+    failed = failed + 1
+  end
+end
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+function done(summary, latency, requests)
+  local ok, bad = 0, 0
+  for _, thread in ipairs(threads) do
+    ok = ok + thread:get("signed_in")
+    bad = bad + thread:get("failed")
+  end
+  io.write(string.format("SIGN-INS %d FAILED %d MICROSECONDS %d\\n", ok, bad, summary.duration))
+end
+"""
+
+
+def wrk_sign_in_supported(t) -> bool:
+    """wrk's Lua keeps one header of each name, so a flow that needs several cookies at once
+    (panva's oidc-provider: its interaction and session cookies) cannot run in it."""
+    return t.authorize in (authorize_mock_bankid, authorize_redirect_at_once, authorize_post_sub)
+
+
+def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
+    """Full headless sign-ins driven by ``wrk`` instead of the Python driver: authorize, then the
+    code redeemed at the token endpoint (Basic, PKCE), on ``connections`` kept-alive connections,
+    one wrk thread each (a thread's Lua state follows one connection's flow).
+
+    The ID token is not verified here (the Python driver's rows do that): what this measures is the
+    provider's side of a sign-in with a load generator that costs the shared cores next to nothing.
+    """
+    from driver import BASIC, REDIRECT_URI, authorize_params, split_url
+
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
+    if not wrk_sign_in_supported(t):
+        raise RuntimeError(f"{t.name}: its sign-in needs several cookies at once, which wrk's Lua cannot keep")
+    params, verifier = authorize_params(t)
+    del params["state"], params["nonce"]  # the script adds its own to each sign-in
+    post = t.authorize is authorize_post_sub
+    query = urlencode(params)
+    authorize = t.path_of("authorization_endpoint") + "?" + query
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        script = Path(tmp) / "sign_in.lua"
+        script.write_text(string.Template(_SIGN_IN_LUA).substitute(  # ASCII values: JSON quoting is Lua quoting
+            authorize=json.dumps(authorize), token=json.dumps(t.path_of("token_endpoint")),
+            body_head=json.dumps("grant_type=authorization_code&redirect_uri=" + quote(REDIRECT_URI, safe="")
+                                 + "&code="),
+            verifier=json.dumps(verifier), basic=json.dumps(BASIC), redirect=json.dumps(REDIRECT_URI),
+            authorize_method=json.dumps("POST" if post else "GET"),
+            authorize_headers='{["Content-Type"] = "application/x-www-form-urlencoded"}' if post else "nil",
+            authorize_body=json.dumps(urlencode({"sub": "alice@example.com"})) if post else "nil"))
+        cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
+        out = subprocess.run(["wrk", f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                              "-s", str(script), f"http://127.0.0.1:{t.port}{split_url(authorize)[2]}"],
+                             capture_output=True, text=True, timeout=seconds + 60).stdout
+        cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
+    res: dict = {"tool": "wrk", "connections": connections, "threads": connections, "seconds": round(seconds, 1)}
+    m = re.search(r"SIGN-INS (\d+) FAILED (\d+) MICROSECONDS (\d+)", out)
+    if not m:
+        return {**res, "rate": 0.0, "ops": 0, "failures": 0, "error": out[-500:]}
+    ok, bad, micros = (int(x) for x in m.groups())
+    res.update(ops=ok, failures=bad, rate=round(ok / (micros / 1e6), 1) if micros else 0.0)
+    if cpu is not None and ok:
+        res["server_cpu_ms_per_sign_in"] = round(cpu / ok * 1e3, 2)
     return res
