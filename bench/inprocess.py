@@ -7,7 +7,7 @@ Calls the WSGI app directly with a prepared environ, thousands of times, and rep
 ``/_mock/health`` next to a bare WSGI callable and a bare Flask app answering a document of the
 same size; and per whole sign-in (authorize with a ``login_hint``, then ``POST /token`` with
 Basic and PKCE; best of 7 x 300), the request environs built beforehand so only the app counts,
-for mock-bankid and for the stack floor (``bench/floor_app.py``), so the two apps' own work can be
+for mock-bankid and for the stack floor (``bench/floor_app.py``, with Flask and bare), so the two apps' own work can be
 compared without gunicorn, the kernel or the other core's load. On a shared machine this moves far
 less than any rate: it is how the per-request work of the app itself was measured (gunicorn's own
 share: bench/run.py's server CPU per request).
@@ -30,6 +30,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 from flask import Flask, Response  # noqa: E402
 from floor_app import create_app as floor_app  # noqa: E402
+from floor_app import create_wsgi_app as floor_wsgi_app  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from mock_bankid.app import create_app  # noqa: E402
@@ -140,6 +141,9 @@ def measure() -> dict:
             "mock-bankid sign-in (authorize + token), ms": sign_in_ms(app),
             "stack floor sign-in (bench/floor_app.py), ms": sign_in_ms(
                 floor_app(str(Path(tmp) / "floor.sqlite3"), "http://127.0.0.1:8080"),
+                authorize_path="/authorize", token_path="/token"),
+            "bare WSGI floor sign-in (the same without Flask), ms": sign_in_ms(
+                floor_wsgi_app(str(Path(tmp) / "bare.sqlite3"), "http://127.0.0.1:8080"),
                 authorize_path="/authorize", token_path="/token"),
         }
 

@@ -407,6 +407,7 @@ THROUGHPUT_ROWS = {
 }
 O2MS = "oauth2-mock-server"
 FLOOR = T.FLOOR
+BARE = T.BARE_FLOOR
 
 
 def _rate(row, provider: dict | None) -> float | None:
@@ -476,8 +477,10 @@ def markdown(res: dict) -> str:
         "",
     ]
     names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})],
-             *([FLOOR] if "sign_in" in res.get("floor", {}) else [])]
-    rows = {"mock-bankid": res.get("mock-bankid")} | res.get("peers", {}) | {FLOOR: res.get("floor")}
+             *([FLOOR] if "sign_in" in (res.get("floor") or {}) else []),
+             *([BARE] if "sign_in" in (res.get("bare_floor") or {}) else [])]
+    rows = ({"mock-bankid": res.get("mock-bankid")} | res.get("peers", {})
+            | {FLOOR: res.get("floor"), BARE: res.get("bare_floor")})
     mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
     if any(rows.values()):
         lines += ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
@@ -527,6 +530,8 @@ def markdown(res: dict) -> str:
     if wrk8.get(FLOOR) and wrk8.get("mock-bankid"):
         extra.append(f"With wrk driving the sign-ins: the floor {wrk8[FLOOR]:,.0f}/s at 8 clients"
                      + (f" (**{wrk8[FLOOR] / wrk8[O2MS]:.2f}×** {O2MS})" if wrk8.get(O2MS) else "")
+                     + (f", the bare WSGI floor (the same work without Flask) {wrk8[BARE]:,.0f}/s"
+                        + (f" (**{wrk8[BARE] / wrk8[O2MS]:.2f}×**)" if wrk8.get(O2MS) else "") if wrk8.get(BARE) else "")
                      + f", mock-bankid {wrk8['mock-bankid']:,.0f}/s ({100 * wrk8['mock-bankid'] / wrk8[FLOOR]:.0f}% of the floor). "
                      "panva's oidc-provider has no wrk rows: its sign-in needs several cookies at once, and "
                      "wrk's Lua keeps one header of each name.")
@@ -658,16 +663,17 @@ def main() -> None:
                         res["peers"][name] = {"error": repr(exc)[:500]}
                         log(f"  {name} failed to start: {exc!r}")
             if "floor" in only:
-                try:
-                    ts.append(stack.enter_context(T.floor()))
-                except Exception as exc:  # noqa: BLE001 - reported like a peer that fails; the run goes on
-                    res["floor"] = {"error": repr(exc)[:500]}
-                    log(f"  the stack floor failed to start: {exc!r}")
+                for bare, key in ((False, "floor"), (True, "bare_floor")):
+                    try:
+                        ts.append(stack.enter_context(T.floor(bare=bare)))
+                    except Exception as exc:  # noqa: BLE001 - reported like a peer that fails; the run goes on
+                        res[key] = {"error": repr(exc)[:500]}
+                        log(f"  the {BARE if bare else FLOOR} failed to start: {exc!r}")
             log("sign-ins: " + ", ".join(t.name for t in ts) + f", interleaved in {prof['rounds']} rounds")
             suites = sign_in_suite(ts, prof)
             for t in ts:
-                if t.name == FLOOR:  # a measuring stick for sign-ins, not a provider: no endpoint rows
-                    res["floor"] = suites[t.name]
+                if t.name in (FLOOR, BARE):  # measuring sticks for sign-ins, not providers: no endpoint rows
+                    res["floor" if t.name == FLOOR else "bare_floor"] = suites[t.name]
                     continue
                 n, signed = signatures_per_response(t)
                 suites[t.name]["jws_per_token_response"] = {"count": n, "signed": signed}

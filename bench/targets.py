@@ -120,26 +120,29 @@ def mock_bankid(tmp: Path | None = None, log: Path | None = None, **env: str) ->
 
 FLOOR = "stack floor"
 """The floor's name in results and tables (``bench/run.py``)."""
+BARE_FLOOR = "bare WSGI floor"
+"""The same sign-in as a bare WSGI callable, without Flask."""
 FLOOR_DISCOVERY = "/.well-known/openid-configuration"
 
 
 @contextmanager
-def floor() -> Iterator[Target]:
+def floor(bare: bool = False) -> Iterator[Target]:
     """``bench/floor_app.py`` under the gunicorn worker class, workers and threads of ``serve``:
-    a near-minimal sign-in on this stack (see that file)."""
+    a near-minimal sign-in on this stack (see that file); ``bare``: without Flask."""
     from mock_bankid.cli.serve import default_workers
 
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
         port = free_port()
         issuer = f"http://127.0.0.1:{port}"
-        app = f"floor_app:create_app({str(Path(tmp) / 'floor.sqlite3')!r}, {issuer!r})"
+        factory = "create_wsgi_app" if bare else "create_app"
+        app = f"floor_app:{factory}({str(Path(tmp) / 'floor.sqlite3')!r}, {issuer!r})"
         cmd = [sys.executable, "-m", "gunicorn", "-k", "mock_bankid.worker.DeadlineThreadWorker",
                "-w", str(default_workers()), "--threads", "4", "--keep-alive", "5", "--preload",
                "--log-level", "warning", "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), app]
         proc = popen(cmd, {"PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}"})
         try:
             wait_200(port, FLOOR_DISCOVERY, 60, proc)
-            t = Target(FLOOR, port, FLOOR_DISCOVERY, authorize_redirect_at_once)
+            t = Target(BARE_FLOOR if bare else FLOOR, port, FLOOR_DISCOVERY, authorize_redirect_at_once)
             t.pid = proc.pid
             t.prepare()
             yield t
