@@ -120,15 +120,24 @@ StartResponse = Callable[..., Any]
 
 
 def create_wsgi_app(db_path: str, issuer: str) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """The same work as ``create_app``, as a bare WSGI callable."""
+    """The same work as ``create_app`` (the same ``Floor``), as a bare WSGI callable; the answers
+    differ only in what Flask adds (the 302's HTML body, JSON key order and spacing)."""
     floor = Floor(db_path, issuer)
+
+    def params(text: str) -> dict[str, str]:
+        """As werkzeug reads a query or form for ``.get()``: blank values kept, the first of a repeated name."""
+        out: dict[str, str] = {}
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            out.setdefault(name, value)
+        return out
+
     documents = {"/.well-known/openid-configuration": json.dumps(floor.discovery).encode(),
                  "/jwks": json.dumps(floor.jwks).encode()}
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ["REQUEST_METHOD"]
         if method == "GET" and path == "/authorize":
-            status, answer = floor.authorize(dict(parse_qsl(environ.get("QUERY_STRING", ""))))
+            status, answer = floor.authorize(params(environ.get("QUERY_STRING", "")))
             if status == 302:
                 start_response("302 Found", [("Location", answer), ("Content-Length", "0")])
                 return [b""]
@@ -137,7 +146,7 @@ def create_wsgi_app(db_path: str, issuer: str) -> Callable[[dict[str, Any], Star
             return [body]
         if method == "POST" and path == "/token":
             size = int(environ.get("CONTENT_LENGTH") or 0)
-            form = dict(parse_qsl(environ["wsgi.input"].read(size).decode("latin-1")))
+            form = params(environ["wsgi.input"].read(size).decode("utf-8", "replace"))
             status, result = floor.token(environ.get("HTTP_AUTHORIZATION", ""), form)
             body = json.dumps(result).encode()
             start_response({200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized"}[status],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -437,14 +438,17 @@ _SIGN_IN_LUA = """
 -- A headless sign-in per two requests, on each thread's one connection: GET the authorize URL
 -- (the provider redirects at once with a code), then POST the code to the token endpoint.
 -- A sign-in counts when the callback carries a code and the sign-in's state, and the token endpoint
--- answers 200 with an ID token and an access token.
+-- answers 200 with an ID token and an access token; anything else is a failure.
 -- Each sign-in has its own state and nonce (the thread's number and a counter); the PKCE
 -- verifier is one per run (wrk's Lua has no SHA-256 to derive a challenge per sign-in).
+-- sent/answered count requests and responses, so a request lost to a dropped connection (wrk
+-- reconnects and asks for the next request) shows up as a gap between the two.
 local authorize, token, body_head, verifier = $authorize, $token, $body_head, $verifier
 local code, n, me, mark = nil, 0, 0, ""
-signed_in, failed = 0, 0
+signed_in, failed, sent, answered = 0, 0, 0, 0
 function init(args) me = id end
 function request()
+  sent = sent + 1
   if code == nil then
     n = n + 1
     mark = me .. "x" .. n
@@ -456,11 +460,12 @@ function request()
                     body_head .. code .. "&code_verifier=" .. verifier)
 end
 function response(status, headers, body)
+  answered = answered + 1
   if code == nil then
     local location = headers["Location"] or headers["location"] or ""
-    local state = "state=s" .. mark
+    local state = "[?&]state=s" .. mark  -- the mark is digits and "x": no pattern magic
     if (status == 302 or status == 303) and location:sub(1, #$redirect) == $redirect
-        and (location:find(state .. "&", 1, true) or location:sub(-#state) == state) then
+        and (location:find(state .. "&") or location:find(state .. "$$")) then
       code = location:match("[?&]code=([^&]+)")
     end
     if code == nil then failed = failed + 1 end
@@ -479,12 +484,16 @@ function setup(thread)
   thread:set("id", #threads)
 end
 function done(summary, latency, requests)
-  local ok, bad = 0, 0
+  local ok, bad, out, back = 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     ok = ok + thread:get("signed_in")
     bad = bad + thread:get("failed")
+    out = out + thread:get("sent")
+    back = back + thread:get("answered")
   end
-  io.write(string.format("SIGN-INS %d FAILED %d MICROSECONDS %d\\n", ok, bad, summary.duration))
+  local e = summary.errors
+  io.write(string.format("SIGN-INS %d FAILED %d MICROSECONDS %d SENT %d ANSWERED %d SOCKET-ERRORS %d\\n",
+                         ok, bad, summary.duration, out, back, e.connect + e.read + e.write + e.timeout))
 end
 """
 
@@ -501,7 +510,9 @@ def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
     one wrk thread each (a thread's Lua state follows one connection's flow).
 
     The ID token is not verified here (the Python driver's rows do that): what this measures is the
-    provider's side of a sign-in with a load generator that costs the shared cores next to nothing.
+    provider's side of a sign-in with a load generator that costs the shared cores little
+    (``loadgen_cpu_ms_per_sign_in`` says how little). ``ops`` counts sign-ins tried (completed or
+    failed); ``lost`` and ``socket_errors`` count what never got an answer.
     """
     from driver import BASIC, REDIRECT_URI, authorize_params, split_url
 
@@ -525,16 +536,26 @@ def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
             authorize_headers='{["Content-Type"] = "application/x-www-form-urlencoded"}' if post else "nil",
             authorize_body=json.dumps(urlencode({"sub": "alice@example.com"})) if post else "nil"))
         cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
-        out = subprocess.run(["wrk", f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                              "-s", str(script), f"http://127.0.0.1:{t.port}{split_url(authorize)[2]}"],
-                             capture_output=True, text=True, timeout=seconds + 60).stdout
+        own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(["wrk", f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                               "-s", str(script), f"http://127.0.0.1:{t.port}{split_url(authorize)[2]}"],
+                              capture_output=True, text=True, timeout=seconds + 60)
+        own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
     res: dict = {"tool": "wrk", "connections": connections, "threads": connections, "seconds": round(seconds, 1)}
-    m = re.search(r"SIGN-INS (\d+) FAILED (\d+) MICROSECONDS (\d+)", out)
+    m = re.search(r"SIGN-INS (\d+) FAILED (\d+) MICROSECONDS (\d+) SENT (\d+) ANSWERED (\d+) SOCKET-ERRORS (\d+)",
+                  done.stdout)
     if not m:
-        return {**res, "rate": 0.0, "ops": 0, "failures": 0, "error": out[-500:]}
-    ok, bad, micros = (int(x) for x in m.groups())
-    res.update(ops=ok, failures=bad, rate=round(ok / (micros / 1e6), 1) if micros else 0.0)
+        return {**res, "rate": 0.0, "ops": 0, "failures": 0, "error": (done.stdout + done.stderr)[-500:]}
+    ok, bad, micros, sent, answered, socket_errors = (int(x) for x in m.groups())
+    res.update(sign_ins=ok, ops=ok + bad, failures=bad, rate=round(ok / (micros / 1e6), 1) if micros else 0.0,
+               socket_errors=socket_errors,
+               # one request per connection is in flight when wrk stops, and wrk calls request() once
+               # more to check the script: beyond those, a request sent and never answered was lost
+               lost=max(0, sent - answered - connections - 1))
     if cpu is not None and ok:
         res["server_cpu_ms_per_sign_in"] = round(cpu / ok * 1e3, 2)
+    if ok:  # what wrk itself spent: the load generator's share of the shared cores
+        spent = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+        res["loadgen_cpu_ms_per_sign_in"] = round(spent / ok * 1e3, 3)
     return res
