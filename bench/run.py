@@ -189,7 +189,7 @@ def sign_in_suite(ts: list[d.Target], prof: dict) -> dict[str, dict]:
 
 def wrk_sign_in_rounds(ts: list[d.Target], level: int, prof: dict, out: dict[str, dict]) -> None:
     """The same sign-ins at ``level`` driven by wrk (``sign_in_wrk``), interleaved the same way:
-    the load generator then costs the shared cores next to nothing, so the rate is the server's."""
+    the load generator costs the shared cores a fraction of what the Python driver does, so the rate is more the server's."""
     able = [t for t in ts if T.wrk_sign_in_supported(t)]
     runs: dict[str, list[dict]] = {t.name: [] for t in able}
     for _ in range(prof["rounds"]):
