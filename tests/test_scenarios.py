@@ -17,6 +17,7 @@ from joserfc.errors import (
 from rp import AtHashMismatch, FlaskRP, at_hash_of, unverified_claims, unverified_header, verify_id_token
 
 from mock_bankid.app import create_app
+from mock_bankid.codes import CODE_NS, SCENARIO_MARK
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
 
 AUTH = "/auth/realms/current/precheck/auth"
@@ -535,3 +536,17 @@ def test_cli_lists_the_catalogue():
     assert {s["name"]: s for s in as_json}["slow"]["params"] == {"seconds": 5.0, "endpoints": ["token"]}
     bad = runner.invoke(cli, ["scenario", "set", "outage", "-p", "nonsense"])
     assert bad.exit_code == 2 and "name=value" in bad.output
+
+
+def test_only_a_sign_in_with_its_own_scenario_is_read_ahead_at_the_token_endpoint(rp, provider):
+    """The token endpoint reads a code's record before redeeming it only to find a per-sign-in
+    scenario: a code issued without one is marked as such, and its redemption reads nothing ahead."""
+    reads: list[str] = []
+    original = provider.store.get
+    provider.store.get = lambda ns, key: reads.append(ns) or original(ns, key)
+    plain = rp.sign_in(via="hint")
+    assert not plain.code.startswith(SCENARIO_MARK)
+    assert rp.redeem(plain).status_code == 200 and reads.count(CODE_NS) == 0
+    with_scenario = rp.sign_in(scenario="outage", via="queue")
+    assert with_scenario.code.startswith(SCENARIO_MARK)
+    assert rp.redeem(with_scenario).status_code == 503 and reads.count(CODE_NS) == 1
