@@ -28,6 +28,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -149,7 +150,7 @@ def create_wsgi_app(db_path: str, issuer: str) -> Callable[[dict[str, Any], Star
             form = params(environ["wsgi.input"].read(size).decode("utf-8", "replace"))
             status, result = floor.token(environ.get("HTTP_AUTHORIZATION", ""), form)
             body = json.dumps(result).encode()
-            start_response({200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized"}[status],
+            start_response(f"{status} {HTTPStatus(status).phrase}",
                            [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                             *NO_STORE.items()])
             return [body]

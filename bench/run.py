@@ -412,6 +412,8 @@ THROUGHPUT_ROWS = {
 O2MS = "oauth2-mock-server"
 FLOOR = T.FLOOR
 BARE = T.BARE_FLOOR
+FLOOR_KEYS = {FLOOR: "floor", BARE: "bare_floor"}
+"""Each floor's column name -> its key in the results (measuring sticks, beside the providers)."""
 
 
 def _rate(row, provider: dict | None) -> float | None:
@@ -490,10 +492,9 @@ def markdown(res: dict) -> str:
         "",
     ]
     names = ["mock-bankid", *[p for p in PEERS if p in res.get("peers", {})],
-             *([FLOOR] if "sign_in" in (res.get("floor") or {}) else []),
-             *([BARE] if "sign_in" in (res.get("bare_floor") or {}) else [])]
+             *[name for name, key in FLOOR_KEYS.items() if "sign_in" in (res.get(key) or {})]]
     rows = ({"mock-bankid": res.get("mock-bankid")} | res.get("peers", {})
-            | {FLOOR: res.get("floor"), BARE: res.get("bare_floor")})
+            | {name: res.get(key) for name, key in FLOOR_KEYS.items()})
     mock8 = (res.get("mock-bankid") or {}).get("sign_in", {}).get("8", {}).get("rate")
     if any(rows.values()):
         lines += ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
@@ -541,14 +542,20 @@ def markdown(res: dict) -> str:
     wrk8 = {n: _rate(THROUGHPUT_ROWS["sign-ins/s, 8 clients (wrk)"], r) for n, r in rows.items()}
     loadgen = ((res.get("mock-bankid") or {}).get("sign_in_wrk", {}).get("8", {}).get("loadgen_cpu_ms_per_sign_in"))
     if wrk8.get(FLOOR) and wrk8.get("mock-bankid"):
-        extra.append(f"With wrk driving the sign-ins: the floor {wrk8[FLOOR]:,.0f}/s at 8 clients"
-                     + (f" (**{wrk8[FLOOR] / wrk8[O2MS]:.2f}×** {O2MS})" if wrk8.get(O2MS) else "")
-                     + (f", the bare WSGI floor (the same work without Flask) {wrk8[BARE]:,.0f}/s"
-                        + (f" (**{wrk8[BARE] / wrk8[O2MS]:.2f}×**)" if wrk8.get(O2MS) else "") if wrk8.get(BARE) else "")
-                     + f", mock-bankid {wrk8['mock-bankid']:,.0f}/s ({100 * wrk8['mock-bankid'] / wrk8[FLOOR]:.0f}% of the floor)."
-                     + (f" wrk itself spent {loadgen:.2f} ms of CPU per sign-in against mock-bankid." if loadgen else "")
-                     + (" panva's oidc-provider has no wrk rows: its sign-in needs several cookies at once, and "
-                        "wrk's Lua keeps one header of each name." if "oidc-provider" in res.get("peers", {}) else ""))
+
+        def versus(name: str, label: str) -> str:
+            return f" (**{wrk8[name] / wrk8[O2MS]:.2f}×**{label})" if wrk8.get(O2MS) else ""
+
+        text = f"With wrk driving the sign-ins: the floor {wrk8[FLOOR]:,.0f}/s at 8 clients" + versus(FLOOR, f" {O2MS}")
+        if wrk8.get(BARE):
+            text += f", the bare WSGI floor (the same work without Flask) {wrk8[BARE]:,.0f}/s" + versus(BARE, "")
+        text += f", mock-bankid {wrk8['mock-bankid']:,.0f}/s ({100 * wrk8['mock-bankid'] / wrk8[FLOOR]:.0f}% of the floor)."
+        if loadgen:
+            text += f" wrk itself spent {loadgen:.2f} ms of CPU per sign-in against mock-bankid."
+        if "oidc-provider" in res.get("peers", {}):
+            text += (" panva's oidc-provider has no wrk rows: its sign-in needs several cookies at once, and "
+                     "wrk's Lua keeps one header of each name.")
+        extra.append(text)
     if "driver" in res:
         dr = res["driver"]
         extra.append(f"Driver ceiling (trivial Node endpoint, 8 clients): {dr['trivial']['rate']:,.0f} req/s; "
@@ -677,17 +684,17 @@ def main() -> None:
                         res["peers"][name] = {"error": repr(exc)[:500]}
                         log(f"  {name} failed to start: {exc!r}")
             if "floor" in only:
-                for bare, key in ((False, "floor"), (True, "bare_floor")):
+                for name, key in FLOOR_KEYS.items():
                     try:
-                        ts.append(stack.enter_context(T.floor(bare=bare)))
+                        ts.append(stack.enter_context(T.floor(bare=name == BARE)))
                     except Exception as exc:  # noqa: BLE001 - reported like a peer that fails; the run goes on
                         res[key] = {"error": repr(exc)[:500]}
-                        log(f"  the {BARE if bare else FLOOR} failed to start: {exc!r}")
+                        log(f"  the {name} failed to start: {exc!r}")
             log("sign-ins: " + ", ".join(t.name for t in ts) + f", interleaved in {prof['rounds']} rounds")
             suites = sign_in_suite(ts, prof)
             for t in ts:
-                if t.name in (FLOOR, BARE):  # measuring sticks for sign-ins, not providers: no endpoint rows
-                    res["floor" if t.name == FLOOR else "bare_floor"] = suites[t.name]
+                if t.name in FLOOR_KEYS:  # measuring sticks for sign-ins, not providers: no endpoint rows
+                    res[FLOOR_KEYS[t.name]] = suites[t.name]
                     continue
                 n, signed = signatures_per_response(t)
                 suites[t.name]["jws_per_token_response"] = {"count": n, "signed": signed}

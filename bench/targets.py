@@ -277,6 +277,19 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def _run_wrk(args: list[str], pid: int | None, timeout: float) -> tuple[subprocess.CompletedProcess[str], float | None, float]:
+    """``wrk *args``: what it printed, the CPU seconds the server ``pid`` (and its children) spent
+    meanwhile (None without a pid), and the CPU seconds wrk itself spent."""
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
+    cpu0 = tree_cpu_seconds(pid) if pid else 0.0
+    own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(["wrk", *args], capture_output=True, text=True, timeout=timeout)
+    own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = tree_cpu_seconds(pid) - cpu0 if pid else None
+    return done, cpu, (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+
+
 def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, threads: int = 2,
         method: str = "GET", body: str | None = None, headers: dict[str, str] | None = None,
         pid: int | None = None) -> dict:
@@ -287,9 +300,7 @@ def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, thread
     With ``pid`` (the server's process; its children count too) also the server's CPU time per
     request, which other load on the machine changes far less than the rate.
     """
-    if not shutil.which("wrk"):
-        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    cmd = [f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
     script = None
     if method != "GET" or body or headers:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
@@ -301,11 +312,9 @@ def wrk(port: int, path: str, connections: int = 8, seconds: float = 4.0, thread
         script.write("\n".join(lua) + "\n")
         script.close()
         cmd += ["-s", script.name]
-    cpu0 = tree_cpu_seconds(pid) if pid else 0.0
     try:
-        out = subprocess.run([*cmd, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
-                             timeout=seconds + 60).stdout
-        cpu = tree_cpu_seconds(pid) - cpu0 if pid else None
+        done, cpu, _ = _run_wrk([*cmd, f"http://127.0.0.1:{port}{path}"], pid, seconds + 60)
+        out = done.stdout
     finally:
         if script is not None:
             os.unlink(script.name)
@@ -399,8 +408,6 @@ def wrk_token(t, pool: list[tuple[str, str]], seconds: float = 3.0, connections:
     out (``exhausted`` is then true and the rate only a lower bound)."""
     from driver import BASIC, REDIRECT_URI, split_url
 
-    if not shutil.which("wrk"):
-        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
     path = split_url(t.meta["token_endpoint"])[2]
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         pool_file = Path(tmp) / "pool.txt"
@@ -410,11 +417,9 @@ def wrk_token(t, pool: list[tuple[str, str]], seconds: float = 3.0, connections:
             pool=json.dumps(str(pool_file)), threads=threads, redirect=json.dumps(REDIRECT_URI),
             path=json.dumps(path), basic=json.dumps(BASIC))
         script.write_text(lua)
-        cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-                              "-s", str(script),
-                              f"http://127.0.0.1:{t.port}{path}"], capture_output=True, text=True, timeout=120).stdout
-        cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
+        done, cpu, _ = _run_wrk([f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+                                 "-s", str(script), f"http://127.0.0.1:{t.port}{path}"], t.pid, 120)
+        out = done.stdout
     res: dict = {"tool": "wrk", "connections": connections, "threads": threads, "pool": len(pool)}
     m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
     ops = int(m.group(1)) if m else 0
@@ -516,8 +521,6 @@ def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
     """
     from driver import BASIC, REDIRECT_URI, authorize_params, split_url
 
-    if not shutil.which("wrk"):
-        raise RuntimeError("wrk is not installed (bench/setup.sh installs it: apt-get install wrk)")
     if not wrk_sign_in_supported(t):
         raise RuntimeError(f"{t.name}: its sign-in needs several cookies at once, which wrk's Lua cannot keep")
     params, verifier = authorize_params(t)
@@ -535,13 +538,9 @@ def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
             authorize_method=json.dumps("POST" if post else "GET"),
             authorize_headers='{["Content-Type"] = "application/x-www-form-urlencoded"}' if post else "nil",
             authorize_body=json.dumps(urlencode({"sub": "alice@example.com"})) if post else "nil"))
-        cpu0 = tree_cpu_seconds(t.pid) if t.pid else 0.0
-        own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(["wrk", f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                               "-s", str(script), f"http://127.0.0.1:{t.port}{split_url(authorize)[2]}"],
-                              capture_output=True, text=True, timeout=seconds + 60)
-        own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = tree_cpu_seconds(t.pid) - cpu0 if t.pid else None
+        done, cpu, spent = _run_wrk([f"-t{connections}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                                     "-s", str(script), f"http://127.0.0.1:{t.port}{split_url(authorize)[2]}"],
+                                    t.pid, seconds + 60)
     res: dict = {"tool": "wrk", "connections": connections, "threads": connections, "seconds": round(seconds, 1)}
     m = re.search(r"SIGN-INS (\d+) FAILED (\d+) MICROSECONDS (\d+) SENT (\d+) ANSWERED (\d+) SOCKET-ERRORS (\d+)",
                   done.stdout)
@@ -556,6 +555,5 @@ def wrk_sign_in(t, connections: int = 8, seconds: float = 3.0) -> dict:
     if cpu is not None and ok:
         res["server_cpu_ms_per_sign_in"] = round(cpu / ok * 1e3, 2)
     if ok:  # what wrk itself spent: the load generator's share of the shared cores
-        spent = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
         res["loadgen_cpu_ms_per_sign_in"] = round(spent / ok * 1e3, 3)
     return res
