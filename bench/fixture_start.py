@@ -21,7 +21,7 @@ t0 = time.perf_counter()
 from werkzeug.serving import make_server  # noqa: E402
 
 from mock_bankid.app import create_app  # noqa: E402
-from mock_bankid.settings import Settings  # noqa: E402
+from mock_bankid.core.settings import Settings  # noqa: E402
 
 t_import = time.perf_counter()
 

@@ -16,7 +16,7 @@ other checks. ``create_wsgi_app`` does the same work as a bare WSGI callable (no
 werkzeug: urllib parses the query and the form), the *bare WSGI floor*: what leaving Flask would
 save. Not providers: measuring sticks, started by ``targets.floor()`` as
 
-    PYTHONPATH="$PWD/bench:$PWD" python -m gunicorn -k mock_bankid.worker.DeadlineThreadWorker -w 2 \
+    PYTHONPATH="$PWD/bench:$PWD" python -m gunicorn -k mock_bankid.serving.worker.DeadlineThreadWorker -w 2 \
         --threads 4 --keep-alive 5 --preload -b 127.0.0.1:8080 --chdir bench \
         'floor_app:create_app("/tmp/floor.sqlite3", "http://127.0.0.1:8080")'
 """
@@ -38,8 +38,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from werkzeug.wrappers import Response as BaseResponse
 
-from mock_bankid.codes import check_pkce
-from mock_bankid.errors import OAuthError
+from mock_bankid.core.errors import OAuthError
+from mock_bankid.oidc.codes import check_pkce
 from mock_bankid.store.sqlite import SqliteStore
 
 

@@ -34,7 +34,7 @@ from floor_app import create_wsgi_app as floor_wsgi_app  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from mock_bankid.app import create_app  # noqa: E402
-from mock_bankid.settings import Settings  # noqa: E402
+from mock_bankid.core.settings import Settings  # noqa: E402
 
 ISSUER = "/auth/realms/current"
 

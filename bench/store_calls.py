@@ -26,8 +26,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from mock_bankid.app import create_app  # noqa: E402
-from mock_bankid.provider import EXTENSION_KEY  # noqa: E402
-from mock_bankid.settings import Settings  # noqa: E402
+from mock_bankid.core.settings import Settings  # noqa: E402
+from mock_bankid.oidc.provider import EXTENSION_KEY  # noqa: E402
 
 OPS = ("put", "get", "take", "add", "delete", "push", "pop", "trim", "incr", "items", "clear")
 WRITES = frozenset({"put", "take", "add", "delete", "push", "pop", "trim", "incr", "clear"})

@@ -137,7 +137,7 @@ def floor(bare: bool = False) -> Iterator[Target]:
         issuer = f"http://127.0.0.1:{port}"
         factory = "create_wsgi_app" if bare else "create_app"
         app = f"floor_app:{factory}({str(Path(tmp) / 'floor.sqlite3')!r}, {issuer!r})"
-        cmd = [sys.executable, "-m", "gunicorn", "-k", "mock_bankid.worker.DeadlineThreadWorker",
+        cmd = [sys.executable, "-m", "gunicorn", "-k", "mock_bankid.serving.worker.DeadlineThreadWorker",
                "-w", str(default_workers()), "--threads", "4", "--keep-alive", "5", "--preload",
                "--log-level", "warning", "-b", f"127.0.0.1:{port}", "--chdir", str(BENCH), app]
         proc = popen(cmd, {"PYTHONPATH": f"{BENCH}{os.pathsep}{ROOT}"})

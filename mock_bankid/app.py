@@ -10,8 +10,9 @@ from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from mock_bankid import __version__, control_token, cors, requestlog
-from mock_bankid.client_auth import request_client_id
+from mock_bankid import __version__
+from mock_bankid.core.errors import OAuthError, StoreUnavailable
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints import (
     authorize,
     console,
@@ -26,15 +27,15 @@ from mock_bankid.endpoints import (
     token,
     userinfo,
 )
-from mock_bankid.errors import OAuthError, StoreUnavailable
-from mock_bankid.fast_path import KEY as FAST_DOCUMENTS_KEY
-from mock_bankid.fast_path import FastDocuments
-from mock_bankid.hooks import RequestContext
-from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.http import control_token, cors, requestlog
+from mock_bankid.http.web import apply_cache_policy, render_error
+from mock_bankid.oidc.client_auth import request_client_id
+from mock_bankid.oidc.hooks import RequestContext
+from mock_bankid.oidc.provider import EXTENSION_KEY, Provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
-from mock_bankid.settings import Settings
+from mock_bankid.serving.fast_path import KEY as FAST_DOCUMENTS_KEY
+from mock_bankid.serving.fast_path import FastDocuments
 from mock_bankid.store import Store
-from mock_bankid.web import apply_cache_policy, render_error
 
 log = logging.getLogger("mock_bankid")
 
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     console.register(app, provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
-    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/cors.py)
+    cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/http/cors.py)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.before_request
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     documents = FastDocuments(app.wsgi_app, provider, scenarios, {
         f"{issuer_path}/.well-known/openid-configuration": ("discovery", "discovery.openid_configuration"),
         f"{issuer_path}/protocol/openid-connect/certs": ("jwks", "jwks.certs"),
-    })  # plain GETs of these two replayed below Flask (mock_bankid/fast_path.py)
+    })  # plain GETs of these two replayed below Flask (mock_bankid/serving/fast_path.py)
     app.wsgi_app = documents  # type: ignore[method-assign]
     app.extensions[FAST_DOCUMENTS_KEY] = documents  # and by serve's worker from its event loop
     return app

@@ -6,7 +6,7 @@ Installing mock-bankid makes the fixture available to every pytest run; nothing 
         mock_bankid.queue_login("adult")              # who signs in next, whatever the client sends
         my_app.configure(issuer=mock_bankid.issuer, client_id="ci", client_secret="ci-secret")
         ...
-        tokens = mock_bankid.mint("adult", client_id="ci")  # or skip the browser dance entirely
+        tokens = mock_bankid.oidc.mint("adult", client_id="ci")  # or skip the browser dance entirely
 
 The provider runs in-process: a thread serving a real HTTP port on 127.0.0.1 (a free port), the
 in-memory store and keys in a temporary directory. One server per pytest session (per distinct
@@ -36,14 +36,15 @@ import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from mock_bankid import login_queue, requestlog
 from mock_bankid.app import create_app
-from mock_bankid.clients import Client
-from mock_bankid.mint import mint_for_tests
-from mock_bankid.personas import Persona
-from mock_bankid.provider import EXTENSION_KEY, Provider
+from mock_bankid.core.settings import Settings
+from mock_bankid.http import requestlog
+from mock_bankid.oidc import login_queue
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.mint import mint_for_tests
+from mock_bankid.oidc.provider import EXTENSION_KEY, Provider
+from mock_bankid.people.personas import Persona
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
-from mock_bankid.settings import Settings
 
 DEFAULT_SCOPE = "openid profile nnin_altsub"
 

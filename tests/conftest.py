@@ -25,8 +25,8 @@ from redis_server import redis_url  # noqa: F401  (the session fixture, for ever
 from rp import CI_REDIRECT, FlaskRP, pkce_pair, query_of
 
 from mock_bankid.app import create_app
+from mock_bankid.core.settings import PROJECT_ROOT, Settings
 from mock_bankid.keys import KeyManager
-from mock_bankid.settings import PROJECT_ROOT, Settings
 
 FIXTURES = PROJECT_ROOT / "fixtures"
 __all__ = ["CI_REDIRECT", "FIXTURES", "FakeClock", "LiveServer", "free_port", "pkce_pair", "query_of", "start_server"]

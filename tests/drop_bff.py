@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 from conftest import LiveServer, free_port
 
-from mock_bankid.settings import PROJECT_ROOT
+from mock_bankid.core.settings import PROJECT_ROOT
 
 BFF_DIR = PROJECT_ROOT / "examples" / "drop-bff"
 NEXT_BIN = BFF_DIR / "node_modules" / "next" / "dist" / "bin" / "next"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mock_bankid import nnin
 from mock_bankid.cli import cli
-from mock_bankid.clock import Clock
-from mock_bankid.personas import PersonaRegistry
+from mock_bankid.core.clock import Clock
+from mock_bankid.people import nnin
+from mock_bankid.people.personas import PersonaRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -17,9 +17,9 @@ from joserfc import jwt
 from rp import FlaskRP, public
 
 from mock_bankid.app import create_app
-from mock_bankid.clients import client_from_dict
-from mock_bankid.login_hint import hinted_acr_value, requested_acr_values
-from mock_bankid.settings import Settings
+from mock_bankid.bankid.login_hint import hinted_acr_value, requested_acr_values
+from mock_bankid.core.settings import Settings
+from mock_bankid.oidc.clients import client_from_dict
 
 ISSUER_PATH = "/auth/realms/current"
 AUTH = f"{ISSUER_PATH}/precheck/auth"

@@ -14,9 +14,9 @@ import pytest
 from conftest import FIXTURES
 
 from mock_bankid.app import create_app
-from mock_bankid.clients import Client
 from mock_bankid.endpoints.console import debugger, texts, web
 from mock_bankid.endpoints.console.checks import age
+from mock_bankid.oidc.clients import Client
 
 CONSOLE = "/_mock/console"
 
@@ -197,7 +197,7 @@ def test_queueing_a_persona_is_the_json_queue(client):
 
 
 def test_a_refusal_is_an_error_of_the_one_family_shown_as_a_console_page(client):
-    """Raised as ``web.Refused`` (an OAuthError) and delivered by ``mock_bankid.web.render_error``
+    """Raised as ``web.Refused`` (an OAuthError) and delivered by ``mock_bankid.http.web.render_error``
     through the console's registered page: its layout, the reader's language, the error's code."""
     refused = client.post(f"{CONSOLE}/scenario?ui_locales=en", data={"scenario": "outage"})
     assert refused.status_code == 403 and refused.mimetype == "text/html"

@@ -14,7 +14,7 @@ from conftest import start_server
 
 from mock_bankid.app import create_app
 from mock_bankid.cli.serve import banner
-from mock_bankid.control_token import CONTROL_COOKIE, TOKEN_FORM_ENDPOINT
+from mock_bankid.http.control_token import CONTROL_COOKIE, TOKEN_FORM_ENDPOINT
 
 TOKEN = "test-control-token-123"
 CHANGES = [("POST", "/_mock/next-login", {"persona": "adult"}), ("PUT", "/_mock/clock", {"shift": 60}),

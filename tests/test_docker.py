@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import free_port, start_server
 
-from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"

@@ -21,7 +21,7 @@ import requests
 from click.testing import CliRunner
 
 from mock_bankid.cli import cli
-from mock_bankid.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
 DOCS = PROJECT_ROOT / "docs"
 README = PROJECT_ROOT / "README.md"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, free_port
 
+from mock_bankid.core.settings import PROJECT_ROOT, Settings
 from mock_bankid.drill.catalogue import POLICY, CatalogueError, Policy, load_catalogue, parse_case, select
 from mock_bankid.drill.follow import Trace
 from mock_bankid.drill.mockapi import MockAPI
 from mock_bankid.drill.run import SuccessRule, classify
 from mock_bankid.scenarios import REGISTRY, Scenarios
-from mock_bankid.settings import PROJECT_ROOT, Settings
 
 CATALOGUE = load_catalogue(FIXTURES / "drills.toml")
 BY_NAME = {c.name: c for c in CATALOGUE}

@@ -27,8 +27,8 @@ import requests
 from conftest import LiveServer, free_port, start_server
 from drop_bff import BUILT, NODE, NOT_BUILT, Bff, start_bff
 
+from mock_bankid.core.settings import PROJECT_ROOT
 from mock_bankid.drill.catalogue import POLICY, Policy, load_catalogue
-from mock_bankid.settings import PROJECT_ROOT
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "fixtures" / "drills.toml")
 CHROMIUM = Path("/usr/bin/chromium")

@@ -29,7 +29,7 @@ from flask import Flask, redirect, request
 from stdnum.no import fodselsnummer
 from werkzeug.serving import make_server
 
-from mock_bankid.settings import PROJECT_ROOT
+from mock_bankid.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 

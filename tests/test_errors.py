@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mock_bankid
-from mock_bankid import errors
-from mock_bankid.errors import DESCRIPTION_CHARS, InvalidRequest, OAuthError, clean_description
+from mock_bankid.core import errors
+from mock_bankid.core.errors import DESCRIPTION_CHARS, InvalidRequest, OAuthError, clean_description
 
 PACKAGE = Path(mock_bankid.__file__).parent
 ERROR_CLASSES = {

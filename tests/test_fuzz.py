@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mock_bankid.app import create_app
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.openapi import packaged_description
-from mock_bankid.settings import Settings
 
 MAX_EXAMPLES = int(os.environ.get("MOCK_BANKID_FUZZ_EXAMPLES", "20"))
 """Per operation and phase; raise it for a deeper run (``MOCK_BANKID_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py``)."""

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from mock_bankid import hooks
-from mock_bankid.claims import Grant
-from mock_bankid.hooks import (
+from mock_bankid.bankid.claims import Grant
+from mock_bankid.oidc import hooks
+from mock_bankid.oidc.hooks import (
     DiscoveryContext,
     IdTokenClaimsContext,
     RequestContext,

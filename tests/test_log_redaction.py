@@ -80,7 +80,7 @@ def test_the_authorization_header_is_redacted_whatever_its_scheme(client):
 def test_the_rule_is_the_same_for_long_names_and_keeps_none_of_them() -> None:
     """The by-name answer is cached only for short names: a client's huge form field names
     (Flask takes up to 500 kB) are judged the same way and never kept."""
-    from mock_bankid import requestlog
+    from mock_bankid.http import requestlog
 
     long_secret, long_plain = "x" * 100_000 + "_secret", "x" * 100_000
     before = requestlog._short_name_is_secret.cache_info().currsize

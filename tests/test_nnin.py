@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from stdnum.exceptions import InvalidChecksum, InvalidComponent
 from stdnum.no import fodselsnummer as stdnum_fnr
 
-from mock_bankid import nnin
-from mock_bankid.clock import Clock
+from mock_bankid.core.clock import Clock
+from mock_bankid.people import nnin
 
 REF_TODAY = date(2026, 6, 15)  # the reference's frozen "today" (Europe/Oslo) for its age column
 CLASSIC_KINDS = ("fnr", "dnr", "hnr", "hnr-dnr")  # what python-stdnum also understands

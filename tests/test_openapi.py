@@ -13,8 +13,8 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mock_bankid.app import create_app
+from mock_bankid.core.settings import PROJECT_ROOT
 from mock_bankid.endpoints.openapi import DESCRIPTION_FILE, packaged_description
-from mock_bankid.settings import PROJECT_ROOT
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers these for every route by itself
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

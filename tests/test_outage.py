@@ -16,7 +16,7 @@ import requests
 from conftest import CI_REDIRECT, FIXTURES, free_port, pkce_pair, start_server
 
 from mock_bankid.app import create_app
-from mock_bankid.settings import Settings
+from mock_bankid.core.settings import Settings
 from mock_bankid.store import SqliteStore
 
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"

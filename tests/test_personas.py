@@ -16,9 +16,9 @@ from faker.providers.person.no_NO import Provider as NoPersonProvider
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_bankid import nnin
-from mock_bankid.clock import Clock
-from mock_bankid.personas import Persona, PersonaError, PersonaRegistry
+from mock_bankid.core.clock import Clock
+from mock_bankid.people import nnin
+from mock_bankid.people.personas import Persona, PersonaError, PersonaRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -267,7 +267,7 @@ def test_given_name_matches_the_gender(registry):
 def test_same_person_in_another_process(registry):
     """Seeds come from hashlib, not hash(): a fresh interpreter makes the same people."""
     code = ("from datetime import date; from pathlib import Path; import json;"
-            "from mock_bankid.personas import PersonaRegistry;"
+            "from mock_bankid.people.personas import PersonaRegistry;"
             f"r = PersonaRegistry.load(Path({str(FIXTURES)!r}));"
             "print(json.dumps([[p.name, p.email, p.phone_number, p.sub, p.nnin]"
             " for p in r.all(date(2026, 6, 15))]))")

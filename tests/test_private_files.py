@@ -49,7 +49,7 @@ def test_a_wal_file_that_vanishes_is_no_store_error(tmp_path, monkeypatch):
     """SQLite deletes the -wal when its last connection closes, in any process, so it can vanish
     between "exists" and "chmod": opening a connection then was a StoreError (a fork race in
     tests/test_store.py). A missing file is nothing to tighten; and none is ever created here."""
-    from mock_bankid import private_files
+    from mock_bankid.core import private_files
 
     real_tighten = private_files._tighten
 

@@ -561,7 +561,7 @@ def test_discovery_lists_exactly_the_capabilities(client):
 
 # --- mint_for_tests and `mock-bankid token` ------------------------------------------------------------------------
 def test_mint_for_tests_gives_what_the_token_endpoint_gives(rp, provider):
-    from mock_bankid.mint import mint_for_tests
+    from mock_bankid.oidc.mint import mint_for_tests
 
     minted = mint_for_tests(provider, "age:17", scope="openid profile nnin_altsub offline_access", nonce="abc")
     claims = rp.claims(minted["id_token"])

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mock_bankid.settings import PROJECT_ROOT, Settings
+from mock_bankid.core.settings import PROJECT_ROOT, Settings
 
 DEEP = "[" * 5000 + "]" * 5000
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
@@ -106,7 +106,7 @@ def test_login_form_refuses_what_it_cannot_honour(rp, form, message):
 def test_an_installed_copy_uses_the_working_directory_and_its_shipped_fixtures(tmp_path, monkeypatch):
     """Outside a checkout keys/data go to the cwd (never site-packages) and fixtures come from the
     copy the wheel installs under <prefix>/share/mock-bankid/fixtures."""
-    import mock_bankid.settings as settings_module
+    import mock_bankid.core.settings as settings_module
 
     site = tmp_path / "site-packages"
     (site / "mock_bankid").mkdir(parents=True)

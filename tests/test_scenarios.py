@@ -17,7 +17,7 @@ from joserfc.errors import (
 from rp import AtHashMismatch, FlaskRP, at_hash_of, unverified_claims, unverified_header, verify_id_token
 
 from mock_bankid.app import create_app
-from mock_bankid.codes import CODE_NS, SCENARIO_MARK
+from mock_bankid.oidc.codes import CODE_NS, SCENARIO_MARK
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
 
 AUTH = "/auth/realms/current/precheck/auth"
@@ -145,7 +145,7 @@ def test_endpoints_never_name_a_scenario():
     import mock_bankid
 
     root = Path(mock_bankid.__file__).parent
-    for path in [*root.glob("endpoints/*.py"), root / "tokens.py", root / "app.py"]:
+    for path in [*root.glob("endpoints/*.py"), root / "oidc" / "tokens.py", root / "app.py"]:
         if path.name == "scenario_control.py":
             continue
         text = path.read_text()

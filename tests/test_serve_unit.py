@@ -14,8 +14,8 @@ from rp import FlaskRP
 from mock_bankid.app import create_app
 from mock_bankid.cli.health import health_url
 from mock_bankid.cli.serve import banner, default_base_url, default_workers, is_loopback, resolve_tls
-from mock_bankid.settings import Settings
-from mock_bankid.tls import TlsFiles, certificate_names, ensure_local_tls, hosts_for
+from mock_bankid.core.settings import Settings
+from mock_bankid.keys.tls import TlsFiles, certificate_names, ensure_local_tls, hosts_for
 
 
 # --- request log -----------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import pytest
 from conftest import CI_REDIRECT, pkce_pair, query_of
 from rp import FlaskRP
 
-from mock_bankid.clients import client_from_dict
-from mock_bankid.cors import origin_allowed
-from mock_bankid.profiles import PROFILES, SWITCHES, profile_from
+from mock_bankid.bankid.profiles import PROFILES, SWITCHES, profile_from
+from mock_bankid.http.cors import origin_allowed
+from mock_bankid.oidc.clients import client_from_dict
 
 AUTH = "/auth/realms/current/precheck/auth"
 STRICT = "bankid-strict"
@@ -174,7 +174,7 @@ def test_a_request_object_carrying_the_redirect_uri_gets_an_error_page_naming_it
 
 
 def test_strict_profile_gives_no_cors():
-    """BankID's userinfo: "CORS is not supported"; a dev client's own origins get CORS (mock_bankid/cors.py)."""
+    """BankID's userinfo: "CORS is not supported"; a dev client's own origins get CORS (mock_bankid/http/cors.py)."""
     entry = {"client_id": "spa", "redirect_uris": ["http://localhost:5173/callback"]}
     assert origin_allowed("http://localhost:5173", [client_from_dict(entry)])
     assert not origin_allowed("http://localhost:5173", [client_from_dict({**entry, "profile": "strict"})])

@@ -1,4 +1,4 @@
-"""Discovery and the JWKS answered from the worker's event loop (mock_bankid/worker.py, issue 14).
+"""Discovery and the JWKS answered from the worker's event loop (mock_bankid/serving/worker.py, issue 14).
 
 A plain keep-alive GET of either document is answered by ``serve``'s worker from bytes the app
 kept (``FastDocuments.http_answer``), without gunicorn's parser or a thread. These tests hold that
@@ -16,8 +16,8 @@ import pytest
 import requests
 from conftest import start_server
 
-from mock_bankid.fast_path import KEY
-from mock_bankid.worker import plain_get
+from mock_bankid.serving.fast_path import KEY
+from mock_bankid.serving.worker import plain_get
 
 DISCOVERY = "/auth/realms/current/.well-known/openid-configuration"
 JWKS = "/auth/realms/current/protocol/openid-connect/certs"
@@ -224,7 +224,7 @@ def _worker(answer: bytes):
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    from mock_bankid.worker import DeadlineThreadWorker
+    from mock_bankid.serving.worker import DeadlineThreadWorker
 
     class Later:  # the method queue: run on the "main thread" when the test says
         def __init__(self) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
+from mock_bankid.core.settings import Settings
 from mock_bankid.drill.browser import BrowserUnavailable, BrowserWalker
 from mock_bankid.drill.catalogue import CATALOGUE_FILE, CatalogueError, Policy, load_catalogue, select
 from mock_bankid.drill.mockapi import ControlError, MockAPI, Unreachable
 from mock_bankid.drill.report import RunInfo, as_json, header, junit, row, summary
 from mock_bankid.drill.run import DEFAULT_TIMEOUT, Drill, HeadlessWalker, SuccessRule, Verdict, Walker
-from mock_bankid.settings import Settings
 
 USAGE_ERROR = 2
 

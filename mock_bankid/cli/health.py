@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from mock_bankid.cli._common import one_line_errors
-from mock_bankid.settings import WILDCARD_HOSTS, Settings
+from mock_bankid.core.settings import WILDCARD_HOSTS, Settings
 
 
 def health_url(settings: Settings, ready: bool = False) -> str:

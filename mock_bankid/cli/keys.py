@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from mock_bankid.cli._common import one_line_errors
-from mock_bankid.clock import Clock
+from mock_bankid.core.clock import Clock
+from mock_bankid.core.settings import Settings
 from mock_bankid.keys import ALGORITHMS, KeyManager
-from mock_bankid.settings import Settings
 
 _keys_dir_option = click.option(
     "--keys-dir",

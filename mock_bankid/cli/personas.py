@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mock_bankid import nnin
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.people import nnin
 
 if TYPE_CHECKING:
-    from mock_bankid.personas import PersonaRegistry
+    from mock_bankid.people.personas import PersonaRegistry
 
 TABLE_COLUMNS = ("id", "name", "number", "age", "kind", "purpose")
 
@@ -30,15 +30,15 @@ def _today(on: str | None) -> date:
             return date.fromisoformat(on.strip())
         except ValueError:
             raise ValueError(f"--on {on!r} is not a date (use YYYY-MM-DD)") from None
-    from mock_bankid.clock import Clock
-    from mock_bankid.settings import Settings
+    from mock_bankid.core.clock import Clock
+    from mock_bankid.core.settings import Settings
 
     return Clock(Settings.from_env().clock_offset).oslo_today()
 
 
 def _registry() -> PersonaRegistry:
-    from mock_bankid.personas import PersonaRegistry
-    from mock_bankid.settings import Settings
+    from mock_bankid.core.settings import Settings
+    from mock_bankid.people.personas import PersonaRegistry
 
     return PersonaRegistry.load(Settings.from_env().fixtures_dir)
 
@@ -90,7 +90,7 @@ def personas_cmd(ctx: click.Context, as_json: bool, on: str | None, group_: str 
     """The fixture personas: id, name, number, age, kind, purpose."""
     if ctx.invoked_subcommand is not None:
         return
-    from mock_bankid.personas import GROUPS
+    from mock_bankid.people.personas import GROUPS
 
     if group_ and group_ not in GROUPS:
         raise ValueError(f"--group must be one of {', '.join(GROUPS)}, not {group_!r}")

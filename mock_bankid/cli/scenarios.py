@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.core.settings import Settings
 from mock_bankid.scenarios import Scenarios
-from mock_bankid.settings import Settings
 
 _url_option = click.option(
     "--url", default=None,

@@ -13,9 +13,9 @@ import click
 
 from mock_bankid import __version__
 from mock_bankid.cli._common import one_line_errors
-from mock_bankid.control_token import ensure_control_token
-from mock_bankid.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
-from mock_bankid.tls import TlsFiles, ensure_local_tls, hosts_for
+from mock_bankid.core.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
+from mock_bankid.http.control_token import ensure_control_token
+from mock_bankid.keys.tls import TlsFiles, ensure_local_tls, hosts_for
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -80,7 +80,7 @@ def warm_personas(app: Any) -> None:
     Otherwise each worker pays it (~0.3 s) on the first sign-in it serves -- all of them at once
     on a fresh server, which is when a CI job starts signing in. Forked workers share the result.
     """
-    from mock_bankid.provider import EXTENSION_KEY
+    from mock_bankid.oidc.provider import EXTENSION_KEY
 
     p = app.extensions[EXTENSION_KEY]
     with contextlib.suppress(Exception):  # only a warm-up: a broken fixture is reported where it is used
@@ -92,7 +92,7 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
     from gunicorn.app.base import BaseApplication
 
     from mock_bankid.app import create_app
-    from mock_bankid.worker import DeadlineThreadWorker
+    from mock_bankid.serving.worker import DeadlineThreadWorker
 
     DeadlineThreadWorker.read_timeout = float(settings.read_timeout)  # forked workers inherit it
 

@@ -28,10 +28,10 @@ def register(group: click.Group) -> None:
         (MOCK_BANKID_STORE / MOCK_BANKID_DATA_DIR) as a server started with the same settings, so
         that server verifies them and serves userinfo for the access token.
         """
-        from mock_bankid.mint import mint_for_tests
-        from mock_bankid.provider import Provider
+        from mock_bankid.core.settings import Settings
+        from mock_bankid.oidc.mint import mint_for_tests
+        from mock_bankid.oidc.provider import Provider
         from mock_bankid.scenarios import Scenarios
-        from mock_bankid.settings import Settings
 
         settings = Settings.from_env()
         if settings.store == "memory":

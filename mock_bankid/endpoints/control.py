@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
-from mock_bankid import control_ops as ops
-from mock_bankid.jsontools import request_body
-from mock_bankid.provider import provider
+from mock_bankid.control import ops
+from mock_bankid.core.jsontools import request_body
+from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("control", __name__)
 

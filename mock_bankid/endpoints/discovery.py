@@ -13,14 +13,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from mock_bankid import __version__
-from mock_bankid.cached_json import cached_json
-from mock_bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
-from mock_bankid.client_auth import SUPPORTED_AUTH_METHODS
-from mock_bankid.hooks import DiscoveryContext
-from mock_bankid.i18n import ALIASES, TEXTS
-from mock_bankid.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
-from mock_bankid.provider import provider
-from mock_bankid.web import RESPONSE_MODES
+from mock_bankid.bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
+from mock_bankid.core.i18n import ALIASES, TEXTS
+from mock_bankid.http.cached_json import cached_json
+from mock_bankid.http.web import RESPONSE_MODES
+from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
+from mock_bankid.oidc.hooks import DiscoveryContext
+from mock_bankid.oidc.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
+from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("discovery", __name__)
 

@@ -19,14 +19,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid import refresh
-from mock_bankid.claims import Grant
-from mock_bankid.client_auth import authenticate_client
-from mock_bankid.clients import Client
-from mock_bankid.errors import InvalidClient, InvalidRequest
-from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import lookup_access_token
-from mock_bankid.web import require_form
+from mock_bankid.bankid.claims import Grant
+from mock_bankid.core.errors import InvalidClient, InvalidRequest
+from mock_bankid.http.web import require_form
+from mock_bankid.oidc import refresh
+from mock_bankid.oidc.client_auth import authenticate_client
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.oidc.tokens import lookup_access_token
 
 bp = Blueprint("introspect", __name__)
 BID_ACCESS_TOKEN = "bid_access_token"  # noqa: S105 - a token type name, not a secret

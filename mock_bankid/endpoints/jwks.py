@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid.cached_json import cached_json
-from mock_bankid.hooks import JwksContext
-from mock_bankid.provider import provider
+from mock_bankid.http.cached_json import cached_json
+from mock_bankid.oidc.hooks import JwksContext
+from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("jwks", __name__)
 

@@ -23,13 +23,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, make_response, redirect, request
 from werkzeug.wrappers import Response
 
-from mock_bankid import sessions
-from mock_bankid.clients import Client
-from mock_bankid.errors import InvalidClient, InvalidRequest, OAuthError
-from mock_bankid.i18n import pick_locale
-from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import read_id_token_hint
-from mock_bankid.web import error_page, render_page
+from mock_bankid.core.errors import InvalidClient, InvalidRequest, OAuthError
+from mock_bankid.core.i18n import pick_locale
+from mock_bankid.http.web import error_page, render_page
+from mock_bankid.oidc import sessions
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.oidc.tokens import read_id_token_hint
 
 bp = Blueprint("logout", __name__)
 

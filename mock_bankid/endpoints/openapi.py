@@ -19,8 +19,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
-from mock_bankid.provider import provider
-from mock_bankid.settings import Settings
+from mock_bankid.core.settings import Settings
+from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("openapi", __name__)
 

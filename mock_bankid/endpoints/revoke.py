@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from mock_bankid import refresh
-from mock_bankid.client_auth import authenticate_client
-from mock_bankid.errors import InvalidRequest, UnauthorizedClient, UnsupportedTokenType
-from mock_bankid.provider import provider
-from mock_bankid.tokens import lookup_access_token, revoke_access_token
-from mock_bankid.web import require_form
+from mock_bankid.core.errors import InvalidRequest, UnauthorizedClient, UnsupportedTokenType
+from mock_bankid.http.web import require_form
+from mock_bankid.oidc import refresh
+from mock_bankid.oidc.client_auth import authenticate_client
+from mock_bankid.oidc.provider import provider
+from mock_bankid.oidc.tokens import lookup_access_token, revoke_access_token
 
 bp = Blueprint("revoke", __name__)
 

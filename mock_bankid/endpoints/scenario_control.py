@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid import control_ops as ops
-from mock_bankid.jsontools import request_body
-from mock_bankid.provider import provider
+from mock_bankid.control import ops
+from mock_bankid.core.jsontools import request_body
+from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import engine
 from mock_bankid.scenarios.builtin import CALLBACK_NS
 

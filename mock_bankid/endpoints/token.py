@@ -12,15 +12,15 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid import codes, refresh
-from mock_bankid.claims import Grant
-from mock_bankid.client_auth import authenticate_client
-from mock_bankid.clients import Client
-from mock_bankid.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
-from mock_bankid.grants import client_credentials_scopes, client_grant, parse_scopes
-from mock_bankid.hooks import TokenContext
-from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import issue_tokens
+from mock_bankid.bankid.claims import Grant
+from mock_bankid.core.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
+from mock_bankid.oidc import codes, refresh
+from mock_bankid.oidc.client_auth import authenticate_client
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import client_credentials_scopes, client_grant, parse_scopes
+from mock_bankid.oidc.hooks import TokenContext
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.oidc.tokens import issue_tokens
 
 bp = Blueprint("token", __name__)
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, request
 
-from mock_bankid.claims import userinfo_claims
-from mock_bankid.errors import InsufficientScope, InvalidToken
-from mock_bankid.hooks import UserinfoContext
-from mock_bankid.provider import Provider, provider
-from mock_bankid.tokens import read_access_token
+from mock_bankid.bankid.claims import userinfo_claims
+from mock_bankid.core.errors import InsufficientScope, InvalidToken
+from mock_bankid.oidc.hooks import UserinfoContext
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.oidc.tokens import read_access_token
 
 bp = Blueprint("userinfo", __name__)
 

@@ -15,7 +15,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, RSAKey
 
-from mock_bankid import certs
+from mock_bankid.keys import certs
 from mock_bankid.keys.rotation import Entry
 
 KTY = {"RS256": "RSA", "ES256": "EC"}

@@ -53,8 +53,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from mock_bankid import certs
-from mock_bankid.keys import rotation
+from mock_bankid.keys import certs, rotation
 from mock_bankid.keys.files import KEY_CLASS, KTY, b64url, load_own_private_key, pem_private, utc, write_atomic
 from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, next_key, signer
 

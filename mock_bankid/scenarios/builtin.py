@@ -17,8 +17,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from mock_bankid.client_auth import BASIC_CHALLENGE, request_client_id
-from mock_bankid.errors import (
+from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
     InvalidRequest,
@@ -28,9 +27,10 @@ from mock_bankid.errors import (
     TemporarilyUnavailable,
     UnauthorizedClient,
 )
-from mock_bankid.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
+from mock_bankid.http.web import authorization_url
+from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
+from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
-from mock_bankid.web import authorization_url
 
 ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)

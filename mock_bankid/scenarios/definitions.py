@@ -14,8 +14,8 @@ from typing import Any, Protocol, TypeVar
 
 from flask import Response
 
-from mock_bankid.hooks import HOOK_POINTS, HookContext
-from mock_bankid.provider import Provider
+from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
+from mock_bankid.oidc.provider import Provider
 
 SIGN_IN_POINTS = ("authorize_redirect", "token", "id_token_claims", "id_token", "userinfo")
 """Where a per-sign-in scenario can act: the points that know which sign-in they serve."""

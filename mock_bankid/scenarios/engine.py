@@ -6,7 +6,7 @@ themselves. A hook may return a Flask response (which then answers the request),
 ``OAuthError``, or change the fields its context lets it change (claims, redirect parameters,
 the signed token). With nothing switched on every hook is a no-op.
 
-Hook points and their contexts (``mock_bankid/hooks.py``; fields in brackets):
+Hook points and their contexts (``mock_bankid/oidc/hooks.py``; fields in brackets):
 - ``request``            ``RequestContext``: every request before routing   [endpoint, path, blueprint]
 - ``authorize``          ``AuthorizeContext``: the client and redirect URI are trusted   [request, client]
 - ``authorize_redirect`` ``AuthorizeRedirectContext``: what goes back to the client   [params, client, grant,
@@ -42,10 +42,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context
 
-from mock_bankid import jsontools
-from mock_bankid.errors import StoreUnavailable
-from mock_bankid.hooks import HOOK_POINTS, HookContext
-from mock_bankid.provider import Provider
+from mock_bankid.core import jsontools
+from mock_bankid.core.errors import StoreUnavailable
+from mock_bankid.core.settings import Settings
+from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
+from mock_bankid.oidc.provider import Provider
 from mock_bankid.scenarios.definitions import (
     ACTIVATION_KEYS,
     REGISTRY,
@@ -56,7 +57,6 @@ from mock_bankid.scenarios.definitions import (
     ScenarioError,
     preset,
 )
-from mock_bankid.settings import Settings
 from mock_bankid.store.generation import PerGeneration
 
 log = logging.getLogger("mock_bankid.scenarios")

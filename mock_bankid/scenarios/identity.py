@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import uuid
 
-from mock_bankid import codes, sessions
-from mock_bankid.hooks import AuthorizeRedirectContext
+from mock_bankid.oidc import codes, sessions
+from mock_bankid.oidc.hooks import AuthorizeRedirectContext
 from mock_bankid.scenarios.definitions import Call, scenario
 
 SUB_NAMESPACE = uuid.UUID("6f1c5c52-3b7e-4d8e-9a61-7d0f0b4a2c11")

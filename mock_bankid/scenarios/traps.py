@@ -19,8 +19,8 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from mock_bankid.claims import at_hash
-from mock_bankid.hooks import IdTokenClaimsContext, IdTokenContext
+from mock_bankid.bankid.claims import at_hash
+from mock_bankid.oidc.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.scenarios.definitions import Apply, Call, scenario
 
 REAL_BANKID_ISSUER = "https://auth.current.bankid.no/auth/realms/current"

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from mock_bankid.errors import StoreUnavailable
+from mock_bankid.core.errors import StoreUnavailable
 
 _NS_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 _COUNTER_FIELD = "count"

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mock_bankid.private_files import private_file, tighten_if_present
+from mock_bankid.core.private_files import private_file, tighten_if_present
 from mock_bankid.store.base import (
     Store,
     StoreError,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from mock_bankid.private_files import private_dir
+from mock_bankid.core.private_files import private_dir
 from mock_bankid.store.base import Store, _redacted
 from mock_bankid.store.memory import MemoryStore
 from mock_bankid.store.redis_store import RedisStore

@@ -31,7 +31,7 @@ class AtHashMismatch(AssertionError):
 
 
 def at_hash_of(access_token: str, alg: str) -> str:
-    """OIDC Core §3.1.3.6, computed here on purpose (not mock_bankid.claims.at_hash)."""
+    """OIDC Core §3.1.3.6, computed here on purpose (not mock_bankid.bankid.claims.at_hash)."""
     hash_name = {"256": "sha256", "384": "sha384", "512": "sha512"}[alg[-3:]]
     digest = hashlib.new(hash_name, access_token.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()

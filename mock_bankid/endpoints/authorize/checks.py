@@ -11,11 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from mock_bankid.claims import IDPS
-from mock_bankid.clients import Client
-from mock_bankid.endpoints.authorize import profile_checks
-from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
-from mock_bankid.errors import (
+from mock_bankid.bankid.claims import IDPS
+from mock_bankid.core.errors import (
     InvalidClient,
     InvalidRequest,
     InvalidScope,
@@ -23,12 +20,15 @@ from mock_bankid.errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
 )
-from mock_bankid.grants import check_scopes
-from mock_bankid.numbers import whole_number
-from mock_bankid.personas import PersonaError
-from mock_bankid.provider import Provider
-from mock_bankid.tokens import read_id_token_hint
-from mock_bankid.web import RESPONSE_MODES
+from mock_bankid.core.numbers import whole_number
+from mock_bankid.endpoints.authorize import profile_checks
+from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
+from mock_bankid.http.web import RESPONSE_MODES
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import check_scopes
+from mock_bankid.oidc.provider import Provider
+from mock_bankid.oidc.tokens import read_id_token_hint
+from mock_bankid.people.personas import PersonaError
 
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url SHA-256, no padding
 Check = Callable[[AuthorizationRequest, Client, Provider], None]

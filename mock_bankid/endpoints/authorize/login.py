@@ -13,15 +13,22 @@ from urllib.parse import urlsplit
 
 from flask import Response, make_response, request
 
-from mock_bankid import sessions
-from mock_bankid.clients import Client
+from mock_bankid.core.errors import (
+    AccessDenied,
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    SessionExpired,
+    StoreUnavailable,
+)
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import error_redirect, sign_in
-from mock_bankid.errors import AccessDenied, InvalidClient, InvalidRequest, OAuthError, SessionExpired, StoreUnavailable
-from mock_bankid.personas import PersonaError
-from mock_bankid.provider import Provider, provider
+from mock_bankid.http.web import error_page, render_page
+from mock_bankid.oidc import sessions
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.people.personas import PersonaError
 from mock_bankid.scenarios import engine
-from mock_bankid.web import error_page, render_page
 
 AUTH_NS = "auth"  # a login page waiting for the user (BankID's 10-minute session)
 CSRF_COOKIE = "mock_bankid_csrf"

@@ -1,4 +1,4 @@
-"""Authorize checks that depend on the client's fidelity profile (mock_bankid/profiles.py), plus the
+"""Authorize checks that depend on the client's fidelity profile (mock_bankid/bankid/profiles.py), plus the
 refusal of request objects, which the mock does not support in any profile.
 
 Each check has the signature of ``checks.CHECKS`` and raises a typed ``OAuthError`` that goes back
@@ -8,11 +8,11 @@ never the client id.
 
 from __future__ import annotations
 
-from mock_bankid.clients import Client
+from mock_bankid.core.errors import InvalidRequest, MethodNotAllowed, RequestNotSupported, RequestUriNotSupported
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
-from mock_bankid.errors import InvalidRequest, MethodNotAllowed, RequestNotSupported, RequestUriNotSupported
-from mock_bankid.personas import PersonaError
-from mock_bankid.provider import Provider
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.provider import Provider
+from mock_bankid.people.personas import PersonaError
 
 DECLARED_PROMPTS = ("none", "login")
 """What discovery's ``prompt_values_supported`` says; the strict profile accepts only these."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
-from mock_bankid.i18n import pick_locale
-from mock_bankid.web import RESPONSE_MODES
+from mock_bankid.core.i18n import pick_locale
+from mock_bankid.http.web import RESPONSE_MODES
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 SINGLE_VALUED = (

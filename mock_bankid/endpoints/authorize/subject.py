@@ -11,18 +11,19 @@ import uuid
 
 from flask import Response, request
 
-from mock_bankid import codes, login_queue, sessions, web
-from mock_bankid.claims import acr_for
-from mock_bankid.clients import Client
+from mock_bankid.bankid.claims import acr_for
+from mock_bankid.bankid.login_hint import requested_acr_values
+from mock_bankid.core.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
-from mock_bankid.errors import InvalidRequest, LoginRequired, OAuthError
-from mock_bankid.grants import sign_in_grant
-from mock_bankid.hooks import AuthorizeRedirectContext
-from mock_bankid.login_hint import requested_acr_values
-from mock_bankid.personas import Persona, PersonaError
-from mock_bankid.provider import Provider
-from mock_bankid.tokens import read_id_token_hint
-from mock_bankid.web import authorization_response
+from mock_bankid.http import web
+from mock_bankid.http.web import authorization_response
+from mock_bankid.oidc import codes, login_queue, sessions
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import sign_in_grant
+from mock_bankid.oidc.hooks import AuthorizeRedirectContext
+from mock_bankid.oidc.provider import Provider
+from mock_bankid.oidc.tokens import read_id_token_hint
+from mock_bankid.people.personas import Persona, PersonaError
 
 
 def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Response | None:

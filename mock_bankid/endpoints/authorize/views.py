@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.endpoints.authorize import login, profile_checks
 from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
-from mock_bankid.errors import OAuthError, StoreUnavailable
-from mock_bankid.hooks import AuthorizeContext
-from mock_bankid.provider import provider
-from mock_bankid.web import error_page
+from mock_bankid.http.web import error_page
+from mock_bankid.oidc.hooks import AuthorizeContext
+from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("authorize", __name__)
 

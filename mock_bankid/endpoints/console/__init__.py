@@ -13,8 +13,8 @@ from flask import Flask
 
 from mock_bankid.endpoints.console import debugger, filters, home, switchboard  # noqa: F401 - routes register on import
 from mock_bankid.endpoints.console.web import bp, error_page
-from mock_bankid.provider import Provider
-from mock_bankid.web import ERROR_PAGES
+from mock_bankid.http.web import ERROR_PAGES
+from mock_bankid.oidc.provider import Provider
 
 
 def register(app: Flask, provider: Provider) -> None:

@@ -21,7 +21,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from mock_bankid import nnin
+from mock_bankid.people import nnin
 
 LEEWAY = 60
 """Seconds of clock skew a client tolerates for ``iat`` (a common default)."""

@@ -25,17 +25,17 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
-from mock_bankid import control_ops as ops
-from mock_bankid import jsontools
-from mock_bankid.claims import IDPS, SUPPORTED_SCOPES
-from mock_bankid.clients import Client
+from mock_bankid.bankid.claims import IDPS, SUPPORTED_SCOPES
+from mock_bankid.control import ops
+from mock_bankid.core import jsontools
+from mock_bankid.core.errors import InvalidRequest
+from mock_bankid.core.i18n import TEXTS as LOGIN_LOCALES
 from mock_bankid.endpoints.console import checks
 from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, locale, page
-from mock_bankid.errors import InvalidRequest
-from mock_bankid.i18n import TEXTS as LOGIN_LOCALES
-from mock_bankid.personas import PersonaError
-from mock_bankid.provider import Provider, provider
+from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.provider import Provider, provider
+from mock_bankid.people.personas import PersonaError
 from mock_bankid.scenarios import engine
 
 CLIENT_ID = "mock-bankid-console"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from mock_bankid import control_ops as ops
+from mock_bankid.control import ops
 from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.endpoints.console.web import base_path, bp, locale, page
-from mock_bankid.provider import provider
+from mock_bankid.oidc.provider import provider
 
 
 @bp.route("/", methods=["GET"])

@@ -12,12 +12,12 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Response
 
-from mock_bankid import control_ops as ops
+from mock_bankid.control import ops
+from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, done, locale, page
-from mock_bankid.errors import InvalidRequest
-from mock_bankid.provider import provider
-from mock_bankid.requestlog import REDACTED
+from mock_bankid.http.requestlog import REDACTED
+from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import Definition, engine
 
 QUICK_ADVANCES = (60, 300, 3600, 86400)

@@ -6,7 +6,7 @@ readers get the Bokmål console. Protocol names (``nonce``, ``at_hash``) stay as
 
 from __future__ import annotations
 
-from mock_bankid.i18n import texts as login_texts
+from mock_bankid.core.i18n import texts as login_texts
 
 NB: dict[str, str] = {
     "console_title": "mock-bankid-konsoll",

@@ -23,12 +23,12 @@ from flask import Response as PageResponse
 from werkzeug.wrappers import Response
 
 from mock_bankid import __version__
-from mock_bankid.control_token import COOKIE as CONTROL_COOKIE
-from mock_bankid.control_token import control_token_ok
+from mock_bankid.core.errors import OAuthError
+from mock_bankid.core.i18n import pick_locale
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.errors import OAuthError
-from mock_bankid.i18n import pick_locale
-from mock_bankid.provider import provider
+from mock_bankid.http.control_token import COOKIE as CONTROL_COOKIE
+from mock_bankid.http.control_token import control_token_ok
+from mock_bankid.oidc.provider import provider
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 bp = Blueprint("console", __name__, static_folder=str(STATIC_DIR), static_url_path="/_mock/console/static")

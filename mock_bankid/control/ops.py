@@ -1,0 +1,181 @@
+"""What the control surface does, once: the ``/_mock`` JSON endpoints and the web console both call these.
+
+Each operation takes the provider and a plain dict (the JSON body, or the console's form turned
+into the same dict) and either returns the new state or raises ``InvalidRequest`` with the message
+a tester sees. The JSON endpoints render that as an OAuth-shaped 400; the console shows it on the
+page. Keeping one copy is what makes "every console action does exactly what the JSON API does"
+true by construction rather than by review.
+
+It sits above the scenario engine (it switches scenarios) and below the endpoints: both the
+``/_mock`` blueprints and the console import it, and endpoints never import each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from mock_bankid.core.clock import Clock
+from mock_bankid.core.errors import InvalidRequest
+from mock_bankid.core.numbers import json_number
+from mock_bankid.http import requestlog
+from mock_bankid.oidc import login_queue
+from mock_bankid.oidc.provider import CLOCK_NS, Provider
+from mock_bankid.people.personas import Persona, PersonaError
+from mock_bankid.scenarios import ScenarioError, engine
+
+MAX_CLOCK_SHIFT = 100 * 366 * 86400
+CLOCK_SHIFT_TTL = 2 * MAX_CLOCK_SHIFT + 10 * 365 * 86400
+"""The store judges the shift's own expiry on the clock it shifts: written under one shift and read
+under another (or under none, while the shift itself is read), it must outlive the largest
+difference, 2 x 100 years. With 10 years only, a shift written while the clock was already more
+than 10 years back was forgotten at once."""
+SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
+SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario")
+MAX_ACTIVATE_AFTER = 86400
+
+
+def persona_summary(persona: Persona, today: Any) -> dict[str, Any]:
+    full = persona.as_dict(today)
+    return {name: full[name] for name in SUMMARY_FIELDS}
+
+
+def personas(p: Provider) -> dict[str, Any]:
+    today = p.today()
+    return {"today": today.isoformat(), "personas": [persona_summary(x, today) for x in p.personas.all(today)]}
+
+
+# --- the next-login queue --------------------------------------------------------------------
+def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Queue who signs in next: exactly one of ``persona``/``nnin``/``login_hint``/``selector``,
+    optionally a per-sign-in ``scenario``. Returns ``{"queued": entry, "persona": summary}``."""
+    given = [f for f in SELECTOR_FIELDS if body.get(f)]
+    if len(given) != 1:
+        raise InvalidRequest(f"Send exactly one of {', '.join(SELECTOR_FIELDS)}.")
+    selector = str(body[given[0]])
+    if given[0] == "nnin":
+        selector = f"nnin:{selector}"
+    try:
+        persona = p.personas.require(selector, p.today())
+    except PersonaError as exc:
+        raise InvalidRequest(str(exc)) from None
+    scenario = body.get("scenario") or None
+    if scenario is not None:
+        try:
+            definition, _params, _activation = engine().parse(scenario)
+        except ValueError as exc:
+            raise InvalidRequest(f"scenario: {exc}") from None
+        if not definition.sign_in_points:
+            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
+    entry = login_queue.push(p, selector, scenario)
+    return {"queued": entry, "persona": persona_summary(persona, p.today())}
+
+
+def next_login_queue(p: Provider) -> list[dict[str, Any]]:
+    return login_queue.entries(p)
+
+
+def clear_next_login(p: Provider) -> None:
+    login_queue.clear(p)
+
+
+# --- the clock -------------------------------------------------------------------------------
+def clock_state(p: Provider) -> dict[str, Any]:
+    entry = p.store.get(CLOCK_NS, "shift")
+    return {"now": p.now(), "shift": float(entry["seconds"]) if entry else 0.0,
+            "offset": p.settings.clock_offset, "today": p.today().isoformat()}
+
+
+def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"shift": seconds}`` sets every worker's shift, ``{"advance": seconds}`` adds to it."""
+    current = p.store.get(CLOCK_NS, "shift")
+    if "shift" not in body and "advance" not in body:
+        raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
+    name = "shift" if "shift" in body else "advance"
+    try:
+        # Parsed with bounds before any arithmetic: a 400-digit number is out of range, not an OverflowError.
+        seconds = json_number(body[name], minimum=-2 * MAX_CLOCK_SHIFT, maximum=2 * MAX_CLOCK_SHIFT)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} must be a number of seconds, at most {MAX_CLOCK_SHIFT} (100 years) either way."
+        ) from None
+    if name == "advance":
+        seconds += float(current["seconds"]) if current else 0.0
+    if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
+        # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
+        raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
+    _check_personas_on(p, seconds)
+    p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, CLOCK_SHIFT_TTL)
+    p.state_changed()  # every worker's next request reads the new shift; so does the answer below
+    return clock_state(p)
+
+
+def _check_personas_on(p: Provider, shift: float) -> None:
+    """Refuse a date the fixture personas cannot exist on (found by schemathesis).
+
+    A fødselsnummer encodes birth years 1854-2039 only, so a minor persona has no number after
+    2039 + its age: the clock moved there made every page that lists personas a 500. Checked
+    before the move, so the mock is never left in that state.
+    """
+    today = Clock(offset=p.clock.offset + shift).oslo_today()
+    try:
+        p.personas.all(today)
+    except PersonaError as exc:
+        raise InvalidRequest(f"The clock cannot move to {today.isoformat()}: {exc}.") from None
+
+
+def reset_clock(p: Provider) -> None:
+    p.store.delete(CLOCK_NS, "shift")
+    p.state_changed()
+
+
+# --- signing keys ----------------------------------------------------------------------------
+def keys(p: Provider) -> list[dict[str, Any]]:
+    return p.keys.list_keys()
+
+
+def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Rotate on the server's own clock (shift included), unlike ``mock-bankid keys rotate``,
+    which runs in another process and knows only the wall clock and the start offset."""
+    alg = str(body.get("alg") or "RS256")
+    try:
+        given = body.get("activate_after")
+        activate_after = None if given in (None, "") else json_number(given, minimum=0, maximum=MAX_ACTIVATE_AFTER)
+    except ValueError:
+        raise InvalidRequest(f"activate_after must be a number of seconds from 0 to {MAX_ACTIVATE_AFTER}.") from None
+    try:
+        kid = p.keys.rotate(alg, activate_after=activate_after)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return {"kid": kid, "next": p.keys.next_kid(alg), "keys": p.keys.list_keys()}
+
+
+# --- server-wide scenarios -------------------------------------------------------------------
+def scenario_state(p: Provider) -> dict[str, Any]:
+    return engine().server_state()
+
+
+def set_scenario(p: Provider, body: str | Mapping[str, Any]) -> dict[str, Any]:
+    """Switch one scenario on for the whole server (it replaces any other); returns the new state."""
+    try:
+        engine().set_server(body)
+    except ScenarioError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return engine().server_state()
+
+
+def clear_scenario(p: Provider) -> None:
+    engine().clear_server()
+
+
+# --- the request log -------------------------------------------------------------------------
+def recent_requests(p: Provider, path: str | None = None) -> list[dict[str, Any]]:
+    entries = requestlog.recent(p.store, p.settings.request_log_size)
+    if path:
+        entries = [e for e in entries if path in e["path"]]
+    return entries
+
+
+def clear_requests(p: Provider) -> None:
+    requestlog.clear(p.store)

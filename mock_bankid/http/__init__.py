@@ -1,0 +1,1 @@
+"""HTTP concerns shared by every endpoint: rendering, CORS, caching, the control token, the request log."""

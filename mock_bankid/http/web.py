@@ -1,0 +1,136 @@
+"""Web helpers shared by the endpoints and the scenarios: pages, errors, response delivery, cache policy.
+
+- ``render_page``: the server-rendered Jinja pages (every one says it is a mock);
+- one renderer per surface for the one error family (``errors.OAuthError``): ``error_json``,
+  ``error_redirect``, ``error_page``; ``render_error`` picks JSON or page by blueprint for errors
+  nobody caught (the app's error handler), or hands it to the page renderer a browser surface
+  registered in ``ERROR_PAGES`` (the console, which words errors in its own layout and language);
+- ``authorization_response``: the answer to the client's redirect URI in each response mode
+  (``query``, ``fragment``, ``form_post``), for codes and errors alike;
+- ``CACHE_POLICY``: the caching headers of each blueprint, applied once in ``app.py`` instead of
+  by hand in every view;
+- ``require_form``: the form-encoded body the token-style endpoints insist on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, make_response, redirect, render_template, request
+
+from mock_bankid import __version__
+from mock_bankid.core.errors import InsufficientScope, InvalidRequest, InvalidToken, OAuthError
+from mock_bankid.core.i18n import DEFAULT_LOCALE, texts
+from mock_bankid.oidc.provider import provider
+
+RESPONSE_MODES = ("query", "fragment", "form_post")
+"""OAuth 2.0 Multiple Response Types / Form Post: what authorize answers in (and discovery says)."""
+JWKS_MAX_AGE = 6 * 3600
+"""Hours, as BankID's JWKS (``public, max-age=23269, must-revalidate, no-transform``, DEV
+key-rotation). Safe because the JWKS always holds the next key: a copy cached before a rotation
+still verifies what the promoted key signs (``keys/rotation.py``)."""
+NO_STORE = {"Cache-Control": "no-store"}
+BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
+"""Where a person's browser is the caller: errors are pages, as at BankID."""
+ERROR_PAGES: dict[str, Callable[[OAuthError], Response]] = {}
+"""Blueprint name -> its own error page, for a browser surface above this layer (the console
+registers one in ``endpoints/console``); ``render_error`` prefers it."""
+CACHE_POLICY: dict[str, dict[str, str]] = {
+    "authorize": NO_STORE,
+    "logout": NO_STORE,
+    "token": {"Cache-Control": "no-store", "Pragma": "no-cache"},  # RFC 6749 section 5.1
+    "introspect": NO_STORE,
+    "revoke": NO_STORE,
+    "userinfo": NO_STORE,
+    "scenario_control": NO_STORE,
+    "console": NO_STORE,
+    "discovery": {"Cache-Control": "no-cache, must-revalidate, no-transform, no-store"},
+    "jwks": {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}, must-revalidate, no-transform"},
+}
+"""Blueprint name -> headers every response of it gets unless the view set them (``/_mock``
+control answers are not listed: they set nothing, as before)."""
+
+
+def apply_cache_policy(response: Response) -> Response:
+    for name, value in CACHE_POLICY.get(request.blueprint or "", {}).items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def render_page(template: str, locale: str, **context: Any) -> str:
+    return render_template(template, t=texts(locale), locale=locale, version=__version__,
+                           issuer=provider().issuer, **context)
+
+
+def error_page(exc: OAuthError, locale: str = DEFAULT_LOCALE) -> Response:
+    """The HTML error page (an untrusted client or redirect URI: it says why nothing went back)."""
+    html = render_page("error.html", locale, error=exc.error, description=exc.description, untrusted=exc.untrusted)
+    response = make_response(html, exc.status)
+    response.headers.update(exc.headers)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def error_json(exc: OAuthError) -> Response:
+    """RFC 6749 section 5.2 JSON; userinfo's ``invalid_token`` and ``insufficient_scope`` also get
+    their RFC 6750 section 3 challenge."""
+    response = make_response(exc.as_dict(), exc.status)
+    response.headers.update(exc.headers)
+    if isinstance(exc, (InvalidToken, InsufficientScope)) and "WWW-Authenticate" not in response.headers:
+        scope = f', scope="{exc.scope}"' if isinstance(exc, InsufficientScope) and exc.scope else ""
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="mock-bankid", error="{exc.error}", error_description="{exc.description}"{scope}'
+        )
+    response.headers.update(NO_STORE)
+    return response
+
+
+def error_redirect(exc: OAuthError, redirect_uri: str, mode: str, state: str | None, locale: str) -> Response:
+    """RFC 6749 section 4.1.2.1: the error back to a trusted redirect URI, ``state`` and ``iss`` echoed."""
+    params = exc.as_dict()
+    if state is not None:
+        params["state"] = state
+    params["iss"] = provider().issuer
+    return authorization_response(redirect_uri, params, mode, locale)
+
+
+def render_error(exc: OAuthError) -> Response:
+    """An error no view delivered itself: a page where a browser asked, JSON elsewhere."""
+    surface = request.blueprint or ""
+    if surface in ERROR_PAGES:
+        return ERROR_PAGES[surface](exc)
+    if surface in BROWSER_BLUEPRINTS:
+        return error_page(exc)
+    return error_json(exc)
+
+
+def authorization_url(redirect_uri: str, params: Mapping[str, str], mode: str) -> str:
+    """Where a ``query`` or ``fragment`` response sends the browser (``form_post``: the URI itself)."""
+    if mode == "form_post":
+        return redirect_uri
+    separator = "#" if mode == "fragment" else ("&" if "?" in redirect_uri else "?")
+    return redirect_uri + separator + urlencode(params)
+
+
+def authorization_response(redirect_uri: str, params: Mapping[str, str], mode: str, locale: str) -> Response:
+    """Deliver an authorization response in ``query``, ``fragment`` or ``form_post`` mode."""
+    response: Response
+    if mode == "form_post":
+        nonce = secrets.token_urlsafe(16)
+        html = render_page("form_post.html", locale, action=redirect_uri, params=dict(params), script_nonce=nonce)
+        response = make_response(html, 200)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'"
+        )
+    else:
+        response = make_response(redirect(authorization_url(redirect_uri, params, mode), code=302))
+    response.headers.update(NO_STORE)
+    return response
+
+
+def require_form(what: str) -> None:
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise InvalidRequest(f"The {what} request must be application/x-www-form-urlencoded.")

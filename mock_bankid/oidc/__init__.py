@@ -1,0 +1,1 @@
+"""The OpenID Connect machinery: clients and their authentication, codes, sessions, tokens, refresh."""

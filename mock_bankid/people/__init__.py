@@ -1,0 +1,1 @@
+"""People: personas (fixtures, recipes, generated details) and the national identity number's rules."""

@@ -1,0 +1,1 @@
+"""Serving under gunicorn: the worker class of ``serve`` and the two documents answered below Flask."""
