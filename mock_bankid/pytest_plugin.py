@@ -37,6 +37,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mock_bankid.app import create_app
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
@@ -91,7 +92,7 @@ class MockBankID:
 
     @property
     def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
+        return routes.url(routes.DISCOVERY, self.settings)
 
     @property
     def clients(self) -> dict[str, Client]:

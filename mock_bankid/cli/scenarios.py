@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.scenarios import Scenarios
 
@@ -109,14 +110,14 @@ def register(group: click.Group) -> None:
             body["for_seconds"] = for_seconds
         if count is not None:
             body["count"] = count
-        click.echo(_show(_call("PUT", f"{_base(url)}/_mock/scenario", body)))
+        click.echo(_show(_call("PUT", f"{_base(url)}{routes.SCENARIO_SET.under_base}", body)))
 
     @scenario_group.command("clear")
     @_url_option
     @one_line_errors
     def scenario_clear(url: str | None) -> None:
         """Switch every server-wide scenario off (also the one from MOCK_BANKID_SCENARIO)."""
-        _call("DELETE", f"{_base(url)}/_mock/scenario")
+        _call("DELETE", f"{_base(url)}{routes.SCENARIO_CLEAR.under_base}")
         click.echo("no scenario is on")
 
     @scenario_group.command("show")
@@ -125,5 +126,5 @@ def register(group: click.Group) -> None:
     @one_line_errors
     def scenario_show(as_json: bool, url: str | None) -> None:
         """Show the server-wide scenario that is on."""
-        state = _call("GET", f"{_base(url)}/_mock/scenario")
+        state = _call("GET", f"{_base(url)}{routes.SCENARIO_GET.under_base}")
         click.echo(json.dumps(state, indent=2) if as_json else _show(state))

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mock_bankid.core import routes
 from mock_bankid.core.clock import Clock
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.numbers import json_number
@@ -67,7 +68,8 @@ def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
-            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
+            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: "
+                                 f"PUT {routes.SCENARIO_SET.under_base} instead.")
     entry = login_queue.push(p, selector, scenario)
     return {"queued": entry, "persona": persona_summary(persona, p.today())}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,23 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("openapi", __name__)
 
 DESCRIPTION_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
-DEFAULT_ISSUER_PATH = "/auth/realms/current"
-BACKCHANNEL_OPERATIONS = ("token", "jwks", "introspect", "revoke")
-"""operationIds served on the back-channel host (what servers reach), as discovery names them."""
+DEFAULT_REALM = "current"
+"""The realm the shipped file's issuer paths are written for."""
+HOSTS = {"back": "The back-channel host (what servers reach).", "userinfo": "The userinfo host."}
+"""A route's channel -> how the served copy describes its own server, when that is not the base URL."""
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's ``/x/<path:name>`` is OpenAPI's ``/x/{name}``."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
 
 
 @cache
@@ -43,23 +52,20 @@ def description_for(settings: Settings) -> dict[str, Any]:
     doc["info"]["version"] = __version__
     base = settings.base_url.rstrip("/")
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
-    backchannel = (settings.backchannel_base_url or settings.base_url).rstrip("/")
-    userinfo = (settings.userinfo_base_url or settings.backchannel_base_url or settings.base_url).rstrip("/")
-    issuer_path = f"/auth/realms/{settings.realm}"
+    described = {routes.mount_path(r.mount, DEFAULT_REALM) + openapi_path(r.path): r for r in routes.ROUTES}
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
-        if path.startswith(DEFAULT_ISSUER_PATH + "/"):
-            path = issuer_path + path[len(DEFAULT_ISSUER_PATH):]
-        operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
-        if backchannel != base and operation_ids & set(BACKCHANNEL_OPERATIONS):
-            item["servers"] = [{"url": backchannel, "description": "The back-channel host (what servers reach)."}]
-        if userinfo != base and "userinfo" in operation_ids:
-            item["servers"] = [{"url": userinfo, "description": "The userinfo host."}]
+        route = described.get(path)
+        if route is not None:
+            path = routes.mount_path(route.mount, settings.realm) + openapi_path(route.path)
+            host = routes.channel_base(route.channel, settings)
+            if host != base and route.channel in HOSTS:
+                item["servers"] = [{"url": host, "description": HOSTS[route.channel]}]
         paths[path] = item
     doc["paths"] = paths
     return doc
 
 
-@bp.route("/openapi.json", methods=["GET"])
+@routed(bp, routes.OPENAPI)
 def openapi() -> Response:
     return jsonify(description_for(provider().settings))

@@ -13,7 +13,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from mock_bankid.bankid.claims import Grant
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType
+from mock_bankid.http.web import routed
 from mock_bankid.oidc import codes, refresh
 from mock_bankid.oidc.client_auth import authenticate_client
 from mock_bankid.oidc.clients import Client
@@ -37,7 +39,7 @@ def grant_type(name: str) -> Callable[[GrantHandler], GrantHandler]:
     return register
 
 
-@bp.route("/protocol/openid-connect/token", methods=["POST"])
+@routed(bp, routes.TOKEN)
 def token() -> Response:
     p = provider()
     if request.mimetype != "application/x-www-form-urlencoded":

@@ -1,8 +1,8 @@
 """The runbook's failures as built-in scenarios (traps are in ``traps.py``).
 
 Each is data plus one small apply function. Server-wide ones mostly act at the ``request`` hook
-and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize``, ``token``,
-``userinfo``); per-sign-in ones act where the sign-in is known.
+and pick their endpoints by blueprint name (``ALL_ENDPOINTS``: the ``hook`` names of the route
+table, ``core/routes.py``); per-sign-in ones act where the sign-in is known.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
@@ -32,7 +33,8 @@ from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 
-ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
+ALL_ENDPOINTS = routes.scenario_endpoints()
+"""The routes' ``hook`` names (``core/routes.py``): what a scenario's ``endpoints`` may list."""
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
 MAX_DELAY = 120
 RATELIMIT_NS = "ratelimit"
@@ -168,7 +170,8 @@ def session_timeout(call: Call) -> Response | None:
 
 @scenario(
     name="callback-replay",
-    summary="The same callback is delivered twice: GET /_mock/last-callback gives it for a second delivery",
+    summary=f"The same callback is delivered twice: GET {routes.LAST_CALLBACK.under_base} gives it for a second "
+            "delivery",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
 )
 def callback_replay(call: Call) -> None:

@@ -2,14 +2,11 @@
 switchboard, personas and the request log. Server-rendered Jinja, forms that work without
 JavaScript; every action calls the same ``control_ops`` function as the JSON control API.
 
-``register(app, provider)`` adds the blueprint and the debugger's built-in client.
+``app.py`` mounts the blueprint with the others; ``register(provider)`` adds the debugger's built-in
+client and the console's error pages.
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
-
-from flask import Flask
 
 from mock_bankid.endpoints.console import debugger, filters, home, switchboard  # noqa: F401 - routes register on import
 from mock_bankid.endpoints.console.web import bp, error_page
@@ -17,9 +14,8 @@ from mock_bankid.http.web import ERROR_PAGES
 from mock_bankid.oidc.provider import Provider
 
 
-def register(app: Flask, provider: Provider) -> None:
-    provider.clients.add(debugger.console_client(provider.settings.base_url))
-    app.register_blueprint(bp, url_prefix=urlsplit(provider.settings.base_url).path.rstrip("/") or None)
+def register(provider: Provider) -> None:
+    provider.clients.add(debugger.console_client(provider.settings))
     ERROR_PAGES[bp.name] = error_page  # web.render_error shows the console's errors in its own pages
 
 
