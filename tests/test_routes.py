@@ -67,6 +67,16 @@ def test_each_path_is_written_in_one_module():
         f"{name}: {where}" for name, places in sorted(written.items()) for where in sorted(places))
 
 
+def test_templates_link_through_the_table():
+    """Console pages link with ``at.<view>`` (``console/web.hrefs``): each names a console route, and
+    no template writes a path of the table out."""
+    views = {route.view for route in routes.all_of("console")}
+    for template in sorted((PACKAGE / "templates").rglob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        assert set(re.findall(r"\bat\.(\w+)", text)) <= views, template.name
+        assert not [r.name for r in ROUTES if r.mount == "control" and _written(r)[0].search(text)], template.name
+
+
 def test_the_check_finds_a_path_written_out():
     """The scan above sees the forms a path takes in code (so its silence means something)."""
     assert _hits(routes.TOKEN, "https://x/auth/realms/r/protocol/openid-connect/token")

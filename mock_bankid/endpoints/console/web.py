@@ -52,6 +52,11 @@ def href(route: Route) -> str:
     return routes.path(route, provider().settings).partition("/<")[0]
 
 
+def hrefs() -> dict[str, str]:
+    """Every console route's ``href`` by view name: the templates' links and forms (``at.debugger``)."""
+    return {route.view: href(route) for route in routes.all_of(bp.name)}
+
+
 def console_path() -> str:
     """Where every console page but the home page lives (its cookies' path)."""
     return href(routes.CONSOLE_INDEX).rstrip("/")
@@ -151,8 +156,7 @@ def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     context.setdefault("ok_message", t.get("ok_" + request.args.get("ok", ""), "") if request.args.get("ok") else "")
     html = render_template(
         template, t=t, locale=loc, version=__version__, issuer=p.issuer,
-        csrf_token=csrf_token(), console=console_path(), home=href(routes.CONSOLE_HOME),
-        static=href(routes.CONSOLE_STATIC).rstrip("/"), token_needed=not control_token_ok(request),
+        csrf_token=csrf_token(), home=href(routes.CONSOLE_HOME), at=hrefs(), token_needed=not control_token_ok(request),
         here=request.path, **context,
     )
     return make_response(html, status)
