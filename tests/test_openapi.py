@@ -93,9 +93,10 @@ def test_the_served_copy_follows_base_path_realm_and_back_channel(settings, real
     base_path = urlsplit(doc["servers"][0]["url"]).path
     assert base_path == "/bankid"
     assert described_operations(doc) == set(app_operations(app, prefix=base_path))
-    token = doc["paths"][f"/auth/realms/{realm}/protocol/openid-connect/token"]
+    token = doc["paths"]["/auth/realms/{realm}/protocol/openid-connect/token"]
+    assert doc["components"]["parameters"]["Realm"]["schema"]["default"] == realm
     assert token["servers"][0]["url"] == "http://mock-bankid:8080/bankid"
-    assert "servers" not in doc["paths"][f"/auth/realms/{realm}/precheck/auth"]  # the browser's host
+    assert "servers" not in doc["paths"]["/auth/realms/{realm}/precheck/auth"]  # the browser's host
 
 
 def test_the_wheel_ships_the_description():

@@ -85,7 +85,7 @@ def discovery_document() -> dict[str, Any]:
 def openid_configuration() -> Response:
     p = provider()
     if not p.hooks.may_act("discovery"):
-        return cached_json("discovery", None, discovery_document)  # depends on the settings only
+        return cached_json("discovery", p.settings.realm, discovery_document)  # the settings: one per realm
     ctx = DiscoveryContext(document=discovery_document())
     short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:
