@@ -21,8 +21,10 @@ Adding a grant type:
    (``oidc/refresh.py``, ``oidc/codes.py``, ``oidc/tokens.py``).
 2. ``mock_bankid/oidc/__init__.py``: one entry in ``BUILT_IN``.
 
-Then clients may list it in ``grant_types``, and discovery and ``/_mock/openapi.json`` name it.
-``tests/test_grant_types.py`` does exactly this with a toy RFC 8693 token exchange.
+Then clients may list it in ``grant_types``, and discovery and the served ``/_mock/openapi.json``
+name it; the shipped ``mock_bankid/openapi.json`` wants its name in the ``grant_type`` enum
+(``tests/test_openapi.py`` says so) and its form parameters. ``tests/test_grant_types.py`` does
+steps 1 and 2 from a test module, with a toy RFC 8693 token exchange.
 """
 
 from __future__ import annotations
