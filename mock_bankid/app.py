@@ -51,7 +51,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
-    app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
     # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
     # every URL the mock hands out comes from the configured base URL, never from Host.
