@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
 from mock_bankid.core import routes
-from mock_bankid.core.errors import OAuthError, StoreUnavailable
+from mock_bankid.core.errors import OAuthError, StoreUnavailable, UnknownRealm
 from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints import (
     authorize,
@@ -32,7 +33,8 @@ from mock_bankid.http import control_token, cors, requestlog
 from mock_bankid.http.web import apply_cache_policy, render_error
 from mock_bankid.oidc.client_auth import request_client_id
 from mock_bankid.oidc.hooks import RequestContext
-from mock_bankid.oidc.provider import EXTENSION_KEY, Provider
+from mock_bankid.oidc.provider import EXTENSION_KEY, REALM_NAME, Provider, bind_path_realm
+from mock_bankid.oidc.provider import provider as current_provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.serving.fast_path import KEY as FAST_DOCUMENTS_KEY
 from mock_bankid.serving.fast_path import FastDocuments
@@ -48,15 +50,16 @@ FAST_DOCUMENTS = (routes.DISCOVERY, routes.JWKS)
 
 
 def mount_blueprints(app: Flask, settings: Settings) -> dict[str, str]:
-    """Register every blueprint under its mount's path; return blueprint name -> that prefix.
+    """Register every blueprint under its mount's path; return blueprint name -> that prefix rule.
 
     The one place a mount becomes a URL prefix: the base URL's path, then the mount's
-    (``routes.mount_path``: the issuer's realm path, ``/_mock`` or nothing).
+    (``routes.mount_path``: ``/auth/realms/<realm>`` for every realm's issuer, bound to the request
+    in ``create_app``'s ``_realm_in_path``; ``/_mock``; or nothing).
     """
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     prefixes = {}
     for bp in BLUEPRINTS:
-        prefixes[bp.name] = base_path + routes.mount_path(routes.blueprint_mount(bp.name), settings.realm)
+        prefixes[bp.name] = base_path + routes.mount_path(routes.blueprint_mount(bp.name), routes.REALM_VARIABLE)
         app.register_blueprint(bp, url_prefix=prefixes[bp.name] or None)
     return prefixes
 
@@ -67,7 +70,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
-    app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
     # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
     # every URL the mock hands out comes from the configured base URL, never from Host.
@@ -78,12 +80,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.extensions[EXTENSION_KEY] = provider
     app.extensions[ENGINE_KEY] = scenarios
 
-    prefixes = mount_blueprints(app, settings)
+    mount_blueprints(app, settings)
     console.register(provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
     cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/http/cors.py)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
+
+    @app.url_value_preprocessor
+    def _realm_in_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and "realm" in values:
+            name = values.pop("realm")
+            if name != settings.realm and not REALM_NAME.match(name):
+                raise UnknownRealm("No such realm: a realm name is 1-63 characters of a-z, 0-9 and '-'.",
+                                   untrusted=True)
+            bind_path_realm(name)
 
     @app.before_request
     def _before() -> Response | None:
@@ -91,7 +102,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             g.started = time.perf_counter()
         if not provider.hooks.may_act("request"):  # nearly always: no context to build, nothing to run
             return None
-        return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
+        return current_provider().hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
     def _after(response: Response) -> Response:
@@ -142,7 +153,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return response
 
     documents = FastDocuments(app.wsgi_app, provider, scenarios, {
-        prefixes[route.blueprint] + route.rule: (route.hook, route.name) for route in FAST_DOCUMENTS
+        routes.path(route, settings): (route.hook, route.name) for route in FAST_DOCUMENTS  # the home realm's
     })
     app.wsgi_app = documents  # type: ignore[method-assign]
     app.extensions[FAST_DOCUMENTS_KEY] = documents  # and by serve's worker from its event loop

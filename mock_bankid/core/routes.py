@@ -51,6 +51,9 @@ class Settings(Protocol):
 
 
 ISSUER_MOUNT = "/auth/realms/{realm}"
+REALM_VARIABLE = "<realm>"
+"""The issuer mount's realm as a Flask URL variable: every realm is an issuer of its own (``app.py``
+binds the request to it)."""
 CONTROL_MOUNT = "/_mock"
 
 NO_STORE: tuple[tuple[str, str], ...] = (("Cache-Control", "no-store"),)
@@ -98,9 +101,9 @@ class Route:
 
     @property
     def under_base(self) -> str:
-        """Its path under the base URL, the realm written ``<realm>``: for messages, and for URLs of
-        the routes outside the issuer (``mock-bankid scenario``, the drill)."""
-        return mount_path(self.mount, "<realm>") + self.path
+        """Its path under the base URL, the realm written ``<realm>`` as in its Flask rule: for
+        messages, and for URLs of the routes outside the issuer (``mock-bankid scenario``, the drill)."""
+        return mount_path(self.mount, REALM_VARIABLE) + self.path
 
     @property
     def rule(self) -> str:
@@ -158,6 +161,9 @@ CLOCK_SET = _r("control.clock_set", _CLOCK, "PUT", "POST", mount="control")
 CLOCK_RESET = _r("control.clock_reset", _CLOCK, "DELETE", mount="control")
 KEYS_LIST = _r("control.keys_list", _KEYS, "GET", mount="control")
 KEYS_ROTATE = _r("control.keys_rotate", f"{_KEYS}/rotate", "POST", mount="control")
+REALMS_LIST = _r("control.realms_list", "/realms", "GET", mount="control")
+REALMS_CREATE = _r("control.realms_create", "/realms", "POST", mount="control")
+REALMS_DELETE = _r("control.realms_delete", "/realms/<name>", "DELETE", mount="control")
 SCENARIOS = _r("scenario_control.catalogue", "/scenarios", "GET", mount="control", cache=NO_STORE)
 SCENARIO_GET = _r("scenario_control.scenario_get", _SCENARIO, "GET", mount="control", cache=NO_STORE)
 SCENARIO_SET = _r("scenario_control.scenario_set", _SCENARIO, "PUT", "POST", mount="control", cache=NO_STORE)
@@ -234,7 +240,7 @@ def url(route: Route, settings: Settings, channel: Channel | None = None) -> str
 
 
 def path(route: Route, settings: Settings) -> str:
-    """The path of ``route`` under the browser's base URL (for links and cookies)."""
+    """The path of ``route`` under the browser's base URL, in the settings' realm (for links and cookies)."""
     return urlsplit(settings.base_url).path.rstrip("/") + mount_path(route.mount, settings.realm) + route.path
 
 

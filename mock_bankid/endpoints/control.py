@@ -14,7 +14,7 @@ from mock_bankid.control import ops
 from mock_bankid.core import routes
 from mock_bankid.core.jsontools import request_body
 from mock_bankid.http.web import routed
-from mock_bankid.oidc.provider import provider
+from mock_bankid.oidc.provider import home_provider, provider
 
 bp = Blueprint("control", __name__)
 
@@ -24,18 +24,24 @@ def _json_body() -> dict[str, Any]:
 
 
 def control_calls() -> dict[str, str]:
-    """The JSON control API, from the route table: ``{"next_login": "POST|GET|DELETE /_mock/next-login", ...}``."""
+    """The JSON control API from the route table, by first path segment:
+    ``{"keys": "GET /_mock/keys, POST /_mock/keys/rotate", ...}``."""
     methods: dict[str, list[str]] = {}
     for route in routes.ROUTES:
         if route.mount == "control" and route.surface == "json" and route.path != "/":
             methods.setdefault(route.under_base, []).extend(route.methods)
-    return {path.split("/", 2)[2].removesuffix(".json").replace("-", "_").replace("/", "_"):
-            f"{'|'.join(verbs)} {path}" for path, verbs in methods.items()}
+    calls: dict[str, list[str]] = {}
+    for path, verbs in methods.items():
+        name = path.split("/")[2].removesuffix(".json").replace("-", "_")
+        calls.setdefault(name, []).append(f"{'|'.join(verbs)} {path}")
+    return {name: ", ".join(lines) for name, lines in calls.items()}
 
 
 @routed(bp, routes.CONTROL_INDEX)
 def index() -> Response:
     p = provider()
+    calls = control_calls()
+    calls["realms"] += "; ?realm=<name> on any call"
     return jsonify(
         {
             "mock": True,
@@ -44,7 +50,7 @@ def index() -> Response:
             "issuer": p.issuer,
             "discovery": routes.url(routes.DISCOVERY, p.settings),
             "control": {
-                **control_calls(),
+                **calls,
                 "console": f"GET {routes.CONSOLE_HOME.under_base} and {routes.CONSOLE_INDEX.under_base}"
                            " (web pages for people: debugger, switchboard)",
             },
@@ -126,3 +132,20 @@ def keys_list() -> Response:
 def keys_rotate() -> tuple[Response, int]:
     """Rotate on the server's own clock (shift included); see ``control_ops.rotate_key``."""
     return jsonify(ops.rotate_key(provider(), _json_body())), 201
+
+
+@routed(bp, routes.REALMS_LIST)
+def realms_list() -> Response:
+    return jsonify({"realms": ops.realms(home_provider())})
+
+
+@routed(bp, routes.REALMS_CREATE)
+def realms_create() -> tuple[Response, int]:
+    """A realm of its own for a test or a worker: ``{"realm": "w1"}``, or nothing for a random name."""
+    return jsonify(ops.create_realm(home_provider(), _json_body())), 201
+
+
+@routed(bp, routes.REALMS_DELETE)
+def realms_delete(name: str) -> tuple[str, int]:
+    ops.delete_realm(home_provider(), name)
+    return "", 204

@@ -1,11 +1,13 @@
 """``GET {base}/_mock/openapi.json``: the OpenAPI 3.1 description of the whole HTTP surface.
 
 The description is a file shipped in the package (``mock_bankid/openapi.json``), written for the
-default configuration (realm ``current``, no base path, ``http://localhost:8080``). Served, it names
-the running mock instead: its base URL as the server, its realm in the issuer paths, and the
+default configuration (no base path, ``http://localhost:8080``; the realm a path parameter). Served, it
+names the running mock instead: its base URL as the server, and the
 back-channel and userinfo hosts for the operations served there, so a client generator or a
-fuzzer pointed at ``/_mock/openapi.json`` reaches this mock. ``tests/test_openapi.py`` validates
-the file and checks that every route of ``create_app()`` is in it (and nothing else is).
+fuzzer pointed at ``/_mock/openapi.json`` reaches this mock; the token request's ``grant_type``
+enum is the registered grant types (``oidc/grant_types``). ``tests/test_openapi.py`` validates
+the file, checks that every route of ``create_app()`` is in it (and nothing else is) and that the
+file's ``grant_type`` enum names the built-in grant types.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ from mock_bankid import __version__
 from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.http.web import routed
+from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("openapi", __name__)
 
 DESCRIPTION_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
-DEFAULT_REALM = "current"
-"""The realm the shipped file's issuer paths are written for."""
 HOSTS = {"back": "The back-channel host (what servers reach).", "userinfo": "The userinfo host."}
 """A route's channel -> how the served copy describes its own server, when that is not the base URL."""
+GRANTS_OPERATION = "token"  # the operationId whose form has grant_type
 
 
 def openapi_path(rule: str) -> str:
@@ -52,18 +54,27 @@ def description_for(settings: Settings) -> dict[str, Any]:
     doc["info"]["version"] = __version__
     base = settings.base_url.rstrip("/")
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
-    described = {routes.mount_path(r.mount, DEFAULT_REALM) + openapi_path(r.path): r for r in routes.ROUTES}
+    doc["components"]["parameters"]["Realm"]["schema"]["default"] = settings.realm
+    described = {openapi_path(routes.mount_path(r.mount, routes.REALM_VARIABLE) + r.path): r for r in routes.ROUTES}
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
         route = described.get(path)
-        if route is not None:
-            path = routes.mount_path(route.mount, settings.realm) + openapi_path(route.path)
-            host = routes.channel_base(route.channel, settings)
-            if host != base and route.channel in HOSTS:
-                item["servers"] = [{"url": host, "description": HOSTS[route.channel]}]
+        host = routes.channel_base(route.channel, settings) if route is not None else base
+        if route is not None and host != base and route.channel in HOSTS:
+            item["servers"] = [{"url": host, "description": HOSTS[route.channel]}]
+        operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
+        if GRANTS_OPERATION in operation_ids:
+            grant_type_schema(item)["enum"] = list(grant_types.names())
         paths[path] = item
     doc["paths"] = paths
     return doc
+
+
+def grant_type_schema(path_item: dict[str, Any]) -> dict[str, Any]:
+    """The token request's ``grant_type`` property in the token endpoint's path item."""
+    form = path_item["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    found: dict[str, Any] = form["schema"]["properties"]["grant_type"]
+    return found
 
 
 @routed(bp, routes.OPENAPI)
