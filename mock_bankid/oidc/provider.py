@@ -27,6 +27,7 @@ from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.settings import Settings
 from mock_bankid.keys import KeyManager
 from mock_bankid.oidc.clients import ClientRegistry
+from mock_bankid.oidc.dialect import Dialect
 from mock_bankid.oidc.hooks import Hooks
 from mock_bankid.people.personas import PersonaRegistry
 from mock_bankid.store import Store, open_store
@@ -69,6 +70,8 @@ class Provider:
     keys: KeyManager
     clients: ClientRegistry
     personas: PersonaRegistry
+    dialect: Dialect
+    """What this provider's tokens and answers say (BankID's claims, scopes, acr): ``oidc/dialect.py``."""
     hooks: Hooks = field(default_factory=Hooks)
     generation: Generation | None = None
     """Changes whenever shared state changes (``state_changed``); see ``store/generation.py``."""
@@ -82,7 +85,7 @@ class Provider:
         self._shift_key = f"mock_bankid_clock_shift:{self.settings.realm}"
 
     @classmethod
-    def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
+    def build(cls, settings: Settings, dialect: Dialect, *, store: Store | None = None) -> Provider:
         clock = Clock(offset=settings.clock_offset)
         store = store or open_store(settings.store, settings.data_dir, _request_clock(clock))
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))
@@ -94,6 +97,7 @@ class Provider:
             keys=keys,
             clients=ClientRegistry.load(settings.fixtures_dir),
             personas=PersonaRegistry.load(settings.fixtures_dir),
+            dialect=dialect,
         )
         clock.shift = provider._stored_clock_shift
         provider.realms = Realms(provider)
@@ -229,7 +233,8 @@ class Realms:
         clock = Clock(offset=home.clock.offset)
         p = Provider(settings=replace(home.settings, realm=name), clock=clock,
                      store=ScopedStore(home.store, name, uncapped=(CLOCK_NS,)), keys=home.keys,
-                     clients=home.clients, personas=home.personas, generation=home.generation, realms=self)
+                     clients=home.clients, personas=home.personas, dialect=home.dialect, generation=home.generation,
+                     realms=self)
         clock.shift = p._stored_clock_shift
         for callback in self._on_create:
             callback(p)

@@ -18,7 +18,7 @@ from mock_bankid.oidc.provider import Provider
 
 
 def register(app: Flask, provider: Provider) -> None:
-    provider.clients.add(debugger.console_client(provider.settings.base_url))
+    provider.clients.add(debugger.console_client(provider.settings.base_url, provider.dialect.supported_scopes))
     app.register_blueprint(bp, url_prefix=urlsplit(provider.settings.base_url).path.rstrip("/") or None)
     ERROR_PAGES[bp.name] = error_page  # web.render_error shows the console's errors in its own pages
 
