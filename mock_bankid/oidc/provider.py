@@ -36,6 +36,11 @@ from mock_bankid.store.scoped import REALM_TTL, ScopedStore, realm_prefix
 
 EXTENSION_KEY = "mock_bankid"
 CLOCK_NS = "clock"
+MAX_CLOCK_SHIFT = 100 * 366 * 86400
+CLOCK_SHIFT_TTL = 2 * MAX_CLOCK_SHIFT + 10 * 365 * 86400
+"""The store judges the shift's own expiry on the clock it shifts: written under one shift and read
+under another (or under none, while the shift itself is read), it must outlive the largest
+difference, 2 x 100 years."""
 REALM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 """A realm made on first use: lowercase letters, digits and '-', as safe in a path as in a store key."""
 REALMS_NS = "realms"
@@ -139,6 +144,19 @@ class Provider:
     def _load_clock_shift(self) -> float:
         entry = self.store.get(CLOCK_NS, "shift")
         return float(entry["seconds"]) if entry else 0.0
+
+    def stored_clock_shift(self) -> float:
+        """The shift as stored now (the control surface shows it), not as this request read it."""
+        return self._load_clock_shift()
+
+    def set_clock_shift(self, seconds: float) -> None:
+        """Move every worker's clock of this issuer to ``seconds`` from the start offset."""
+        self.store.put(CLOCK_NS, "shift", {"seconds": seconds}, CLOCK_SHIFT_TTL)
+        self.state_changed()  # every worker's next request reads the new shift; so does this one
+
+    def reset_clock_shift(self) -> None:
+        self.store.delete(CLOCK_NS, "shift")
+        self.state_changed()
 
     def now(self) -> int:
         return int(self.clock.now())
