@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
+from mock_bankid.bankid.dialect import BANKID
 from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable, UnknownRealm
 from mock_bankid.core.settings import Settings
@@ -32,6 +33,7 @@ from mock_bankid.endpoints import (
 from mock_bankid.http import control_token, cors, requestlog
 from mock_bankid.http.web import apply_cache_policy, render_error
 from mock_bankid.oidc.client_auth import request_client_id
+from mock_bankid.oidc.dialect import Dialect
 from mock_bankid.oidc.hooks import RequestContext
 from mock_bankid.oidc.provider import EXTENSION_KEY, REALM_NAME, Provider, bind_path_realm
 from mock_bankid.oidc.provider import provider as current_provider
@@ -49,22 +51,21 @@ FAST_DOCUMENTS = (routes.DISCOVERY, routes.JWKS)
 """Replayed below Flask for plain GETs (``serving/fast_path.py``), keyed by their hook point."""
 
 
-def mount_blueprints(app: Flask, settings: Settings) -> dict[str, str]:
-    """Register every blueprint under its mount's path; return blueprint name -> that prefix rule.
+def mount_blueprints(app: Flask, settings: Settings) -> None:
+    """Register every blueprint under its mount's path.
 
     The one place a mount becomes a URL prefix: the base URL's path, then the mount's
     (``routes.mount_path``: ``/auth/realms/<realm>`` for every realm's issuer, bound to the request
     in ``create_app``'s ``_realm_in_path``; ``/_mock``; or nothing).
     """
     base_path = urlsplit(settings.base_url).path.rstrip("/")
-    prefixes = {}
     for bp in BLUEPRINTS:
-        prefixes[bp.name] = base_path + routes.mount_path(routes.blueprint_mount(bp.name), routes.REALM_VARIABLE)
-        app.register_blueprint(bp, url_prefix=prefixes[bp.name] or None)
-    return prefixes
+        prefix = base_path + routes.mount_path(routes.blueprint_mount(bp.name), routes.REALM_VARIABLE)
+        app.register_blueprint(bp, url_prefix=prefix or None)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, store: Store | None = None, dialect: Dialect = BANKID) -> Flask:
+    """The app serving ``settings``; ``dialect`` is what its tokens say (BankID's unless a test gives another)."""
     settings = control_token.ensure_control_token(settings or Settings.from_env())
     app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static (routes.CONSOLE_STATIC)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     # every URL the mock hands out comes from the configured base URL, never from Host.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
-    provider = Provider.build(settings, store=store)
+    provider = Provider.build(settings, dialect, store=store)
     scenarios = Scenarios.attach(provider)
     app.extensions[EXTENSION_KEY] = provider
     app.extensions[ENGINE_KEY] = scenarios

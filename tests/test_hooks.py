@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
-from mock_bankid.bankid.claims import Grant
 from mock_bankid.oidc import hooks
+from mock_bankid.oidc.grants import Grant
 from mock_bankid.oidc.hooks import (
     DiscoveryContext,
     IdTokenClaimsContext,

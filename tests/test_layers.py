@@ -3,7 +3,7 @@
 Read from the source with ``ast`` (every import, at any depth), so a cycle cannot hide in a
 function-level import. Layers, lowest first (a module imports only its own layer or lower):
 
-core → store, keys, people → bankid → oidc → http → scenarios → control → endpoints → app, serving,
+core → store, keys, people → oidc → bankid (a provider) → http → scenarios → control → endpoints → app, serving,
 the CLI, the drill and the pytest plugin.
 
 A new module goes into ``LAYERS`` below; the failure message says so.
@@ -20,8 +20,8 @@ PACKAGE = Path(mock_bankid.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "core")),
     ("foundations", ("store", "keys", "people")),
-    ("provider facts", ("bankid",)),
-    ("oidc", ("oidc",)),
+    ("oidc", ("oidc",)),  # provider-neutral: what a provider says comes through oidc/dialect.py
+    ("providers", ("bankid",)),
     ("http", ("http",)),
     ("scenarios", ("scenarios",)),
     ("control", ("control",)),  # what /_mock does, shared by its JSON endpoints and the console

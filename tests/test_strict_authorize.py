@@ -13,9 +13,9 @@ import pytest
 from conftest import CI_REDIRECT, pkce_pair, query_of
 from rp import FlaskRP
 
-from mock_bankid.bankid.profiles import PROFILES, SWITCHES, profile_from
 from mock_bankid.http.cors import origin_allowed
 from mock_bankid.oidc.clients import client_from_dict
+from mock_bankid.oidc.profiles import PROFILES, SWITCHES, profile_from
 
 AUTH = "/auth/realms/current/precheck/auth"
 STRICT = "bankid-strict"

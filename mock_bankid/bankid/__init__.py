@@ -1,1 +1,2 @@
-"""What makes the provider BankID: its claims, ``login_hint`` method selectors and fidelity profiles."""
+"""What makes the provider BankID: its claims, scopes, ``acr``/``amr`` and ``login_hint`` method selectors,
+handed to the provider-neutral machinery as one ``Dialect`` (``dialect.BANKID``)."""

@@ -10,12 +10,12 @@ Claim names and values follow BankID's API v4 (see docs/differences.md for where
 
 from __future__ import annotations
 
-import base64
 import calendar
 import hashlib
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
+
+from mock_bankid.oidc.grants import Grant, at_hash
 
 API_VERSION = 4
 
@@ -47,36 +47,6 @@ CLAIMS_SUPPORTED = (
 )
 CERT_ISSUED_FROM = calendar.timegm((2023, 1, 1, 0, 0, 0))
 CERT_ISSUED_SPAN = 2 * 365 * 86400
-
-
-@dataclass
-class Grant:
-    """Everything a token is made from; stored with the code, the session and refresh tokens."""
-
-    client_id: str
-    scope: list[str]
-    persona: dict[str, Any]
-    """``Persona.as_dict()``: id, nnin, names, birthdate (ISO), sub, bankid_altsub, ..."""
-    acr: str
-    amr: list[str]
-    sid: str
-    auth_time: int
-    nonce: str | None = None
-    pid_claim: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Grant:
-        return cls(**data)
-
-
-def at_hash(access_token: str) -> str:
-    """OIDC Core §3.1.3.6: left half of SHA-256 of the ASCII token, base64url without padding."""
-    digest = hashlib.sha256(access_token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
 def acr_for(acr_values: str | None) -> tuple[str, list[str]]:

@@ -28,6 +28,7 @@ def register(group: click.Group) -> None:
         (MOCK_BANKID_STORE / MOCK_BANKID_DATA_DIR) as a server started with the same settings, so
         that server verifies them and serves userinfo for the access token.
         """
+        from mock_bankid.bankid.dialect import BANKID
         from mock_bankid.core.settings import Settings
         from mock_bankid.oidc.mint import mint_for_tests
         from mock_bankid.oidc.provider import Provider
@@ -36,7 +37,7 @@ def register(group: click.Group) -> None:
         settings = Settings.from_env()
         if settings.store == "memory":
             raise ValueError("MOCK_BANKID_STORE=memory: tokens would be recorded nowhere a server can see")
-        p = Provider.build(settings)
+        p = Provider.build(settings, BANKID)
         Scenarios.attach(p)  # a server-wide scenario (a trap, say) shapes these tokens as it would the server's
         result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
         if field:

@@ -23,16 +23,10 @@ from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.numbers import json_number
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
-from mock_bankid.oidc.provider import CLOCK_NS, Provider
+from mock_bankid.oidc.provider import MAX_CLOCK_SHIFT, Provider
 from mock_bankid.people.personas import Persona, PersonaError
 from mock_bankid.scenarios import ScenarioError, engine
 
-MAX_CLOCK_SHIFT = 100 * 366 * 86400
-CLOCK_SHIFT_TTL = 2 * MAX_CLOCK_SHIFT + 10 * 365 * 86400
-"""The store judges the shift's own expiry on the clock it shifts: written under one shift and read
-under another (or under none, while the shift itself is read), it must outlive the largest
-difference, 2 x 100 years. With 10 years only, a shift written while the clock was already more
-than 10 years back was forgotten at once."""
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario")
 MAX_ACTIVATE_AFTER = 86400
@@ -85,14 +79,12 @@ def clear_next_login(p: Provider) -> None:
 
 # --- the clock -------------------------------------------------------------------------------
 def clock_state(p: Provider) -> dict[str, Any]:
-    entry = p.store.get(CLOCK_NS, "shift")
-    return {"now": p.now(), "shift": float(entry["seconds"]) if entry else 0.0,
+    return {"now": p.now(), "shift": p.stored_clock_shift(),
             "offset": p.settings.clock_offset, "today": p.today().isoformat()}
 
 
 def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     """``{"shift": seconds}`` sets every worker's shift, ``{"advance": seconds}`` adds to it."""
-    current = p.store.get(CLOCK_NS, "shift")
     if "shift" not in body and "advance" not in body:
         raise InvalidRequest("Send a JSON object with shift or advance, in seconds.")
     name = "shift" if "shift" in body else "advance"
@@ -104,13 +96,12 @@ def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
             f"{name} must be a number of seconds, at most {MAX_CLOCK_SHIFT} (100 years) either way."
         ) from None
     if name == "advance":
-        seconds += float(current["seconds"]) if current else 0.0
+        seconds += p.stored_clock_shift()
     if not math.isfinite(seconds) or abs(seconds) > MAX_CLOCK_SHIFT:
         # Beyond this every date computation overflows (and NaN poisons them): refuse instead of breaking the mock.
         raise InvalidRequest(f"The clock can move at most {MAX_CLOCK_SHIFT} seconds (100 years) either way.")
     _check_personas_on(p, seconds)
-    p.store.put(CLOCK_NS, "shift", {"seconds": seconds}, CLOCK_SHIFT_TTL)
-    p.state_changed()  # every worker's next request reads the new shift; so does the answer below
+    p.set_clock_shift(seconds)
     return clock_state(p)
 
 
@@ -129,8 +120,7 @@ def _check_personas_on(p: Provider, shift: float) -> None:
 
 
 def reset_clock(p: Provider) -> None:
-    p.store.delete(CLOCK_NS, "shift")
-    p.state_changed()
+    p.reset_clock_shift()
 
 
 # --- signing keys ----------------------------------------------------------------------------

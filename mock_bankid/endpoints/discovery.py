@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from mock_bankid import __version__
-from mock_bankid.bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
 from mock_bankid.core import routes
 from mock_bankid.core.i18n import ALIASES, TEXTS
 from mock_bankid.http.cached_json import cached_json
@@ -47,9 +46,9 @@ def discovery_document() -> dict[str, Any]:
             "token_endpoint_auth_methods_supported": list(SUPPORTED_AUTH_METHODS),
             "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_SIGNING_ALGS),
             "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": list(SUPPORTED_SCOPES),
-            "claims_supported": list(CLAIMS_SUPPORTED),
-            "acr_values_supported": list(IDPS),
+            "scopes_supported": list(p.dialect.supported_scopes),
+            "claims_supported": list(p.dialect.claims_supported),
+            "acr_values_supported": list(p.dialect.acr_values),
             "ui_locales_supported": sorted(set(TEXTS) | {"no"} | {k for k in ALIASES if "-" not in k}),
             "prompt_values_supported": ["none", "login"],
             "claims_parameter_supported": False,

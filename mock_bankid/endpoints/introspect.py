@@ -19,13 +19,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mock_bankid.bankid.claims import Grant
 from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidClient, InvalidRequest
 from mock_bankid.http.web import require_form, routed
 from mock_bankid.oidc import refresh
 from mock_bankid.oidc.client_auth import authenticate_client
 from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import Grant
 from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.oidc.tokens import lookup_access_token
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, request
 
-from mock_bankid.bankid.claims import userinfo_claims
 from mock_bankid.core import routes
 from mock_bankid.core.errors import InsufficientScope, InvalidToken
 from mock_bankid.http.web import routed
@@ -47,7 +46,7 @@ def userinfo() -> Response:
     short_circuit = p.hooks.at(UserinfoContext(grant=grant))
     if short_circuit is not None:
         return short_circuit
-    body = userinfo_claims(grant)
+    body = p.dialect.userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
     alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
     if client is not None and alg:

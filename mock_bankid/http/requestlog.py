@@ -15,10 +15,11 @@ import functools
 import json
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable
+from mock_bankid.core.request_notes import noted
 from mock_bankid.oidc.client_auth import request_client_id, request_form
 from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.store import Store
@@ -144,7 +145,8 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     has_query = bool(environ.get("QUERY_STRING"))
     form = request_form() if req.mimetype == "application/x-www-form-urlencoded" else None
     carries = has_query or form is not None or bool(authorization)
-    dropped = g.get("mock_bankid_dropped", False)
+    found = noted()
+    dropped = found is not None and found.dropped
     return {
         "time": p.clock.now(),
         "method": req.method,

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_bankid.bankid.profiles import Profile, profile_from
 from mock_bankid.oidc.grant_types import names as grant_type_names
+from mock_bankid.oidc.profiles import Profile, profile_from
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
@@ -40,7 +40,7 @@ class Client:
     jwks: dict | None = None
     jwks_uri: str | None = None
     profile: Profile = field(default_factory=Profile)
-    """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/bankid/profiles.py)."""
+    """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/oidc/profiles.py)."""
     allowed_origins: tuple[str, ...] | None = None
     """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)

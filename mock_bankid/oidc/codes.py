@@ -18,10 +18,10 @@ import re
 import secrets
 from typing import Any
 
-from mock_bankid.bankid.claims import Grant
 from mock_bankid.core.errors import InvalidGrant, InvalidRequest
 from mock_bankid.oidc import refresh
 from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import Grant
 from mock_bankid.oidc.provider import Provider
 from mock_bankid.oidc.tokens import Issued, revoke_access_token
 

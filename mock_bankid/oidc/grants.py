@@ -8,16 +8,45 @@ means and on what a token is made from.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from mock_bankid.bankid.claims import SUPPORTED_SCOPES, Grant
 from mock_bankid.core.errors import InvalidScope
 from mock_bankid.oidc.clients import Client
 
-IDENTITY_SCOPES = frozenset(SUPPORTED_SCOPES)
-"""Scopes about a person; a client_credentials token has no person, so they are left out."""
+
+@dataclass
+class Grant:
+    """Everything a token is made from; stored with the code, the session and refresh tokens."""
+
+    client_id: str
+    scope: list[str]
+    persona: dict[str, Any]
+    """``Persona.as_dict()``: id, nnin, names, birthdate (ISO), sub, bankid_altsub, ..."""
+    acr: str
+    amr: list[str]
+    sid: str
+    auth_time: int
+    nonce: str | None = None
+    pid_claim: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Grant:
+        return cls(**data)
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: left half of SHA-256 of the ASCII token, base64url without padding."""
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
 def parse_scopes(scope: str | Iterable[str]) -> list[str]:
@@ -25,11 +54,11 @@ def parse_scopes(scope: str | Iterable[str]) -> list[str]:
     return list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
 
 
-def check_scopes(client: Client, scopes: list[str], *, person: bool = True) -> list[str]:
-    """``scopes`` if the provider knows them (for a person: ``SUPPORTED_SCOPES``) and ``client`` is
-    registered for each; else ``InvalidScope`` naming the offenders."""
-    if person:
-        unknown = [s for s in scopes if s not in SUPPORTED_SCOPES]
+def check_scopes(client: Client, scopes: list[str], *, known: Collection[str] | None) -> list[str]:
+    """``scopes`` if the provider knows them (for a person: its dialect's ``supported_scopes``; None
+    for a client acting for itself) and ``client`` is registered for each; else ``InvalidScope``."""
+    if known is not None:
+        unknown = [s for s in scopes if s not in known]
         if unknown:
             raise InvalidScope(f"Unsupported scope: {' '.join(unknown)}.")
     not_allowed = [s for s in scopes if s not in client.scopes]
@@ -41,13 +70,13 @@ def check_scopes(client: Client, scopes: list[str], *, person: bool = True) -> l
     return scopes
 
 
-def client_credentials_scopes(client: Client, requested: str | None) -> list[str]:
-    """RFC 6749 section 4.4: the client's own scopes; identity scopes are dropped (section 3.3 lets
-    the server narrow the scope; BankID's own examples send ``openid`` here)."""
-    allowed = [s for s in client.scopes if s not in IDENTITY_SCOPES]
+def client_credentials_scopes(client: Client, requested: str | None, identity_scopes: Collection[str]) -> list[str]:
+    """RFC 6749 section 4.4: the client's own scopes; identity scopes (about a person) are dropped
+    (section 3.3 lets the server narrow the scope; BankID's own examples send ``openid`` here)."""
+    allowed = [s for s in client.scopes if s not in identity_scopes]
     if requested is None:
         return allowed
-    wanted = check_scopes(client, parse_scopes(requested), person=False)
+    wanted = check_scopes(client, parse_scopes(requested), known=None)
     return [s for s in wanted if s in allowed]
 
 

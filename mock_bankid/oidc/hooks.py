@@ -31,9 +31,9 @@ from typing import Any, ClassVar, Protocol
 
 from flask import Response
 
-from mock_bankid.bankid.claims import Grant
 from mock_bankid.core.errors import OAuthError
 from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import Grant
 
 
 class AuthorizationRequestView(Protocol):

@@ -10,7 +10,6 @@ from typing import Any
 
 from joserfc import jwt
 
-from mock_bankid.bankid.claims import acr_for
 from mock_bankid.core.errors import InvalidScope
 from mock_bankid.oidc.grants import check_scopes, parse_scopes, sign_in_grant
 from mock_bankid.oidc.provider import Provider
@@ -44,12 +43,12 @@ def mint_for_tests(
     if client is None:
         raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
     try:
-        scopes = check_scopes(client, parse_scopes(scope))
+        scopes = check_scopes(client, parse_scopes(scope), known=p.dialect.supported_scopes)
     except InvalidScope as exc:
         raise ValueError(exc.description) from None
     found = persona_id if isinstance(persona_id, Persona) else p.personas.require(persona_id, p.today())
     # (PersonaError is a ValueError)
-    acr, amr = acr_for(acr_values)
+    acr, amr = p.dialect.acr_for(acr_values)
     grant = sign_in_grant(client, scopes, found.as_dict(), acr=acr, amr=amr, auth_time=p.now(), nonce=nonce)
     body = dict(issue_with_refresh(p, client, grant).body)
     body["claims"] = {

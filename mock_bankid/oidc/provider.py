@@ -28,6 +28,7 @@ from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.settings import Settings
 from mock_bankid.keys import KeyManager
 from mock_bankid.oidc.clients import ClientRegistry
+from mock_bankid.oidc.dialect import Dialect
 from mock_bankid.oidc.hooks import Hooks
 from mock_bankid.people.personas import PersonaRegistry
 from mock_bankid.store import Store, open_store
@@ -36,6 +37,11 @@ from mock_bankid.store.scoped import REALM_TTL, ScopedStore, realm_prefix
 
 EXTENSION_KEY = "mock_bankid"
 CLOCK_NS = "clock"
+MAX_CLOCK_SHIFT = 100 * 366 * 86400
+CLOCK_SHIFT_TTL = 2 * MAX_CLOCK_SHIFT + 10 * 365 * 86400
+"""The store judges the shift's own expiry on the clock it shifts: written under one shift and read
+under another (or under none, while the shift itself is read), it must outlive the largest
+difference, 2 x 100 years."""
 REALM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
 """A realm made on first use: lowercase letters, digits and '-', as safe in a path as in a store key."""
 REALMS_NS = "realms"
@@ -70,6 +76,8 @@ class Provider:
     keys: KeyManager
     clients: ClientRegistry
     personas: PersonaRegistry
+    dialect: Dialect
+    """What this provider's tokens and answers say (BankID's claims, scopes, acr): ``oidc/dialect.py``."""
     hooks: Hooks = field(default_factory=Hooks)
     generation: Generation | None = None
     """Changes whenever shared state changes (``state_changed``); see ``store/generation.py``."""
@@ -83,7 +91,7 @@ class Provider:
         self._shift_key = f"mock_bankid_clock_shift:{self.settings.realm}"
 
     @classmethod
-    def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
+    def build(cls, settings: Settings, dialect: Dialect, *, store: Store | None = None) -> Provider:
         clock = Clock(offset=settings.clock_offset)
         store = store or open_store(settings.store, settings.data_dir, _request_clock(clock))
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))
@@ -95,6 +103,7 @@ class Provider:
             keys=keys,
             clients=ClientRegistry.load(settings.fixtures_dir),
             personas=PersonaRegistry.load(settings.fixtures_dir),
+            dialect=dialect,
         )
         clock.shift = provider._stored_clock_shift
         provider.realms = Realms(provider)
@@ -136,6 +145,19 @@ class Provider:
     def _load_clock_shift(self) -> float:
         entry = self.store.get(CLOCK_NS, "shift")
         return float(entry["seconds"]) if entry else 0.0
+
+    def stored_clock_shift(self) -> float:
+        """The shift as stored now (the control surface shows it), not as this request read it."""
+        return self._load_clock_shift()
+
+    def set_clock_shift(self, seconds: float) -> None:
+        """Move every worker's clock of this issuer to ``seconds`` from the start offset."""
+        self.store.put(CLOCK_NS, "shift", {"seconds": seconds}, CLOCK_SHIFT_TTL)
+        self.state_changed()  # every worker's next request reads the new shift; so does this one
+
+    def reset_clock_shift(self) -> None:
+        self.store.delete(CLOCK_NS, "shift")
+        self.state_changed()
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -231,7 +253,8 @@ class Realms:
         clock = Clock(offset=home.clock.offset)
         p = Provider(settings=replace(home.settings, realm=name), clock=clock,
                      store=ScopedStore(home.store, name, uncapped=(CLOCK_NS,)), keys=home.keys,
-                     clients=home.clients, personas=home.personas, generation=home.generation, realms=self)
+                     clients=home.clients, personas=home.personas, dialect=home.dialect, generation=home.generation,
+                     realms=self)
         clock.shift = p._stored_clock_shift
         for callback in self._on_create:
             callback(p)

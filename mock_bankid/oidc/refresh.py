@@ -24,9 +24,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mock_bankid.bankid.claims import ACCESS_TOKEN_AUDIENCE, Grant
 from mock_bankid.core.errors import InvalidGrant
 from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import Grant
 from mock_bankid.oidc.provider import Provider
 from mock_bankid.oidc.tokens import Issued, issue_tokens, revoke_family_access
 
@@ -60,7 +60,7 @@ def refresh_token_claims(p: Provider, client: Client, grant: Grant, now: int, tt
     """BankID's refresh-token payload (``typ: Refresh``); no nonce or session_state (gone in API v4)."""
     claims: dict[str, Any] = {
         "iss": p.issuer,
-        "aud": ACCESS_TOKEN_AUDIENCE,
+        "aud": p.dialect.access_token_audience,
         "typ": "Refresh",
         "azp": client.client_id,
         "sub": grant.persona.get("sub", client.client_id),

@@ -16,10 +16,10 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from mock_bankid.bankid.claims import Grant, access_token_claims, id_token_claims
 from mock_bankid.core import jsontools
 from mock_bankid.core.errors import InvalidRequest, InvalidToken
 from mock_bankid.oidc.clients import Client
+from mock_bankid.oidc.grants import Grant
 from mock_bankid.oidc.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.oidc.provider import Provider
 
@@ -39,7 +39,7 @@ def mint_access_token(p: Provider, client: Client, grant: Grant, *,
     """Sign and record an access token; ``family`` ties it to a refresh-token family (revoked with it)."""
     now, ttl = p.now(), token_ttl(p, client)
     jti = str(uuid.uuid4())
-    claims = access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
+    claims = p.dialect.access_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, jti=jti)
     token = p.keys.sign(claims, alg=ACCESS_TOKEN_ALG, typ="JWT")
     record: dict[str, Any] = {"grant": grant.to_dict()}
     if family:
@@ -50,7 +50,7 @@ def mint_access_token(p: Provider, client: Client, grant: Grant, *,
 
 def mint_id_token(p: Provider, client: Client, grant: Grant, access_token: str | None) -> str:
     now, ttl = p.now(), token_ttl(p, client)
-    claims = id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
+    claims = p.dialect.id_token_claims(grant, issuer=p.issuer, now=now, ttl=ttl, access_token=access_token)
     before = IdTokenClaimsContext(claims=claims, grant=grant, client=client)
     p.hooks.at(before)
     token = p.keys.sign(before.claims, alg=client.id_token_signed_response_alg, typ="JWT")

@@ -15,7 +15,7 @@ import socket
 import time
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, request
 
 from mock_bankid.core import routes
 from mock_bankid.core.errors import (
@@ -28,6 +28,7 @@ from mock_bankid.core.errors import (
     TemporarilyUnavailable,
     UnauthorizedClient,
 )
+from mock_bankid.core.request_notes import notes
 from mock_bankid.http.web import authorization_url
 from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
@@ -217,7 +218,7 @@ def rate_limit(call: Call) -> Response | None:
     reset = max(1, window_start + window - int(now))
     headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": max(0, limit - used), "X-RateLimit-Reset": reset}
     if used <= limit:
-        g.mock_bankid_headers = {**g.get("mock_bankid_headers", {}), **headers}
+        notes().headers.update({name: str(value) for name, value in headers.items()})
         return None
     headers["Retry-After"] = reset
     raise TemporarilyUnavailable(
@@ -259,7 +260,7 @@ def drop_connection(call: Call) -> Response | None:
     if sock is None:  # the Werkzeug test client has no socket to close: say so clearly instead
         raise ServerError("mock-bankid scenario drop-connection: no socket to close here "
                           "(only under `mock-bankid serve` does the connection really drop).", status=502)
-    g.mock_bankid_dropped = True
+    notes().dropped = True
     with contextlib.suppress(OSError):  # already closed by the client: nothing left to drop
         sock.shutdown(socket.SHUT_RDWR)
     # gunicorn's write of this response fails quietly on the closed socket (EPIPE/ENOTCONN).

@@ -44,6 +44,7 @@ from flask import Flask, Response, current_app, g, has_request_context
 
 from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import StoreUnavailable
+from mock_bankid.core.request_notes import noted
 from mock_bankid.core.settings import Settings
 from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
 from mock_bankid.oidc.provider import Provider, provider
@@ -377,8 +378,9 @@ class Scenarios:
 
         @app.after_request
         def _scenario_headers(response: Response) -> Response:
-            for name, value in g.get("mock_bankid_headers", {}).items():
-                response.headers.setdefault(name, str(value))
+            found = noted()
+            for name, value in (found.headers if found else {}).items():
+                response.headers.setdefault(name, value)
             return response
 
 

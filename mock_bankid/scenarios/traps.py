@@ -19,7 +19,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from mock_bankid.bankid.claims import at_hash
+from mock_bankid.oidc.grants import at_hash
 from mock_bankid.oidc.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.scenarios.definitions import Apply, Call, scenario
 

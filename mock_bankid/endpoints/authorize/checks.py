@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from mock_bankid.bankid.claims import IDPS
 from mock_bankid.core.errors import (
     InvalidClient,
     InvalidRequest,
@@ -85,7 +84,7 @@ def check_response_type(req: AuthorizationRequest, client: Client, p: Provider) 
 def check_scope(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if "openid" not in req.scope:
         raise InvalidScope("scope must contain openid.")
-    check_scopes(client, req.scope)
+    check_scopes(client, req.scope, known=p.dialect.supported_scopes)
 
 
 def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
@@ -121,8 +120,9 @@ def check_nonce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
 
 
 def check_acr_values(req: AuthorizationRequest, client: Client, p: Provider) -> None:
-    if req.acr_values and not any(v in IDPS for v in req.acr_values.split()):
-        raise InvalidRequest(f"acr_values must name {' or '.join(IDPS)}.")
+    known = p.dialect.acr_values
+    if req.acr_values and not any(v in known for v in req.acr_values.split()):
+        raise InvalidRequest(f"acr_values must name {' or '.join(known)}.")
 
 
 def check_prompt(req: AuthorizationRequest, client: Client, p: Provider) -> None:

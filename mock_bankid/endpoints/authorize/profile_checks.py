@@ -1,4 +1,4 @@
-"""Authorize checks that depend on the client's fidelity profile (mock_bankid/bankid/profiles.py), plus the
+"""Authorize checks that depend on the client's fidelity profile (mock_bankid/oidc/profiles.py), plus the
 refusal of request objects, which the mock does not support in any profile.
 
 Each check has the signature of ``checks.CHECKS`` and raises a typed ``OAuthError`` that goes back

@@ -11,8 +11,6 @@ import uuid
 
 from flask import Response, request
 
-from mock_bankid.bankid.claims import acr_for
-from mock_bankid.bankid.login_hint import requested_acr_values
 from mock_bankid.core.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.http import web
@@ -46,7 +44,7 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
             session = sessions.hinted(p, read_id_token_hint(p, req.id_token_hint))
         else:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
             session = sessions.current(p, request) if client.profile.sso_cookie else None
-        if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session):
+        if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session, p):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
             persona = p.personas.resolve(p.settings.auto_login, today)
@@ -68,9 +66,9 @@ def _fresh_enough(req: AuthorizationRequest, session: dict, p: Provider) -> bool
     return max_age > 0 and p.now() - int(session["auth_time"]) <= max_age
 
 
-def _same_idp(req: AuthorizationRequest, session: dict) -> bool:
+def _same_idp(req: AuthorizationRequest, session: dict, p: Provider) -> bool:
     """A session counts only for the IDP it was made with (BankID High vs biometrics)."""
-    wanted = requested_acr_values(req.acr_values, req.login_hint)
+    wanted = p.dialect.requested_acr_values(req.acr_values, req.login_hint)
     if not wanted:
         return True
     acr = str(session.get("acr", ""))
@@ -97,7 +95,7 @@ def sign_in(
     else:
         assert persona is not None
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
-        acr, amr = acr_for(requested_acr_values(req.acr_values, req.login_hint))
+        acr, amr = p.dialect.acr_for(p.dialect.requested_acr_values(req.acr_values, req.login_hint))
         expires_at = now + p.settings.sso_session_ttl
     grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
                           nonce=req.nonce, scenario=scenario)

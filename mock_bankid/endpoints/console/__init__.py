@@ -15,7 +15,7 @@ from mock_bankid.oidc.provider import Provider
 
 
 def register(provider: Provider) -> None:
-    provider.clients.add(debugger.console_client(provider.settings))
+    provider.clients.add(debugger.console_client(provider.settings, provider.dialect.supported_scopes))
     ERROR_PAGES[bp.name] = error_page  # web.render_error shows the console's errors in its own pages
 
 

@@ -25,7 +25,6 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
-from mock_bankid.bankid.claims import IDPS, SUPPORTED_SCOPES
 from mock_bankid.control import ops
 from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import InvalidRequest
@@ -56,12 +55,12 @@ def redirect_uri(settings: Settings) -> str:
     return routes.url(routes.CONSOLE_DEBUGGER_CALLBACK, settings)
 
 
-def console_client(settings: Settings) -> Client:
+def console_client(settings: Settings, scopes: tuple[str, ...]) -> Client:
     """The debugger's client: confidential (HTTP Basic), every scope, refresh tokens, real-BankID claims."""
     return Client(
         client_id=CLIENT_ID, name="mock-bankid console (debugger)", client_secret=CLIENT_SECRET,
         auth_methods=("client_secret_basic",), redirect_uris=(redirect_uri(settings),),
-        scopes=SUPPORTED_SCOPES, grant_types=("authorization_code", "refresh_token"), pid_claim=False,
+        scopes=scopes, grant_types=("authorization_code", "refresh_token"), pid_claim=False,
     )
 
 
@@ -81,7 +80,7 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
     return page(
         "console/debugger.html", status=status, active="debugger",
         page_title=console_texts(locale())["nav_debugger"], personas=p.personas.all(today), today=today,
-        sign_in_scenarios=engine().login_panel(), scopes=SUPPORTED_SCOPES, idps=list(IDPS),
+        sign_in_scenarios=engine().login_panel(), scopes=p.dialect.supported_scopes, idps=list(p.dialect.acr_values),
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
         client_id=CLIENT_ID, redirect=redirect_uri(p.settings),
         other_host=here_host != urlsplit(p.settings.base_url).netloc, base_url=p.settings.base_url,

@@ -24,5 +24,5 @@ class ClientCredentials(GrantType):
     def handle(self, p: Provider, client: Client, form: Form) -> dict[str, Any]:
         if client.is_public:
             raise UnauthorizedClient("client_credentials needs a confidential client (RFC 6749 section 4.4).")
-        scope = client_credentials_scopes(client, form.get("scope"))
+        scope = client_credentials_scopes(client, form.get("scope"), p.dialect.supported_scopes)
         return issue_tokens(p, client, client_grant(client, scope, p.now()), id_token=False).body

@@ -1,0 +1,37 @@
+"""BankID's dialect of OpenID Connect (``oidc/dialect.py``): the one object the app hands the machinery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mock_bankid.bankid import claims, login_hint
+from mock_bankid.oidc.grants import Grant
+
+
+@dataclass(frozen=True)
+class BankIDDialect:
+    name: str = "BankID"
+    supported_scopes: tuple[str, ...] = claims.SUPPORTED_SCOPES
+    claims_supported: tuple[str, ...] = claims.CLAIMS_SUPPORTED
+    acr_values: tuple[str, ...] = tuple(claims.IDPS)
+    access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
+
+    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
+        return claims.acr_for(acr_values)
+
+    def requested_acr_values(self, acr_values: str | None, hint: str | None) -> str | None:
+        return login_hint.requested_acr_values(acr_values, hint)
+
+    def id_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int,
+                        access_token: str | None = None) -> dict[str, Any]:
+        return claims.id_token_claims(grant, issuer=issuer, now=now, ttl=ttl, access_token=access_token)
+
+    def access_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int, jti: str) -> dict[str, Any]:
+        return claims.access_token_claims(grant, issuer=issuer, now=now, ttl=ttl, jti=jti)
+
+    def userinfo_claims(self, grant: Grant) -> dict[str, Any]:
+        return claims.userinfo_claims(grant)
+
+
+BANKID = BankIDDialect()

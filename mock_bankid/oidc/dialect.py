@@ -1,0 +1,48 @@
+"""What the OIDC machinery asks of the provider it serves: its dialect of OpenID Connect.
+
+The machinery (codes, sessions, tokens, refresh, grant types, the endpoints) is the same for every
+provider; what a provider's tokens and answers *say* is not: BankID's claims and ``acr``/``amr``,
+its scopes, its ``login_hint`` method selectors, its access-token audience. A provider package
+(``mock_bankid/bankid/``) implements this protocol and the app hands it to the ``Provider``
+(``Provider.dialect``), so nothing below asks which provider it is serving.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mock_bankid.oidc.grants import Grant
+
+
+class Dialect(Protocol):
+    @property
+    def name(self) -> str:
+        """The provider's name in messages and docs, e.g. ``BankID``."""
+
+    @property
+    def supported_scopes(self) -> tuple[str, ...]:
+        """Scopes about a person a client may ask for (discovery's ``scopes_supported``)."""
+
+    @property
+    def claims_supported(self) -> tuple[str, ...]: ...
+
+    @property
+    def acr_values(self) -> tuple[str, ...]:
+        """``acr_values`` the provider understands, the default first (discovery's ``acr_values_supported``)."""
+
+    @property
+    def access_token_audience(self) -> str:
+        """``aud`` of access and refresh tokens: the resource server that serves userinfo."""
+
+    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
+        """The ``acr`` claim and ``amr`` list a sign-in that asked for ``acr_values`` gets."""
+
+    def requested_acr_values(self, acr_values: str | None, login_hint: str | None) -> str | None:
+        """What a request asks for: ``acr_values``, or what its ``login_hint`` selects."""
+
+    def id_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int,
+                        access_token: str | None = None) -> dict[str, Any]: ...
+
+    def access_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int, jti: str) -> dict[str, Any]: ...
+
+    def userinfo_claims(self, grant: Grant) -> dict[str, Any]: ...
