@@ -42,6 +42,7 @@ def index() -> Response:
                 "scenarios": "GET /_mock/scenarios",
                 "requests": "GET|DELETE /_mock/requests",
                 "last_callback": "GET /_mock/last-callback",
+                "token": "POST /_mock/token {persona, client_id, scope}: tokens without a browser",
                 "realms": "GET|POST /_mock/realms, DELETE /_mock/realms/<name>; ?realm=<name> on any call",
                 "openapi": "GET /_mock/openapi.json",
                 "console": "GET / and /_mock/console/ (web pages for people: debugger, switchboard)",
@@ -141,3 +142,9 @@ def realms_create() -> tuple[Response, int]:
 def realms_delete(name: str) -> tuple[str, int]:
     ops.delete_realm(home_provider(), name)
     return "", 204
+
+
+@bp.route("/token", methods=["POST"])
+def token_mint() -> Response:
+    """Tokens for a persona without the redirect dance (what ``mock-bankid token`` prints)."""
+    return jsonify(ops.mint(provider(), _json_body()))
