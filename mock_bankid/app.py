@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
@@ -11,7 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
-from mock_bankid.core.errors import OAuthError, StoreUnavailable
+from mock_bankid.core.errors import OAuthError, StoreUnavailable, UnknownRealm
 from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints import (
     authorize,
@@ -31,7 +32,8 @@ from mock_bankid.http import control_token, cors, requestlog
 from mock_bankid.http.web import apply_cache_policy, render_error
 from mock_bankid.oidc.client_auth import request_client_id
 from mock_bankid.oidc.hooks import RequestContext
-from mock_bankid.oidc.provider import EXTENSION_KEY, Provider
+from mock_bankid.oidc.provider import EXTENSION_KEY, REALM_NAME, Provider, bind_path_realm
+from mock_bankid.oidc.provider import provider as current_provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.serving.fast_path import KEY as FAST_DOCUMENTS_KEY
 from mock_bankid.serving.fast_path import FastDocuments
@@ -49,7 +51,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
-    app.config["MOCK_BANKID_GRANT_TYPES"] = tuple(token.GRANT_TYPES)  # for discovery
     # Werkzeug's routing redirects (/_mock -> /_mock/, //x -> /x) build an absolute Location from the
     # Host header, so Host: evil.example became a redirect there. Match those paths directly instead:
     # every URL the mock hands out comes from the configured base URL, never from Host.
@@ -62,8 +63,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     issuer_path = urlsplit(settings.issuer).path
-    for bp in ISSUER_BLUEPRINTS:
-        app.register_blueprint(bp, url_prefix=issuer_path)
+    for bp in ISSUER_BLUEPRINTS:  # every realm's issuer: /auth/realms/<realm> (mock_bankid/oidc/provider.py)
+        app.register_blueprint(bp, url_prefix=f"{base_path}/auth/realms/<realm>")
     app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
     app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
     app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
@@ -74,13 +75,22 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/http/cors.py)
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
+    @app.url_value_preprocessor
+    def _realm_in_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and "realm" in values:
+            name = values.pop("realm")
+            if name != settings.realm and not REALM_NAME.match(name):
+                raise UnknownRealm("No such realm: a realm name is 1-63 characters of a-z, 0-9 and '-'.",
+                                   untrusted=True)
+            bind_path_realm(name)
+
     @app.before_request
     def _before() -> Response | None:
         if settings.log_requests:
             g.started = time.perf_counter()
         if not provider.hooks.may_act("request"):  # nearly always: no context to build, nothing to run
             return None
-        return provider.hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
+        return current_provider().hooks.at(RequestContext(endpoint=request.endpoint, path=request.path))
 
     @app.after_request
     def _after(response: Response) -> Response:

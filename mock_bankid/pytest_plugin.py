@@ -6,7 +6,7 @@ Installing mock-bankid makes the fixture available to every pytest run; nothing 
         mock_bankid.queue_login("adult")              # who signs in next, whatever the client sends
         my_app.configure(issuer=mock_bankid.issuer, client_id="ci", client_secret="ci-secret")
         ...
-        tokens = mock_bankid.oidc.mint("adult", client_id="ci")  # or skip the browser dance entirely
+        tokens = mock_bankid.mint("adult", client_id="ci")  # or skip the browser dance entirely
 
 The provider runs in-process: a thread serving a real HTTP port on 127.0.0.1 (a free port), the
 in-memory store and keys in a temporary directory. One server per pytest session (per distinct

@@ -27,7 +27,7 @@ def cli_mint(settings, monkeypatch, *args: str):
 
 @pytest.mark.serves
 def test_offline_access_gives_a_refresh_token_every_way(mock_bankid, provider, settings, monkeypatch):
-    plugin = mock_bankid.oidc.mint("adult", scope=SCOPE)
+    plugin = mock_bankid.mint("adult", scope=SCOPE)
     direct = mint_for_tests(provider, "adult", scope=SCOPE)
     result = cli_mint(settings, monkeypatch, "--scope", SCOPE)
     assert result.exit_code == 0, result.output
@@ -42,7 +42,7 @@ def test_an_unknown_or_unregistered_scope_is_refused_every_way(mock_bankid, prov
     for scope, message in (("openid made-up", "Unsupported scope: made-up"),
                            ("openid nnin", "not registered for scope: nnin")):
         with pytest.raises(ValueError, match=message):
-            mock_bankid.oidc.mint("adult", scope=scope, client_id="drop-mobile" if "nnin" in scope else "ci")
+            mock_bankid.mint("adult", scope=scope, client_id="drop-mobile" if "nnin" in scope else "ci")
         with pytest.raises(ValueError, match=message):
             mint_for_tests(provider, "adult", scope=scope, client_id="drop-mobile" if "nnin" in scope else "ci")
         result = cli_mint(settings, monkeypatch, "--scope", scope,

@@ -14,7 +14,8 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mock_bankid.app import create_app
 from mock_bankid.core.settings import PROJECT_ROOT
-from mock_bankid.endpoints.openapi import DESCRIPTION_FILE, packaged_description
+from mock_bankid.endpoints.openapi import DESCRIPTION_FILE, grant_type_schema, packaged_description
+from mock_bankid.oidc import grant_types
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers these for every route by itself
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
@@ -72,6 +73,20 @@ def test_operation_ids_are_unique():
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
+def token_path_item(doc):
+    return next(item for item in doc["paths"].values() if item.get("post", {}).get("operationId") == "token")
+
+
+def test_the_grant_type_enum_is_the_registered_grant_types(client):
+    """Served, the enum is the registry (``oidc/grant_types``); the file, read on its own, names the
+    same built-in grant types (tests/test_grant_types.py: a registered one is served too)."""
+    assert sorted(grant_type_schema(token_path_item(packaged_description()))["enum"]) == list(grant_types.names()), (
+        f"the grant_type enum of the token operation in {DESCRIPTION_FILE.relative_to(PROJECT_ROOT)} "
+        f"must list the registered grant types: {', '.join(grant_types.names())}")
+    served = client.get("/_mock/openapi.json").get_json()
+    assert grant_type_schema(token_path_item(served))["enum"] == list(grant_types.names())
+
+
 def test_the_served_copy_is_valid_and_names_this_mock(client, settings):
     response = client.get("/_mock/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
@@ -93,9 +108,10 @@ def test_the_served_copy_follows_base_path_realm_and_back_channel(settings, real
     base_path = urlsplit(doc["servers"][0]["url"]).path
     assert base_path == "/bankid"
     assert described_operations(doc) == set(app_operations(app, prefix=base_path))
-    token = doc["paths"][f"/auth/realms/{realm}/protocol/openid-connect/token"]
+    token = doc["paths"]["/auth/realms/{realm}/protocol/openid-connect/token"]
+    assert doc["components"]["parameters"]["Realm"]["schema"]["default"] == realm
     assert token["servers"][0]["url"] == "http://mock-bankid:8080/bankid"
-    assert "servers" not in doc["paths"][f"/auth/realms/{realm}/precheck/auth"]  # the browser's host
+    assert "servers" not in doc["paths"]["/auth/realms/{realm}/precheck/auth"]  # the browser's host
 
 
 def test_the_wheel_ships_the_description():

@@ -35,7 +35,7 @@ def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
     doc = requests.get(mock_bankid.discovery_url, timeout=5).json()
     assert doc["issuer"] == mock_bankid.issuer
     assert requests.get(doc["jwks_uri"], timeout=5).json() == mock_bankid.jwks()
-    assert "ci" in mock_bankid.oidc.clients and "adult" in mock_bankid.people.personas
+    assert "ci" in mock_bankid.clients and "adult" in mock_bankid.personas
 
     minor = mock_bankid.queue_login("age:17")
     rp = HttpRP(mock_bankid, scope="openid nnin_altsub", login_hint=None)
@@ -48,8 +48,8 @@ def test_fixture_serves_a_provider_a_relying_party_can_use(mock_bankid) -> None:
 
 @pytest.mark.serves
 def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
-    body = mock_bankid.oidc.mint("adult", client_id="ci", scope="openid profile nnin_altsub", nonce="xyz")
-    adult = mock_bankid.people.personas["adult"]
+    body = mock_bankid.mint("adult", client_id="ci", scope="openid profile nnin_altsub", nonce="xyz")
+    adult = mock_bankid.personas["adult"]
     rp = HttpRP(mock_bankid)
     claims = rp.verify(body, nonce="xyz", jwks=mock_bankid.jwks())
     assert claims["aud"] == "ci" and claims["nonce"] == "xyz" and claims["nnin_altsub"] == adult.nnin
@@ -146,8 +146,8 @@ def test_settings_override_fixture(pytester) -> None:
         """
         def test_override(mock_bankid):
             assert mock_bankid.issuer.endswith('/auth/realms/test')
-            assert mock_bankid.core.settings.auto_login == 'adult'
-            assert mock_bankid.core.settings.store == 'memory'
+            assert mock_bankid.settings.auto_login == 'adult'
+            assert mock_bankid.settings.store == 'memory'
         """
     )
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -13,6 +13,7 @@ It sits above the scenario engine (it switches scenarios) and below the endpoint
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,3 +180,28 @@ def recent_requests(p: Provider, path: str | None = None) -> list[dict[str, Any]
 
 def clear_requests(p: Provider) -> None:
     requestlog.clear(p.store)
+
+
+# --- realms ----------------------------------------------------------------------------------
+def realms(p: Provider) -> list[dict[str, Any]]:
+    """The realms with state on this server, the home realm first."""
+    assert p.realms is not None
+    return p.realms.in_use()
+
+
+def create_realm(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"realm": name}`` or nothing (a fresh random name): the realm's issuer, made now.
+
+    Any realm is also made by its first request; this call is for a suite that wants a fresh one
+    and its URLs before it starts."""
+    assert p.realms is not None
+    name = body.get("realm") or f"r-{secrets.token_hex(6)}"
+    realm = p.realms.get(p.realms.check_name(name))
+    return {"realm": realm.settings.realm, "issuer": realm.issuer,
+            "discovery_url": f"{realm.issuer}/.well-known/openid-configuration"}
+
+
+def delete_realm(p: Provider, name: str) -> None:
+    """Every piece of the realm's state removed (its queue, scenario, clock, sessions, codes, log)."""
+    assert p.realms is not None
+    p.realms.forget(name)

@@ -177,3 +177,12 @@ class SessionExpired(OAuthError):
 
 
 __all__ = [name for name in dir() if name[0].isupper()]
+
+
+class UnknownRealm(OAuthError):
+    """A path names no realm this server can serve (its name breaks the realm rule): 404, a page
+    in the browser and JSON elsewhere, never a redirect (nothing about the request is trusted)."""
+
+    error = "not_found"
+    status = 404
+    redirect = False

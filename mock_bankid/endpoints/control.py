@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 from mock_bankid import __version__
 from mock_bankid.control import ops
 from mock_bankid.core.jsontools import request_body
-from mock_bankid.oidc.provider import provider
+from mock_bankid.oidc.provider import home_provider, provider
 
 bp = Blueprint("control", __name__)
 
@@ -42,6 +42,7 @@ def index() -> Response:
                 "scenarios": "GET /_mock/scenarios",
                 "requests": "GET|DELETE /_mock/requests",
                 "last_callback": "GET /_mock/last-callback",
+                "realms": "GET|POST /_mock/realms, DELETE /_mock/realms/<name>; ?realm=<name> on any call",
                 "openapi": "GET /_mock/openapi.json",
                 "console": "GET / and /_mock/console/ (web pages for people: debugger, switchboard)",
             },
@@ -123,3 +124,20 @@ def keys_list() -> Response:
 def keys_rotate() -> tuple[Response, int]:
     """Rotate on the server's own clock (shift included); see ``control_ops.rotate_key``."""
     return jsonify(ops.rotate_key(provider(), _json_body())), 201
+
+
+@bp.route("/realms", methods=["GET"])
+def realms_list() -> Response:
+    return jsonify({"realms": ops.realms(home_provider())})
+
+
+@bp.route("/realms", methods=["POST"])
+def realms_create() -> tuple[Response, int]:
+    """A realm of its own for a test or a worker: ``{"realm": "w1"}``, or nothing for a random name."""
+    return jsonify(ops.create_realm(home_provider(), _json_body())), 201
+
+
+@bp.route("/realms/<name>", methods=["DELETE"])
+def realms_delete(name: str) -> tuple[str, int]:
+    ops.delete_realm(home_provider(), name)
+    return "", 204

@@ -1,9 +1,8 @@
 """Discovery (``{issuer}/.well-known/openid-configuration``).
 
 Advertises only what is implemented: optional endpoints appear when their view is registered,
-grant types and auth methods come from the registries the token endpoint itself uses (the grant
-types reach it through ``app.config["MOCK_BANKID_GRANT_TYPES"]``, set by ``create_app`` from the
-token endpoint's ``GRANT_TYPES``: endpoints never import each other).
+grant types and auth methods come from the registries the token endpoint itself uses
+(``oidc/grant_types``, ``oidc/client_auth``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from mock_bankid.bankid.claims import CLAIMS_SUPPORTED, IDPS, SUPPORTED_SCOPES
 from mock_bankid.core.i18n import ALIASES, TEXTS
 from mock_bankid.http.cached_json import cached_json
 from mock_bankid.http.web import RESPONSE_MODES
+from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.oidc.hooks import DiscoveryContext
 from mock_bankid.oidc.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
@@ -50,7 +50,7 @@ def discovery_document() -> dict[str, Any]:
         {
             "response_types_supported": ["code"],
             "response_modes_supported": list(RESPONSE_MODES),
-            "grant_types_supported": sorted(current_app.config["MOCK_BANKID_GRANT_TYPES"]),
+            "grant_types_supported": list(grant_types.names()),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SIGNING_ALGS,
             "userinfo_signing_alg_values_supported": SIGNING_ALGS,
@@ -85,7 +85,7 @@ def discovery_document() -> dict[str, Any]:
 def openid_configuration() -> Response:
     p = provider()
     if not p.hooks.may_act("discovery"):
-        return cached_json("discovery", None, discovery_document)  # depends on the settings only
+        return cached_json("discovery", p.settings.realm, discovery_document)  # the settings: one per realm
     ctx = DiscoveryContext(document=discovery_document())
     short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:

@@ -1,11 +1,13 @@
 """``GET {base}/_mock/openapi.json``: the OpenAPI 3.1 description of the whole HTTP surface.
 
 The description is a file shipped in the package (``mock_bankid/openapi.json``), written for the
-default configuration (realm ``current``, no base path, ``http://localhost:8080``). Served, it names
-the running mock instead: its base URL as the server, its realm in the issuer paths, and the
+default configuration (no base path, ``http://localhost:8080``; the realm a path parameter). Served, it
+names the running mock instead: its base URL as the server, and the
 back-channel and userinfo hosts for the operations served there, so a client generator or a
-fuzzer pointed at ``/_mock/openapi.json`` reaches this mock. ``tests/test_openapi.py`` validates
-the file and checks that every route of ``create_app()`` is in it (and nothing else is).
+fuzzer pointed at ``/_mock/openapi.json`` reaches this mock; the token request's ``grant_type``
+enum is the registered grant types (``oidc/grant_types``). ``tests/test_openapi.py`` validates
+the file, checks that every route of ``create_app()`` is in it (and nothing else is) and that the
+file's ``grant_type`` enum names the built-in grant types.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
 from mock_bankid.core.settings import Settings
+from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("openapi", __name__)
 
 DESCRIPTION_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
-DEFAULT_ISSUER_PATH = "/auth/realms/current"
 BACKCHANNEL_OPERATIONS = ("token", "jwks", "introspect", "revoke")
 """operationIds served on the back-channel host (what servers reach), as discovery names them."""
+GRANTS_OPERATION = "token"  # the operationId whose form has grant_type
 
 
 @cache
@@ -45,19 +48,26 @@ def description_for(settings: Settings) -> dict[str, Any]:
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
     backchannel = (settings.backchannel_base_url or settings.base_url).rstrip("/")
     userinfo = (settings.userinfo_base_url or settings.backchannel_base_url or settings.base_url).rstrip("/")
-    issuer_path = f"/auth/realms/{settings.realm}"
+    doc["components"]["parameters"]["Realm"]["schema"]["default"] = settings.realm
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
-        if path.startswith(DEFAULT_ISSUER_PATH + "/"):
-            path = issuer_path + path[len(DEFAULT_ISSUER_PATH):]
         operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
         if backchannel != base and operation_ids & set(BACKCHANNEL_OPERATIONS):
             item["servers"] = [{"url": backchannel, "description": "The back-channel host (what servers reach)."}]
         if userinfo != base and "userinfo" in operation_ids:
             item["servers"] = [{"url": userinfo, "description": "The userinfo host."}]
+        if GRANTS_OPERATION in operation_ids:
+            grant_type_schema(item)["enum"] = list(grant_types.names())
         paths[path] = item
     doc["paths"] = paths
     return doc
+
+
+def grant_type_schema(path_item: dict[str, Any]) -> dict[str, Any]:
+    """The token request's ``grant_type`` property in the token endpoint's path item."""
+    form = path_item["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    found: dict[str, Any] = form["schema"]["properties"]["grant_type"]
+    return found
 
 
 @bp.route("/openapi.json", methods=["GET"])

@@ -22,8 +22,8 @@ from flask import Blueprint, Response, jsonify, make_response, request
 from mock_bankid.bankid.claims import userinfo_claims
 from mock_bankid.core.errors import InsufficientScope, InvalidToken
 from mock_bankid.oidc.hooks import UserinfoContext
-from mock_bankid.oidc.provider import Provider, provider
-from mock_bankid.oidc.tokens import read_access_token
+from mock_bankid.oidc.provider import Provider, bind, provider
+from mock_bankid.oidc.tokens import provider_of_token, read_access_token
 
 bp = Blueprint("userinfo", __name__)
 
@@ -34,7 +34,9 @@ def userinfo() -> Response:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
-    access, grant = read_access_token(p, header[7:].strip())
+    token = header[7:].strip()
+    p = bind(provider_of_token(p, token))  # every realm's tokens are answered here
+    access, grant = read_access_token(p, token)
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
     if "openid" not in grant.scope:

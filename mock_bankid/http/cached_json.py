@@ -21,7 +21,8 @@ from typing import Any, cast
 from flask import Response, current_app, request
 
 CACHE_KEY = "mock_bankid.http.cached_json"
-MAX_VERSIONS = 8
+MAX_VERSIONS = 64
+"""Documents kept encoded: a discovery document per realm in use and the JWKS versions."""
 
 
 def cached_json(name: str, version: Hashable, build: Callable[[], Any]) -> Response:

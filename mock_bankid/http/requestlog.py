@@ -17,9 +17,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from mock_bankid.core.errors import StoreUnavailable
+from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.oidc.client_auth import request_client_id, request_form
-from mock_bankid.oidc.provider import Provider
+from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.store import Store
 from mock_bankid.store.journal import journal_of
 
@@ -178,17 +178,16 @@ def append(p: Provider, entry: dict[str, Any]) -> None:
         journal_of(p.store).append(entry, p.settings.request_log_size)
 
 
-def init_app(app: Flask, p: Provider) -> None:
-    journal = journal_of(p.store)
-
+def init_app(app: Flask, home: Provider) -> None:
     @app.after_request
     def _log_request(response: Response) -> Response:
-        size = p.settings.request_log_size
+        size = home.settings.request_log_size
         if size <= 0 or _is_control():
             return response
         try:
-            journal.append(entry_for(response, p), size)
-        except StoreUnavailable:
+            p = provider()  # the request's issuer: each realm has a log of its own
+            journal_of(p.store).append(entry_for(response, p), size)
+        except (StoreUnavailable, OAuthError):  # OAuthError: a bad ?realm=, already answered
             pass  # the answer already says so (a 503), or needed no store: no traceback per request
         except Exception:  # the log must never break the request it logs
             app.logger.exception("request log")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mock_bankid.bankid.profiles import Profile, profile_from
+from mock_bankid.oidc.grant_types import names as grant_type_names
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none")
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 
 
@@ -176,7 +176,8 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
     bad = set(values.get("auth_methods", ())) - set(AUTH_METHODS)
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown auth_methods {sorted(bad)}")
-    bad = set(values.get("grant_types", ())) - set(GRANT_TYPES)
+    bad = set(values.get("grant_types", ())) - set(grant_type_names())
     if bad:
-        raise ValueError(f"{source}: client {values['client_id']}: unknown grant_types {sorted(bad)}")
+        raise ValueError(f"{source}: client {values['client_id']}: unknown grant_types {sorted(bad)} "
+                         f"(registered: {', '.join(grant_type_names())})")
     return Client(**values, extra=extra)

@@ -135,7 +135,8 @@ class TokenContext(HookContext):
     """The form's ``client_id`` (not yet authenticated; None with HTTP Basic)."""
     grant_type: str
     sign_in: Mapping[str, Any] | None
-    """For ``authorization_code``: ``Grant.extra`` of the code's sign-in, peeked at (not redeemed)."""
+    """``Grant.extra`` of the sign-in the request continues, if its grant type finds it before client
+    authentication (``GrantType.sign_in``; ``authorization_code``: the code's, peeked at, not redeemed)."""
 
     def sign_in_extra(self) -> Mapping[str, Any] | None:
         return self.sign_in

@@ -7,9 +7,11 @@ authorize request need not be the one that queued. Each entry is used by exactly
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from mock_bankid.oidc.provider import Provider
+from mock_bankid.store import Store
 
 NEXT_LOGIN_NS = "next-login"
 NEXT_LOGIN_TTL = 600
@@ -18,8 +20,8 @@ Entry = dict[str, Any]
 """``{"selector": "<login_hint-style selector>", "scenario": "<per-sign-in scenario>" | None}``."""
 
 
-EMPTY_AT = "login_queue.empty_at"
-"""``Provider.memo`` key: the shared generation at which this worker last found the queue empty."""
+_empty_at: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
+"""Per store (one per issuer): the shared generation at which this worker last found the queue empty."""
 
 
 def push(p: Provider, selector: str, scenario: str | None = None) -> Entry:
@@ -36,11 +38,11 @@ def pop(p: Provider) -> Entry | None:
     empty it does not ask the store again until the shared generation moves (``push`` moves it).
     """
     generation = p.state_generation()  # read before the store, so a push after it is never missed
-    if p.memo.get(EMPTY_AT) == generation:
+    if _empty_at.get(p.store) == generation:
         return None
     entry = p.store.pop(NEXT_LOGIN_NS)
     if entry is None:
-        p.memo[EMPTY_AT] = generation
+        _empty_at[p.store] = generation
     return entry
 
 

@@ -1,22 +1,29 @@
-"""The bundle every endpoint works with: settings, clock, store, keys, clients, personas, hooks.
+"""The bundle every endpoint works with, per issuer: settings, clock, store, keys, clients, personas, hooks.
 
-``create_app`` builds exactly one ``Provider`` and keeps it in ``app.extensions``; endpoints get it
-with ``provider()``. Library users (the pytest plugin, ``mock-bankid token``) build one directly.
-The scenario engine is not part of it: it is built above, gets the provider passed in, and
-registers at ``hooks`` (``Scenarios.attach``).
+One server serves several issuers (BankID's layout has the realm in the path: ``/auth/realms/<realm>``).
+``create_app`` builds the home ``Provider`` (``MOCK_BANKID_REALM``, ``current`` by default); any other
+realm is made on first use by ``Realms`` with the same keys, clients and personas but a store of its
+own (``store/scoped.py``), so its queue, scenario, clock shift, sessions, codes and request log are
+its own. Endpoints get the provider of the request's issuer with ``provider()``.
+The scenario engine is not part of it: it is built above, gets each provider passed in, and
+registers at its ``hooks`` (``Scenarios.attach``).
 """
 
 from __future__ import annotations
 
+import re
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 
 from mock_bankid.core.clock import Clock
+from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.settings import Settings
 from mock_bankid.keys import KeyManager
 from mock_bankid.oidc.clients import ClientRegistry
@@ -24,9 +31,19 @@ from mock_bankid.oidc.hooks import Hooks
 from mock_bankid.people.personas import PersonaRegistry
 from mock_bankid.store import Store, open_store
 from mock_bankid.store.generation import Generation, PerGeneration, generation_of
+from mock_bankid.store.scoped import REALM_TTL, ScopedStore, realm_prefix
 
 EXTENSION_KEY = "mock_bankid"
 CLOCK_NS = "clock"
+REALM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\Z")
+"""A realm made on first use: lowercase letters, digits and '-', as safe in a path as in a store key."""
+REALMS_NS = "realms"
+"""The home store's list of realms in use (``GET /_mock/realms``), each marked at most every ``MARK_EVERY`` s."""
+MARK_EVERY = 600
+MAX_CACHED_REALMS = 256
+"""Realm providers one worker keeps; an evicted one is rebuilt from the store on its next request."""
+_BOUND = "mock_bankid_provider"
+_PATH_REALM = "mock_bankid_path_realm"
 _reading = threading.local()
 
 
@@ -54,19 +71,20 @@ class Provider:
     personas: PersonaRegistry
     hooks: Hooks = field(default_factory=Hooks)
     generation: Generation | None = None
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """What this worker remembers between requests, by owner module (e.g. the queue found empty)."""
-    """Changes whenever server-wide state changes (``state_changed``); see ``store/generation.py``."""
+    """Changes whenever shared state changes (``state_changed``); see ``store/generation.py``."""
+    realms: Realms | None = field(default=None, repr=False, compare=False)
+    """Every issuer this server serves; set by ``build`` and shared by each realm's provider."""
 
     def __post_init__(self) -> None:
         if self.generation is None:
             self.generation = generation_of(self.store)
         self._shift = PerGeneration(self._load_clock_shift)
+        self._shift_key = f"mock_bankid_clock_shift:{self.settings.realm}"
 
     @classmethod
     def build(cls, settings: Settings, *, store: Store | None = None) -> Provider:
         clock = Clock(offset=settings.clock_offset)
-        store = store or open_store(settings.store, settings.data_dir, clock)
+        store = store or open_store(settings.store, settings.data_dir, _request_clock(clock))
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))
         keys.ensure()
         provider = cls(
@@ -78,6 +96,7 @@ class Provider:
             personas=PersonaRegistry.load(settings.fixtures_dir),
         )
         clock.shift = provider._stored_clock_shift
+        provider.realms = Realms(provider)
         return provider
 
     def state_generation(self) -> int:
@@ -93,16 +112,16 @@ class Provider:
         self.generation.bump()
         if has_request_context():
             g.pop("mock_bankid_generation", None)
-            g.pop("mock_bankid_clock_shift", None)
+            g.pop(self._shift_key, None)
 
     def _stored_clock_shift(self) -> float:
-        """The control surface may move every worker's clock; it is kept in the shared store.
+        """The control surface may move every worker's clock (of this issuer); it is kept in the store.
 
         Read from the store only when the shared generation moved (``state_changed``), once per
         request at most (every read in a request agrees), and guarded because the store itself
         asks the clock when it judges expiry.
         """
-        return float(_once_per_request("mock_bankid_clock_shift", self._read_clock_shift))
+        return float(_once_per_request(self._shift_key, self._read_clock_shift))
 
     def _read_clock_shift(self) -> float:
         if getattr(_reading, "active", False):
@@ -128,7 +147,136 @@ class Provider:
         return self.settings.issuer
 
 
+    def realm(self, name: str) -> Provider:
+        """The provider of realm ``name`` on this server (this one for its own name)."""
+        assert self.realms is not None
+        return self.realms.get(name)
+
+
+class Realms:
+    """The issuers one server serves: the home realm and any other made on first use.
+
+    A realm's provider shares the home's settings (but its realm), keys, clients, personas and
+    generation, and has a ``ScopedStore`` and a clock of its own. Each worker keeps the
+    ``MAX_CACHED_REALMS`` it used last; the state is in the store, so one rebuilt later is the same.
+    """
+
+    def __init__(self, home: Provider) -> None:
+        self.home = home
+        self._cache: OrderedDict[str, tuple[Provider, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._on_create: list[Callable[[Provider], None]] = []
+
+    def on_create(self, callback: Callable[[Provider], None]) -> None:
+        """Call ``callback(provider)`` for the home provider now and for each realm made later."""
+        self._on_create.append(callback)
+
+    @staticmethod
+    def check_name(name: str) -> str:
+        if not isinstance(name, str) or not REALM_NAME.match(name):
+            raise InvalidRequest("A realm name is 1-63 characters of a-z, 0-9 and '-', starting with a letter "
+                                 "or digit.")
+        return name
+
+    def get(self, name: str) -> Provider:
+        if name == self.home.settings.realm:
+            return self.home
+        self.check_name(name)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached is not None:
+                self._cache.move_to_end(name)
+            else:
+                cached = (self._make(name), -MARK_EVERY - 1.0)
+                if len(self._cache) >= MAX_CACHED_REALMS:
+                    self._cache.popitem(last=False)
+            p, marked = cached
+            stale = now - marked > MARK_EVERY
+            self._cache[name] = (p, now if stale else marked)
+        if stale:  # listed by GET /_mock/realms for as long as its state lives
+            self.home.store.put(REALMS_NS, name, {"realm": name, "issuer": p.issuer, "marked": p.now()}, REALM_TTL)
+        return p
+
+    def by_issuer(self, issuer: str) -> Provider | None:
+        """The provider whose issuer is ``issuer`` (a token's ``iss``), or None."""
+        head = self.home.settings.issuer[: -len(self.home.settings.realm)]
+        if not isinstance(issuer, str) or not issuer.startswith(head):
+            return None
+        name = issuer[len(head):]
+        if name != self.home.settings.realm and not REALM_NAME.match(name):
+            return None
+        return self.get(name)
+
+    def in_use(self) -> list[dict[str, Any]]:
+        """The realms with state in the store (made, and used within ``REALM_TTL``), home first."""
+        home = {"realm": self.home.settings.realm, "issuer": self.home.issuer, "home": True}
+        return [home, *(value for _key, value in self.home.store.items(REALMS_NS))]
+
+    def forget(self, name: str) -> None:
+        """Remove every piece of realm ``name``'s state (not the home realm's: use a reset)."""
+        if name == self.home.settings.realm:
+            raise InvalidRequest("The home realm is not removed; clear its parts (DELETE /_mock/scenario, ...).")
+        self.check_name(name)
+        self.home.store.clear_prefix(realm_prefix(name))
+        self.home.store.delete(REALMS_NS, name)
+        with self._lock:
+            self._cache.pop(name, None)
+        self.home.state_changed()
+
+    def _make(self, name: str) -> Provider:
+        home = self.home
+        clock = Clock(offset=home.clock.offset)
+        p = Provider(settings=replace(home.settings, realm=name), clock=clock,
+                     store=ScopedStore(home.store, name, uncapped=(CLOCK_NS,)), keys=home.keys,
+                     clients=home.clients, personas=home.personas, generation=home.generation, realms=self)
+        clock.shift = p._stored_clock_shift
+        for callback in self._on_create:
+            callback(p)
+        return p
+
+
+def _request_clock(home: Clock) -> Callable[[], float]:
+    """The store's clock: the clock of the issuer the current request is bound to (each realm's
+    clock shift expires its own codes and sessions), else the home clock."""
+
+    def now() -> float:
+        if has_request_context():
+            bound = g._get_current_object().__dict__.get(_BOUND)
+            if bound is not None:
+                return float(bound.clock.now())
+        return home.now()
+
+    return now
+
+
+def bind_path_realm(name: str) -> None:
+    """The realm named in the request's path (``/auth/realms/<realm>/...``); the app calls this
+    while routing, before any view asks for ``provider()``."""
+    setattr(g._get_current_object(), _PATH_REALM, name)
+
+
+def bind(p: Provider) -> Provider:
+    """Make ``p`` the provider of the rest of this request (userinfo, once it knows the token's issuer)."""
+    setattr(g._get_current_object(), _BOUND, p)
+    return p
+
+
 def provider() -> Provider:
-    """The provider of the app handling the current request."""
+    """The provider of the issuer the current request is for: the realm in its path, else the
+    ``realm`` query parameter (the ``/_mock`` control surface and the console), else the home realm."""
+    here = g._get_current_object()
+    found = here.__dict__.get(_BOUND)
+    if found is None:
+        home: Provider = current_app.extensions[EXTENSION_KEY]
+        name = here.__dict__.get(_PATH_REALM) or request.args.get("realm")
+        found = bind(home)  # so the error below (and its page) still has a provider
+        if name:
+            found = bind(home.realm(name))
+    return found
+
+
+def home_provider() -> Provider:
+    """The home realm's provider, whatever the request (for work that is the server's, not a realm's)."""
     found: Provider = current_app.extensions[EXTENSION_KEY]
     return found

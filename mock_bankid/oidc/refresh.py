@@ -25,6 +25,7 @@ import uuid
 from typing import Any
 
 from mock_bankid.bankid.claims import ACCESS_TOKEN_AUDIENCE, Grant
+from mock_bankid.core.errors import InvalidGrant
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider
 from mock_bankid.oidc.tokens import Issued, issue_tokens, revoke_family_access
@@ -82,7 +83,7 @@ def peek(p: Provider, token: str) -> dict[str, Any] | None:
     return record
 
 
-def take(p: Provider, token: str) -> dict[str, Any] | None:
+def _take(p: Provider, token: str) -> dict[str, Any] | None:
     """Atomically use ``token`` (of N racers exactly one gets the record) and mark it spent."""
     record = p.store.take(REFRESH_NS, token)
     if record is not None:
@@ -91,7 +92,32 @@ def take(p: Provider, token: str) -> dict[str, Any] | None:
     return record
 
 
-def spent_family(p: Provider, token: str) -> str | None:
+def redeem(p: Provider, client: Client, token: str) -> tuple[Grant, str]:
+    """Use ``token`` for ``client`` (the ``refresh_token`` grant): ``(its grant, its family)``, else
+    ``InvalidGrant``. A spent token presented again revokes its whole family.
+
+    The owner and the family are checked before the token is used, so another client cannot burn
+    a token it does not own. Whoever takes the token first has used it legitimately and gets its
+    tokens, even if a concurrent replay revokes the family a moment later (the new refresh token
+    then fails).
+    """
+    live = p.store.get(REFRESH_NS, token)
+    if live is not None:
+        if live["client_id"] != client.client_id:
+            raise InvalidGrant("The refresh token was issued to another client.")
+        if family_revoked(p, live["family"]):
+            raise InvalidGrant("Refresh token revoked.")
+    record = _take(p, token)
+    if record is None:
+        family = _spent_family(p, token)
+        if family is not None:
+            revoke_family(p, family)
+            raise InvalidGrant("Refresh token already used: it and every token issued with it are revoked.")
+        raise InvalidGrant("Refresh token not valid (unknown, expired or revoked).")
+    return Grant.from_dict(record["grant"]), record["family"]
+
+
+def _spent_family(p: Provider, token: str) -> str | None:
     """The family of a token that was already used, if it is remembered."""
     used = p.store.get(USED_NS, token)
     return used["family"] if used else None

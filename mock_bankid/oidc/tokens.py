@@ -7,6 +7,8 @@ data and revocation can end it before it expires.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from mock_bankid.bankid.claims import Grant, access_token_claims, id_token_claims
+from mock_bankid.core import jsontools
 from mock_bankid.core.errors import InvalidRequest, InvalidToken
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.hooks import IdTokenClaimsContext, IdTokenContext
@@ -105,6 +108,20 @@ def read_id_token_hint(p: Provider, hint: str) -> dict[str, Any]:
     if claims.get("iss") != p.issuer or claims.get("typ") != "ID":
         raise InvalidRequest("id_token_hint is not an ID token from this issuer.")
     return claims
+
+
+def provider_of_token(p: Provider, token: str) -> Provider:
+    """The provider of the realm whose issuer a token names (``iss``, read unverified: the
+    caller verifies the token against that realm), else ``p``. For ``{base}/userinfo``, which
+    every realm shares."""
+    try:
+        payload = token.split(".")[1]
+        claims = jsontools.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode())
+        issuer = claims.get("iss") if isinstance(claims, dict) else None
+    except (IndexError, ValueError, binascii.Error, RecursionError):
+        return p
+    found = p.realms.by_issuer(issuer) if p.realms is not None and isinstance(issuer, str) else None
+    return found or p
 
 
 def read_access_token(p: Provider, token: str) -> tuple[dict[str, Any], Grant]:

@@ -46,7 +46,7 @@ from mock_bankid.core import jsontools
 from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.settings import Settings
 from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
-from mock_bankid.oidc.provider import Provider
+from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.scenarios.definitions import (
     ACTIVATION_KEYS,
     REGISTRY,
@@ -68,6 +68,13 @@ ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
 FIXTURE_FILE = "scenarios.toml"
 ENGINE_KEY = "mock_bankid.scenarios"
+MAX_REALM_CACHES = 1024
+"""Realms whose scenario state one process remembers; past that it forgets all and reads again."""
+
+
+def _request_key(p: Provider) -> str:
+    """Where a request keeps the scenario it found for ``p``'s realm (read once per request)."""
+    return f"mock_bankid_scenario:{p.settings.realm}"
 
 
 class Scenarios:
@@ -80,9 +87,10 @@ class Scenarios:
         self.definitions: dict[str, Definition] = dict(definitions if definitions is not None else REGISTRY)
         self.start = self.parse(start) if start else None
         self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
-        self._seeded = False
-        self._server_entry: PerGeneration[dict[str, Any] | None] = PerGeneration(self._load_server_entry)
-        """The stored server-wide entry, read again only when the shared generation moves."""
+        self._seeded: set[str] = set()
+        """The realms whose start this process has seeded (``_seed_start``)."""
+        self._server_entries: dict[str, PerGeneration[dict[str, Any] | None]] = {}
+        """Per realm: its stored server-wide entry, read again only when the shared generation moves."""
 
     @classmethod
     def attach(cls, provider: Provider) -> Scenarios:
@@ -91,6 +99,8 @@ class Scenarios:
         engine = cls.load(provider.settings, provider=provider)
         engine.check_personas(provider.personas.declared())  # as written: no persona built (Faker) yet
         provider.hooks.add(engine.at, acts_at=engine.acts_at)
+        if provider.realms is not None:  # every realm made later runs the same engine, on its own state
+            provider.realms.on_create(lambda realm: realm.hooks.add(engine.at, acts_at=engine.acts_at))
         return engine
 
     @classmethod
@@ -133,9 +143,10 @@ class Scenarios:
                     raise ScenarioError(f"personas: {persona.id}: {definition.name} acts on the whole server only")
 
     def _attached(self) -> Provider:
+        """The provider of the request's issuer (each realm has its own scenario), else the home one."""
         if self.provider is None:
             raise ScenarioError("this scenario engine lists the catalogue only; it is attached to no provider")
-        return self.provider
+        return provider() if has_request_context() else self.provider
 
     # --- catalogue -----------------------------------------------------------------------
     def catalogue(self) -> list[dict[str, Any]]:
@@ -236,21 +247,25 @@ class Scenarios:
 
     @property
     def seeded(self) -> bool:
-        """Whether this process has seeded this start's state (the first request does it)."""
-        return self._seeded
+        """Whether this process has seeded this start's state of the home realm (its first request does it)."""
+        return self.provider is not None and self.provider.settings.realm in self._seeded
 
     def restart(self) -> None:
         """As if the server had just started: the next request seeds ``MOCK_BANKID_SCENARIO``
         again (after the store was cleared, e.g. by the pytest plugin between tests)."""
-        self._seeded = False
-        self._server_entry.forget()
+        self._seeded.clear()
+        self._server_entries.clear()
 
     def _seed_start(self) -> None:
         """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
-        if self._seeded or not has_request_context():
+        if not has_request_context():
             return
-        self._seeded = True
         p = self._attached()
+        if p.settings.realm in self._seeded:
+            return
+        if len(self._seeded) >= MAX_REALM_CACHES:
+            self._seeded.clear()  # seeding again is harmless: the store's boot mark decides
+        self._seeded.add(p.settings.realm)
         if p.store.add(SCENARIO_NS, f"boot:{self.boot_id}", {}, FOREVER):
             p.store.delete(SCENARIO_NS, ACTIVE_KEY)  # a restart starts clean
             p.state_changed()
@@ -259,11 +274,13 @@ class Scenarios:
                 self.set_server({"scenario": definition.name, **params, **activation}, source="start")
 
     def _server_active(self) -> Active | None:
-        if has_request_context() and "mock_bankid_scenario" in g:
-            return g.mock_bankid_scenario
-        self._seed_start()
         p = self._attached()
-        entry = self._server_entry.get(p.state_generation())
+        key = _request_key(p)
+        if has_request_context() and key in g:
+            active: Active | None = g.get(key)
+            return active
+        self._seed_start()
+        entry = self._entry_cache(p).get(p.state_generation())
         if entry is not None and entry.get("until") is not None and entry["until"] <= p.clock.now():
             entry = None  # its time is up (the store's own expiry of the entry says the same)
         active = None
@@ -271,15 +288,22 @@ class Scenarios:
             definition = self.definitions[entry["scenario"]]
             active = Active(definition, dict(entry["params"]), entry.get("source", "server"), entry)
         if has_request_context():
-            g.mock_bankid_scenario = active
+            setattr(g, key, active)
         return active
 
-    def _load_server_entry(self) -> dict[str, Any] | None:
-        return self._attached().store.get(SCENARIO_NS, ACTIVE_KEY)
+    def _entry_cache(self, p: Provider) -> PerGeneration[dict[str, Any] | None]:
+        found = self._server_entries.get(p.settings.realm)
+        if found is None:
+            if len(self._server_entries) >= MAX_REALM_CACHES:
+                self._server_entries.clear()
+            store = p.store
+            found = PerGeneration(lambda: store.get(SCENARIO_NS, ACTIVE_KEY))
+            self._server_entries[p.settings.realm] = found
+        return found
 
     def _forget_request_cache(self) -> None:
         if has_request_context():
-            g.pop("mock_bankid_scenario", None)
+            g.pop(_request_key(self._attached()), None)
 
     def _consume(self, active: Active) -> bool:
         entry = active.entry

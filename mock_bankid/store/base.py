@@ -102,6 +102,10 @@ class Store(ABC):
         plugin resets its one server between tests with it)."""
         raise NotImplementedError(f"{type(self).__name__} cannot clear everything")
 
+    def clear_prefix(self, prefix: str) -> None:
+        """Remove everything in every namespace whose name starts with ``prefix`` (a realm's state)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot clear by prefix")
+
     @abstractmethod
     def purge_expired(self) -> int:
         """Remove expired entries now; return how many were removed."""

@@ -175,6 +175,13 @@ class MemoryStore(Store):
             self._kv.clear()
             self._queues.clear()
 
+    def clear_prefix(self, prefix: str) -> None:
+        with self._lock:
+            self._open()
+            for table in (self._kv, self._queues):
+                for ns in [ns for ns in table if ns.startswith(prefix)]:
+                    del table[ns]
+
     def purge_expired(self) -> int:
         now = self.clock()
         with self._lock:

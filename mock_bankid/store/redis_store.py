@@ -341,6 +341,13 @@ class RedisStore(Store):
             for i in range(0, len(keys), 500):
                 self._r.delete(*keys[i : i + 500])
 
+    def clear_prefix(self, prefix: str) -> None:
+        _check_ns(prefix)
+        with self._call():
+            keys = list(self._scan(_glob_escape(f"{self.prefix}:{prefix}") + "*"))
+            for i in range(0, len(keys), 500):
+                self._r.delete(*keys[i : i + 500])
+
     def purge_expired(self) -> int:
         now = self.clock()
         removed = 0

@@ -405,6 +405,11 @@ class SqliteStore(Store):
         with self._db() as db:
             db.execute("DELETE FROM entries")
 
+    def clear_prefix(self, prefix: str) -> None:
+        _check_ns(prefix)
+        with self._db() as db:  # a range, not LIKE: '_' in a namespace is a wildcard there
+            db.execute("DELETE FROM entries WHERE ns >= ? AND ns < ?", (prefix, prefix + "\U0010ffff"))
+
     def purge_expired(self) -> int:
         now = self.clock()
         with self._db() as db:

@@ -219,6 +219,7 @@ class RP:
                  scope: str = "openid profile nnin_altsub", login_hint: str | None = "adult",
                  state: str | None = None, nonce: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.realm = realm
         self.issuer = f"{self.base_url}/auth/realms/{realm}"
         self.client_id = client_id
         self.scope = scope
@@ -249,6 +250,10 @@ class RP:
         raise NotImplementedError
 
     # -- endpoints ---------------------------------------------------------------------------------
+    def control(self, path: str) -> str:
+        """A ``/_mock`` URL acting on this RP's realm (``?realm=`` unless it is the default)."""
+        return self._url(path) + ("" if self.realm == "current" else f"?realm={self.realm}")
+
     def endpoint(self, name: str) -> str:
         """Where to send a request for ``name`` (a key of PATHS, or ``userinfo``)."""
         if name == "userinfo":
@@ -449,21 +454,21 @@ class RP:
     # -- the mock's control surface (what a test does besides being the RP) -------------------------
     def now(self) -> int:
         """The mock's clock (``/_mock/clock``), whole seconds."""
-        return int(self.json_of(self._get(self._url("/_mock/clock")))["now"])
+        return int(self.json_of(self._get(self.control("/_mock/clock")))["now"])
 
     def advance(self, seconds: float) -> Any:
-        return self._send("PUT", self._url("/_mock/clock"), json={"advance": seconds})
+        return self._send("PUT", self.control("/_mock/clock"), json={"advance": seconds})
 
     def queue(self, persona: str | None = None, scenario: Any = None, *, login_hint: str | None = None) -> None:
         """Put ``persona`` (or any ``login_hint`` form), and a scenario for that sign-in, on the next-login queue."""
         body = {**({"persona": persona} if persona else {"login_hint": login_hint}),
                 **({"scenario": scenario} if scenario else {})}
-        response = self._post(self._url("/_mock/next-login"), json=body)
+        response = self._post(self.control("/_mock/next-login"), json=body)
         assert response.status_code == 201, self.text_of(response)[:300]
 
     def scenario(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Switch a server-wide scenario on (``PUT /_mock/scenario``); returns the new state."""
-        response = self._send("PUT", self._url("/_mock/scenario"), json=dict(body))
+        response = self._send("PUT", self.control("/_mock/scenario"), json=dict(body))
         assert response.status_code == 200, self.text_of(response)[:300]
         return self.json_of(response)
 
