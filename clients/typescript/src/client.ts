@@ -28,11 +28,14 @@ export type LoginSelector =
   | { login_hint: string }
   | { selector: string };
 
-/** What `POST /_mock/realms` answers (not yet in openapi.json, so typed here by hand). */
-export interface RealmInfo {
+/** What `POST /_mock/realms` answers: the realm's name, issuer and discovery URL. */
+export type RealmInfo = JsonOf<Operation<"/_mock/realms", "post">, 201>;
+/** A realm in use, as `GET /_mock/realms` lists it (`home` marks the default realm). */
+export interface RealmInUse {
   realm: string;
   issuer: string;
-  discovery_url: string;
+  home?: boolean;
+  [key: string]: unknown;
 }
 
 export interface MockBankidOptions {
@@ -81,6 +84,10 @@ interface CallOptions<O, S> {
   status: S;
   body?: BodyOf<O>;
   query?: Record<string, string | undefined>;
+  /** Values for the path's `{placeholders}`. */
+  path?: Record<string, string>;
+  /** Add `?realm=` (default true; false for the calls that manage realms). */
+  inRealm?: boolean;
 }
 
 export class MockBankid {
@@ -120,19 +127,19 @@ export class MockBankid {
     if (name !== undefined && !REALM_NAME.test(name)) {
       throw new Error(`mock-bankid: ${JSON.stringify(name)} is not a realm name ([a-z0-9][a-z0-9-]{0,62})`);
     }
-    const info = (await this.send("POST", "/_mock/realms", 201, name === undefined ? {} : { realm: name }, false)) as RealmInfo;
+    const body = name === undefined ? {} : { realm: name };
+    const info = await this.call("/_mock/realms", "post", { status: 201, body, inRealm: false });
     return this.withRealm(info.realm);
   }
 
-  /** The realms in use. */
-  async realms(): Promise<RealmInfo[]> {
-    const answer = (await this.send("GET", "/_mock/realms", 200, undefined, false)) as { realms: RealmInfo[] };
-    return answer.realms;
+  /** The realms in use, the default realm first. */
+  async realms(): Promise<RealmInUse[]> {
+    return (await this.call("/_mock/realms", "get", { status: 200, inRealm: false })).realms as RealmInUse[];
   }
 
   /** Clear this realm's state: its queue, scenario, clock shift, sessions, codes and request log. */
   async deleteRealm(): Promise<void> {
-    await this.send("DELETE", `/_mock/realms/${this.realm}`, 204, undefined, false);
+    await this.call("/_mock/realms/{name}", "delete", { status: 204, inRealm: false, path: { name: this.realm } });
   }
 
   // --- who signs in ---------------------------------------------------------------------------
@@ -216,10 +223,10 @@ export class MockBankid {
     method: M,
     options: CallOptions<Operation<P, M>, S>,
   ): Promise<JsonOf<Operation<P, M>, S>> {
-    return (await this.send(method.toUpperCase(), path, options.status, options.body, true, options.query)) as JsonOf<
-      Operation<P, M>,
-      S
-    >;
+    const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.path?.[name] ?? ""));
+    const { status, body, query, inRealm = true } = options;
+    const answer = await this.send(method.toUpperCase(), filled, status, body, inRealm, query);
+    return answer as JsonOf<Operation<P, M>, S>;
   }
 
   private async send(
