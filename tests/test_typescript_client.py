@@ -17,6 +17,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, start_server
+from drop_bff import BUILT, NOT_BUILT
 
 from mock_bankid.core.settings import PROJECT_ROOT
 
@@ -109,6 +111,51 @@ def test_npm_pack_makes_a_tarball_that_installs_offline_and_type_checks(tmp_path
     assert compiled.returncode == 0, compiled.stdout
     ran = run([NODE or "node", "out/use.js"], app)
     assert ran.stdout.strip() == "http://127.0.0.1:8080/auth/realms/team-a", ran.stderr
+
+
+@needs_package
+@pytest.mark.e2e
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-test installs it)")
+@pytest.mark.skipif(not BUILT, reason=NOT_BUILT)
+def test_the_playwright_suite_signs_in_through_the_bff_in_parallel_workers(tmp_path):
+    """The README's recipe: Playwright, 4 workers, every test its own realm, its own persona or
+    scenario, signing in through examples/drop-bff; none may see another's sign-in."""
+    server = start_server(tmp_path, workers=2)
+    report = tmp_path / "report.json"
+    try:
+        done = run([NODE or "node", str(PKG / "node_modules" / "@playwright" / "test" / "cli.js"), "test",
+                    "--workers=4", "--reporter=json"], PKG, timeout=240,
+                   env={"MOCK_BANKID_BASE_URL": server.base_url, "PLAYWRIGHT_JSON_OUTPUT_NAME": str(report),
+                        "CI": "1"})
+    finally:
+        server.stop()
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(report.read_text())
+    stats = results["stats"]
+    failures = [f"{t['title']}: {r.get('error', {}).get('message', r['status'])[:600]}"
+                for t, r in _results(results) if r["status"] != "passed"]
+    assert done.returncode == 0 and failures == [], "\n".join(failures) or done.stderr[-3000:]
+    assert stats["unexpected"] == 0 and stats["flaky"] == 0
+    sign_ins = [t for t, _ in _results(results) if t["file"] == "drop-bff.spec.ts"]
+    assert len(sign_ins) >= 20 and len({t["title"] for t in sign_ins}) == len(sign_ins)
+    assert len({r["parallelIndex"] for _, r in _results(results)}) == 4  # every worker ran tests
+
+
+def _results(report: dict) -> list[tuple[dict, dict]]:
+    """(spec, result) for every test of Playwright's JSON report, in nested suites too."""
+    found: list[tuple[dict, dict]] = []
+
+    def walk(suite: dict) -> None:
+        for spec in suite.get("specs", []):
+            for test in spec["tests"]:
+                found.extend((spec, result) for result in test["results"])
+        for child in suite.get("suites", []):
+            walk(child)
+
+    for suite in report["suites"]:
+        walk(suite)
+    return found
 
 
 @pytest.mark.parametrize("name", ["e2e/drop-bff.spec.ts", "e2e/drop-bff.ts", "playwright.config.ts"])
