@@ -48,4 +48,4 @@ lint-compose:
 	docker-compose -f docker-compose.yml config -q
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules tests/clients/*/node_modules tests/clients/authjs/.next examples/drop-bff/node_modules examples/drop-bff/.next examples/drop-bff/data
+	rm -rf $(VENV) data .pytest_cache .hypothesis tests/node/node_modules tests/clients/*/node_modules tests/clients/authjs/.next examples/drop-bff/node_modules examples/drop-bff/.next examples/drop-bff/data clients/typescript/node_modules clients/typescript/dist

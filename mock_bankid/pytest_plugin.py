@@ -18,12 +18,18 @@ cache directory (``.pytest_cache``) as a template each session copies, so even t
 skips key generation (with ``-p no:cacheprovider`` every session makes its own).
 Override the ``mock_bankid_settings`` fixture (a dict of ``Settings`` fields) to change anything,
 e.g. ``{"auto_login": "adult"}`` or ``{"fixtures_dir": Path("my-fixtures")}``.
+
+``--mock-bankid-url URL`` uses a running ``mock-bankid serve`` instead (shared by a whole CI job,
+say): each pytest process (each ``pytest -n`` worker) gets a realm of its own on it, emptied before
+every test (``DELETE /_mock/realms/<name>``), so parallel workers never see each other's queue,
+scenario or clock. The fixture is then a ``RemoteMockBankID``: the same calls, over HTTP.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -188,6 +195,80 @@ def stop_mock_bankid(mock: MockBankID) -> None:
     mock.provider.store.close()
 
 
+@dataclass
+class RemoteMockBankID:
+    """A realm of its own on a running mock (``--mock-bankid-url``), driven over HTTP."""
+
+    base_url: str
+    realm: str
+    http: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url + routes.mount_path("issuer", self.realm)
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer + routes.DISCOVERY.path
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def control(self, route: routes.Route, body: dict[str, Any] | None = None, **values: str) -> Any:
+        """A ``/_mock`` call (``route``'s first method) on this realm; raises with the mock's own error
+        description on a 4xx."""
+        method, path = route.methods[0], route.filled(**values)
+        response = self.http.request(method, self.url(path), params={"realm": self.realm}, json=body, timeout=30)
+        if response.status_code >= 400:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def reset(self) -> None:
+        """Everything of this realm removed: the next request starts it afresh."""
+        self.control(routes.REALMS_DELETE, name=self.realm)
+
+    def queue_login(self, selector: str, scenario: str | None = None) -> dict[str, Any]:
+        """Who signs in next in this realm; returns the persona's summary."""
+        body = {"login_hint": selector, **({"scenario": scenario} if scenario else {})}
+        found: dict[str, Any] = self.control(routes.NEXT_LOGIN_PUSH, body)["persona"]
+        return found
+
+    def clear_queue(self) -> None:
+        self.control(routes.NEXT_LOGIN_CLEAR)
+
+    def mint(self, persona: str = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
+             nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
+        found: dict[str, Any] = self.control(routes.MINT, {"persona": persona, "client_id": client_id,
+                                                               "scope": scope, "nonce": nonce,
+                                                               "acr_values": acr_values})
+        return found
+
+    def jwks(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.http.get(self.issuer + routes.JWKS.path, timeout=30).json()
+        return found
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--mock-bankid-url", default=None, metavar="URL",
+                     help="use the mock-bankid serving at URL (one realm per pytest process) instead of one in-process")
+
+
+@pytest.fixture(scope="session")
+def _mock_bankid_remote(request: pytest.FixtureRequest) -> Iterator[RemoteMockBankID | None]:
+    url = request.config.getoption("--mock-bankid-url", default=None)
+    if not url:
+        yield None
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    remote = RemoteMockBankID(base_url=str(url).rstrip("/"), realm=f"pytest-{worker}-{secrets.token_hex(3)}")
+    remote.control(routes.REALMS_CREATE, {"realm": remote.realm})
+    try:
+        yield remote
+    finally:
+        with contextlib.suppress(requests.RequestException, AssertionError):
+            remote.reset()
+
+
 @pytest.fixture
 def mock_bankid_settings() -> dict[str, Any]:
     """Override to change the provider's ``Settings`` fields for the ``mock_bankid`` fixture."""
@@ -257,9 +338,15 @@ def _mock_bankid_servers(request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def mock_bankid(mock_bankid_settings: dict[str, Any], _mock_bankid_servers: _Servers) -> Iterator[MockBankID]:
+def mock_bankid(mock_bankid_settings: dict[str, Any], _mock_bankid_servers: _Servers,
+                _mock_bankid_remote: RemoteMockBankID | None) -> Iterator[MockBankID | RemoteMockBankID]:
     """A mock BankID provider on a free loopback port (memory store). One server per session and
-    ``mock_bankid_settings``, reset before each test: no state from an earlier test is left."""
+    ``mock_bankid_settings``, reset before each test: no state from an earlier test is left.
+    With ``--mock-bankid-url``: this process's realm on that server, emptied before each test."""
+    if _mock_bankid_remote is not None:
+        _mock_bankid_remote.reset()
+        yield _mock_bankid_remote
+        return
     mock = _mock_bankid_servers.get(mock_bankid_settings)
     mock.reset()
     yield mock

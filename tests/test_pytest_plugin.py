@@ -151,3 +151,65 @@ def test_settings_override_fixture(pytester) -> None:
         """
     )
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+PARALLEL_SUITE = f"""
+import base64, hashlib, json, secrets
+import pytest, requests
+
+PERSONAS = ["adult", "under-18", "turns-18-today", "leap-day", "tenor", "d-number", "age:70", "age:30",
+            "age:17", "age:45", "age:60", "age:19"]
+
+
+@pytest.mark.parametrize("selector", PERSONAS)
+def test_each_sign_in_is_the_persona_this_test_queued(mock_bankid, selector):
+    queued = mock_bankid.queue_login(selector)
+    number = queued["nnin"] if isinstance(queued, dict) else queued.nnin
+    doc = requests.get(mock_bankid.discovery_url, timeout=10).json()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    auth = dict(client_id="ci", redirect_uri={CI_REDIRECT!r}, response_type="code", scope="openid nnin_altsub",
+                state=secrets.token_hex(8), nonce="n", code_challenge=challenge, code_challenge_method="S256")
+    answer = requests.get(doc["authorization_endpoint"], params=auth, allow_redirects=False, timeout=10)
+    location = answer.headers["Location"]
+    code = location.split("code=")[1].split("&")[0]
+    tokens = requests.post(doc["token_endpoint"], auth=("ci", "ci-secret"), timeout=10, data=dict(
+        grant_type="authorization_code", code=code, redirect_uri={CI_REDIRECT!r}, code_verifier=verifier)).json()
+    payload = tokens["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["iss"] == mock_bankid.issuer
+    assert claims["nnin_altsub"] == number
+    minted = mock_bankid.mint(selector)
+    assert minted["claims"]["id_token"]["nnin_altsub"] == number
+"""
+
+
+def _parallel_suite(pytester) -> None:
+    pytester.makeconftest(
+        "from importlib.metadata import entry_points\n"
+        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
+        f"    pytest_plugins = [{PLUGIN!r}]\n"
+    )
+    pytester.makepyfile(PARALLEL_SUITE)
+
+
+@pytest.mark.serves
+def test_a_parallel_suite_in_process_each_worker_its_own_server(pytester) -> None:
+    """``pytest -n 4`` with the in-process default: each worker process serves its own mock."""
+    _parallel_suite(pytester)
+    result = pytester.runpytest_subprocess("-n", "4", "-p", "no:cacheprovider", timeout=300)
+    result.assert_outcomes(passed=12)
+
+
+@pytest.mark.e2e
+def test_a_parallel_suite_on_one_shared_server_each_worker_its_own_realm(pytester, live_server) -> None:
+    """``pytest -n 4 --mock-bankid-url``: four workers share one real server, each in a realm of its
+    own, and every sign-in is the persona its own test queued; the home realm is never touched."""
+    _parallel_suite(pytester)
+    for _round in range(2):
+        result = pytester.runpytest_subprocess("-n", "4", "-p", "no:cacheprovider",
+                                               "--mock-bankid-url", live_server.base_url, timeout=300)
+        result.assert_outcomes(passed=12)
+    assert requests.get(f"{live_server.base_url}/_mock/next-login", timeout=10).json() == {"queue": []}
+    realms = requests.get(f"{live_server.base_url}/_mock/realms", timeout=10).json()["realms"]
+    assert [r["realm"] for r in realms if r["realm"].startswith("pytest-gw")] == []  # each worker cleaned up

@@ -23,6 +23,7 @@ from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.numbers import json_number
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
+from mock_bankid.oidc.mint import DEFAULT_TEST_SCOPE, mint_for_tests
 from mock_bankid.oidc.provider import MAX_CLOCK_SHIFT, Provider
 from mock_bankid.people.personas import Persona, PersonaError
 from mock_bankid.scenarios import ScenarioError, engine
@@ -197,3 +198,19 @@ def delete_realm(p: Provider, name: str) -> None:
     """Every piece of the realm's state removed (its queue, scenario, clock, sessions, codes, log)."""
     assert p.realms is not None
     p.realms.forget(name)
+
+
+# --- tokens without a browser ----------------------------------------------------------------
+def mint(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"persona": "adult", "client_id": "ci", "scope": "...", "nonce": ..., "acr_values": ...}``:
+    the token endpoint's answer for that sign-in, without the redirect (``mint_for_tests``)."""
+    persona = body.get("persona") or "adult"
+    fields = {name: body.get(name) for name in ("client_id", "scope", "nonce", "acr_values")}
+    if not all(value is None or isinstance(value, str) for value in (persona, *fields.values())):
+        raise InvalidRequest("persona, client_id, scope, nonce and acr_values are strings.")
+    try:
+        return mint_for_tests(p, str(persona), client_id=fields["client_id"] or "ci",
+                              scope=fields["scope"] or DEFAULT_TEST_SCOPE, nonce=fields["nonce"],
+                              acr_values=fields["acr_values"])
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None

@@ -19,9 +19,10 @@ not declared here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 Mount = Literal["issuer", "base", "control"]
 """Where a path is relative to: the issuer (``{base}/auth/realms/<realm>``), the base URL, or
@@ -105,6 +106,10 @@ class Route:
         messages, and for URLs of the routes outside the issuer (``mock-bankid scenario``, the drill)."""
         return mount_path(self.mount, REALM_VARIABLE) + self.path
 
+    def filled(self, **values: str) -> str:
+        """``under_base`` with its variable parts given (``REALMS_DELETE.filled(name="w1")``)."""
+        return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: quote(values[m.group(1)], safe=""), self.under_base)
+
     @property
     def rule(self) -> str:
         """The Flask rule within its blueprint, whose mount may be the base URL (the console's)."""
@@ -164,6 +169,7 @@ KEYS_ROTATE = _r("control.keys_rotate", f"{_KEYS}/rotate", "POST", mount="contro
 REALMS_LIST = _r("control.realms_list", "/realms", "GET", mount="control")
 REALMS_CREATE = _r("control.realms_create", "/realms", "POST", mount="control")
 REALMS_DELETE = _r("control.realms_delete", "/realms/<name>", "DELETE", mount="control")
+MINT = _r("control.token_mint", "/token", "POST", mount="control")
 SCENARIOS = _r("scenario_control.catalogue", "/scenarios", "GET", mount="control", cache=NO_STORE)
 SCENARIO_GET = _r("scenario_control.scenario_get", _SCENARIO, "GET", mount="control", cache=NO_STORE)
 SCENARIO_SET = _r("scenario_control.scenario_set", _SCENARIO, "PUT", "POST", mount="control", cache=NO_STORE)

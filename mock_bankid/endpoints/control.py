@@ -42,6 +42,7 @@ def index() -> Response:
     p = provider()
     calls = control_calls()
     calls["realms"] += "; ?realm=<name> on any call"
+    calls["token"] += " {persona, client_id, scope}: tokens without a browser"
     return jsonify(
         {
             "mock": True,
@@ -149,3 +150,9 @@ def realms_create() -> tuple[Response, int]:
 def realms_delete(name: str) -> tuple[str, int]:
     ops.delete_realm(home_provider(), name)
     return "", 204
+
+
+@routed(bp, routes.MINT)
+def token_mint() -> Response:
+    """Tokens for a persona without the redirect dance (what ``mock-bankid token`` prints)."""
+    return jsonify(ops.mint(provider(), _json_body()))

@@ -26,13 +26,13 @@ EMAIL_DOMAIN = "example.com"
 """Reserved for documentation (RFC 2606): no real person can be mailed by accident."""
 
 
-def _hash_int(key: str, salt: str = "") -> int:
+def hash_int(key: str, salt: str = "") -> int:
     """A stable integer for a key (``hash()`` is randomised per process, so use sha256)."""
     return int.from_bytes(hashlib.sha256(f"mock-bankid:{salt}:{key}".encode()).digest()[:8], "big")
 
 
-def _hash_gender(key: str) -> str:
-    return nnin.GENDERS[_hash_int(key, "gender") % 2]
+def hash_gender(key: str) -> str:
+    return nnin.GENDERS[hash_int(key, "gender") % 2]
 
 
 _faker: Faker | None = None
@@ -70,7 +70,7 @@ def person_details(seed_key: str, gender: str, given_name: str | None = None,
     """
     with _faker_lock:
         fake = _get_faker()
-        fake.seed_instance(_hash_int(seed_key, "faker"))
+        fake.seed_instance(hash_int(seed_key, "faker"))
         given = fake.first_name_male() if gender == "male" else fake.first_name_female()
         family = fake.last_name()
         street, postcode, city = fake.street_address(), fake.postcode(), fake.city()
@@ -79,7 +79,7 @@ def person_details(seed_key: str, gender: str, given_name: str | None = None,
     given = given_name or given
     family = family_name or family
     local = re.sub(r"[^a-z0-9.-]+", "", ascii_fold(f"{given}.{family}").lower().replace(" ", "."))
-    email = f"{local}{_hash_int(seed_key, 'email') % 1000:03d}@{EMAIL_DOMAIN}"
+    email = f"{local}{hash_int(seed_key, 'email') % 1000:03d}@{EMAIL_DOMAIN}"
     return {
         "given_name": given, "family_name": family, "email": email, "phone_number": phone,
         "address": {
@@ -96,4 +96,4 @@ def stable_sub(key: str) -> str:
 
 def stable_altsub(key: str) -> str:
     """``bankid_altsub`` in BankID's shape (``9578-6000-4-470125``), derived from the key."""
-    return f"{ALTSUB_PREFIX}{100000 + _hash_int(key, 'altsub') % 9_900_000}"
+    return f"{ALTSUB_PREFIX}{100000 + hash_int(key, 'altsub') % 9_900_000}"

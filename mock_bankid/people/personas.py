@@ -11,9 +11,8 @@ Faker (``no_NO``) supplies names, addresses and phone numbers only, seeded from 
 (or number) through hashlib, so a persona is the same person every day and in every process.
 Numbers and dates never come from Faker: they come from ``mock_bankid.people.nnin``.
 
-Two helpers hold the parts that are not the registry: ``personas_details`` (Faker details,
-``sub``, ``bankid_altsub``) and ``personas_recipes`` (checking fixture entries; the birth date a
-recipe gives). Their public names are re-exported here.
+The registry's parts live beside it: ``person`` (the ``Persona`` record), ``details`` (Faker details,
+``sub``, ``bankid_altsub``) and ``recipes`` (checking fixture entries; the birth date a recipe gives).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import difflib
 import re
 import threading
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,14 @@ from mock_bankid.people.details import (
     ALTSUB_PREFIX,
     EMAIL_DOMAIN,
     NAMESPACE,
-    _hash_gender,
-    _hash_int,
     ascii_fold,
+    hash_gender,
+    hash_int,
     person_details,
     stable_altsub,
     stable_sub,
 )
+from mock_bankid.people.person import Declared, Persona
 from mock_bankid.people.recipes import (
     DEFAULT_AGE,
     FIXTURE_KEYS,
@@ -47,95 +47,25 @@ from mock_bankid.people.recipes import (
     RECIPE_FIXTURE_KEYS,
     RECIPE_KEYS,
     PersonaError,
-    _birthday_from_key,
-    _born_for_age,
-    _check_spec,
-    _int,
-    _looks_like_recipe,
-    _parse_date,
-    _parse_recipe,
-    _recipe_birthdate,
-    _Spec,
+    Spec,
+    birthday_from_key,
+    born_for_age,
+    bounded_int,
+    check_spec,
+    looks_like_recipe,
+    parse_date,
+    parse_recipe,
+    recipe_birthdate,
 )
 
 IDP_SELECTORS = ("", "BID", "BIS", "BIM")
 """login_hint values that pick BankID's sign-in method and name nobody."""
 
 
-@dataclass(frozen=True)
-class Persona:
-    """One person who can sign in. ``nnin`` is exactly what goes into ``pid`` / ``nnin_altsub``."""
-
-    id: str
-    purpose: str
-    group: str
-    nnin: str
-    kind: str
-    birthdate: date | None
-    gender: str | None
-    given_name: str
-    family_name: str
-    email: str
-    phone_number: str
-    address: dict
-    sub: str
-    bankid_altsub: str
-    scenario: str | None = None
-    purpose_nb: str | None = None
-    """The purpose in Norwegian (``purpose_nb`` in the fixtures), for the nb/nn pages."""
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
-    def purpose_in(self, locale: str) -> str:
-        """The purpose for a page in ``locale``: Norwegian where the fixture has it, else English."""
-        return self.purpose_nb if locale in ("nb", "nn") and self.purpose_nb else self.purpose
-
-    def age(self, today: date) -> int | None:
-        """Whole years on ``today`` (1-March rule for 29 Feb); None without a birth date or before it."""
-        if self.birthdate is None or self.birthdate > today:
-            return None
-        return nnin.age_on(self.birthdate, today)
-
-    def as_dict(self, today: date | None = None) -> dict[str, Any]:
-        """JSON-ready fields (plus ``name``, and ``age`` when ``today`` is given), a fresh copy.
-
-        What ``dataclasses.asdict`` gives, built directly: it ran on every sign-in and its generic
-        recursion was ~5% of one."""
-        d = {name: getattr(self, name) for name in _FIELDS}
-        d["address"] = _copied(self.address)
-        d["birthdate"] = self.birthdate.isoformat() if self.birthdate else None
-        d["name"] = self.name
-        if today is not None:
-            d["age"] = self.age(today)
-        return d
-
-
-_FIELDS = tuple(f.name for f in fields(Persona))
-
-
-def _copied(value: Any) -> Any:
-    """A deep copy of JSON-shaped data (dicts, lists, tuples of plain values)."""
-    if isinstance(value, dict):
-        return {k: _copied(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copied(v) for v in value)
-    return value
-
-
-@dataclass(frozen=True)
-class Declared:
-    """A fixture persona as declared, before it is built for a date."""
-
-    id: str
-    scenario: str | None
-
-
 class PersonaRegistry:
     """The fixture personas, resolved per date, plus personas made on demand by ``resolve``."""
 
-    def __init__(self, specs: list[_Spec], source: Path | None = None) -> None:
+    def __init__(self, specs: list[Spec], source: Path | None = None) -> None:
         self._specs = list(specs)
         self.source = source
         self._cache: dict[date, tuple[list[Persona], dict[str, Persona], dict[str, Persona]]] = {}
@@ -162,7 +92,7 @@ class PersonaRegistry:
             raise PersonaError(f"{where}: expected [[persona]] tables")
         specs, seen = [], set()
         for i, raw in enumerate(entries, 1):
-            spec = _check_spec(raw, f"{where}: persona #{i}")
+            spec = check_spec(raw, f"{where}: persona #{i}")
             if spec.id in seen:
                 raise PersonaError(f"{where}: persona id {spec.id!r} appears twice")
             seen.add(spec.id)
@@ -214,7 +144,7 @@ class PersonaRegistry:
                 raise PersonaError(f"persona {spec.id} on {today.isoformat()}: {exc}") from None
         return out
 
-    def _make(self, spec: _Spec, today: date, used: set[str]) -> Persona:
+    def _make(self, spec: Spec, today: date, used: set[str]) -> Persona:
         raw = spec.raw
         gender = nnin.normalise_gender(raw.get("gender"))
         if "nnin" in raw:
@@ -226,7 +156,7 @@ class PersonaRegistry:
                                    f"{kind} on {today.isoformat()} ({exp.summary()})")
             birthdate = exp.birthdate
             if "birthdate" in raw:
-                given = _parse_date(raw["birthdate"], spec.id)
+                given = parse_date(raw["birthdate"], spec.id)
                 if (exp.valid and birthdate and given != birthdate and not raw.get("birthdate_mismatch")
                         and not kind.endswith("-2032")):
                     raise PersonaError(f"persona {spec.id}: birthdate {given} disagrees with the number "
@@ -241,10 +171,10 @@ class PersonaRegistry:
         else:
             wanted = _kind_or_malformed(raw.get("kind", "fnr"))
             kind = "fnr" if wanted == "malformed" else wanted
-            birthdate = _recipe_birthdate(spec, today)
+            birthdate = recipe_birthdate(spec, today)
             if gender is None and not kind.endswith("-2032"):
-                gender = _hash_gender(spec.id)
-            index = _int(raw.get("index", 0), "index")
+                gender = hash_gender(spec.id)
+            index = bounded_int(raw.get("index", 0), "index")
             while True:
                 number = nnin.generate(birthdate, gender, kind, index,
                                        reserve_900=bool(raw.get("reserve_900", False)))
@@ -258,7 +188,7 @@ class PersonaRegistry:
                 raise PersonaError(f"persona {spec.id}: kind malformed, but {number} is valid on {today}")
             seed = spec.id
         used.add(number)
-        details = person_details(seed, gender or _hash_gender(seed),
+        details = person_details(seed, gender or hash_gender(seed),
                                  raw.get("given_name"), raw.get("family_name"))
         return Persona(id=spec.id, purpose=spec.purpose, group=spec.group, nnin=number, kind=kind,
                        birthdate=birthdate, gender=gender, sub=stable_sub(f"persona:{spec.id}"),
@@ -311,7 +241,7 @@ class PersonaRegistry:
         if s.startswith("{"):
             return self._resolve_json(s, today)
         m = re.fullmatch(r"(?is)(bid|bis|nnin|pid|)\s*:\s*(.*)", s)
-        if m and not _looks_like_recipe(s):
+        if m and not looks_like_recipe(s):
             value = m[2].strip()
             if m[1].lower() in ("bid", "bis", "") and ":" in value:
                 value = value.split(":", 1)[0].strip()  # BID:<nnin>:<phone>:<ddmmyy>: the nnin counts
@@ -323,7 +253,7 @@ class PersonaRegistry:
             return self._resolve_bim(m[1], m[2], today)
         if len(s) == 11 and sum(c.isdigit() for c in s) >= 6:
             return self.persona_for_number(s, today)
-        if _looks_like_recipe(s):
+        if looks_like_recipe(s):
             return self.generated(s, today)
         raise PersonaError(self._unknown_message(s))
 
@@ -370,27 +300,27 @@ class PersonaRegistry:
         tenor-dnr, fnr-2032, ...), ``gender`` m|f. The birthday of an ``age`` recipe is fixed per
         recipe, so the person only changes once a year.
         """
-        parts = _parse_recipe(recipe)
+        parts = parse_recipe(recipe)
         canon = ",".join(f"{k}={parts[k]}" for k in RECIPE_KEYS if k in parts)
         pid = f"gen:{canon}" if canon else f"gen:age={DEFAULT_AGE}"
         try:
             kind = nnin.normalise_kind(parts.get("kind", "fnr"))
             if kind == "fh":
-                number, birthdate, gender = nnin.generate_fh(_hash_int(pid) % 1000), None, None
+                number, birthdate, gender = nnin.generate_fh(hash_int(pid) % 1000), None, None
             else:
                 gender = nnin.normalise_gender(parts.get("gender"))
                 if "born" in parts:
-                    birthdate = _parse_date(parts["born"], "born")
+                    birthdate = parse_date(parts["born"], "born")
                     if "age" in parts:
                         raise PersonaError("give age or born, not both")
                     if birthdate > today:
                         raise PersonaError(f"born {birthdate} is after today ({today}); "
                                            "use nnin:<number> to sign in with a future birth date")
                 else:
-                    birthdate = _born_for_age(_int(parts.get("age", DEFAULT_AGE), "age", 0, 150),
-                                              today, _birthday_from_key(pid))
+                    birthdate = born_for_age(bounded_int(parts.get("age", DEFAULT_AGE), "age", 0, 150),
+                                              today, birthday_from_key(pid))
                 if gender is None and not kind.endswith("-2032"):
-                    gender = _hash_gender(pid)
+                    gender = hash_gender(pid)
                 taken = self._resolved(today)[2]
                 index = 0
                 while True:
@@ -424,7 +354,7 @@ def _synthesize(number: str, exp: nnin.Explanation, today: date, pid: str, purpo
         age = nnin.age_on(birthdate, today) if birthdate and birthdate <= today else None
         group = "minors" if age is not None and age < 18 else "adults" if kind == "fnr" else "edge"
     key = f"nnin:{number}"
-    details = person_details(key, gender or _hash_gender(key))
+    details = person_details(key, gender or hash_gender(key))
     return Persona(id=pid, purpose=purpose, group=group, nnin=number, kind=kind, birthdate=birthdate,
                    gender=gender, sub=stable_sub(key), bankid_altsub=stable_altsub(key), **details)
 
@@ -434,8 +364,7 @@ def persona_for_number(registry: PersonaRegistry, number: str, today: date) -> P
     return registry.persona_for_number(number, today)
 
 
-__all__ = ["GROUPS", "IDP_SELECTORS", "Persona", "PersonaError", "PersonaRegistry", "ascii_fold", "person_details",
-           "persona_for_number", "stable_altsub", "stable_sub",
-           # constants that lived here before personas_details / personas_recipes
+__all__ = ["GROUPS", "IDP_SELECTORS", "Declared", "Persona", "PersonaError", "PersonaRegistry", "ascii_fold",
+           "person_details", "persona_for_number", "stable_altsub", "stable_sub",
            "ALTSUB_PREFIX", "DEFAULT_AGE", "EMAIL_DOMAIN", "FIXTURE_KEYS", "NAMESPACE", "RECIPE_FIXTURE_KEYS",
            "RECIPE_KEYS"]

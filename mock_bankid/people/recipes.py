@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from mock_bankid.people import nnin
-from mock_bankid.people.details import _hash_int
+from mock_bankid.people.details import hash_int
 
 GROUPS = ("adults", "minors", "edge", "malformed")
 DEFAULT_AGE = 35
@@ -32,7 +32,7 @@ class PersonaError(ValueError):
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec:
     """One fixture entry, checked at load time."""
 
     id: str
@@ -41,7 +41,7 @@ class _Spec:
     raw: dict = field(repr=False)
 
 
-def _parse_date(value: Any, what: str) -> date:
+def parse_date(value: Any, what: str) -> date:
     if isinstance(value, date):
         return value
     try:
@@ -50,7 +50,7 @@ def _parse_date(value: Any, what: str) -> date:
         raise PersonaError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
-def _int(value: Any, what: str, lo: int = 0, hi: int = 10_000) -> int:
+def bounded_int(value: Any, what: str, lo: int = 0, hi: int = 10_000) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             value = int(str(value).strip())
@@ -61,7 +61,7 @@ def _int(value: Any, what: str, lo: int = 0, hi: int = 10_000) -> int:
     return value
 
 
-def _check_spec(raw: dict, where: str) -> _Spec:
+def check_spec(raw: dict, where: str) -> Spec:
     unknown = set(raw) - FIXTURE_KEYS
     if unknown:
         raise PersonaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
@@ -97,32 +97,32 @@ def _check_spec(raw: dict, where: str) -> _Spec:
         if recipes and kind == "fh":
             raise PersonaError(f"{where}: an FH-number has no birth date; give it as nnin = \"...\"")
     if "birthdate" in raw:
-        _parse_date(raw["birthdate"], f"{where}: birthdate")
+        parse_date(raw["birthdate"], f"{where}: birthdate")
     if "born" in raw:
-        _parse_date(raw["born"], f"{where}: born")
+        parse_date(raw["born"], f"{where}: born")
     if "age" in raw:
-        _int(raw["age"], f"{where}: age", 0, 150)
+        bounded_int(raw["age"], f"{where}: age", 0, 150)
     if "days" in raw:
         if "age" not in raw:
             raise PersonaError(f"{where}: days goes with age (\"age years and days days\")")
-        _int(raw["days"], f"{where}: days", 0, 364)
+        bounded_int(raw["days"], f"{where}: days", 0, 364)
     if "birthday" in raw:
         if "age" not in raw or "days" in raw:
             raise PersonaError(f"{where}: birthday (MM-DD) goes with age, without days")
         _birthday(raw["birthday"], where)
     if "turns" in raw:
-        _int(raw["turns"], f"{where}: turns", 1, 150)
+        bounded_int(raw["turns"], f"{where}: turns", 1, 150)
         if raw.get("on", "today") not in ("today", "tomorrow", "yesterday"):
             raise PersonaError(f"{where}: on must be today, tomorrow or yesterday")
     elif "on" in raw:
         raise PersonaError(f"{where}: on goes with turns")
     if "leap_day_near" in raw:
-        _int(raw["leap_day_near"], f"{where}: leap_day_near", 0, 150)
+        bounded_int(raw["leap_day_near"], f"{where}: leap_day_near", 0, 150)
     if "born_in_days" in raw:
-        _int(raw["born_in_days"], f"{where}: born_in_days", 1, 36500)
+        bounded_int(raw["born_in_days"], f"{where}: born_in_days", 1, 36500)
     if "index" in raw:
-        _int(raw["index"], f"{where}: index", 0, 999)
-    return _Spec(pid, " ".join(raw["purpose"].split()), raw["group"], raw)
+        bounded_int(raw["index"], f"{where}: index", 0, 999)
+    return Spec(pid, " ".join(raw["purpose"].split()), raw["group"], raw)
 
 
 def _birthday(value: Any, where: str) -> tuple[int, int]:
@@ -137,32 +137,32 @@ def _birthday(value: Any, where: str) -> tuple[int, int]:
     return d.month, d.day
 
 
-def _birthday_from_key(key: str) -> tuple[int, int]:
-    d = date(2001, 1, 1) + timedelta(days=_hash_int(key, "birthday") % 365)
+def birthday_from_key(key: str) -> tuple[int, int]:
+    d = date(2001, 1, 1) + timedelta(days=hash_int(key, "birthday") % 365)
     return d.month, d.day
 
 
-def _born_for_age(age: int, today: date, month_day: tuple[int, int]) -> date:
+def born_for_age(age: int, today: date, month_day: tuple[int, int]) -> date:
     """Born on ``month_day`` and exactly ``age`` on ``today`` (so the number changes once a year)."""
     m, d = month_day
     year = today.year - age - (1 if (m, d) > (today.month, today.day) else 0)
     return date(year, m, d)
 
 
-def _recipe_birthdate(spec: _Spec, today: date) -> date:
+def recipe_birthdate(spec: Spec, today: date) -> date:
     raw = spec.raw
     if "born" in raw:
-        return _parse_date(raw["born"], spec.id)
+        return parse_date(raw["born"], spec.id)
     if "age" in raw:
-        age = _int(raw["age"], "age", 0, 150)
+        age = bounded_int(raw["age"], "age", 0, 150)
         if "days" in raw:
             # "age years and days days": the age-th birthday was `days` days ago.
-            last = today - timedelta(days=_int(raw["days"], "days", 0, 364))
+            last = today - timedelta(days=bounded_int(raw["days"], "days", 0, 364))
             return nnin.born_turning(age, last) or date(last.year - age, 2, 28)
-        md = _birthday(raw["birthday"], spec.id) if "birthday" in raw else _birthday_from_key(spec.id)
-        return _born_for_age(age, today, md)
+        md = _birthday(raw["birthday"], spec.id) if "birthday" in raw else birthday_from_key(spec.id)
+        return born_for_age(age, today, md)
     if "turns" in raw:
-        age = _int(raw["turns"], "turns", 1, 150)
+        age = bounded_int(raw["turns"], "turns", 1, 150)
         when = raw.get("on", "today")
         on = today + timedelta(days={"today": 0, "tomorrow": 1, "yesterday": -1}[when])
         born = nnin.born_turning(age, on)
@@ -172,27 +172,27 @@ def _recipe_birthdate(spec: _Spec, today: date) -> date:
             born = date(on.year - age, 3, 1) if when == "tomorrow" else date(on.year - age, 2, 28)
         return born
     if "leap_day_near" in raw:
-        target = nnin.add_years(today, -_int(raw["leap_day_near"], "leap_day_near", 0, 150))
+        target = nnin.add_years(today, -bounded_int(raw["leap_day_near"], "leap_day_near", 0, 150))
         cands = [date(y, 2, 29) for y in range(target.year - 4, target.year + 5)
                  if y % 4 == 0 and (y % 100 or y % 400 == 0) and date(y, 2, 29) <= today]
         return min(cands, key=lambda d: (abs((d - target).days), d))
     if "born_in_days" in raw:
-        born = min(today + timedelta(days=_int(raw["born_in_days"], "born_in_days", 1, 36500)),
+        born = min(today + timedelta(days=bounded_int(raw["born_in_days"], "born_in_days", 1, 36500)),
                    date(nnin.LAST_YEAR, 12, 31))
         if born <= today:
             raise PersonaError(f"{spec.id}: no future birth date fits the number scheme after "
                                f"{nnin.LAST_YEAR}-12-30")
         return born
-    raise PersonaError(f"{spec.id}: no recipe")  # unreachable after _check_spec
+    raise PersonaError(f"{spec.id}: no recipe")  # unreachable after check_spec
 
 
-def _looks_like_recipe(s: str) -> bool:
+def looks_like_recipe(s: str) -> bool:
     body = s[4:] if s.lower().startswith("gen:") else s
     keys = [re.split(r"[:=]", part, maxsplit=1)[0].strip().lower() for part in body.split(",")]
     return bool(keys) and all(k in RECIPE_KEYS for k in keys) and bool(re.search(r"[:=]", body))
 
 
-def _parse_recipe(recipe: str) -> dict[str, str]:
+def parse_recipe(recipe: str) -> dict[str, str]:
     body = recipe.strip()
     if body.lower().startswith("gen:"):
         body = body[4:]
@@ -214,6 +214,6 @@ def _parse_recipe(recipe: str) -> dict[str, str]:
             except ValueError as exc:
                 raise PersonaError(str(exc)) from None
         if key == "age":
-            value = str(_int(value, "age", 0, 150))
+            value = str(bounded_int(value, "age", 0, 150))
         out[key] = value
     return out
