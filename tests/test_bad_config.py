@@ -78,6 +78,11 @@ def fixtures_with(tmp_path: Path, name: str, text: str, replace: str | None = No
     ([], {"MOCK_BANKID_TLS": "maybe"}, "MOCK_BANKID_TLS must be true or false, not 'maybe'"),
     ([], {"MOCK_BANKID_SCENARIO": "outag"}, "MOCK_BANKID_SCENARIO"),
     (["--host", "0.0.0.0"], {}, "refusing to bind 0.0.0.0"),
+    (["--host", "192.0.2.1", "--allow-public-bind"], {}, "cannot listen on 192.0.2.1:"),  # TEST-NET: not ours
+    (["--base-url", "localhost:8080"], {}, "MOCK_BANKID_BASE_URL (--base-url) must be an http(s) URL"),
+    ([], {"MOCK_BANKID_TOKEN_TTL": "0"}, "MOCK_BANKID_TOKEN_TTL must be more than 0, not 0"),
+    ([], {"MOCK_BANKID_STORE": "bogus"}, "unknown store 'bogus'"),
+    ([], {"MOCK_BANKID_FIXTURES_DIR": "/nonexistent"}, "/nonexistent/clients.toml: no such file (MOCK_BANKID_FIX"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_setting_is_one_line_naming_it(tmp_path, args, env, expected):
     assert expected in refused(serve(tmp_path, *args, env=env))

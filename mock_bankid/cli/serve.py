@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -80,6 +81,28 @@ def resolve_tls(settings: Settings) -> TlsFiles | None:
         hosts = hosts_for(settings.base_url, settings.backchannel_base_url, settings.userinfo_base_url, extra=bind)
         return ensure_local_tls(settings.data_dir, hosts)
     return None
+
+
+POSITIVE_SETTINGS = ("code_ttl", "token_ttl", "auth_session_ttl", "sso_session_ttl", "refresh_token_ttl",
+                     "read_timeout")
+"""Whole-number settings for which 0 or less means nothing works (every token born expired, say)."""
+URL_SETTINGS = {"base_url": "--base-url", "backchannel_base_url": "--backchannel-base-url", "userinfo_base_url": ""}
+
+
+def check_values(settings: Settings) -> None:
+    """Values that parse but cannot work: a base URL that is no URL, a lifetime of 0 or less."""
+    for name, flag in URL_SETTINGS.items():
+        value = getattr(settings, name)
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+            also = f" ({flag})" if flag else ""
+            raise ConfigError(f"MOCK_BANKID_{name.upper()}{also} must be an http(s) URL such as "
+                              f"http://localhost:8080 (a path is allowed), not {value!r}")
+    for name in POSITIVE_SETTINGS:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"MOCK_BANKID_{name.upper()} must be more than 0, not {getattr(settings, name)}")
+    if settings.request_log_size < 0:
+        raise ConfigError(f"MOCK_BANKID_REQUEST_LOG_SIZE must be 0 (no log) or more, not {settings.request_log_size}")
 
 
 def check_bind(settings: Settings) -> None:
@@ -216,6 +239,7 @@ def register(group: click.Group) -> None:
                 "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, "
                 "e.g. in a container."
             )
+        check_values(settings)
         check_bind(settings)
         check_writable(Path(settings.data_dir), "MOCK_BANKID_DATA_DIR")
         check_writable(Path(settings.keys_dir), "MOCK_BANKID_KEYS_DIR")

@@ -24,6 +24,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise FixtureError(f"{path}: not valid TOML: {exc}") from None
+    except FileNotFoundError:
+        raise FixtureError(f"{path}: no such file (MOCK_BANKID_FIXTURES_DIR names the fixtures directory)") from None
     except UnicodeDecodeError as exc:
         raise FixtureError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
