@@ -41,7 +41,7 @@ def index() -> Response:
                 "scenario": "GET|PUT|DELETE /_mock/scenario",
                 "scenarios": "GET /_mock/scenarios",
                 "requests": "GET|DELETE /_mock/requests",
-                "last_callback": "GET /_mock/last-callback",
+                "last_callback": "GET /_mock/last-callback (what callback-replay recorded)",
                 "token": "POST /_mock/token {persona, client_id, scope}: tokens without a browser",
                 "realms": "GET|POST /_mock/realms, DELETE /_mock/realms/<name>; ?realm=<name> on any call",
                 "openapi": "GET /_mock/openapi.json",
