@@ -2,7 +2,10 @@
 # NOT FOR PRODUCTION: anyone can sign in as anyone, and the signing keys are local test keys.
 #
 #   docker compose up            (see docker-compose.yml; issuer http://localhost:8080/auth/realms/current)
+#   podman build --format docker -t mock-bankid:local .   (OCI, podman's default, drops HEALTHCHECK)
+#   make image-test              build it and check it serves (scripts/image-test; needs docker or podman)
 #
+# What it installs is pinned in constraints.txt (`make constraints` regenerates it; docs/serving.md).
 # tests/test_docker.py runs this file's CMD and HEALTHCHECK commands against a real server, so
 # change them there and here together.
 
@@ -20,15 +23,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MOCK_BANKID_DATA_DIR=/data \
     MOCK_BANKID_KEYS_DIR=/keys \
     MOCK_BANKID_FIXTURES_DIR=/app/fixtures
-RUN useradd --system --create-home --home-dir /app --uid 10001 mockbankid \
+# uid and gid fixed (10001), so a volume's owner is the same in every build and on every host.
+RUN groupadd --system --gid 10001 mockbankid \
+    && useradd --system --create-home --home-dir /app --uid 10001 --gid 10001 mockbankid \
     && mkdir -p /data /keys \
     && chown mockbankid:mockbankid /data /keys
 COPY --from=build /wheels /wheels
-# [redis]: the image also serves the Redis-backed pair in docker-compose.yml (--profile redis).
-RUN pip install --no-cache-dir "$(echo /wheels/*.whl)[redis]" && rm -rf /wheels
+COPY constraints.txt /wheels/
+# [redis]: the image also serves the Redis-backed mock in docker-compose.yml (--profile redis).
+# -c: every dependency at the version constraints.txt pins, not whatever PyPI serves that day.
+RUN pip install --no-cache-dir -c /wheels/constraints.txt "$(echo /wheels/*.whl)[redis]" && rm -rf /wheels
 COPY --chown=mockbankid:mockbankid fixtures /app/fixtures
 WORKDIR /app
-USER mockbankid
+USER 10001:10001
 VOLUME ["/data", "/keys"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["mock-bankid", "health"]

@@ -4,21 +4,27 @@ Dockerfile's CMD and HEALTHCHECK run here as the commands they are, against a re
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
 from dataclasses import fields
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import free_port, start_server
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
+CONSTRAINTS = PROJECT_ROOT / "constraints.txt"
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 SETTING_NAMES = {ENV_PREFIX + f.name.upper() for f in fields(Settings)}
 
@@ -82,6 +88,87 @@ def test_dockerfile_runs_as_a_non_root_user_with_volumes_for_keys_and_data() -> 
     assert any("pip install" in args for args in instruction("RUN"))
 
 
+def test_dockerfile_pins_uid_and_gid() -> None:
+    """A volume's owner is the same whichever machine built the image (both ids fixed)."""
+    assert instruction("USER")[-1] == "10001:10001"
+    setup = " ".join(args for args in instruction("RUN") if "useradd" in args)
+    assert "groupadd --system --gid 10001 mockbankid" in setup and "--uid 10001 --gid 10001" in setup
+
+
+# --- constraints.txt: what the image installs, pinned ----------------------------------------
+def pins() -> dict[str, str]:
+    out = {}
+    for line in CONSTRAINTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and re.fullmatch(r"[\w.!+]+", version), f"constraints.txt: {line!r} is not name==version"
+            out[canonicalize_name(name)] = version
+    return out
+
+
+def image_requirements() -> list[Requirement]:
+    """What the image installs: the runtime dependencies and the [redis] extra (Dockerfile)."""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    return [Requirement(spec) for spec in [*project["dependencies"], *project["optional-dependencies"]["redis"]]]
+
+
+def test_the_image_installs_with_the_constraints() -> None:
+    install = [args for args in instruction("RUN") if "pip install" in args]
+    assert install and all("-c /wheels/constraints.txt" in args for args in install), install
+    assert any(args.startswith("constraints.txt ") for args in instruction("COPY")), instruction("COPY")
+    assert "constraints.txt" not in (PROJECT_ROOT / ".dockerignore").read_text().split()
+
+
+def test_constraints_pin_every_runtime_dependency_within_its_range() -> None:
+    """Fails when pyproject.toml gains a dependency or narrows a range: run `make constraints`."""
+    pinned = pins()
+    for requirement in image_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in pinned, f"{requirement.name} is not in constraints.txt: run `make constraints`"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (
+            f"constraints.txt pins {requirement.name}=={pinned[name]}, outside pyproject.toml's "
+            f"{requirement.specifier}: run `make constraints`")
+
+
+def test_constraints_pin_what_the_dependencies_pull_in() -> None:
+    """Every package a pinned package requires (as installed here, for this platform) is pinned too."""
+    pinned = pins()
+    missing = set()
+    for name in pinned:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue  # not installed in this environment: its own pin is all we can check
+        for spec in requires:
+            requirement = Requirement(spec)
+            applies = requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+            if applies and canonicalize_name(requirement.name) not in pinned:
+                missing.add(f"{requirement.name} (for {name})")
+    assert not missing, f"not pinned in constraints.txt: {sorted(missing)}; run `make constraints`"
+
+
+def container_engine() -> str | None:
+    """docker or podman, when its daemon or service answers here."""
+    for engine in ("docker", "podman"):
+        if shutil.which(engine) and subprocess.run([engine, "info"], capture_output=True,
+                                                    timeout=30).returncode == 0:
+            return engine
+    return None
+
+
+@pytest.mark.docker
+def test_the_built_image_serves_with_its_healthcheck_and_pins() -> None:
+    """scripts/image-test (`make image-test`): build the image, run it, check it. Slow; needs an engine."""
+    engine = container_engine()
+    if engine is None:
+        pytest.skip("no container engine answers here (`docker info` and `podman info` fail): "
+                    "the image itself is checked by `make image-test` where Docker or podman runs")
+    run = subprocess.run([str(PROJECT_ROOT / "scripts" / "image-test")], capture_output=True, text=True,
+                         timeout=1800, env={**os.environ, "ENGINE": engine, "PORT": str(free_port())})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "image-test: ok" in run.stdout
+
+
 @pytest.mark.e2e
 def test_dockerfile_cmd_serves_and_its_healthcheck_passes(tmp_path: Path) -> None:
     cmd = exec_form(instruction("CMD")[-1])
@@ -143,6 +230,9 @@ def test_compose_gives_one_issuer_and_a_backchannel_by_service_name() -> None:
     assert set(services) == {"mock-bankid", "redis", "mock-bankid-redis"}
     assert "profiles" not in services["mock-bankid"]
     assert services["redis"]["profiles"] == ["redis"] and services["mock-bankid-redis"]["profiles"] == ["redis"]
+    assert services["mock-bankid"]["build"]  # the image is built once, by this service
+    assert "build" not in services["mock-bankid-redis"] and services["mock-bankid-redis"]["pull_policy"] == "never"
+    assert services["mock-bankid-redis"]["image"] == services["mock-bankid"]["image"]
     for name, port in (("mock-bankid", 8080), ("mock-bankid-redis", 8081)):
         env = services[name]["environment"]
         assert set(env) <= SETTING_NAMES

@@ -115,11 +115,11 @@ def test_cli_doc_names_no_option_that_does_not_exist():
 @pytest.mark.parametrize("args", [["health"], ["token", "--persona", "adult"], ["scenario", "show"],
                                   ["keys", "list"], ["personas"], ["serve"]], ids=" ".join)
 def test_a_bad_setting_is_one_line_not_a_traceback(args, tmp_path):
-    """docs/cli.md: a bad ``MOCK_BANKID_*`` value is one line on stderr and exit status 1."""
+    """docs/cli.md: a bad ``MOCK_BANKID_*`` value is one line on stderr and exit status 2."""
     env = {"MOCK_BANKID_TLS": "maybe", "MOCK_BANKID_KEYS_DIR": str(tmp_path / "keys"),
            "MOCK_BANKID_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(cli, args, env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit), result.exception  # handled, not a ValueError
     assert result.output.strip() == "Error: MOCK_BANKID_TLS must be true or false, not 'maybe'"
 

@@ -155,10 +155,12 @@ def test_classify(trace, unavailable_ok, seen):
 
 # --- the command -----------------------------------------------------------------------------
 @pytest.mark.forks
-def test_list_needs_no_mock():
-    result = run_cli("--start", "http://127.0.0.1:1/x", "--list")
+def test_list_needs_no_mock_and_no_start():
+    result = run_cli("--list")
     assert result.returncode == 0 and result.stdout.splitlines()[0].startswith("adult ")
     assert len(result.stdout.splitlines()) == len(CATALOGUE)
+    without = run_cli("--cases", "adult")  # a run, not a list: --start is what it drives
+    assert without.returncode == 2 and without.stderr.startswith("mock-bankid drill: --start is required")
 
 
 @pytest.mark.forks

@@ -3,6 +3,8 @@ codes, request log), the same keys, clients and personas. Parallel test workers 
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -152,7 +154,7 @@ def test_a_worker_keeps_a_bounded_number_of_realms_and_rebuilds_the_rest_from_th
 def test_realms_over_real_http_across_workers(live_server):
     """Four gunicorn workers, two realms, Authlib as the client: each realm sees only its own state."""
     base = live_server.base_url
-    one, two = f"rw-{pkce_pair()[0][:8].lower()}", f"rw-{pkce_pair()[0][:8].lower()}"
+    one, two = f"rw-{secrets.token_hex(4)}", f"rw-{secrets.token_hex(4)}"
     for name in (one, two):
         assert requests.post(f"{base}/_mock/realms", json={"realm": name}, timeout=10).status_code == 201
     requests.post(f"{base}/_mock/next-login?realm={one}", json={"persona": "under-18"}, timeout=10).raise_for_status()

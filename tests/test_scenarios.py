@@ -50,7 +50,7 @@ def test_catalogue_has_every_runbook_name_and_trap(client):
 
 def test_control_rejects_unknown_names_and_bad_parameters(client):
     for body, words in [({"scenario": "nope"}, "unknown scenario"), ({"scenario": "slow", "seconds": 999}, "between"),
-                        ({"scenario": "rate-limit", "limit": "many"}, "must be a int"),
+                        ({"scenario": "rate-limit", "limit": "many"}, "limit must be a whole number, not 'many'"),
                         ({"scenario": "outage", "colour": 1}, "no parameter colour"),
                         ({"scenario": "outage", "endpoints": ["nowhere"]}, "must be one of"),
                         ({"scenario": "outage", "for_seconds": -1}, "more than 0"), ({}, "name the scenario"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -22,14 +23,14 @@ from mock_bankid.drill.run import DEFAULT_TIMEOUT, Drill, HeadlessWalker, Succes
 USAGE_ERROR = 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"mock-bankid drill: {message}", err=True)
     sys.exit(USAGE_ERROR)
 
 
 def register(group: click.Group) -> None:
     @group.command("drill")
-    @click.option("--start", required=True, metavar="URL",
+    @click.option("--start", metavar="URL",
                   help="The relying party's sign-in URL, e.g. http://localhost:3000/api/auth/bankid.")
     @click.option("--success", metavar="URL|PATH",
                   help="Where a signed-in user lands: a path prefix (/dashboard) or a URL. "
@@ -49,7 +50,7 @@ def register(group: click.Group) -> None:
     @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
                   help="Seconds one sign-in may take before it counts as timeout.")
     @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-    def drill_cmd(start: str, success: str | None, url: str | None, cases: str | None, policy: Path | None,
+    def drill_cmd(start: str | None, success: str | None, url: str | None, cases: str | None, policy: Path | None,
                   catalogue: Path | None, junit_path: Path | None, as_json_flag: bool, browser: bool,
                   timeout: float, list_only: bool) -> None:
         """Rehearse a relying party: every persona, scenario and trap, and how it reacted.
@@ -71,6 +72,8 @@ def register(group: click.Group) -> None:
             for case in chosen:
                 click.echo(f"{case.name.ljust(28)} {case.rehearses}")
             return
+        if not start:
+            _fail("--start is required: the relying party's sign-in URL (only --list runs without it)")
         if not start.startswith(("http://", "https://")):
             _fail(f"--start must be an http(s) URL, not {start!r}")
         mock = MockAPI(url or settings.base_url)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from mock_bankid import __version__
-from mock_bankid.cli._common import one_line_errors
+from mock_bankid.cli._common import ConfigError, one_line_errors
 from mock_bankid.core import routes
+from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.http.control_token import ensure_control_token
 from mock_bankid.keys.tls import TlsFiles, ensure_local_tls, hosts_for
@@ -44,7 +49,9 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" discovery      {routes.url(routes.DISCOVERY, settings)}",
         f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
         f" login page     {routes.url(routes.AUTHORIZE, settings)} (via your client)",
-        f" control        {settings.mock_base}/",
+        f" console        {routes.url(routes.CONSOLE_HOME, settings)}"
+        "  (open in a browser: personas, scenarios, debugger)",
+        f" control        {settings.mock_base}/  (the same as JSON, for scripts: docs/protocol.md)",
         f" control token  {settings.control_token}  (changes under /_mock need 'Authorization: Bearer <it>')"
         if settings.control_token and not is_loopback(settings.host) else None,
         f" store          {settings.store} (data in {settings.data_dir})",
@@ -54,6 +61,9 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         if tls and tls.ca else None,
         f" fixtures       {settings.fixtures_dir}",
         f" auto-login     {settings.auto_login}" if settings.auto_login else None,
+        "-" * 78,
+        " Other mock-bankid commands (token, health, scenario, drill) find this server with:",
+        f"   export MOCK_BANKID_BASE_URL={settings.base_url}",
         "=" * 78,
     ]
     return "\n".join(line for line in lines if line is not None)
@@ -75,6 +85,75 @@ def resolve_tls(settings: Settings) -> TlsFiles | None:
     return None
 
 
+POSITIVE_SETTINGS = ("code_ttl", "token_ttl", "auth_session_ttl", "sso_session_ttl", "refresh_token_ttl",
+                     "read_timeout")
+"""Whole-number settings for which 0 or less means nothing works (every token born expired, say)."""
+URL_SETTINGS = {"base_url": "--base-url", "backchannel_base_url": "--backchannel-base-url", "userinfo_base_url": ""}
+
+
+def check_values(settings: Settings) -> None:
+    """Values that parse but cannot work: a base URL that is no URL, a lifetime of 0 or less."""
+    for name, flag in URL_SETTINGS.items():
+        value = getattr(settings, name)
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment):
+            also = f" ({flag})" if flag else ""
+            raise ConfigError(f"MOCK_BANKID_{name.upper()}{also} must be an http(s) URL such as "
+                              f"http://localhost:8080 (a path is allowed), not {value!r}")
+    for name in POSITIVE_SETTINGS:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"MOCK_BANKID_{name.upper()} must be more than 0, not {getattr(settings, name)}")
+    if settings.request_log_size < 0:
+        raise ConfigError(f"MOCK_BANKID_REQUEST_LOG_SIZE must be 0 (no log) or more, not {settings.request_log_size}")
+
+
+def check_bind(settings: Settings) -> None:
+    """The port is one a server can listen on and nothing listens there yet: one line (exit 2)
+    instead of gunicorn's traceback, and never port 0, whose issuer (``:0``) no client could reach."""
+    if not 1 <= settings.port <= 65535:
+        raise ConfigError(f"MOCK_BANKID_PORT (--port) must be 1-65535, not {settings.port}")
+    if settings.workers < 0:
+        raise ConfigError(f"MOCK_BANKID_WORKERS (--workers) must be 0 (one per core) or more, not {settings.workers}")
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            settings.host or None, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"MOCK_BANKID_PORT (--port): {where} is already in use; "
+                              "stop what listens there or choose another port") from None
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"MOCK_BANKID_HOST/_PORT (--host/--port): cannot listen on {where}: {reason}") from None
+
+
+def check_writable(path: Path, setting: str) -> None:
+    """``path`` exists (made if need be) and takes new files: the store, keys and TLS files go there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot write to {path}: {exc.strerror or exc}") from None
+
+
+def build_app(settings: Settings) -> Any:
+    """The app, built before gunicorn starts: a broken fixture, an unknown auto-login persona or a
+    store that is down stops the start as one line (exit 2), not a traceback from gunicorn's master."""
+    from mock_bankid.app import create_app
+
+    try:
+        app = create_app(settings)
+    except StoreUnavailable as exc:
+        raise ConfigError(f"MOCK_BANKID_STORE: {exc.description}") from None
+    except (ValueError, OSError) as exc:  # fixture files, MOCK_BANKID_AUTO_LOGIN / _SCENARIO, keys
+        raise ConfigError(str(exc).strip() or type(exc).__name__) from None
+    warm_personas(app)
+    return app
+
+
 def warm_personas(app: Any) -> None:
     """Build today's personas (importing Faker) once in the master, before the workers fork.
 
@@ -89,10 +168,10 @@ def warm_personas(app: Any) -> None:
 
 
 def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None = None,
-                 tls: TlsFiles | None = None) -> None:
+                 tls: TlsFiles | None = None, app: Any = None) -> None:
+    """Serve ``app`` (built here from ``settings`` if not given) under gunicorn until stopped."""
     from gunicorn.app.base import BaseApplication
 
-    from mock_bankid.app import create_app
     from mock_bankid.serving.worker import DeadlineThreadWorker
 
     DeadlineThreadWorker.read_timeout = float(settings.read_timeout)  # forked workers inherit it
@@ -126,9 +205,7 @@ def run_gunicorn(settings: Settings, workers: int, extra: dict[str, Any] | None 
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            app = create_app(settings)
-            warm_personas(app)
-            return app
+            return app if app is not None else build_app(settings)
 
     MockBankIDServer().run()
 
@@ -159,13 +236,20 @@ def register(group: click.Group) -> None:
                                      backchannel_base_url=backchannel_base_url, auto_login=auto_login,
                                      allow_public_bind=allow_public_bind, tls=tls, tls_cert=tls_cert, tls_key=tls_key)
         if not is_loopback(settings.host) and not settings.allow_public_bind:
-            raise click.ClickException(
+            raise ConfigError(
                 f"refusing to bind {settings.host}: mock-bankid lets anyone sign in as anyone. "
                 "Pass --allow-public-bind (or MOCK_BANKID_ALLOW_PUBLIC_BIND=true) if you mean it, "
                 "e.g. in a container."
             )
+        check_values(settings)
+        check_bind(settings)
+        check_writable(Path(settings.data_dir), "MOCK_BANKID_DATA_DIR")
+        check_writable(Path(settings.keys_dir), "MOCK_BANKID_KEYS_DIR")
         settings = ensure_control_token(settings)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(name)s: %(message)s",
                             stream=sys.stderr)
-        tls_files = resolve_tls(settings)
-        run_gunicorn(settings, settings.workers or default_workers(), tls=tls_files)
+        try:
+            tls_files = resolve_tls(settings)
+        except click.ClickException as exc:
+            raise ConfigError(exc.message) from None
+        run_gunicorn(settings, settings.workers or default_workers(), tls=tls_files, app=build_app(settings))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from mock_bankid.cli._common import one_line_errors
+from mock_bankid.cli._common import one_line_errors, other_issuer
 
 
 def register(group: click.Group) -> None:
@@ -40,6 +40,11 @@ def register(group: click.Group) -> None:
         p = Provider.build(settings, BANKID)
         Scenarios.attach(p)  # a server-wide scenario (a trap, say) shapes these tokens as it would the server's
         result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
+        served = other_issuer(settings)
+        if served:
+            click.echo(f"warning: the server at {settings.backchannel_issuer_base} has issuer {served}, but these "
+                       f"tokens carry {settings.issuer}: it will refuse them. Export MOCK_BANKID_BASE_URL as that "
+                       "server's banner says.", err=True)
         if field:
             if field not in result or not isinstance(result[field], str):
                 have = ", ".join(k for k, v in result.items() if isinstance(v, str))

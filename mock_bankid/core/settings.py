@@ -20,6 +20,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "MOCK_BANKID_"
 
 
+class SettingError(ValueError):
+    """A ``MOCK_BANKID_*`` value (or the flag behind it) that cannot be used; the message names it.
+    The CLI prints it as one line and exits 2 (mock_bankid/cli/_common.py)."""
+
+
 def _is_checkout() -> bool:
     return (PROJECT_ROOT / "pyproject.toml").is_file()
 
@@ -165,12 +170,12 @@ def _coerce(name: str, typ: Any, raw: Any) -> Any:
             return True
         if raw.lower() in {"0", "false", "no", "off"}:
             return False
-        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+        raise SettingError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
     if typ == "int":
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
+            raise SettingError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}") from None
     if typ == "Path":
         return Path(raw).expanduser()
     return raw

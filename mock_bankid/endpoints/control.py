@@ -23,6 +23,14 @@ def _json_body() -> dict[str, Any]:
     return request_body()
 
 
+INDEX_NOTES = {
+    "last_callback": " (what callback-replay recorded)",
+    "token": " {persona, client_id, scope}: tokens without a browser",
+    "realms": "; ?realm=<name> on any call",
+}
+"""What the index says besides a call's methods and paths."""
+
+
 def control_calls() -> dict[str, str]:
     """The JSON control API from the route table, by first path segment:
     ``{"keys": "GET /_mock/keys, POST /_mock/keys/rotate", ...}``."""
@@ -40,9 +48,7 @@ def control_calls() -> dict[str, str]:
 @routed(bp, routes.CONTROL_INDEX)
 def index() -> Response:
     p = provider()
-    calls = control_calls()
-    calls["realms"] += "; ?realm=<name> on any call"
-    calls["token"] += " {persona, client_id, scope}: tokens without a browser"
+    calls = {name: line + INDEX_NOTES.get(name, "") for name, line in control_calls().items()}
     return jsonify(
         {
             "mock": True,

@@ -33,8 +33,6 @@ objects are cached per kid, so ``sign`` never re-parses a PEM.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import threading
@@ -43,49 +41,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 from filelock import FileLock
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 from joserfc.jws import JWSRegistry
 
-from mock_bankid.keys import certs, rotation
-from mock_bankid.keys.files import KEY_CLASS, KTY, b64url, load_own_private_key, pem_private, utc, write_atomic
+from mock_bankid.keys import generate, rotation
+from mock_bankid.keys.files import KEY_CLASS, KTY, load_own_private_key, write_atomic
 from mock_bankid.keys.rotation import ALGORITHMS, Entry, check_alg, check_seconds, next_key, signer
 
 __all__ = ["KeyManager"]
 
 KEEP_RETIRED = 5
 """Retired keys per algorithm still listed (without their files) after pruning: recent history."""
-PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
 STATE_FILE = "keys.json"
 LOCK_FILE = ".lock"
-CA_KEY_FILE = "ca.key.pem"
-CA_CERT_FILE = "ca.cert.pem"
 FORMAT = 2
 """keys.json format: 2 has next keys without an activation time; 1 (older mock-bankid) is read too."""
 READABLE_FORMATS = frozenset({1, FORMAT})
 LOCK_TIMEOUT = 60.0
 
-CA_NAME = x509.Name(
-    [
-        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid MOCK Utility CA (NOT BankID)"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid test keys - NOT BankID"),
-    ]
-)
-LEAF_NAME = x509.Name(
-    [
-        x509.NameAttribute(NameOID.COMMON_NAME, "mock-bankid OIDC MOCK"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mock-bankid test keys - NOT BankID"),
-    ]
-)
-
-_DAY = 86400.0
 
 
 class _Snapshot:
@@ -121,7 +97,7 @@ class KeyManager:
         self.clock = clock
         self.rotation_grace = check_seconds("rotation_grace", rotation_grace)
         self.state_path = self.keys_dir / STATE_FILE
-        self.ca_certificate_path = self.keys_dir / CA_CERT_FILE
+        self.ca_certificate_path = self.keys_dir / generate.CA_CERT_FILE
         self._lock = threading.RLock()
         self._snap = _Snapshot(None, [])
         self._private: dict[str, Key] = {}  # kid -> parsed private key, kept across reloads
@@ -141,19 +117,19 @@ class KeyManager:
         """
         snap = self._refresh()
         now = self.clock()
-        ca_files = (self.keys_dir / CA_KEY_FILE, self.ca_certificate_path)
+        ca_files = (self.keys_dir / generate.CA_KEY_FILE, self.ca_certificate_path)
         if rotation.complete(snap.entries, now) and all(path.exists() for path in ca_files):
             return
         self._prepare_dir()
         with self._file_lock():
             entries = self._read_entries()
             now = self.clock()
-            ca = self._ensure_ca(now)
+            ca = generate.ensure_ca(self.keys_dir, now)
             changed = False
             for alg in ALGORITHMS:
                 for role in rotation.missing(entries, alg, now):
                     activates_at = None if role == "next" else now
-                    entries.append(self._new_key(alg, entries, now, activates_at=activates_at, ca=ca))
+                    entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=activates_at, ca=ca))
                     changed = True
             if changed:
                 self._write_entries(entries)
@@ -244,14 +220,14 @@ class KeyManager:
         with self._file_lock():
             entries = self._read_entries()
             now = self.clock()
-            ca = self._ensure_ca(now)  # every key gets an x5c chain, RSA too
+            ca = generate.ensure_ca(self.keys_dir, now)  # every key gets an x5c chain, RSA too
             if next_key(entries, alg, now) is None:  # pragma: no cover - ensure() just made one
-                entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
+                entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca))
             entries = self._prune(entries, now)
             promoted = next_key(entries, alg, now)
             assert promoted is not None
             entries = rotation.plan_rotation(entries, alg, now, now + after, self.rotation_grace)
-            entries.append(self._new_key(alg, entries, now, activates_at=None, ca=ca))
+            entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca))
             entries = self._prune(entries, now)
             self._write_entries(entries)
         self._refresh(force=True)
@@ -394,66 +370,3 @@ class KeyManager:
                     f"{self.keys_dir / (e.kid + '.pem')} is missing but keys.json lists it; "
                     f"restore it or empty {self.keys_dir} to start over"
                 )
-
-    def _ensure_ca(self, now: float) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-        """Load the mock CA, creating it if absent (call with the file lock held)."""
-        key_path, cert_path = self.keys_dir / CA_KEY_FILE, self.ca_certificate_path
-        if key_path.exists() and cert_path.exists():
-            ca_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-            if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-                raise ValueError(f"{key_path} is not an EC private key")
-            return ca_key, x509.load_pem_x509_certificate(cert_path.read_bytes())
-        ca_key, cert = certs.new_ca(CA_NAME, utc(now - _DAY), utc(now + 20 * 365 * _DAY))
-        write_atomic(key_path, pem_private(ca_key))
-        write_atomic(cert_path, certs.cert_pem(cert))
-        return ca_key, cert
-
-    def _new_key(
-        self,
-        alg: str,
-        entries: list[Entry],
-        now: float,
-        *,
-        activates_at: float | None,
-        ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
-    ) -> Entry:
-        """Generate a key, write its PEM, and return its entry (call with the file lock held)."""
-        native: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-        if alg == "RS256":
-            native = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        else:
-            native = ec.generate_private_key(ec.SECP256R1())
-        pem = pem_private(native)
-        key = KEY_CLASS[KTY[alg]].import_key(pem)
-        kid = key.thumbprint()
-        if any(e.kid == kid for e in entries):  # pragma: no cover - 2^-128
-            raise ValueError("generated a key whose kid already exists; try again")
-        public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
-        jwk: dict[str, Any] = {"kid": kid, "kty": public.pop("kty"), "use": "sig", "alg": alg, **public}
-        if ca is not None:  # every key carries its chain (BankID: "the certificate chain is available in ... x5c")
-            leaf = self._issue_leaf(native.public_key(), ca, now)
-            leaf_der = leaf.public_bytes(serialization.Encoding.DER)
-            ca_der = ca[1].public_bytes(serialization.Encoding.DER)
-            jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"), base64.b64encode(ca_der).decode("ascii")]
-            # RFC 7517 4.8: x5t is the SHA-1 thumbprint by definition (x5t#S256 is the SHA-256 one)
-            jwk["x5t"] = b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
-            jwk["x5t#S256"] = b64url(hashlib.sha256(leaf_der).digest())
-        write_atomic(self.keys_dir / f"{kid}.pem", pem)
-        return Entry(
-            kid=kid,
-            alg=alg,
-            seq=max((e.seq for e in entries), default=0) + 1,
-            created=now,
-            activates_at=activates_at,
-            retires_at=None,
-            jwk=jwk,
-        )
-
-    @staticmethod
-    def _issue_leaf(
-        public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
-        ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
-        now: float,
-    ) -> x509.Certificate:
-        return certs.issue(ca, public_key, LEAF_NAME, utc(now - _DAY), utc(now + 10 * 365 * _DAY))
-

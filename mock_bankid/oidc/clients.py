@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hmac
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_bankid.core.fixture_files import read_toml, unknown_keys
 from mock_bankid.oidc.grant_types import names as grant_type_names
 from mock_bankid.oidc.profiles import Profile, profile_from
 
@@ -141,9 +141,9 @@ class ClientRegistry:
     @classmethod
     def load(cls, fixtures_dir: Path) -> ClientRegistry:
         path = fixtures_dir / "clients.toml"
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-        return cls([client_from_dict(entry, source=str(path)) for entry in data.get("client", [])])
+        data = read_toml(path)
+        unknown_keys(data, ("client",), str(path))  # e.g. [[clients]]: no client at all, silently
+        return cls([client_from_dict(entry, source=str(path), strict=True) for entry in data.get("client", [])])
 
     def add(self, client: Client) -> None:
         """Register a client made in code (the console's debugger); a fixture with its id is an error."""
@@ -158,11 +158,15 @@ class ClientRegistry:
         return list(self._clients.values())
 
 
-def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
+def client_from_dict(entry: dict[str, Any], source: str = "clients", strict: bool = False) -> Client:
+    """A client from its ``[[client]]`` table; ``strict`` (the fixture file): a key no client
+    field knows is an error naming the client and the nearest field, not a switch silently ignored."""
     known = {f for f in Client.__dataclass_fields__}
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     where = f"{source}: client {entry.get('client_id')}"
+    if strict:
+        unknown_keys(entry, (known - {"extra"}) | {"conveniences"}, where)
     values["profile"] = profile_from(entry.get("profile"), entry.get("conveniences"), where=where)
     for key, value in entry.items():
         if key in ("profile", "conveniences"):
@@ -172,7 +176,8 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients") -> Client:
         else:
             extra[key] = value
     if "client_id" not in values or "redirect_uris" not in values:
-        raise ValueError(f"{source}: every client needs client_id and redirect_uris")
+        named = where if "client_id" in values else source
+        raise ValueError(f"{named}: every client needs client_id and redirect_uris")
     bad = set(values.get("auth_methods", ())) - set(AUTH_METHODS)
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown auth_methods {sorted(bad)}")

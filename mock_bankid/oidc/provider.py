@@ -30,7 +30,7 @@ from mock_bankid.keys import KeyManager
 from mock_bankid.oidc.clients import ClientRegistry
 from mock_bankid.oidc.dialect import Dialect
 from mock_bankid.oidc.hooks import Hooks
-from mock_bankid.people.personas import PersonaRegistry
+from mock_bankid.people.personas import PersonaError, PersonaRegistry
 from mock_bankid.store import Store, open_store
 from mock_bankid.store.generation import Generation, PerGeneration, generation_of
 from mock_bankid.store.scoped import REALM_TTL, ScopedStore, realm_prefix
@@ -107,7 +107,22 @@ class Provider:
         )
         clock.shift = provider._stored_clock_shift
         provider.realms = Realms(provider)
+        provider.check_auto_login()
         return provider
+
+    def check_auto_login(self) -> None:
+        """``MOCK_BANKID_AUTO_LOGIN`` names someone today, checked at start: otherwise every
+        authorize that falls through to it would fail, long after the typo was made."""
+        selector = self.settings.auto_login
+        if not selector or selector in self.personas.ids:  # a fixture id: nothing to build
+            return
+        try:
+            who = self.personas.resolve(selector, self.today())
+        except PersonaError as exc:
+            raise PersonaError(f"MOCK_BANKID_AUTO_LOGIN (--auto-login): {exc}") from None
+        if who is None:
+            raise PersonaError(f"MOCK_BANKID_AUTO_LOGIN (--auto-login): {selector!r} names an identity provider, "
+                               "not a person: give a persona id, a number or a recipe")
 
     def state_generation(self) -> int:
         """The shared generation of server-wide state, read once per request (then every read of

@@ -18,6 +18,7 @@ The registry's parts live beside it: ``person`` (the ``Persona`` record), ``deta
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import threading
 import tomllib
@@ -58,8 +59,23 @@ from mock_bankid.people.recipes import (
     recipe_birthdate,
 )
 
+log = logging.getLogger(__name__)
 IDP_SELECTORS = ("", "BID", "BIS", "BIM")
 """login_hint values that pick BankID's sign-in method and name nobody."""
+
+
+def _warn_if_malformed_by_mistake(spec: Spec, where: str) -> None:
+    """A fixed number that is not valid, in a group that promises valid ones, is most likely a typo
+    (a digit dropped, a control digit miscounted): the persona would sign in as ``malformed``. Said
+    loudly at load, not refused: a tester may mean it, and says so with group "malformed" or kind."""
+    number = spec.raw.get("nnin")
+    if number is None or spec.group == "malformed" or spec.raw.get("kind") == "malformed":
+        return
+    explained = nnin.explain(number, date.today())
+    if not explained.valid:
+        log.warning("%s: persona %s (group %s): nnin %r is not a valid number (%s); it signs in as malformed. "
+                    "Put it in group \"malformed\" (or kind = \"malformed\") if that is the point",
+                    where, spec.id, spec.group, number, "; ".join(explained.problems))
 
 
 class PersonaRegistry:
@@ -97,6 +113,7 @@ class PersonaRegistry:
                 raise PersonaError(f"{where}: persona id {spec.id!r} appears twice")
             seen.add(spec.id)
             specs.append(spec)
+            _warn_if_malformed_by_mistake(spec, where)
         return cls(specs, source)
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from mock_bankid.core.fixture_files import did_you_mean
 from mock_bankid.people import nnin
 from mock_bankid.people.details import hash_int
 
@@ -62,10 +63,11 @@ def bounded_int(value: Any, what: str, lo: int = 0, hi: int = 10_000) -> int:
 
 
 def check_spec(raw: dict, where: str) -> Spec:
-    unknown = set(raw) - FIXTURE_KEYS
+    unknown = [key for key in raw if key not in FIXTURE_KEYS]
     if unknown:
-        raise PersonaError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                           f"known keys: {', '.join(sorted(FIXTURE_KEYS))}")
+        named = "; ".join(f"{key!r}{did_you_mean(key, FIXTURE_KEYS)}" for key in unknown)
+        pid = f" (id {raw['id']})" if isinstance(raw.get("id"), str) else ""
+        raise PersonaError(f"{where}{pid}: unknown key {named}. Known keys: {', '.join(sorted(FIXTURE_KEYS))}")
     for key in ("id", "purpose", "group"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise PersonaError(f"{where}: '{key}' is required (text)")

@@ -115,7 +115,11 @@ def _coerce(scenario: str, name: str, default: Any, raw: Any) -> Any:
             raise ValueError
         return str(raw)
     except (TypeError, ValueError):
-        raise ScenarioError(f"{where} must be a {type(default).__name__}, not {raw!r}") from None
+        raise ScenarioError(f"{where} must be {_TYPE_NAMES.get(type(default), 'text')}, not {raw!r}") from None
+
+
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", list: "a list (comma-separated)"}
+"""What a parameter's type is called in an error a tester reads (not Python's ``int``, ``str``)."""
 
 
 REGISTRY: dict[str, Definition] = {}

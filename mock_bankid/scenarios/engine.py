@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from flask import Flask, Response, current_app, g, has_request_context
 
 from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import StoreUnavailable
+from mock_bankid.core.fixture_files import FixtureError, read_toml, unknown_keys
 from mock_bankid.core.request_notes import noted
 from mock_bankid.core.settings import Settings
 from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
@@ -68,6 +68,8 @@ COUNT_NS = "scenario-count"
 ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
 FIXTURE_FILE = "scenarios.toml"
+PRESET_KEYS = ("name", "uses", "summary", "params", *ACTIVATION_KEYS)
+"""What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
 ENGINE_KEY = "mock_bankid.scenarios"
 MAX_REALM_CACHES = 1024
 """Realms whose scenario state one process remembers; past that it forgets all and reads again."""
@@ -111,9 +113,15 @@ class Scenarios:
         path = Path(settings.fixtures_dir) / FIXTURE_FILE
         if path.is_file():
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ScenarioError(f"{path}: {exc}") from None
+                data = read_toml(path)
+            except FixtureError as exc:
+                raise ScenarioError(str(exc)) from None
+            try:
+                unknown_keys(data, ("preset",), str(path))
+                for i, entry in enumerate(data.get("preset", []), 1):
+                    unknown_keys(entry, PRESET_KEYS, f"{path}: preset {entry.get('name', f'#{i}')}")
+            except FixtureError as exc:
+                raise ScenarioError(str(exc)) from None
             for entry in data.get("preset", []):
                 entry = dict(entry)
                 try:

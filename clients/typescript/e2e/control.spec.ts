@@ -57,6 +57,19 @@ test("the request log is the realm's", async ({ mockBankid }) => {
   await other.deleteRealm();
 });
 
+test("minted tokens are the realm's and userinfo accepts them", async ({ mockBankid }) => {
+  const tokens = await mockBankid.mint("under-18", { nonce: "n-1" });
+  expect(tokens.persona.id).toBe("under-18");
+  expect(tokens.claims.id_token?.iss).toBe(mockBankid.issuer);
+  expect(tokens.claims.id_token?.nonce).toBe("n-1");
+  expect(tokens.claims.access_token.iss).toBe(mockBankid.issuer);
+  const userinfo = await fetch(`${mockBankid.baseUrl}/userinfo`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  expect(userinfo.status).toBe(200);
+  expect((await userinfo.json()).sub).toBe(tokens.persona.sub);
+  const refused = mockBankid.mint("adult", { client_id: "no-such-client" });
+  await expect(refused).rejects.toMatchObject({ name: "MockBankidError", status: 400 });
+});
+
 test("a refused call throws the mock's error", async ({ mockBankid }) => {
   const refused = mockBankid.queueLogin("nobody-by-this-name");
   await expect(refused).rejects.toMatchObject({ name: "MockBankidError", status: 400, error: "invalid_request" });

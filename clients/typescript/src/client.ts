@@ -20,6 +20,7 @@ export type ScenarioInfo = Schemas["Catalogue"]["scenarios"][number];
 export type RequestLogEntry = Schemas["RequestLog"]["requests"][number];
 export type Callback = Schemas["Callback"];
 export type OAuthError = Schemas["OAuthError"];
+export type TokenResponse = Schemas["TokenResponse"];
 
 /** Who signs in next: exactly one of these, as `POST /_mock/next-login` takes them. */
 export type LoginSelector =
@@ -79,6 +80,26 @@ type BodyOf<O> = O extends { requestBody?: { content: { "application/json": infe
 
 /** A scenario for the whole realm with parameters and a limit (`for_seconds`, `count`), as PUT takes it. */
 export type ScenarioChange = Exclude<BodyOf<Operation<"/_mock/scenario", "put">>, string>;
+
+/** Who the minted sign-in was for and how: `client_id` (default `ci`), `scope`, `nonce`, `acr_values`. */
+export type MintOptions = Omit<NonNullable<BodyOf<Operation<"/_mock/token", "post">>>, "persona">;
+/** A token's decoded claims: the registered ones every token has, and the rest as the mock signed them. */
+export interface TokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  [claim: string]: unknown;
+}
+/** What `POST /_mock/token` answers: the token endpoint's answer for that sign-in, its tokens'
+ * decoded `claims` and a summary of the `persona`. openapi.json leaves `claims` and `persona` open
+ * objects, so their fields are typed here by hand (from `mock_bankid/oidc/mint.py`). */
+export type Minted = JsonOf<Operation<"/_mock/token", "post">, 200> &
+  TokenResponse & {
+    claims: { access_token: TokenClaims; id_token?: TokenClaims };
+    persona: { id: string; nnin: string; name: string; sub: string };
+  };
 
 interface CallOptions<O, S> {
   status: S;
@@ -160,6 +181,15 @@ export class MockBankid {
 
   async personas(): Promise<Persona[]> {
     return (await this.call("/_mock/personas", "get", { status: 200 })).personas;
+  }
+
+  // --- tokens without a browser ---------------------------------------------------------------
+  /** Tokens as if `persona` (default `adult`: an id, a number or a recipe such as `age:17`) had
+   * signed in to `options.client_id` (default `ci`) in this realm: no browser, no code exchange.
+   * The access token works at `{baseUrl}/userinfo`; `offline_access` in the scope adds a refresh token. */
+  async mint(persona?: string, options: MintOptions = {}): Promise<Minted> {
+    const body = persona === undefined ? { ...options } : { persona, ...options };
+    return (await this.call("/_mock/token", "post", { status: 200, body })) as Minted;
   }
 
   // --- scenarios ------------------------------------------------------------------------------

@@ -63,6 +63,30 @@ test("scenario on and off, clock moves, request log filtered", async () => {
   assert.ok(calls.every((c) => c.url.searchParams.get("realm") === "r1"));
 });
 
+test("mint posts the persona and options in the realm and answers the tokens with their claims", async () => {
+  const minted = {
+    access_token: "at", id_token: "it", token_type: "Bearer", expires_in: 300, scope: "openid nnin",
+    claims: { access_token: { iss: "http://mock/auth/realms/r2", sub: "s" }, id_token: { iss: "http://mock/auth/realms/r2", nonce: "n" } },
+    persona: { id: "under-18", nnin: "08120850092", name: "Jenny Iversen", sub: "s" },
+  };
+  const { calls, fetch } = recorder([200, minted], [200, minted]);
+  const mock = new MockBankid({ baseUrl: "http://mock", realm: "r2", fetch });
+  const tokens = await mock.mint("under-18", { scope: "openid nnin", nonce: "n" });
+  assert.equal(tokens.claims.id_token.iss, mock.issuer);
+  assert.equal(tokens.persona.id, "under-18");
+  await mock.mint(); // the mock's defaults: adult, client ci
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.url.pathname}${c.url.search}`), ["POST /_mock/token?realm=r2", "POST /_mock/token?realm=r2"]);
+  assert.deepEqual(calls.map((c) => c.body), [{ persona: "under-18", scope: "openid nnin", nonce: "n" }, {}]);
+});
+
+test("an unknown persona to mint is the mock's 400", async () => {
+  const { fetch } = recorder([400, { error: "invalid_request", error_description: "unknown persona 'nobody'" }]);
+  const error = await new MockBankid({ baseUrl: "http://mock", fetch }).mint("nobody", { client_id: "ci" }).catch((e) => e);
+  assert.ok(error instanceof MockBankidError);
+  assert.equal(error.status, 400);
+  assert.equal(error.errorDescription, "unknown persona 'nobody'");
+});
+
 test("createRealm posts once and binds a client to the realm the mock named", async () => {
   const info = { realm: "r-7f3a", issuer: "http://mock/auth/realms/r-7f3a", discovery_url: "x" };
   const { calls, fetch } = recorder([201, info], [204]);

@@ -47,7 +47,10 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session, p):
             return sign_in(req, client, p, None, session=session)
         if p.settings.auto_login:
-            persona = p.personas.resolve(p.settings.auto_login, today)
+            try:  # checked at start (Provider.check_auto_login); a recipe can still fail on a moved clock
+                persona = p.personas.resolve(p.settings.auto_login, today)
+            except PersonaError as exc:
+                raise InvalidRequest(f"MOCK_BANKID_AUTO_LOGIN: {exc}") from None
             if persona is not None:
                 return sign_in(req, client, p, persona)
     if "none" in req.prompt:
