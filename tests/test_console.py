@@ -14,9 +14,11 @@ import pytest
 from conftest import FIXTURES
 
 from mock_bankid.app import create_app
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import debugger, texts, web
 from mock_bankid.endpoints.console.checks import age
 from mock_bankid.oidc.clients import Client
+from mock_bankid.scenarios.engine import Scenarios
 
 CONSOLE = "/_mock/console"
 
@@ -71,6 +73,47 @@ def test_every_page_comes_in_nb_and_en(client, path):
     assert texts.NB["nav_switchboard"] not in text_of(en)
     # chosen once, remembered: the next page without ui_locales is English too
     assert '<html lang="en">' in client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+
+
+CONSOLE_PAGES = ["/", f"{CONSOLE}/debugger", f"{CONSOLE}/switchboard", f"{CONSOLE}/personas",
+                 f"{CONSOLE}/personas/adult", f"{CONSOLE}/requests"]
+
+
+def server_wide_scenarios() -> list[str]:
+    return [d.name for d in Scenarios.load(Settings(fixtures_dir=FIXTURES)).definitions.values() if d.points]
+
+
+@pytest.mark.parametrize("name", server_wide_scenarios())
+def test_every_console_page_stays_usable_and_shows_the_bar_during_every_scenario(client, name):
+    token = csrf_of(client)
+    assert post(client, "/scenario", {"scenario": name, "for_seconds": "30"}, token=token).status_code == 303
+    for path in CONSOLE_PAGES:
+        page = client.get(path)
+        assert page.status_code == 200, (name, path, page.status_code)
+        html = page.get_data(as_text=True)
+        assert 'data-testid="scenario-bar"' in html and f'data-testid="scenario-bar-name">{name}<' in html, path
+        assert "30 s igjen" in text_of(page) and f'action="{CONSOLE}/scenario/clear"' in html
+    off = post(client, "/scenario/clear", {"back": f"{CONSOLE}/personas"})
+    assert off.status_code == 303 and off.headers["Location"].startswith(f"{CONSOLE}/personas")
+    assert 'data-testid="scenario-bar"' not in client.get(f"{CONSOLE}/personas").get_data(as_text=True)
+
+
+def test_the_login_and_error_pages_show_the_bar_and_lead_to_the_switchboard(client, provider):
+    post(client, "/scenario", {"scenario": "trap-nonce"})
+    login = client.get(f"{provider.issuer}/precheck/auth", query_string={
+        "client_id": "ci", "redirect_uri": "http://localhost:8000/callback", "response_type": "code",
+        "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en", "code_challenge": "a" * 43,
+        "code_challenge_method": "S256"})
+    assert login.status_code == 200, text_of(login)
+    html = login.get_data(as_text=True)
+    assert 'data-testid="scenario-bar-name">trap-nonce<' in html and "Switch off in the console" in html
+    assert f'href="{CONSOLE}/switchboard#scenario"' in html
+    post(client, "/scenario", {"scenario": "outage"})
+    down = client.get(f"{provider.issuer}/precheck/auth", query_string={"client_id": "ci"})
+    assert down.status_code == 503 and 'data-testid="scenario-bar-name">outage<' in down.get_data(as_text=True)
+    post(client, "/scenario/clear", {})
+    assert 'data-testid="scenario-bar"' not in client.get(f"{provider.issuer}/precheck/auth",
+                                            query_string={"client_id": "nobody"}).get_data(as_text=True)
 
 
 def test_texts_have_the_same_keys_in_both_languages():
