@@ -18,6 +18,7 @@ import base64
 import contextlib
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -79,7 +80,9 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
     return page(
         "console/debugger.html", status=status, active="debugger",
         page_title=console_texts(locale())["nav_debugger"], personas=p.personas.all(today), today=today,
-        sign_in_scenarios=engine().login_panel(), scopes=p.dialect.supported_scopes, idps=list(p.dialect.acr_values),
+        sign_in_scenarios=engine().login_panel(), idps=list(p.dialect.acr_values),
+        scopes=tuple(s for s in p.dialect.supported_scopes if s not in p.dialect.retired_scopes),
+        retired_scopes=p.dialect.retired_scopes,
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
         client_id=CLIENT_ID, redirect=redirect_uri(p.settings.base_url),
         other_host=here_host != urlsplit(p.settings.base_url).netloc, base_url=p.settings.base_url,
@@ -123,7 +126,7 @@ def start() -> Response:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     flow = {"state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16), "verifier": verifier,
-            "values": values, "started": p.now()}
+            "values": values, "started": p.now(), "started_wall": time.time()}
     params = {
         "client_id": CLIENT_ID, "redirect_uri": redirect_uri(p.settings.base_url), "response_type": "code",
         "scope": " ".join(values["scopes"]), "state": flow["state"], "nonce": flow["nonce"],
@@ -164,6 +167,7 @@ def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     """One back-channel call through this app in-process (a fresh app context: its own ``g``)."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    began = time.perf_counter()
     with current_app.app_context():
         response = current_app.test_client().open(target, method=method, **kwargs)
         text = response.get_data(as_text=True)
@@ -173,7 +177,8 @@ def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         with contextlib.suppress(ValueError):  # a broken JSON answer is shown as the text it was
             body = jsontools.loads(text)
-    return {"method": method, "url": url, "status": status, "content_type": content_type, "body": body}
+    return {"method": method, "url": url, "status": status, "content_type": content_type, "body": body,
+            "ms": round((time.perf_counter() - began) * 1000, 1)}
 
 
 def _token_view(raw: str | None) -> dict[str, Any] | None:
@@ -186,7 +191,8 @@ def _token_view(raw: str | None) -> dict[str, Any] | None:
 def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str, Any]:
     """Everything a relying party does after the callback, each step and check recorded."""
     result: dict[str, Any] = {"sent": flow["sent"], "values": flow["values"], "callback": callback,
-                              "steps": [], "checks": [], "at": p.now()}
+                              "steps": [], "checks": [], "at": p.now(), "started": flow["started"],
+                              "browser_ms": round((time.time() - flow.get("started_wall", time.time())) * 1000)}
     listed: list[checks.Check] = [
         checks.Check("state", callback.get("state") == flow["state"], "",
                      {"got": callback.get("state"), "want": flow["state"]}),
@@ -258,10 +264,59 @@ def _redacted_step(step: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+STEP_CHECKS = {
+    "callback": ("state", "callback_iss"),
+    "token": ("token", "iss", "aud", "exp", "iat", "nonce", "at_hash", "age"),
+    "jwks": ("signature",),
+    "userinfo": ("userinfo",),
+}
+"""Which checks belong to which step of the timeline (the ID token's claims are judged as the
+token response arrives; its signature once the JWKS is fetched)."""
+
+
+def how_signed_in(result: dict[str, Any]) -> str:
+    """``sso`` (an earlier session was reused: no login page), ``queue``, ``login_hint`` or ``page``."""
+    claims = (result.get("id_token") or {}).get("claims") or {}
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, (int, float)) and auth_time < int(result["started"]):
+        return "sso"
+    if result["values"].get("scenario"):
+        return "queue"
+    return "login_hint" if result["sent"].get("login_hint") else "page"
+
+
+def timeline(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sign-in's steps in order (authorize, login, callback, discovery, token, JWKS, userinfo):
+    each with its HTTP status, how long it took and the checks made on what it returned."""
+    by_key = {c["key"]: c for c in result["checks"]}
+    callback = result["callback"]
+    steps: list[dict[str, Any]] = [
+        {"key": "authorize", "status": None, "ms": None, "checks": [],
+         "ok": "error" not in callback, "note": callback.get("error", "")},
+        {"key": "login", "status": None, "ms": result["browser_ms"], "checks": [],
+         "ok": None if "error" in callback else True, "note": result.get("signed_in_by", "")},
+    ]
+    steps.append({"key": "callback", "status": None, "ms": None, "note": "code" if "code" in callback else "",
+                  "checks": [by_key[k] for k in STEP_CHECKS["callback"] if k in by_key]})
+    names = {"openid-configuration": "discovery", "token": "token", "certs": "jwks", "userinfo": "userinfo"}
+    for step in result["steps"]:
+        path = urlsplit(step["url"]).path
+        key = next((v for k, v in names.items() if path.endswith(k)), path)
+        steps.append({"key": key, "status": step["status"], "ms": step.get("ms"), "note": f"{step['method']} {path}",
+                      "checks": [by_key[k] for k in STEP_CHECKS.get(key, ()) if k in by_key]})
+    for step in steps[2:]:
+        status_ok = step["status"] is None or 200 <= step["status"] < 300
+        step["ok"] = status_ok and all(c["ok"] is not False for c in step["checks"])
+    return steps
+
+
 def _finish(result: dict[str, Any]) -> dict[str, Any]:
     listed = result["checks"]
     result["checks"] = [{"key": c.key, "ok": c.ok, "detail": c.detail, "args": c.args} for c in listed]
     result["failed"] = [c.key for c in listed if c.ok is False]
+    if "error" not in result["callback"] and "code" in result["callback"]:
+        result["signed_in_by"] = how_signed_in(result)
+    result["timeline"] = timeline(result)
     return result
 
 

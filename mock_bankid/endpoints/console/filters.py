@@ -45,3 +45,13 @@ def paramvalue(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)
+
+
+@bp.app_template_filter("ms")
+def ms(value: Any) -> str:
+    """Milliseconds as the timeline shows them: ``4.2 ms``, ``1.3 s``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number / 1000:.1f} s" if number >= 1000 else f"{number:g} ms"
