@@ -19,6 +19,7 @@ from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import debugger, texts, web
 from mock_bankid.endpoints.console.checks import age
 from mock_bankid.oidc.clients import Client
+from mock_bankid.scenarios.definitions import GROUPS
 from mock_bankid.scenarios.engine import Scenarios
 
 CONSOLE = "/_mock/console"
@@ -202,6 +203,34 @@ def test_an_unknown_scenario_is_refused_as_by_the_api(client):
     assert response.status_code == 400
     api = client.put("/_mock/scenario", json={"scenario": "no-such-scenario"})
     assert api.json["error_description"] in text_of(response)
+
+
+def test_scenarios_are_grouped_as_the_runbook_and_described_in_the_pages_language(client):
+    html = client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+    groups = re.findall(r'<section class="scenario-group" id="g-([a-z-]+)"', html)
+    assert groups == ["provider", "client", "session", "rate-limits", "traps"]
+    sections = dict(zip(groups, re.split(r'<section class="scenario-group"', html)[1:], strict=True))
+    assert 'data-scenario="outage"' in sections["provider"] and 'data-scenario="trap-nonce"' in sections["traps"]
+    assert 'data-scenario="invalid-client"' in sections["client"] and 'data-scenario="cancel"' in sections["session"]
+    assert 'data-scenario="rate-limit-strict"' in sections["rate-limits"]
+    assert "venter <code>seconds</code> sekunder" in html and "`" not in text_of(client.get(f"{CONSOLE}/switchboard"))
+    assert texts.NB["sgroup_traps"] in html and "Feller" not in html
+    english = client.get(f"{CONSOLE}/switchboard?ui_locales=en").get_data(as_text=True)
+    assert "sleeps <code>seconds</code> at the chosen endpoints" in english and texts.EN["sgroup_client"] in english
+
+
+def test_every_scenario_has_a_group_and_a_norwegian_summary(provider):
+    for d in Scenarios.load(provider.settings).definitions.values():
+        assert d.group in GROUPS and d.summary_nb and d.summary_nb != d.summary, d.name
+
+
+def test_the_clock_shows_oslo_time_and_keys_say_when_they_sign(client):
+    html = client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+    assert re.search(r'data-testid="clock-oslo">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T<', html)
+    says = dict(re.findall(r'class="key state-([a-z]+)"[^>]*>.*?data-testid="key-says">([^<]*)<', html, re.S))
+    assert says["current"].startswith(texts.NB["key_signs_since"])
+    assert says["previous"].startswith(texts.NB["key_never_signed"])  # a first set's previous key never signed
+    assert says["next"].strip() == texts.NB["key_waits"]
 
 
 def test_clock_shift_advance_reset(client):

@@ -19,6 +19,7 @@ from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path
 from mock_bankid.http.requestlog import REDACTED
 from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import Definition, engine
+from mock_bankid.scenarios.definitions import GROUPS
 
 QUICK_ADVANCES = (60, 300, 3600, 86400)
 KEY_ALGS = ("RS256", "ES256")
@@ -71,18 +72,10 @@ def scenario_body(form: Any) -> dict[str, Any]:
 
 
 def scenario_groups() -> list[tuple[str, list[dict[str, Any]]]]:
-    """Server-wide scenarios (failures, traps, presets), and those that act on one sign-in only."""
-    groups: dict[str, list[dict[str, Any]]] = {"failures": [], "traps": [], "presets": [], "sign_in_only": []}
-    for d in engine().definitions.values():
-        item = {"definition": d, "fields": param_fields(d)}
-        if not d.points:
-            groups["sign_in_only"].append(item)
-        elif d.uses:
-            groups["presets"].append(item)
-        elif d.kind == "trap":
-            groups["traps"].append(item)
-        else:
-            groups["failures"].append(item)
+    """The scenarios in the runbook's groups (``definitions.GROUPS``), each group's presets after its built-ins."""
+    groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    for d in sorted(engine().definitions.values(), key=lambda d: d.uses is not None):
+        groups.setdefault(d.group or "provider", []).append({"definition": d, "fields": param_fields(d)})
     return [(k, v) for k, v in groups.items() if v]
 
 
@@ -91,7 +84,9 @@ def _switchboard(status: int = 200, **context: Any) -> Response:
     return page(
         "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
         scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
-        clock=ops.clock_state(p), keys=ops.keys(p), key_algs=KEY_ALGS, quick_advances=QUICK_ADVANCES,
+        clock=ops.clock_state(p), keys=(keys := ops.keys(p)), key_algs=KEY_ALGS,
+        current_since={k["alg"]: k["activates_at"] for k in keys if k["state"] == "current"},
+        quick_advances=QUICK_ADVANCES,
         sign_in_scenarios=engine().login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
     )
 
