@@ -170,13 +170,22 @@ def persona_matches(persona: dict[str, Any], query: str) -> bool:
     return all(w in text for w in words)
 
 
+PERSONA_GROUPS = ("adults", "minors", "edge", "malformed")
+
+
 def _personas(status: int = 200, **context: Any) -> Response:
+    """The personas, a tab per group (``?group=``) and a search (``?q=``) within it."""
     p = provider()
     query = request.args.get("q", "")[:MAX_SEARCH]
+    group = request.args.get("group", "")
+    group = group if group in PERSONA_GROUPS else ""
     everyone = ops.personas(p)["personas"]
-    shown = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    found = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    counts = {g: sum(1 for x in found if x["group"] == g) for g in PERSONA_GROUPS}
+    shown = [x for x in found if x["group"] == group] if group else found
     return page("console/personas.html", status=status, active="personas", page_title=_t("nav_personas"),
-                personas=shown, total=len(everyone), query=query, queue=ops.next_login_queue(p),
+                personas=shown, total=len(everyone), found=len(found), query=query, group=group,
+                groups=[g for g in PERSONA_GROUPS if counts[g]], counts=counts, queue=ops.next_login_queue(p),
                 sign_in_scenarios=engine().login_panel(), **context)
 
 
