@@ -290,6 +290,19 @@ def test_persona_search(client):
     assert client.get(f"{CONSOLE}/personas/no-such-person").status_code == 404
 
 
+def test_persona_tabs_show_one_group_with_counts_and_keep_the_search(client):
+    html = client.get(f"{CONSOLE}/personas?group=minors").get_data(as_text=True)
+    shown = re.findall(r'<li class="card" data-persona="([^"]+)"', html)
+    assert shown and "under-18" in shown and "adult" not in shown
+    counts = dict(re.findall(r'data-group="([a-z]+)"[^>]*>[^<]*<span class="count">(\d+)<', html))
+    assert int(counts["minors"]) == len(shown) and set(counts) == {"adults", "minors", "edge", "malformed"}
+    searched = client.get(f"{CONSOLE}/personas?group=edge&q=tenor").get_data(as_text=True)
+    cards = re.findall(r'<li class="card" data-persona="([^"]+)"', searched)
+    assert "tenor-18-today" in cards and "tenor-minor" not in cards and "adult" not in cards
+    assert 'href="/_mock/console/personas?group=minors&amp;q=tenor"' in searched
+    assert client.get(f"{CONSOLE}/personas?group=<x>").status_code == 200  # an unknown group: all of them
+
+
 def test_the_request_log_page_shows_decoded_tokens_and_redacts_secrets(client, provider):
     token = provider.keys.sign({"sub": "someone", "iss": provider.issuer}, alg="ES256", typ="JWT")
     client.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
