@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import FIXTURES
+from rp import ClientAuth, FlaskRP
 from werkzeug.datastructures import MultiDict
 
 from mock_bankid.app import create_app
@@ -141,6 +142,8 @@ def test_static_assets_ship_in_the_package(client):
     assert css.status_code == 200 and "console-nav" in css.get_data(as_text=True)
     assert client.get(f"{CONSOLE}/static/console.js").status_code == 200
     assert client.get("/static/console.css").status_code == 404  # one address, under /_mock
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/png" and icon.data.startswith(b"\x89PNG")
 
 
 # --- CSRF ------------------------------------------------------------------------------------
@@ -301,6 +304,23 @@ def test_persona_tabs_show_one_group_with_counts_and_keep_the_search(client):
     assert "tenor-18-today" in cards and "tenor-minor" not in cards and "adult" not in cards
     assert 'href="/_mock/console/personas?group=minors&amp;q=tenor"' in searched
     assert client.get(f"{CONSOLE}/personas?group=<x>").status_code == 200  # an unknown group: all of them
+
+
+def test_the_request_log_shows_the_error_and_groups_a_sign_in(client):
+    rp = FlaskRP(client)
+    first = rp.sign_in("adult")
+    tokens = rp.json_of(rp.redeem(first))
+    assert rp.userinfo(tokens["access_token"]).status_code == 200
+    second = rp.sign_in("adult")
+    assert rp.redeem(second, auth=ClientAuth("client_secret_basic", "ci", "wrong-secret")).status_code == 401
+    client.get("/favicon.ico")
+    html = client.get(f"{CONSOLE}/requests").get_data(as_text=True)
+    assert "/favicon.ico" not in html and "wrong-secret" not in html
+    errors = re.findall(r'data-testid="request-error"><code>([a-z_]+)</code> ([^<]*)<', html)
+    assert len(errors) == 1 and errors[0][0] == "invalid_client" and "secret" in errors[0][1], errors
+    sign_ins = html.split('data-testid="sign-in"')[1:]
+    groups = [re.findall(r"<code>(?:GET|POST) [^<]*/([a-z-]+)</code>", g) for g in sign_ins]
+    assert groups == [["auth", "token"], ["auth", "token", "userinfo"]], groups  # newest sign-in first
 
 
 def test_the_request_log_page_shows_decoded_tokens_and_redacts_secrets(client, provider):

@@ -206,9 +206,35 @@ def persona(persona_id: str) -> Response:
 
 
 # --- the request log -------------------------------------------------------------------------
+def sign_ins(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The log's entries (newest first) joined into sign-ins: entries sharing a link (a state, a
+    code, an access token: ``requestlog.sign_in_links``) are one; each group in time order, the
+    group with the newest request first. An entry with no link is a group of its own."""
+    parent = list(range(len(entries)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        for link in entry.get("links") or ():
+            if link in first:
+                parent[root(i)] = root(first[link])
+            else:
+                first[link] = i
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i, entry in enumerate(entries):
+        groups.setdefault(root(i), []).append(entry)
+    return [list(reversed(g)) for g in groups.values()]
+
+
 def _requests_context() -> dict[str, Any]:
     entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None)))
-    return {"entries": entries, "redacted": REDACTED, "path_filter": request.args.get("path", "")}
+    return {"entries": entries, "groups": sign_ins(entries), "redacted": REDACTED,
+            "path_filter": request.args.get("path", "")}
 
 
 @bp.route(f"{CONSOLE}/requests", methods=["GET"])

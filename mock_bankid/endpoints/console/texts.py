@@ -159,6 +159,8 @@ NB: dict[str, str] = {
     "requests_clear": "Tøm loggen",
     "requests_live": "Oppdater fortløpende",
     "requests_empty": "Ingen forespørsler ennå.",
+    "sign_in_group": "Innlogging",
+    "requests_count": "forespørsler",
     "dropped": "brutt",
     "decoded": "Dekodet",
     "debugger_lead": "En innebygd klient som logger inn gjennom innloggingssiden (autorisasjonskode + PKCE) og viser "
@@ -409,6 +411,8 @@ EN: dict[str, str] = {
     "requests_clear": "Clear the log",
     "requests_live": "Refresh live",
     "requests_empty": "No requests yet.",
+    "sign_in_group": "Sign-in",
+    "requests_count": "requests",
     "dropped": "dropped",
     "decoded": "Decoded",
     "debugger_lead": "A built-in client that signs in through the login page (authorization code + PKCE) and shows "
