@@ -137,7 +137,8 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
         if spec.get("kind") == "trap":
             spec.setdefault("group", "traps")
         definition = Definition(apply=func, **spec)
-        assert definition.group in GROUPS, (definition.name, definition.group)
+        if definition.group not in GROUPS:  # a programming error in a built-in: fail at import, clearly
+            raise ScenarioError(f"scenario {definition.name}: group must be one of {', '.join(GROUPS)}")
         for point in (*definition.points, *definition.sign_in_points):
             assert point in HOOK_POINTS, point
         assert set(definition.sign_in_points) <= set(SIGN_IN_POINTS), definition.name
