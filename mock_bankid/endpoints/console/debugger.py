@@ -289,10 +289,11 @@ def timeline(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The sign-in's steps in order (authorize, login, callback, discovery, token, JWKS, userinfo):
     each with its HTTP status, how long it took and the checks made on what it returned."""
     by_key = {c["key"]: c for c in result["checks"]}
-    callback = result["callback"]
+    callback, sent = result["callback"], result["sent"]
+    asked = " ".join(f"{k}={sent[k]}" for k in ("scope", "prompt", "login_hint", "acr_values") if k in sent)
     steps: list[dict[str, Any]] = [
-        {"key": "authorize", "status": None, "ms": None, "checks": [],
-         "ok": "error" not in callback, "note": callback.get("error", "")},
+        {"key": "authorize", "status": None, "ms": None, "checks": [], "ok": "error" not in callback,
+         "note": callback.get("error", asked)},
         {"key": "login", "status": None, "ms": result["browser_ms"], "checks": [],
          "ok": None if "error" in callback else True, "note": result.get("signed_in_by", "")},
     ]
