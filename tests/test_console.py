@@ -439,6 +439,9 @@ def test_the_timeline_shows_each_step_in_order_with_its_status(client, provider)
     assert texts.NB["signed_in_by_login_hint"] in html and 'data-testid="sso-notice"' not in html
     html, _marks = run_debugger(client, provider, scenario="trap-nonce")
     assert dict(steps_of(html))["token"] == "fail" and dict(steps_of(html))["jwks"] == "pass"
+    html, _marks = run_debugger(client, provider, scenario="server-error")  # an error instead of a code
+    assert steps_of(html) == [("authorize", "fail"), ("login", "skip"), ("callback", "pass")]
+    assert '<code class="note">server_error</code>' in html
 
 
 def test_a_reused_sso_session_is_said_and_a_fresh_sign_in_offered(client, provider):
