@@ -46,6 +46,10 @@ FLOW_NS = "console-flow"
 RESULT_NS = "console-result"
 RESULT_TTL = 3600
 FLOW_COOKIE = "mock_bankid_console_flow"
+SEEN_COOKIE = "mock_bankid_console_seen"
+"""Short hashes of the last ``SEEN_KEPT`` SSO sessions (``sid``) the debugger signed in with in this
+browser: a result with one of them reused a session (a timestamp cannot tell within one second)."""
+SEEN_KEPT = 5
 DEFAULT_SCOPES = ("openid", "profile", "nnin_altsub")
 PROMPTS = ("", "login", "consent", "select_account", "none")
 MAX_SELECTOR = 200
@@ -155,12 +159,23 @@ def callback() -> Response:
     if flow is None:
         raise Refused("no_flow", 400, error="invalid_request")
     p.store.delete(FLOW_NS, flow_id)  # one callback per sign-in: a replayed one finds nothing
-    result = run(p, flow, request.args.to_dict())
+    seen = [h for h in request.cookies.get(SEEN_COOKIE, "").split(".") if h][:SEEN_KEPT]
+    result = run(p, flow, request.args.to_dict(), seen_sessions=seen)
     rid = secrets.token_urlsafe(24)
     p.store.put(RESULT_NS, rid, result, RESULT_TTL)
     response = redirect(f"{console_path('/debugger')}?result={rid}#result", code=303)
     response.delete_cookie(FLOW_COOKIE, path=console_path("/debugger"))
+    sid = ((result.get("id_token") or {}).get("claims") or {}).get("sid")
+    if isinstance(sid, str) and sid:
+        kept = [session_tag(sid), *(h for h in seen if h != session_tag(sid))][:SEEN_KEPT]
+        response.set_cookie(SEEN_COOKIE, ".".join(kept), httponly=True, samesite="Lax", path=console_path("/debugger"),
+                            secure=p.settings.base_url.startswith("https"), max_age=p.settings.sso_session_ttl)
     return response
+
+
+def session_tag(sid: str) -> str:
+    """A session id as the debugger remembers it: a short one-way tag (the sid is what the SSO cookie holds)."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:16]
 
 
 def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
@@ -188,9 +203,11 @@ def _token_view(raw: str | None) -> dict[str, Any] | None:
     return {"raw": raw, "header": decoded[0] if decoded else None, "claims": decoded[1] if decoded else None}
 
 
-def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str, Any]:
+def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
+        seen_sessions: list[str] | None = None) -> dict[str, Any]:
     """Everything a relying party does after the callback, each step and check recorded."""
     result: dict[str, Any] = {"sent": flow["sent"], "values": flow["values"], "callback": callback,
+                              "seen_sessions": list(seen_sessions or ()),
                               "steps": [], "checks": [], "at": p.now(), "started": flow["started"],
                               "browser_ms": round((time.time() - flow.get("started_wall", time.time())) * 1000)}
     listed: list[checks.Check] = [
@@ -277,9 +294,11 @@ token response arrives; its signature once the JWKS is fetched)."""
 def how_signed_in(result: dict[str, Any]) -> str:
     """``sso`` (an earlier session was reused: no login page), ``queue``, ``login_hint`` or ``page``."""
     claims = (result.get("id_token") or {}).get("claims") or {}
-    auth_time = claims.get("auth_time")
+    auth_time, sid = claims.get("auth_time"), claims.get("sid")
+    if isinstance(sid, str) and session_tag(sid) in result.get("seen_sessions", ()):
+        return "sso"  # a session the debugger signed in with before, in this browser
     if isinstance(auth_time, (int, float)) and auth_time < int(result["started"]):
-        return "sso"
+        return "sso"  # authenticated before this sign-in began (e.g. by another client)
     if result["values"].get("scenario"):
         return "queue"
     return "login_hint" if result["sent"].get("login_hint") else "page"
