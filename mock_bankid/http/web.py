@@ -38,6 +38,9 @@ BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
 ERROR_PAGES: dict[str, Callable[[OAuthError], Response]] = {}
 """Blueprint name -> its own error page, for a browser surface above this layer (the console
 registers one in ``endpoints/console``); ``render_error`` prefers it."""
+PAGE_EXTRAS: list[Callable[[str, str], Mapping[str, Any]]] = []
+"""Callables ``(template, locale) -> context`` a layer above adds to every page ``render_page``
+renders (the console's scenario bar on the login and error pages)."""
 CACHE_POLICY: dict[str, dict[str, str]] = {
     "authorize": NO_STORE,
     "logout": NO_STORE,
@@ -61,6 +64,8 @@ def apply_cache_policy(response: Response) -> Response:
 
 
 def render_page(template: str, locale: str, **context: Any) -> str:
+    for extra in PAGE_EXTRAS:
+        context = {**extra(template, locale), **context}
     return render_template(template, t=texts(locale), locale=locale, version=__version__,
                            issuer=provider().issuer, **context)
 

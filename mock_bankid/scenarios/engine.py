@@ -134,7 +134,8 @@ class Scenarios:
                     raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
                 summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
                 params = entry.pop("params", {})
-                definitions[name] = preset(name, uses, summary, params, **entry)
+                summary_nb = entry.pop("summary_nb", "")
+                definitions[name] = preset(name, uses, summary, params, summary_nb, **entry)
         try:
             return cls(provider, definitions=definitions, start=settings.scenario)
         except ScenarioError as exc:
