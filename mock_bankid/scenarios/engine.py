@@ -68,7 +68,7 @@ COUNT_NS = "scenario-count"
 ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
 FIXTURE_FILE = "scenarios.toml"
-PRESET_KEYS = ("name", "uses", "summary", "params", *ACTIVATION_KEYS)
+PRESET_KEYS = ("name", "uses", "summary", "summary_nb", "params", *ACTIVATION_KEYS)
 """What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
 ENGINE_KEY = "mock_bankid.scenarios"
 MAX_REALM_CACHES = 1024
