@@ -189,6 +189,7 @@ def _page(name: str, path: str, *methods: str, mount: Mount = "control") -> Rout
 
 
 CONSOLE_HOME = _page("console.home", "/", "GET", mount="base")
+FAVICON = Route("console.favicon", "/favicon.ico", ("GET",), "base", surface="browser")  # cached a day by its view
 CONSOLE_INDEX = _page("console.console_index", f"{_C}/", "GET")
 CONSOLE_STATIC = _page("console.static", f"{_C}/static/<path:filename>", "GET")
 CONSOLE_DEBUGGER = _page("console.debugger", f"{_C}/debugger", "GET")

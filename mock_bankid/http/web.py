@@ -46,6 +46,11 @@ def routed(bp: Blueprint, route: Route) -> Callable[[_View], _View]:
     return bp.route(route.rule, methods=list(route.methods), endpoint=route.view)
 
 
+PAGE_EXTRAS: list[Callable[[str, str], Mapping[str, Any]]] = []
+"""Callables ``(template, locale) -> context`` a layer above adds to every page ``render_page``
+renders (the console's scenario bar on the login and error pages)."""
+
+
 def apply_cache_policy(response: Response) -> Response:
     """The route's ``cache`` headers, where the view set none of its own."""
     route = routes.named(request.endpoint)
@@ -56,6 +61,8 @@ def apply_cache_policy(response: Response) -> Response:
 
 
 def render_page(template: str, locale: str, **context: Any) -> str:
+    for extra in PAGE_EXTRAS:
+        context = {**extra(template, locale), **context}
     return render_template(template, t=texts(locale), locale=locale, version=__version__,
                            issuer=provider().issuer, **context)
 

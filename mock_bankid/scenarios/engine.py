@@ -68,7 +68,7 @@ COUNT_NS = "scenario-count"
 ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
 FIXTURE_FILE = "scenarios.toml"
-PRESET_KEYS = ("name", "uses", "summary", "params", *ACTIVATION_KEYS)
+PRESET_KEYS = ("name", "uses", "summary", "summary_nb", "params", *ACTIVATION_KEYS)
 """What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
 ENGINE_KEY = "mock_bankid.scenarios"
 MAX_REALM_CACHES = 1024
@@ -134,7 +134,8 @@ class Scenarios:
                     raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
                 summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
                 params = entry.pop("params", {})
-                definitions[name] = preset(name, uses, summary, params, **entry)
+                summary_nb = entry.pop("summary_nb", "")
+                definitions[name] = preset(name, uses, summary, params, summary_nb, **entry)
         try:
             return cls(provider, definitions=definitions, start=settings.scenario)
         except ScenarioError as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask import send_from_directory
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
 from mock_bankid.core import routes
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import bp, href, locale, page
+from mock_bankid.endpoints.console.web import STATIC_DIR, bp, href, locale, page
 from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 
@@ -27,3 +28,10 @@ def home() -> Response:
 def console_index() -> Response:
     """The console's own address: the home page is its front door."""
     return home()
+
+
+@routed(bp, routes.FAVICON)
+def favicon() -> Response:
+    """Every browser asks for one: an answer keeps a 404 per page out of the server's log (the
+    request log leaves the console's own requests out)."""
+    return send_from_directory(STATIC_DIR, "favicon.png", mimetype="image/png", max_age=86400)

@@ -21,6 +21,7 @@ from mock_bankid.http.requestlog import REDACTED
 from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import Definition, engine
+from mock_bankid.scenarios.definitions import GROUPS
 
 QUICK_ADVANCES = (60, 300, 3600, 86400)
 KEY_ALGS = ("RS256", "ES256")
@@ -73,18 +74,10 @@ def scenario_body(form: Any) -> dict[str, Any]:
 
 
 def scenario_groups() -> list[tuple[str, list[dict[str, Any]]]]:
-    """Server-wide scenarios (failures, traps, presets), and those that act on one sign-in only."""
-    groups: dict[str, list[dict[str, Any]]] = {"failures": [], "traps": [], "presets": [], "sign_in_only": []}
-    for d in engine().definitions.values():
-        item = {"definition": d, "fields": param_fields(d)}
-        if not d.points:
-            groups["sign_in_only"].append(item)
-        elif d.uses:
-            groups["presets"].append(item)
-        elif d.kind == "trap":
-            groups["traps"].append(item)
-        else:
-            groups["failures"].append(item)
+    """The scenarios in the runbook's groups (``definitions.GROUPS``), each group's presets after its built-ins."""
+    groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    for d in sorted(engine().definitions.values(), key=lambda d: d.uses is not None):
+        groups.setdefault(d.group or "provider", []).append({"definition": d, "fields": param_fields(d)})
     return [(k, v) for k, v in groups.items() if v]
 
 
@@ -93,7 +86,9 @@ def _switchboard(status: int = 200, **context: Any) -> Response:
     return page(
         "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
         scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
-        clock=ops.clock_state(p), keys=ops.keys(p), key_algs=KEY_ALGS, quick_advances=QUICK_ADVANCES,
+        clock=ops.clock_state(p), keys=(keys := ops.keys(p)), key_algs=KEY_ALGS,
+        current_since={k["alg"]: k["activates_at"] for k in keys if k["state"] == "current"},
+        quick_advances=QUICK_ADVANCES,
         sign_in_scenarios=engine().login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
     )
 
@@ -177,13 +172,22 @@ def persona_matches(persona: dict[str, Any], query: str) -> bool:
     return all(w in text for w in words)
 
 
+PERSONA_GROUPS = ("adults", "minors", "edge", "malformed")
+
+
 def _personas(status: int = 200, **context: Any) -> Response:
+    """The personas, a tab per group (``?group=``) and a search (``?q=``) within it."""
     p = provider()
     query = request.args.get("q", "")[:MAX_SEARCH]
+    group = request.args.get("group", "")
+    group = group if group in PERSONA_GROUPS else ""
     everyone = ops.personas(p)["personas"]
-    shown = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    found = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    counts = {g: sum(1 for x in found if x["group"] == g) for g in PERSONA_GROUPS}
+    shown = [x for x in found if x["group"] == group] if group else found
     return page("console/personas.html", status=status, active="personas", page_title=_t("nav_personas"),
-                personas=shown, total=len(everyone), query=query, queue=ops.next_login_queue(p),
+                personas=shown, total=len(everyone), found=len(found), query=query, group=group,
+                groups=[g for g in PERSONA_GROUPS if counts[g]], counts=counts, queue=ops.next_login_queue(p),
                 sign_in_scenarios=engine().login_panel(), **context)
 
 
@@ -204,9 +208,35 @@ def persona(persona_id: str) -> Response:
 
 
 # --- the request log -------------------------------------------------------------------------
+def sign_ins(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The log's entries (newest first) joined into sign-ins: entries sharing a link (a state, a
+    code, an access token: ``requestlog.sign_in_links``) are one; each group in time order, the
+    group with the newest request first. An entry with no link is a group of its own."""
+    parent = list(range(len(entries)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        for link in entry.get("links") or ():
+            if link in first:
+                parent[root(i)] = root(first[link])
+            else:
+                first[link] = i
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i, entry in enumerate(entries):
+        groups.setdefault(root(i), []).append(entry)
+    return [list(reversed(g)) for g in groups.values()]
+
+
 def _requests_context() -> dict[str, Any]:
     entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None)))
-    return {"entries": entries, "redacted": REDACTED, "path_filter": request.args.get("path", "")}
+    return {"entries": entries, "groups": sign_ins(entries), "redacted": REDACTED,
+            "path_filter": request.args.get("path", "")}
 
 
 @routed(bp, routes.CONSOLE_REQUESTS)

@@ -23,8 +23,9 @@ from flask import Response as PageResponse
 from werkzeug.wrappers import Response
 
 from mock_bankid import __version__
+from mock_bankid.control import ops
 from mock_bankid.core import routes
-from mock_bankid.core.errors import OAuthError
+from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.core.i18n import pick_locale
 from mock_bankid.core.routes import Route
 from mock_bankid.endpoints.console.texts import console_texts
@@ -146,6 +147,38 @@ def _cookies(response: Response) -> Response:
     return response
 
 
+# --- the scenario bar ------------------------------------------------------------------------
+BAR_PAGES = frozenset({"login.html", "error.html", "logged_out.html"})
+"""The provider's own pages that carry the bar too (not ``form_post.html``: it leaves at once)."""
+
+
+def scenario_bar(loc: str, *, form: bool) -> dict[str, Any] | None:
+    """What the bar says while a server-wide scenario is on: its name, what is left, how to switch it off.
+
+    ``form``: a console page switches it off in place (a POST form with the console's CSRF); the
+    login and error pages cannot see the console's CSRF cookie, so they link to the switchboard.
+    """
+    try:
+        active = ops.scenario_state(provider())["active"]
+    except StoreUnavailable:
+        return None
+    if not active:
+        return None
+    t = console_texts(loc if loc in LOCALES else "en" if loc.startswith("en") else "nb")
+    left = []
+    if active.get("remaining_seconds") is not None:
+        left.append(t["bar_seconds_left"].format(seconds=max(0, round(active["remaining_seconds"]))))
+    if active.get("count") is not None:
+        left.append(t["bar_requests_left"].format(n=active.get("remaining_count", 0)))
+    return {"name": active["scenario"], "left": " · ".join(left), "form": form, "t": t,
+            "clear_action": href(routes.CONSOLE_SCENARIO_OFF),
+            "switchboard": href(routes.CONSOLE_SWITCHBOARD) + "#scenario"}
+
+
+def bar_on_provider_pages(template: str, loc: str) -> dict[str, Any]:
+    return {"scenario_bar": scenario_bar(loc, form=False)} if template in BAR_PAGES else {}
+
+
 # --- rendering -------------------------------------------------------------------------------
 def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     """A console page (Flask's response class, as ``web.ERROR_PAGES`` expects; redirects are werkzeug's)."""
@@ -157,7 +190,7 @@ def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     html = render_template(
         template, t=t, locale=loc, version=__version__, issuer=p.issuer,
         csrf_token=csrf_token(), home=href(routes.CONSOLE_HOME), at=hrefs(), token_needed=not control_token_ok(request),
-        here=request.path, **context,
+        here=request.path, scenario_bar=scenario_bar(loc, form=True), **context,
     )
     return make_response(html, status)
 
