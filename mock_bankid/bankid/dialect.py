@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mock_bankid.bankid import claims, login_hint
+from mock_bankid.bankid import claims, login_hint, permissions
+from mock_bankid.oidc.authorization_details import of_grant
 from mock_bankid.oidc.grants import Grant
 
 
@@ -14,9 +15,16 @@ class BankIDDialect:
     name: str = "BankID"
     supported_scopes: tuple[str, ...] = claims.SUPPORTED_SCOPES
     retired_scopes: tuple[str, ...] = claims.RETIRED_SCOPES
-    claims_supported: tuple[str, ...] = claims.CLAIMS_SUPPORTED
+    claims_supported: tuple[str, ...] = (*claims.CLAIMS_SUPPORTED, "permission_digest")
     acr_values: tuple[str, ...] = tuple(claims.IDPS)
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
+    authorization_detail_types: tuple[str, ...] = permissions.TYPES
+
+    def check_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return permissions.check(items)
+
+    def describe_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, str]]:
+        return permissions.describe(items)
 
     def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
         return claims.acr_for(acr_values)
@@ -26,10 +34,12 @@ class BankIDDialect:
 
     def id_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int,
                         access_token: str | None = None) -> dict[str, Any]:
-        return claims.id_token_claims(grant, issuer=issuer, now=now, ttl=ttl, access_token=access_token)
+        body = claims.id_token_claims(grant, issuer=issuer, now=now, ttl=ttl, access_token=access_token)
+        return {**body, **permissions.id_token_claims(of_grant(grant.extra))}
 
     def access_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int, jti: str) -> dict[str, Any]:
-        return claims.access_token_claims(grant, issuer=issuer, now=now, ttl=ttl, jti=jti)
+        body = claims.access_token_claims(grant, issuer=issuer, now=now, ttl=ttl, jti=jti)
+        return {**body, **permissions.access_token_claims(of_grant(grant.extra))}
 
     def userinfo_claims(self, grant: Grant) -> dict[str, Any]:
         return claims.userinfo_claims(grant)

@@ -147,6 +147,24 @@ class RequestUriNotSupported(OAuthError):
 
 
 # RFC 6750 §3.1
+class InvalidRequestUri(OAuthError):
+    """RFC 9126 §4 / RFC 9101 §7: a ``request_uri`` that is unknown, used, expired or another client's."""
+
+    error = "invalid_request_uri"
+
+
+class InvalidRequestObject(OAuthError):
+    """RFC 9101 §7: a ``request`` object that does not verify or whose claims are wrong."""
+
+    error = "invalid_request_object"
+
+
+class InvalidAuthorizationDetails(OAuthError):
+    """RFC 9396 §5: ``authorization_details`` malformed, of an unknown type, or where it is not accepted."""
+
+    error = "invalid_authorization_details"
+
+
 class InvalidToken(OAuthError):
     error = "invalid_token"
     status = 401

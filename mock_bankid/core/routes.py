@@ -128,6 +128,11 @@ DISCOVERY = _r("discovery.openid_configuration", "/.well-known/openid-configurat
 AUTHORIZE = _r("authorize.authorize", "/precheck/auth", "GET", "POST", surface="browser", cache=NO_STORE,
                redacts=frozenset({"id_token_hint", "id_login_hint"}), discovery=("authorization_endpoint",),
                hook="authorize")
+PAR = _r("authorize.par", "/protocol/openid-connect/ext/par/request", "POST", channel="back", cors="client",
+         cache=NO_STORE, redacts=CLIENT_CREDENTIALS | {"request"},
+         discovery=("pushed_authorization_request_endpoint",), client_auth=True)
+"""RFC 9126 (PAR). Keycloak's path (BankID runs Keycloak); BankID's own path is an inference. In the
+authorize blueprint because it validates a request as authorize does (its checks and request parsing)."""
 LOGIN = _r("authorize.login_submit", "/precheck/login", "POST", surface="browser", cache=NO_STORE,
            redacts=frozenset({"session", "csrf_token"}), hook="authorize")
 TOKEN = _r("token.token", "/protocol/openid-connect/token", "POST", channel="back", cors="client",

@@ -22,6 +22,7 @@ from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.oidc.hooks import DiscoveryContext
 from mock_bankid.oidc.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
 from mock_bankid.oidc.provider import provider
+from mock_bankid.oidc.request_objects import SIGNING_ALG_VALUES as REQUEST_OBJECT_ALGS
 
 bp = Blueprint("discovery", __name__)
 
@@ -52,7 +53,9 @@ def discovery_document() -> dict[str, Any]:
             "ui_locales_supported": sorted(set(TEXTS) | {"no"} | {k for k in ALIASES if "-" not in k}),
             "prompt_values_supported": ["none", "login"],
             "claims_parameter_supported": False,
-            "request_parameter_supported": False,
+            "request_parameter_supported": True,
+            "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
+            "authorization_details_types_supported": list(p.dialect.authorization_detail_types),
             "request_uri_parameter_supported": False,
             "require_pushed_authorization_requests": False,
             "authorization_response_iss_parameter_supported": True,

@@ -41,6 +41,8 @@ class Client:
     jwks_uri: str | None = None
     profile: Profile = field(default_factory=Profile)
     """Fidelity profile (``profile`` + ``[client.conveniences]`` in clients.toml; mock_bankid/oidc/profiles.py)."""
+    require_pushed_authorization_requests: bool = False
+    """RFC 9126 §5: the authorize endpoint takes this client's requests only through PAR (``request_uri``)."""
     allowed_origins: tuple[str, ...] | None = None
     """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)

@@ -44,6 +44,16 @@ class Dialect(Protocol):
     def requested_acr_values(self, acr_values: str | None, login_hint: str | None) -> str | None:
         """What a request asks for: ``acr_values``, or what its ``login_hint`` selects."""
 
+    @property
+    def authorization_detail_types(self) -> tuple[str, ...]:
+        """RFC 9396 types ``authorization_details`` may name (discovery: ``authorization_details_types_supported``)."""
+
+    def check_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items as approved (what the tokens carry), or ``InvalidAuthorizationDetails``."""
+
+    def describe_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """What the login page shows the person to approve: ``type``, ``amount``, ``text``, ``statement``."""
+
     def id_token_claims(self, grant: Grant, *, issuer: str, now: int, ttl: int,
                         access_token: str | None = None) -> dict[str, Any]: ...
 

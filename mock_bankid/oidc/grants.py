@@ -82,10 +82,14 @@ def client_credentials_scopes(client: Client, requested: str | None, identity_sc
 
 def sign_in_grant(client: Client, scopes: list[str], persona: dict[str, Any], *, acr: str, amr: list[str],
                   auth_time: int, sid: str | None = None, nonce: str | None = None,
-                  scenario: str | None = None) -> Grant:
+                  scenario: str | None = None, authorization_details: list[dict[str, Any]] | None = None) -> Grant:
     """A person signed in (``persona`` is ``Persona.as_dict()``); ``sid`` names the SSO session
-    (new if None), ``scenario`` a per-sign-in scenario (else the persona's own, if any)."""
+    (new if None), ``scenario`` a per-sign-in scenario (else the persona's own, if any),
+    ``authorization_details`` what the person approved (RFC 9396, as the dialect checked it)."""
     chosen = scenario or persona.get("scenario")
+    extra: dict[str, Any] = {"scenario": chosen} if chosen else {}
+    if authorization_details:
+        extra["authorization_details"] = authorization_details
     return Grant(
         client_id=client.client_id,
         scope=parse_scopes(scopes),
@@ -96,7 +100,7 @@ def sign_in_grant(client: Client, scopes: list[str], persona: dict[str, Any], *,
         auth_time=auth_time,
         nonce=nonce,
         pid_claim=client.pid_claim,
-        extra={"scenario": chosen} if chosen else {},
+        extra=extra,
     )
 
 

@@ -231,3 +231,13 @@ def _fetch_jwks(uri: str, *, refetch: bool) -> KeySet:
     with _jwks_lock:
         _jwks_cache[uri] = (now, keys)
     return keys
+
+
+def client_keys(client: Client, *, refetch: bool) -> KeySet:
+    """The client's registered public keys (``jwks`` or loopback ``jwks_uri``): request objects too."""
+    return _client_keys(client, refetch=refetch)
+
+
+def decode_with(token: str, keys: KeySet, alg: str, kid: str | None) -> dict[str, Any]:
+    """Verify ``token`` with the key ``kid`` names, or each key fitting ``alg`` (``JoseError`` if none)."""
+    return _decode(token, keys, alg, kid)

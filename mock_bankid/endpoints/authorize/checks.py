@@ -169,6 +169,7 @@ CHECKS: list[Check] = [
     check_state,
     check_nonce,
     profile_checks.check_request_object,
+    profile_checks.check_authorization_details,
     check_acr_values,
     profile_checks.check_declared_prompt,
     check_prompt,

@@ -25,7 +25,7 @@ from mock_bankid.core.errors import (
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import error_redirect, sign_in
 from mock_bankid.http.web import error_page, render_page
-from mock_bankid.oidc import sessions
+from mock_bankid.oidc import authorization_details, sessions
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.people.personas import PersonaError
@@ -70,6 +70,8 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         message=message,
         query=query,
         scenarios=engine().login_panel(),
+        approvals=(p.dialect.describe_authorization_details(authorization_details.parse(req.authorization_details))
+                   if req.authorization_details else []),
     )
     response = make_response(html, 200)
     response.headers["X-Frame-Options"] = "DENY"

@@ -1,5 +1,5 @@
-"""Authorize checks that depend on the client's fidelity profile (mock_bankid/oidc/profiles.py), plus the
-refusal of request objects, which the mock does not support in any profile.
+"""Authorize checks that depend on the client's fidelity profile (mock_bankid/oidc/profiles.py) or its
+registration: PAR required, ``authorization_details`` only through PAR, a number in ``login_hint``.
 
 Each check has the signature of ``checks.CHECKS`` and raises a typed ``OAuthError`` that goes back
 through the (already trusted) redirect URI. They ask the profile's named switch,
@@ -8,9 +8,12 @@ never the client id.
 
 from __future__ import annotations
 
+import re
+
 from mock_bankid.core import routes
-from mock_bankid.core.errors import InvalidRequest, MethodNotAllowed, RequestNotSupported, RequestUriNotSupported
+from mock_bankid.core.errors import InvalidAuthorizationDetails, InvalidRequest, MethodNotAllowed
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
+from mock_bankid.oidc import authorization_details
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider
 from mock_bankid.people.personas import PersonaError
@@ -24,9 +27,11 @@ POST_REFUSED = (
 
 
 REQUEST_OBJECT_REFUSED = (
-    "Request objects (request, request_uri) are not supported by mock-bankid (discovery: "
-    "request_parameter_supported false): send client_id, redirect_uri and the other parameters in the query."
+    "A request object (request, request_uri) carries the redirect_uri here, and it could not be read: "
+    "push the request to the PAR endpoint or send a signed request object (discovery)."
 )
+NUMBER_HINT = re.compile(r"(?i)^\s*(?:bid|bis|nnin)?\s*:\s*[0-9]{11}\s*$|^\s*[0-9]{11}\s*$")
+"""A national identity number in a ``login_hint`` as BankID takes it (``BID:<nnin>``, ``:<nnin>``)."""
 
 
 def check_method(method: str, client: Client) -> None:
@@ -36,21 +41,25 @@ def check_method(method: str, client: Client) -> None:
 
 
 def check_request_object(req: AuthorizationRequest, client: Client, p: Provider) -> None:
-    """OIDC Core §6: a provider that does not take request objects says so instead of ignoring one.
+    """RFC 9126 §5: a client registered with ``require_pushed_authorization_requests`` must use PAR."""
+    if client.require_pushed_authorization_requests and not req.pushed:
+        raise InvalidRequest(
+            f"Client {client.client_id!r} must push its authorization requests to "
+            f"{routes.PAR.under_base} and send the request_uri it gets (require_pushed_authorization_requests, "
+            "RFC 9126 section 5)."
+        )
 
-    Discovery says ``request_parameter_supported: false`` and ``request_uri_parameter_supported:
-    false``; silently dropping ``request=...`` would let a client believe its signed parameters
-    were honoured.
-    """
-    if req.request_object:
-        raise RequestNotSupported(
-            "Request objects (the request parameter) are not supported by mock-bankid: send the "
-            "parameters in the query (discovery: request_parameter_supported false)."
+
+def check_authorization_details(req: AuthorizationRequest, client: Client, p: Provider) -> None:
+    """RFC 9396: BankID accepts ``authorization_details`` only in a pushed request; the dialect judges the items."""
+    if req.authorization_details is None:
+        return
+    if not req.pushed:
+        raise InvalidAuthorizationDetails(
+            f"authorization_details is accepted only in a pushed authorization request ({routes.PAR.under_base}), "
+            "as at BankID."
         )
-    if req.request_uri:
-        raise RequestUriNotSupported(
-            "request_uri is not supported by mock-bankid (discovery: request_uri_parameter_supported false)."
-        )
+    p.dialect.check_authorization_details(authorization_details.parse(req.authorization_details))
 
 
 def check_declared_prompt(req: AuthorizationRequest, client: Client, p: Provider) -> None:
@@ -74,6 +83,8 @@ def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider
     """
     if client.profile.mock_login_hints or not req.login_hint:
         return
+    if req.pushed and (NUMBER_HINT.match(req.login_hint) or req.login_hint.lstrip().startswith("{")):
+        return  # BankID API v4: a number may be pre-filled through PAR
     try:
         selector = p.personas.resolve(req.login_hint, p.today()) is None
     except PersonaError:
@@ -81,6 +92,7 @@ def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider
     if not selector:
         raise InvalidRequest(
             "login_hint may only be BID, BIS or BIM for this client (strict profile): BankID API v4 refuses "
-            "a national identity number in a plain login_hint, and persona ids, numbers and recipes are "
+            f"a national identity number in a plain login_hint (push it to {routes.PAR.under_base}), and persona "
+            "ids and recipes are "
             f"mock-only. Choose who signs in on the login page or with POST {routes.NEXT_LOGIN_PUSH.under_base}."
         )

@@ -13,7 +13,7 @@ PROMPTS = {"none", "login", "consent", "select_account"}
 SINGLE_VALUED = (
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
     "code_challenge", "code_challenge_method", "acr_values", "ui_locales", "prompt", "max_age", "login_hint",
-    "id_token_hint", "id_login_hint", "request", "request_uri",
+    "id_token_hint", "id_login_hint", "request", "request_uri", "authorization_details",
 )
 
 
@@ -39,10 +39,16 @@ class AuthorizationRequest:
     """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
     request_object: str | None = None
     request_uri: str | None = None
+    authorization_details: str | None = None
+    """RFC 9396, as sent (a JSON array); accepted only in a pushed request, as BankID."""
+    pushed: bool = False
+    """It came through the PAR endpoint (RFC 9126), authenticated there."""
+    signed: bool = False
+    """Its parameters came in a verified request object (RFC 9101)."""
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(cls, params: MultiDict) -> AuthorizationRequest:
+    def from_params(cls, params: MultiDict, *, pushed: bool = False, signed: bool = False) -> AuthorizationRequest:
         first = dict(params.items())  # each name's first value; a plain dict, since a miss in a
         # werkzeug MultiDict raises (and builds) a BadRequestKeyError inside .get()
         get = lambda name: first.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
@@ -64,6 +70,9 @@ class AuthorizationRequest:
             id_token_hint=get("id_token_hint") or get("id_login_hint"),
             request_object=get("request"),
             request_uri=get("request_uri"),
+            authorization_details=get("authorization_details"),
+            pushed=pushed,
+            signed=signed,
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 

@@ -15,7 +15,7 @@ from mock_bankid.core.errors import InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.http import web
 from mock_bankid.http.web import authorization_response
-from mock_bankid.oidc import codes, login_queue, sessions
+from mock_bankid.oidc import authorization_details, codes, login_queue, sessions
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.grants import sign_in_grant
 from mock_bankid.oidc.hooks import AuthorizeRedirectContext
@@ -100,8 +100,10 @@ def sign_in(
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
         acr, amr = p.dialect.acr_for(p.dialect.requested_acr_values(req.acr_values, req.login_hint))
         expires_at = now + p.settings.sso_session_ttl
+    details = (p.dialect.check_authorization_details(authorization_details.parse(req.authorization_details))
+               if req.authorization_details else None)
     grant = sign_in_grant(client, req.scope, persona_data, acr=acr, amr=amr, sid=sid, auth_time=auth_time,
-                          nonce=req.nonce, scenario=scenario)
+                          nonce=req.nonce, scenario=scenario, authorization_details=details)
     code = codes.issue(p, grant, redirect_uri=req.redirect_uri, code_challenge=req.code_challenge,
                        code_challenge_method=req.code_challenge_method)
     session_ttl = sessions.start(p, sid, persona=persona_data, auth_time=auth_time, acr=acr, amr=amr,

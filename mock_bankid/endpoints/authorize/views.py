@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable
-from mock_bankid.endpoints.authorize import login, profile_checks
+from mock_bankid.endpoints.authorize import login, profile_checks, pushed
 from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
@@ -25,6 +25,7 @@ def authorize() -> Response:
     trusted = False
     try:
         client = check_client(req, p)
+        req = pushed.expand(req, client, p)
         check_redirect_uri(req, client)
         profile_checks.check_method(request.method, client)
         trusted = True
@@ -47,3 +48,8 @@ def authorize() -> Response:
 @routed(bp, routes.LOGIN)
 def login_submit() -> Response:
     return login.submit()
+
+
+@routed(bp, routes.PAR)
+def par() -> Response:
+    return pushed.push()

@@ -1,0 +1,252 @@
+"""Pushed authorization requests (RFC 9126), request objects (RFC 9101) and BankID's payment
+approval (RFC 9396 ``authorization_details``), at unit level over the Flask test client.
+
+Tokens are checked with Authlib's JOSE (a third-party library), not with the mock's own joserfc.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+from urllib.parse import urlencode
+
+import pytest
+from authlib.jose import JsonWebKey, JsonWebToken
+from conftest import CI_REDIRECT, pkce_pair, query_of
+
+from mock_bankid.oidc.clients import client_from_dict
+
+ISSUER = "http://localhost:8080/auth/realms/current"
+REALM = "/auth/realms/current"
+PAR = f"{REALM}/protocol/openid-connect/ext/par/request"
+AUTH = f"{REALM}/precheck/auth"
+TOKEN = f"{REALM}/protocol/openid-connect/token"
+CI = ("ci", "ci-secret")
+STRICT = ("bankid-strict", "bankid-strict-secret")
+NNIN = "01010012356"  # a valid test number without a persona: the mock signs in a person made from it
+STATEMENT = {"type": "payment", "amount": {"value": "1250.00", "currency": "NOK"},
+             "text": "Betaling til Drop AS, faktura 4711", "creditor": "Drop AS"}
+
+
+def basic(pair: tuple[str, str]) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def statement_param(statement: dict = STATEMENT) -> tuple[str, bytes]:
+    raw = json.dumps(statement, separators=(",", ":")).encode()
+    return b64url(raw), raw
+
+
+def auth_params(client_id: str = "ci", **overrides) -> tuple[dict[str, str], str]:
+    verifier, challenge = pkce_pair()
+    base = {"client_id": client_id, "redirect_uri": CI_REDIRECT, "response_type": "code",
+            "scope": "openid profile nnin_altsub", "state": "st-1", "nonce": "n-1",
+            "code_challenge": challenge, "code_challenge_method": "S256", **overrides}
+    return {k: v for k, v in base.items() if v is not None}, verifier
+
+
+def push(client, pair=CI, **overrides):
+    params, verifier = auth_params(pair[0], **overrides)
+    return client.post(PAR, data=params, headers=basic(pair)), verifier
+
+
+def authorize(client, client_id: str, request_uri: str):
+    return client.get(AUTH + "?" + urlencode({"client_id": client_id, "request_uri": request_uri}))
+
+
+def queue(client, persona: str = "adult") -> None:
+    assert client.post("/_mock/next-login", json={"persona": persona}).status_code == 201
+
+
+def redeem(client, location: str, verifier: str, pair=CI) -> dict:
+    q = query_of(location)
+    assert "code" in q, q
+    response = client.post(TOKEN, data={"grant_type": "authorization_code", "code": q["code"],
+                                        "redirect_uri": CI_REDIRECT, "code_verifier": verifier},
+                           headers=basic(pair))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def verified(client, token: str, **expected) -> dict:
+    """Claims of ``token`` verified by Authlib against the mock's JWKS."""
+    jwks = JsonWebKey.import_key_set(client.get(f"{REALM}/protocol/openid-connect/certs").get_json())
+    claims = JsonWebToken(["RS256", "ES256"]).decode(token, jwks)
+    claims.validate(now=int(time.time()))
+    for name, value in expected.items():
+        assert claims[name] == value, (name, claims[name])
+    return dict(claims)
+
+
+# --- discovery ------------------------------------------------------------------------------
+def test_discovery_lists_par_and_request_objects(client):
+    doc = client.get(f"{REALM}/.well-known/openid-configuration").get_json()
+    assert doc["pushed_authorization_request_endpoint"] == "http://localhost:8080" + PAR
+    assert doc["require_pushed_authorization_requests"] is False
+    assert doc["request_parameter_supported"] is True and "RS256" in doc["request_object_signing_alg_values_supported"]
+    assert "none" not in doc["request_object_signing_alg_values_supported"]
+    assert doc["authorization_details_types_supported"] == ["payment.v1"]
+    assert "permission_digest" in doc["claims_supported"]
+
+
+# --- PAR ------------------------------------------------------------------------------------
+def test_par_then_authorize_signs_in(client):
+    response, verifier = push(client)
+    assert response.status_code == 201 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert body["request_uri"].startswith("urn:ietf:params:oauth:request_uri:") and 60 <= body["expires_in"] <= 90
+    queue(client)
+    answer = authorize(client, "ci", body["request_uri"])
+    assert answer.status_code == 302 and query_of(answer.headers["Location"])["state"] == "st-1"
+    tokens = redeem(client, answer.headers["Location"], verifier)
+    verified(client, tokens["id_token"], iss=ISSUER, aud="ci", nonce="n-1")
+
+
+def test_request_uri_works_once_for_its_client_and_expires(client):
+    uri = push(client)[0].get_json()["request_uri"]
+    queue(client)
+    assert authorize(client, "ci", uri).status_code == 302
+    again = authorize(client, "ci", uri)
+    assert again.status_code == 400 and "invalid_request_uri" in again.text  # a page: no trusted redirect
+    other = push(client)[0].get_json()["request_uri"]
+    assert authorize(client, "drop-web", other).status_code == 400
+    assert authorize(client, "ci", other).status_code == 400  # spent by the wrong client's try
+    late = push(client)[0].get_json()["request_uri"]
+    client.put("/_mock/clock", json={"advance": 91})
+    assert authorize(client, "ci", late).status_code == 400
+    assert authorize(client, "ci", "https://rp.example/request.jwt").status_code == 400  # never fetched
+
+
+def test_par_authenticates_the_client_as_the_token_endpoint(client):
+    response, _ = push(client, pair=("ci", "wrong"))
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+    params, _ = auth_params()
+    assert client.post(PAR, data=params).status_code == 401  # ci is confidential: no auth, no push
+    assert client.post(PAR, data={**params, "client_secret": "ci-secret"}).status_code == 201  # client_secret_post
+
+
+@pytest.mark.parametrize("overrides, error", [
+    ({"redirect_uri": "https://evil.example/cb"}, "invalid_request"),
+    ({"scope": "profile"}, "invalid_scope"),
+    ({"code_challenge_method": "plain"}, "invalid_request"),
+    ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, "invalid_request"),
+    ({"authorization_details": "not json"}, "invalid_authorization_details"),
+    ({"authorization_details": '[{"type":"card.v9","permission":"e30"}]'}, "invalid_authorization_details"),
+    ({"authorization_details": '[{"type":"payment.v1","permission":"bm90IGpzb24"}]'}, "invalid_authorization_details"),
+])
+def test_par_judges_the_request_as_authorize_does(client, overrides, error):
+    response, _ = push(client, **overrides)
+    assert response.status_code == 400 and response.get_json()["error"] == error, response.get_json()
+
+
+def test_require_pushed_authorization_requests_per_client(app, client):
+    p = app.extensions["mock_bankid"]
+    p.clients.add(client_from_dict({"client_id": "par-only", "client_secret": "s", "redirect_uris": [CI_REDIRECT],
+                                    "require_pushed_authorization_requests": True}))
+    params, _ = auth_params("par-only")
+    plain = client.get(AUTH + "?" + urlencode(params))
+    assert plain.status_code == 302 and query_of(plain.headers["Location"])["error"] == "invalid_request"
+    uri = push(client, pair=("par-only", "s"))[0].get_json()["request_uri"]
+    queue(client)
+    assert "code" in query_of(authorize(client, "par-only", uri).headers["Location"])
+
+
+# --- strict: a number in login_hint only through PAR ---------------------------------------
+@pytest.mark.parametrize("hint", [f"BID:{NNIN}", f":{NNIN}", json.dumps({"scheme": "nnin", "value": NNIN})])
+def test_strict_takes_a_number_in_login_hint_only_through_par(client, hint):
+    params, _ = auth_params(STRICT[0], login_hint=hint)
+    plain = client.get(AUTH + "?" + urlencode(params))
+    assert query_of(plain.headers["Location"])["error"] == "invalid_request"
+    response, verifier = push(client, pair=STRICT, login_hint=hint)
+    assert response.status_code == 201, response.get_json()
+    answer = authorize(client, STRICT[0], response.get_json()["request_uri"])
+    tokens = redeem(client, answer.headers["Location"], verifier, pair=STRICT)
+    verified(client, tokens["id_token"], nnin_altsub=NNIN, aud=STRICT[0])
+
+
+def test_strict_still_refuses_persona_ids_through_par(client):
+    response, _ = push(client, pair=STRICT, login_hint="adult")
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+
+
+# --- request objects (RFC 9101) -------------------------------------------------------------
+def signed(claims: dict, secret: str = "ci-secret", alg: str = "HS256") -> str:
+    header = {"alg": alg, "typ": "oauth-authz-req+jwt"}
+    return JsonWebToken([alg]).encode(header, claims, secret).decode()
+
+
+def test_request_object_at_authorize_and_through_par(client):
+    params, verifier = auth_params()
+    token = signed({**params, "iss": "ci", "aud": ISSUER, "exp": int(time.time()) + 60})
+    queue(client)
+    answer = client.get(AUTH + "?" + urlencode({"client_id": "ci", "request": token, "state": "ignored"}))
+    assert answer.status_code == 302 and query_of(answer.headers["Location"])["state"] == "st-1"
+    redeem(client, answer.headers["Location"], verifier)
+    response = client.post(PAR, data={"request": token}, headers=basic(CI))
+    assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("claims, secret, alg", [
+    ({}, "wrong-secret", "HS256"),
+    ({"client_id": "drop-web"}, "ci-secret", "HS256"),
+    ({"aud": "https://elsewhere.example"}, "ci-secret", "HS256"),
+    ({"exp": 1000}, "ci-secret", "HS256"),
+])
+def test_bad_request_objects_are_refused(client, claims, secret, alg):
+    params, _ = auth_params()
+    token = signed({**params, **claims}, secret, alg)
+    answer = client.get(AUTH + "?" + urlencode({"client_id": "ci", "request": token}))
+    assert answer.status_code == 400 and "invalid_request_object" in answer.text
+    response = client.post(PAR, data={"request": token}, headers=basic(CI))
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request_object"
+
+
+def test_unsigned_request_object_is_refused(client):
+    params, _ = auth_params()
+    token = b64url(b'{"alg":"none"}') + "." + b64url(json.dumps(params).encode()) + "."
+    response = client.post(PAR, data={"request": token}, headers=basic(CI))
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request_object"
+
+
+# --- payment approval (RAR) -----------------------------------------------------------------
+def details(permission: str) -> str:
+    return json.dumps([{"type": "payment.v1", "permission": permission}])
+
+
+def test_authorization_details_only_in_par(client):
+    params, _ = auth_params(authorization_details=details(statement_param()[0]))
+    answer = client.get(AUTH + "?" + urlencode(params))
+    assert query_of(answer.headers["Location"])["error"] == "invalid_authorization_details"
+
+
+def test_login_page_shows_the_statement_and_cancel_refuses(client):
+    permission, _ = statement_param()
+    uri = push(client, authorization_details=details(permission))[0].get_json()["request_uri"]
+    page = authorize(client, "ci", uri)
+    assert page.status_code == 200
+    assert "1250.00 NOK" in page.text and "faktura 4711" in page.text and 'data-testid="approval"' in page.text
+    session = re.search(r'name="session" value="([^"]+)"', page.text)[1]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    client.set_cookie("mock_bankid_csrf", csrf, domain="localhost")
+    answer = client.post(f"{REALM}/precheck/login", data={"session": session, "csrf_token": csrf, "action": "cancel"})
+    assert query_of(answer.headers["Location"]) == {"error": "access_denied", "state": "st-1", "iss": ISSUER}
+
+
+def test_approved_payment_carries_the_digest(client):
+    permission, raw = statement_param()
+    response, verifier = push(client, authorization_details=details(permission))
+    queue(client)
+    answer = authorize(client, "ci", response.get_json()["request_uri"])
+    tokens = redeem(client, answer.headers["Location"], verifier)
+    expected = base64.b64encode(hashlib.sha256(raw).digest()).decode()
+    verified(client, tokens["id_token"], permission_digest=expected)
+    access = verified(client, tokens["access_token"])
+    assert access["authorization_details"] == [{"type": "payment.v1", "permission": permission,
+                                                "permission_digest": expected}]
