@@ -36,8 +36,8 @@ if os.environ.get("MOCK_BANKID_BENCH_WORKER") == "gevent" and "serve" in sys.arg
 
     _original = serve.run_gunicorn
 
-    def _run_gunicorn(settings: Any, workers: int, extra: dict[str, Any] | None = None, tls: Any = None) -> None:
+    def _run_gunicorn(settings: Any, workers: int, extra: dict[str, Any] | None = None, **kwargs: Any) -> None:
         _original(settings, workers, {"worker_class": GeventJsonWorker, "worker_connections": 1000, **(extra or {})},
-                  tls)
+                  **kwargs)
 
     serve.run_gunicorn = _run_gunicorn  # type: ignore[assignment]
