@@ -524,3 +524,20 @@ def test_age_check_rules(provider):
     assert age({"nnin_altsub": adult.nnin, "birthdate": "1990-01-01"}, today).ok is False
     assert age({}, today).detail == "no_number"
     assert age({"pid": "12038A00110"}, today).detail == "invalid_number"
+
+
+def test_the_console_shows_and_acts_on_the_realm_it_was_given(client):
+    """?realm= picks the realm (remembered in a cookie): the switchboard's queue form then queues
+    in that realm, and the home realm is untouched."""
+    page = client.get("/_mock/console/switchboard?realm=qa-1")
+    assert page.status_code == 200 and 'value="qa-1"' in page.get_data(as_text=True)
+    follow = client.get("/_mock/console/switchboard")  # the cookie keeps the realm
+    assert 'value="qa-1"' in follow.get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', follow.get_data(as_text=True))[1]
+    queued = client.post("/_mock/console/next-login", data={"csrf_token": csrf, "persona": "under-18",
+                                                            "back": "/_mock/console/switchboard"})
+    assert queued.status_code == 303
+    assert [e["selector"] for e in client.get("/_mock/next-login?realm=qa-1").json["queue"]] == ["under-18"]
+    assert client.get("/_mock/next-login").json["queue"] == []
+    back = client.get("/_mock/console/switchboard?realm=current")
+    assert 'value="current"' in back.get_data(as_text=True)

@@ -37,6 +37,8 @@ def register(group: click.Group) -> None:
                        "`/` matches only itself. Without it the drill guesses (weaker).")
     @click.option("--url", metavar="MOCK_BASE_URL",
                   help="Base URL of the mock (default: MOCK_BANKID_BASE_URL, else http://localhost:<MOCK_BANKID_PORT>).")
+    @click.option("--realm", metavar="NAME",
+                  help="Arrange the cases in this realm (the relying party uses its issuer); default: the server's.")
     @click.option("--cases", metavar="NAME,...", help="Only these cases (catalogue order).")
     @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
                   help="TOML: min_age and the number kinds the relying party accepts (default: 18, every valid kind).")
@@ -50,9 +52,9 @@ def register(group: click.Group) -> None:
     @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
                   help="Seconds one sign-in may take before it counts as timeout.")
     @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-    def drill_cmd(start: str | None, success: str | None, url: str | None, cases: str | None, policy: Path | None,
-                  catalogue: Path | None, junit_path: Path | None, as_json_flag: bool, browser: bool,
-                  timeout: float, list_only: bool) -> None:
+    def drill_cmd(start: str | None, success: str | None, url: str | None, realm: str | None, cases: str | None,
+                  policy: Path | None, catalogue: Path | None, junit_path: Path | None, as_json_flag: bool,
+                  browser: bool, timeout: float, list_only: bool) -> None:
         """Rehearse a relying party: every persona, scenario and trap, and how it reacted.
 
         For each case: arrange who signs in next and the scenario on the mock, open --start with a
@@ -76,7 +78,7 @@ def register(group: click.Group) -> None:
             _fail("--start is required: the relying party's sign-in URL (only --list runs without it)")
         if not start.startswith(("http://", "https://")):
             _fail(f"--start must be an http(s) URL, not {start!r}")
-        mock = MockAPI(url or settings.base_url)
+        mock = MockAPI(url or settings.base_url, realm=realm)
         walker: Walker = HeadlessWalker(mock, timeout)
         if browser:
             try:

@@ -31,8 +31,7 @@ def default_workers() -> int:
 
     Python runs one thread of a process at a time, so a second worker per core only adds
     processes competing for the same core; the threads overlap what waits (the store, the
-    network). Measured on 2 cores (bench/README.md): 2 workers x 4 threads spent ~20-30% less
-    server CPU per discovery and per sign-in than 4 x 4, 4 x 2, 3 x 2 or 2 x 2.
+    network). The other shapes measured: bench/README.md.
     """
     return max(2, min(8, os.cpu_count() or 1))
 

@@ -36,15 +36,18 @@ def origin(url: str) -> str:
 class MockAPI:
     """One mock-bankid, found by its base URL (``--url``, ``MOCK_BANKID_BASE_URL``/``_PORT``)."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 10.0, realm: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.realm = realm
+        """The realm the drill arranges its cases in (``--realm``); None: the server's own."""
         self.info: dict[str, Any] = {}
         self.discovery: dict[str, Any] = {}
 
     def call(self, route: Route, body: Any = None, query: dict[str, str] | None = None) -> Any:
-        """One call to a control route (its first method), JSON in and out."""
+        """One call to a control route (its first method) in the drill's realm, JSON in and out."""
         method = route.methods[0]
+        query = {**(query or {}), **({"realm": self.realm} if self.realm else {})}
         url = f"{self.base_url}{route.under_base}" + (f"?{urlencode(query)}" if query else "")
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock

@@ -15,8 +15,7 @@ from mock_bankid.core import routes
 from mock_bankid.core.jsontools import request_body
 from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
-from mock_bankid.scenarios import engine
-from mock_bankid.scenarios.builtin import CALLBACK_NS
+from mock_bankid.scenarios import callbacks, engine
 
 bp = Blueprint("scenario_control", __name__)
 
@@ -58,7 +57,7 @@ def requests_clear() -> tuple[str, int]:
 def last_callback() -> tuple[Response, int]:
     """The callback the ``callback-replay`` scenario recorded (``?client_id=`` for one client's)."""
     client_id = request.args.get("client_id")
-    record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
+    record = callbacks.last(provider(), client_id)
     if record is None:
         return jsonify({"error": "not_found", "error_description":
                                   "No callback recorded: switch on callback-replay and sign in first."}), 404

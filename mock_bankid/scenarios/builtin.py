@@ -32,6 +32,7 @@ from mock_bankid.core.request_notes import notes
 from mock_bankid.http.web import authorization_url
 from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
+from mock_bankid.scenarios import callbacks
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 
 ALL_ENDPOINTS = routes.scenario_endpoints()
@@ -39,7 +40,6 @@ ALL_ENDPOINTS = routes.scenario_endpoints()
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
 MAX_DELAY = 120
 RATELIMIT_NS = "ratelimit"
-CALLBACK_NS = "callback"
 TIMEOUT_CODE = "bankid_error_codes:MOCK-T100"
 """The mock's own, recognisably fake code for a BankID session that ran out (BankID's is not public)."""
 
@@ -194,9 +194,7 @@ def callback_replay(call: Call) -> None:
     record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
               "redirect_uri": req.redirect_uri, "params": params, "client_id": ctx.client.client_id,
               "at": call.provider.now()}
-    ttl = max(600, call.provider.settings.code_ttl)
-    call.provider.store.put(CALLBACK_NS, "last", record, ttl)
-    call.provider.store.put(CALLBACK_NS, f"client:{record['client_id']}", record, ttl)
+    callbacks.record(call.provider, record)
     return None
 
 

@@ -30,6 +30,8 @@ class Engine(Protocol):
 
     provider: Provider | None
 
+    def acting_provider(self) -> Provider: ...
+
     def _consume(self, active: Active) -> bool: ...
 
 
@@ -206,8 +208,8 @@ class Call:
 
     @property
     def provider(self) -> Provider:
-        assert self.engine.provider is not None  # hooks run only on an attached engine
-        return self.engine.provider
+        """The provider of the issuer (realm) the request is for: a scenario acts on its state."""
+        return self.engine.acting_provider()
 
     @property
     def per_sign_in(self) -> bool:

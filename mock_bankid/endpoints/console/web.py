@@ -32,7 +32,7 @@ from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.http.control_token import COOKIE as CONTROL_COOKIE
 from mock_bankid.http.control_token import control_token_ok
 from mock_bankid.http.web import routed
-from mock_bankid.oidc.provider import provider
+from mock_bankid.oidc.provider import REALM_NAME, bind, home_provider, provider
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
 bp = Blueprint("console", __name__, static_folder=str(STATIC_DIR),
@@ -114,6 +114,28 @@ def csrf_ok() -> bool:
     return bool(cookie) and secrets.compare_digest(cookie.encode(), form.encode())
 
 
+REALM_COOKIE = "mock_bankid_console_realm"
+
+
+def chosen_realm() -> str:
+    """The realm the console shows and acts on: ``?realm=`` (then remembered in a cookie), else the
+    cookie's, else the home realm. A cookie naming no valid realm is ignored."""
+    home = home_provider()
+    asked = request.args.get("realm")
+    if asked:
+        return asked  # provider() refuses a bad one with a clear 400
+    kept = request.cookies.get(REALM_COOKIE, "")
+    return kept if kept and REALM_NAME.match(kept) else home.settings.realm
+
+
+@bp.before_request
+def _realm() -> None:
+    """Bind the chosen realm before any view asks for ``provider()`` (links and forms need no parameter)."""
+    name = chosen_realm()
+    if not request.args.get("realm"):
+        bind(home_provider().realm(name))
+
+
 @bp.before_request
 def _guard() -> None:
     """Refuse a POST without the CSRF token (403), or without the control token where one is needed (401)."""
@@ -132,6 +154,9 @@ def _cookies(response: Response) -> Response:
     if request.cookies.get(CSRF_COOKIE) != csrf_token():
         response.set_cookie(CSRF_COOKIE, csrf_token(), httponly=True, samesite="Strict", secure=_secure(),
                             path=console_path())
+    if request.args.get("realm") and request.cookies.get(REALM_COOKIE) != request.args["realm"]:
+        response.set_cookie(REALM_COOKIE, request.args["realm"], httponly=True, samesite="Lax", secure=_secure(),
+                            path=base_path() or "/")
     if request.args.get("ui_locales") and request.cookies.get(LOCALE_COOKIE) != locale():
         response.set_cookie(LOCALE_COOKIE, locale(), httponly=True, samesite="Lax", secure=_secure(),
                             path=base_path() or "/", max_age=365 * 86400)
@@ -190,7 +215,8 @@ def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     html = render_template(
         template, t=t, locale=loc, version=__version__, issuer=p.issuer,
         csrf_token=csrf_token(), home=href(routes.CONSOLE_HOME), at=hrefs(), token_needed=not control_token_ok(request),
-        here=request.path, scenario_bar=scenario_bar(loc, form=True), **context,
+        here=request.path, scenario_bar=scenario_bar(loc, form=True), realm=p.settings.realm,
+        home_realm=home_provider().settings.realm, **context,
     )
     return make_response(html, status)
 
