@@ -10,6 +10,7 @@
 // userinfo: "openid-client" (default: fetchUserInfo) or "jose" (fetch it as a protected resource and
 // verify the JWT against jwks_uri with userinfo_issuer and aud = client_id, as a BankID RP must: TINFO's
 // iss is not the OIDC issuer, which fetchUserInfo refuses).
+// par: push the request first (buildAuthorizationUrlWithPAR); authorization_details: RFC 9396's array.
 // Prints one JSON object on stdout: {ok: true, ...} or {ok: false, error: {name, code, message}}.
 import * as client from 'openid-client';
 // jose is openid-client's own dependency (pinned in package-lock.json); imported for the "jose" userinfo.
@@ -53,8 +54,9 @@ try {
     };
   }
 
-  const { location, state, nonce, callbackUrl, checks } = await authorize(config, {
+  const { url, location, state, nonce, callbackUrl, checks } = await authorize(config, {
     redirectUri: args.redirect_uri, scope: args.scope, loginHint: args.login_hint ?? 'adult',
+    par: args.par ?? false, authorizationDetails: args.authorization_details ?? null,
   });
   // No browser: the redirect was read by authorize(); now judge it as a relying party does.
   const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
@@ -78,6 +80,8 @@ try {
     state,
     nonce,
     location,
+    url: String(url),
+    access_token: tokens.access_token,
     token_type: tokens.token_type,
     expires_in: tokens.expiresIn(),
     id_token_header: header,

@@ -4,8 +4,10 @@
 import * as client from 'openid-client';
 
 // Build the authorization URL (PKCE S256, state, nonce) and fetch it; returns the callback URL and
-// the checks openid-client needs to judge it.
-export async function authorize(config, { redirectUri, scope = 'openid profile nnin_altsub', loginHint = 'adult' }) {
+// the checks openid-client needs to judge it. par: push the parameters first (RFC 9126,
+// buildAuthorizationUrlWithPAR); authorizationDetails: RFC 9396's parameter, a JSON array.
+export async function authorize(config, { redirectUri, scope = 'openid profile nnin_altsub', loginHint = 'adult',
+                                          par = false, authorizationDetails = null }) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -14,7 +16,8 @@ export async function authorize(config, { redirectUri, scope = 'openid profile n
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
   };
   if (loginHint) params.login_hint = loginHint;
-  const url = client.buildAuthorizationUrl(config, params);
+  if (authorizationDetails) params.authorization_details = JSON.stringify(authorizationDetails);
+  const url = par ? await client.buildAuthorizationUrlWithPAR(config, params) : client.buildAuthorizationUrl(config, params);
   const response = await fetch(url, { redirect: 'manual' });
   const location = response.headers.get('location');
   if (response.status !== 302 || !location) {
