@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from authlib.jose import JsonWebKey, JsonWebToken
 from conftest import CI_REDIRECT, pkce_pair, query_of
+from rp import PermissionDigestMismatch, permission_digest_of, verify_id_token
 
 from mock_bankid.oidc.clients import client_from_dict
 
@@ -250,3 +251,36 @@ def test_approved_payment_carries_the_digest(client):
     access = verified(client, tokens["access_token"])
     assert access["authorization_details"] == [{"type": "payment.v1", "permission": permission,
                                                 "permission_digest": expected}]
+
+
+# --- scenarios: a refused approval and a digest that is not the statement's -------------------
+def pay(client, *, scenario: str | None = None, statement: dict = STATEMENT):
+    permission, raw = statement_param(statement)
+    response, verifier = push(client, authorization_details=details(permission))
+    body = {"persona": "adult", **({"scenario": scenario} if scenario else {})}
+    assert client.post("/_mock/next-login", json=body).status_code == 201
+    return authorize(client, "ci", response.get_json()["request_uri"]), verifier, raw
+
+
+def test_payment_refused_answers_access_denied_only_for_a_payment(client):
+    answer, _, _ = pay(client, scenario="payment-refused")
+    assert query_of(answer.headers["Location"]) == {"error": "access_denied", "state": "st-1", "iss": ISSUER}
+    assert client.put("/_mock/scenario", json={"scenario": "payment-refused"}).status_code == 200
+    response, verifier = push(client)  # a sign-in without a payment is not refused
+    queue(client)
+    assert "code" in query_of(authorize(client, "ci", response.get_json()["request_uri"]).headers["Location"])
+
+
+def test_trap_permission_digest_is_caught_by_a_correct_rp_and_missed_by_a_defective_one(client):
+    jwks = client.get(f"{REALM}/protocol/openid-connect/certs").get_json()
+    answer, verifier, raw = pay(client, scenario="trap-permission-digest")
+    trapped = redeem(client, answer.headers["Location"], verifier)
+    args = dict(issuer=ISSUER, client_id="ci", nonce="n-1", access_token=trapped["access_token"])
+    with pytest.raises(PermissionDigestMismatch):
+        verify_id_token(trapped["id_token"], jwks, **args, statement=raw)  # the RP compares with what it sent
+    claims = verify_id_token(trapped["id_token"], jwks, **args)  # a defective RP: a valid token otherwise
+    assert claims["permission_digest"] != permission_digest_of(raw)
+    answer, verifier, raw = pay(client)  # the next payment is honest again
+    honest = redeem(client, answer.headers["Location"], verifier)
+    verify_id_token(honest["id_token"], jwks, issuer=ISSUER, client_id="ci", nonce="n-1",
+                    access_token=honest["access_token"], statement=raw)

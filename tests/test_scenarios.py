@@ -14,7 +14,7 @@ from joserfc.errors import (
     MissingClaimError,
     UnsupportedAlgorithmError,
 )
-from rp import AtHashMismatch, FlaskRP, at_hash_of, unverified_claims, unverified_header, verify_id_token
+from rp import AtHashMismatch, FlaskRP, PermissionDigestMismatch, at_hash_of, unverified_claims, unverified_header, verify_id_token
 
 from mock_bankid.app import create_app
 from mock_bankid.oidc.codes import CODE_NS, SCENARIO_MARK
@@ -32,7 +32,8 @@ RUNBOOK_NAMES = ["outage", "invalid-client", "redirect-uri-mismatch", "state-mis
                  "session-timeout", "callback-replay", "rate-limit", "slow", "drop-connection", "slow-jwks",
                  "cancel", "bankid-error", "server-error", "temporarily-unavailable"]
 TRAP_NAMES = ["trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-hs256", "trap-expired",
-              "trap-future-iat", "trap-wrong-iss", "trap-wrong-aud", "trap-nonce", "trap-at-hash", "trap-missing-nnin"]
+              "trap-future-iat", "trap-wrong-iss", "trap-wrong-aud", "trap-nonce", "trap-at-hash", "trap-missing-nnin",
+              "trap-permission-digest"]
 
 
 @pytest.fixture
@@ -386,7 +387,10 @@ TRAP_REASONS = {
     "trap-nonce-missing": (MissingClaimError, "nonce"),
     "trap-at-hash": (AtHashMismatch, None),
     "trap-missing-nnin": (MissingClaimError, "nnin_altsub"),
+    "trap-permission-digest": (PermissionDigestMismatch, None),
 }
+PAR_TRAPS = ("trap-permission-digest",)
+"""Traps on a payment approval only (a pushed request): tests/test_par.py checks them."""
 
 
 def check_trap(name: str, body: dict, jwks: dict, now: int, resign, nnin: str) -> None:
@@ -411,7 +415,7 @@ def trap_tools(client, provider):
 
 
 @pytest.mark.parametrize("via", ["server", "queue"])
-@pytest.mark.parametrize("name", list(TRAP_REASONS))
+@pytest.mark.parametrize("name", [n for n in TRAP_REASONS if n not in PAR_TRAPS])
 def test_traps_are_refused_for_their_own_reason(rp, trap_tools, name, via):
     state, resign, nnin = trap_tools
     if via == "server":

@@ -30,6 +30,7 @@ from mock_bankid.core.errors import (
 )
 from mock_bankid.core.request_notes import notes
 from mock_bankid.http.web import authorization_url
+from mock_bankid.oidc.authorization_details import of_grant
 from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
 from mock_bankid.scenarios import callbacks
@@ -294,6 +295,23 @@ def _redirect_scenario(name: str, group: str, summary: str, summary_nb: str, err
 _redirect_scenario(
     "cancel", "session", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
     "Brukeren trykker Avbryt: error=access_denied&state=... (ingen beskrivelse, som hos BankID)", AccessDenied, "")
+
+
+@scenario(
+    name="payment-refused", group="session",
+    summary="The person refuses the payment on the approval page: error=access_denied (only a sign-in that "
+            "asked for one, authorization_details)",
+    summary_nb="Personen avviser betalingen ved godkjenning: error=access_denied (bare innlogging med "
+               "authorization_details)",
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+)
+def payment_refused(call: Call) -> None:
+    """What BankID sends when the person cancels the approval: ``access_denied``, no description."""
+    ctx = call.context(AuthorizeRedirectContext)
+    if of_grant(ctx.grant.extra) and call.consume():
+        redirect_error(call, AccessDenied())
+
+
 _redirect_scenario(
     "bankid-error", "provider", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
     "BankID feiler med sin egen feilkode: access_denied, bankid_error_codes:<kode>", AccessDenied,

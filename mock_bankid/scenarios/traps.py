@@ -19,6 +19,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from mock_bankid.oidc.authorization_details import of_grant
 from mock_bankid.oidc.grants import at_hash
 from mock_bankid.oidc.hooks import IdTokenClaimsContext, IdTokenContext
 from mock_bankid.scenarios.definitions import Apply, Call, scenario
@@ -65,6 +66,7 @@ SUMMARIES_NB = {
     "trap-nonce": "ID-token med feil nonce (mode=missing: uten nonce)",
     "trap-at-hash": "ID-token der at_hash ikke stemmer med tilgangstokenet",
     "trap-missing-nnin": "ID-token uten fødselsnummer (ingen nnin_altsub, ingen pid)",
+    "trap-permission-digest": "Betalingsgodkjenning der permission_digest ikke er SHA-256 av erklæringen som ble sendt",
 }
 """Each trap's summary in Norwegian Bokmål (the console in nb)."""
 
@@ -180,3 +182,16 @@ def trap_missing_nnin(call: Call) -> None:
     if call.consume():
         for name in ("nnin_altsub", "pid", "nnin"):
             claims.pop(name, None)
+
+
+@_trap("trap-permission-digest", "A payment approval whose permission_digest is not the SHA-256 of the statement "
+       "sent (only on a sign-in that asked for one)", "id_token_claims")
+def trap_permission_digest(call: Call) -> None:
+    """The person approved *a* statement, not the one the client pushed: only a client that compares
+    the digest with the statement it sent notices (BankID's ``permission_digest``)."""
+    ctx = call.context(IdTokenClaimsContext)
+    if "permission_digest" not in ctx.claims or not of_grant(ctx.grant.extra):
+        return  # nothing approved: nothing to get wrong
+    if call.consume():
+        other = hashlib.sha256(b"not-the-statement-" + secrets.token_bytes(8)).digest()
+        ctx.claims["permission_digest"] = base64.b64encode(other).decode("ascii")

@@ -30,6 +30,15 @@ class AtHashMismatch(AssertionError):
     """at_hash does not match the access token (OIDC Core §3.1.3.8)."""
 
 
+class PermissionDigestMismatch(AssertionError):
+    """``permission_digest`` is not the SHA-256 of the statement the client asked the person to approve."""
+
+
+def permission_digest_of(statement: bytes) -> str:
+    """BankID's ``permission_digest``: SHA-256 of the permission statement, base64. Computed here on purpose."""
+    return base64.b64encode(hashlib.sha256(statement).digest()).decode("ascii")
+
+
 def at_hash_of(access_token: str, alg: str) -> str:
     """OIDC Core §3.1.3.6, computed here on purpose (not mock_bankid.bankid.claims.at_hash)."""
     hash_name = {"256": "sha256", "384": "sha384", "512": "sha512"}[alg[-3:]]
@@ -39,12 +48,13 @@ def at_hash_of(access_token: str, alg: str) -> str:
 
 def verify_id_token(id_token: str, jwks: dict[str, Any], *, issuer: str, client_id: str, nonce: str | None,
                     access_token: str | None = None, now: int | float | None = None, alg: str | None = None,
-                    essential: tuple[str, ...] = ()) -> dict[str, Any]:
+                    essential: tuple[str, ...] = (), statement: bytes | None = None) -> dict[str, Any]:
     """Verify as an RP does and return the claims; raise at the first check that fails.
 
     ``nonce=None`` for tokens that carry none (refresh, client credentials); ``now`` is the time to
     judge exp and iat by (the mock's clock when a test moved it; the real time otherwise);
-    ``alg`` pins one algorithm (a client registered for ES256 accepts nothing else).
+    ``alg`` pins one algorithm (a client registered for ES256 accepts nothing else); ``statement``:
+    the payment statement the client pushed, whose digest the token must carry.
     """
     decoded = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=[alg] if alg else SIGNING_ALGS)
     if decoded.header.get("kid") not in {k.get("kid") for k in jwks["keys"]}:
@@ -62,6 +72,8 @@ def verify_id_token(id_token: str, jwks: dict[str, Any], *, issuer: str, client_
     JWTClaimsRegistry(now=None if now is None else int(now), leeway=0, **options).validate(decoded.claims)
     if access_token is not None and decoded.claims.get("at_hash") != at_hash_of(access_token, decoded.header["alg"]):
         raise AtHashMismatch("at_hash does not match the access token")
+    if statement is not None and decoded.claims.get("permission_digest") != permission_digest_of(statement):
+        raise PermissionDigestMismatch("permission_digest is not the SHA-256 of the statement sent")
     return dict(decoded.claims)
 
 
