@@ -266,7 +266,7 @@ def test_payment_refused_answers_access_denied_only_for_a_payment(client):
     answer, _, _ = pay(client, scenario="payment-refused")
     assert query_of(answer.headers["Location"]) == {"error": "access_denied", "state": "st-1", "iss": ISSUER}
     assert client.put("/_mock/scenario", json={"scenario": "payment-refused"}).status_code == 200
-    response, verifier = push(client)  # a sign-in without a payment is not refused
+    response, _ = push(client)  # a sign-in without a payment is not refused
     queue(client)
     assert "code" in query_of(authorize(client, "ci", response.get_json()["request_uri"]).headers["Location"])
 

@@ -14,7 +14,15 @@ from joserfc.errors import (
     MissingClaimError,
     UnsupportedAlgorithmError,
 )
-from rp import AtHashMismatch, FlaskRP, PermissionDigestMismatch, at_hash_of, unverified_claims, unverified_header, verify_id_token
+from rp import (
+    AtHashMismatch,
+    FlaskRP,
+    PermissionDigestMismatch,
+    at_hash_of,
+    unverified_claims,
+    unverified_header,
+    verify_id_token,
+)
 
 from mock_bankid.app import create_app
 from mock_bankid.oidc.codes import CODE_NS, SCENARIO_MARK

@@ -45,7 +45,8 @@ from rp.verify import (
 
 __all__ = [
     "ALLOWED_ALGS", "ASSERTION_TYPE", "CI_JWT_EC", "CI_JWT_RSA", "CI_REDIRECT", "NO_AUTH", "PATHS", "REDIRECTS",
-    "RP", "SECRETS", "SIGNING_ALGS", "AtHashMismatch", "PermissionDigestMismatch", "permission_digest_of", "Authorization", "ClientAuth", "Discovered", "FlaskRP",
+    "RP", "SECRETS", "SIGNING_ALGS", "AtHashMismatch", "Authorization", "ClientAuth", "Discovered", "FlaskRP",
+    "PermissionDigestMismatch", "permission_digest_of",
     "HttpRP", "LoginPage", "at_hash_of", "auth_for", "authorize_params", "basic", "client_secret_jwt",
     "drop_none", "form_post_fields", "mock_today", "pkce_pair", "private_key_jwt", "public", "query_of",
     "raw_header", "secret_post", "unverified_claims", "unverified_header", "verify_id_token",
