@@ -124,11 +124,12 @@ DEFECTS: dict[str, set[str]] = {
     "skip-signature": {"trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-hs256"},
     "skip-state": {"state-mismatch", "state-missing", "scenario-state-mismatch"},
     "no-backoff": {"rate-limit"},
+    "skip-permission-digest": {"trap-permission-digest"},
     # Every case where BankID itself fails or says no, at the callback or the token endpoint (the
     # replay's second code redemption is an invalid_grant); not the refusals the BFF decides itself.
     "crash-on-error": {"cancel", "bankid-error", "server-error", "temporarily-unavailable", "session-timeout-redirect",
                        "outage", "slow", "drop-connection", "invalid-client", "callback-replay", "scenario-cancel",
-                       "scenario-bankid-error", "scenario-invalid-client"},
+                       "scenario-bankid-error", "scenario-invalid-client", "payment-refused"},
 }
 
 

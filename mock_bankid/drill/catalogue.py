@@ -23,7 +23,7 @@ POLICY = "policy"
 
 CATALOGUE_FILE = "drills.toml"
 CASE_KEYS = {"name", "rehearses", "expect", "persona", "scenario", "server_scenario", "unavailable_ok",
-             "replay_callback", "use_up_quota", "timeout", "browser"}
+             "replay_callback", "use_up_quota", "timeout", "browser", "start"}
 QUOTA_ENDPOINTS = ("token",)
 
 
@@ -108,6 +108,9 @@ class Case:
     """``"token"``: just before the relying party's token request, one request as its client uses up
     the rate limit's window, so the relying party meets exactly one 429 there (``rate-limit``)."""
     timeout: float | None = None
+    start: str | None = None
+    """A path at the relying party to begin at instead of ``--start``'s (same origin): a payment
+    approval starts where the relying party pushes its statement (``/api/payments/approve``)."""
     browser: str = "panel"
     """``--browser``: ``panel`` clicks the persona (and picks the scenario) on the real login page;
     ``queue`` arranges it through the next-login queue as headless runs do (scenario parameters the
@@ -182,6 +185,9 @@ def parse_case(raw: Mapping[str, Any], where: str) -> Case:
     browser = raw.get("browser", "panel")
     if browser not in ("panel", "queue"):
         raise CatalogueError(f"{where}: browser must be panel or queue")
+    start = raw.get("start")
+    if start is not None and (not isinstance(start, str) or not start.startswith("/") or start.startswith("//")):
+        raise CatalogueError(f"{where}: start is a path at the relying party, like \"/api/payments/approve\"")
     for flag in ("unavailable_ok", "replay_callback"):
         if not isinstance(raw.get(flag, False), bool):
             raise CatalogueError(f"{where}: {flag} is true or false")
@@ -189,7 +195,7 @@ def parse_case(raw: Mapping[str, Any], where: str) -> Case:
         name=name.strip(), rehearses=" ".join(rehearses.split()), expect=expect, persona=persona,
         scenario=scenario, server_scenario=server, unavailable_ok=raw.get("unavailable_ok", False),
         replay_callback=raw.get("replay_callback", False), use_up_quota=quota,
-        timeout=float(timeout) if timeout is not None else None, browser=browser,
+        timeout=float(timeout) if timeout is not None else None, browser=browser, start=start,
     )
 
 

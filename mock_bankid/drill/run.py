@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from mock_bankid.drill.catalogue import POLICY, Case, CatalogueError, Policy
 from mock_bankid.drill.follow import Follower, Trace
@@ -262,7 +262,8 @@ class Drill:
             if pick is None:
                 self.mock.queue(case.persona, case.scenario)
             quota = _Quota(self.mock) if case.use_up_quota else None
-            trace = self.walker.sign_in(self.start, pick, quota.use_up if quota else None)
+            start = urljoin(self.start, case.start) if case.start else self.start
+            trace = self.walker.sign_in(start, pick, quota.use_up if quota else None)
             if pick is None and self.mock.queued():
                 notes.append("the relying party never sent the browser to mock-bankid's authorize endpoint")
             first = None

@@ -59,7 +59,7 @@ out.prompt_none = await (async () => {
 // a mock-only login_hint is refused through the redirect
 out.persona_hint = await callbackError({ loginHint: 'adult' });
 
-// a request object (JAR, RFC 9101) is refused, not ignored
+// a request object (JAR, RFC 9101) signed with a key the client never registered is refused, not ignored
 out.request_object = await (async () => {
   const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const verifier = client.randomPKCECodeVerifier();
@@ -68,10 +68,10 @@ out.request_object = await (async () => {
     redirect_uri: redirectUri, scope: 'openid', state, nonce: client.randomNonce(),
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' },
     { key: pair.privateKey });
-  // openid-client moves redirect_uri into the object, so the mock cannot redirect: BankID's error page
+  // openid-client moves redirect_uri into the object, so the mock cannot redirect: an error page
   const response = await fetch(url, { redirect: 'manual' });
   return { status: response.status, location: response.headers.get('location'),
-    refused: (await response.text()).includes('request_not_supported') };
+    refused: (await response.text()).includes('invalid_request_object') };
 })();
 
 // the refresh token is a JWT of typ Refresh; openid-client refreshes with it as with any token

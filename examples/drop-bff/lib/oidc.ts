@@ -18,6 +18,7 @@ const MAX_WAIT_MS = 10_000;
 export interface Discovery {
   issuer: string;
   authorization_endpoint: string;
+  pushed_authorization_request_endpoint?: string;
   token_endpoint: string;
   jwks_uri: string;
 }
@@ -159,4 +160,36 @@ export async function verifyIdToken(idToken: string, accessToken: string, nonce:
   if (!defect("skip-nonce") && payload.nonce !== nonce) throw invalid("nonce");
   if (payload.at_hash !== atHash(accessToken)) throw invalid("at_hash");
   return payload;
+}
+
+/**
+ * A pushed authorization request (RFC 9126) with client_secret_basic: BankID takes
+ * authorization_details (a payment to approve) only this way. Returns the authorize URL to send the
+ * browser to (client_id and request_uri only).
+ */
+export async function pushAuthorizationRequest(params: Record<string, string>): Promise<URL> {
+  const discovery = await discover();
+  if (!discovery.pushed_authorization_request_endpoint) {
+    throw new BankIdFailure("unavailable", "discovery lists no pushed_authorization_request_endpoint");
+  }
+  const { clientId, clientSecret } = config();
+  const response = await call(discovery.pushed_authorization_request_endpoint, {
+    method: "POST",
+    headers: { Authorization: basicAuth(clientId, clientSecret), "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: clientId, ...params }),
+  });
+  const body = (await response.json().catch(() => ({}))) as Record<string, string>;
+  if (response.status >= 500) throw new BankIdFailure("unavailable", `PAR endpoint answered ${response.status}`);
+  if (response.status !== 201 || !body.request_uri) {
+    console.error(`BankID OAuth error at PAR: ${body.error || response.status}`);
+    throw new BankIdFailure("oauth", body.error_description || `PAR endpoint answered ${response.status}`, body.error || "invalid_response");
+  }
+  const url = new URL(discovery.authorization_endpoint);
+  url.search = new URLSearchParams({ client_id: clientId, request_uri: body.request_uri }).toString();
+  return url;
+}
+
+/** BankID's permission_digest: SHA-256 of the permission statement, base64. */
+export function permissionDigest(statement: string): string {
+  return createHash("sha256").update(statement, "utf8").digest("base64");
 }

@@ -20,6 +20,8 @@ export interface PendingSignIn {
   state: string;
   nonce: string;
   verifier: string;
+  /** A payment approval: base64 SHA-256 of the statement pushed, which the ID token's permission_digest must equal. */
+  digest?: string;
 }
 
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString("base64url");
@@ -37,7 +39,8 @@ export async function openPending(value: string | undefined): Promise<PendingSig
   if (!value) return null;
   try {
     const { payload } = await jwtVerify(value, config().sessionSecret, { algorithms: ["HS256"], audience: "bankid_state" });
-    return { state: String(payload.state), nonce: String(payload.nonce), verifier: String(payload.verifier) };
+    return { state: String(payload.state), nonce: String(payload.nonce), verifier: String(payload.verifier),
+      ...(typeof payload.digest === "string" ? { digest: payload.digest } : {}) };
   } catch {
     return null;
   }

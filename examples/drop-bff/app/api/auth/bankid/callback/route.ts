@@ -40,6 +40,11 @@ async function signIn(request: NextRequest): Promise<NextResponse> {
 
   const tokens = await exchangeCode(code, pending.verifier);
   const claims = await verifyIdToken(tokens.id_token, tokens.access_token, pending.nonce);
+  if (pending.digest !== undefined && !defect("skip-permission-digest") && claims.permission_digest !== pending.digest) {
+    // The person approved some statement, not the one we pushed: never act on it.
+    throw new Refusal("permission_digest_mismatch: the approval is not for the payment we asked for", 403,
+      "The payment approval could not be verified. Nothing was paid; please try again.");
+  }
 
   const nnin = claims.pid ?? claims.nnin_altsub;
   const today = osloToday();
