@@ -402,8 +402,10 @@ def run_debugger(client, provider, **form):
     assert start.status_code == 303, text_of(start)
     authorize = urlsplit(start.headers["Location"])
     sent = {k: v[0] for k, v in parse_qs(authorize.query).items()}
-    assert sent["client_id"] == debugger.CLIENT_ID and sent["code_challenge_method"] == "S256"
-    assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings)
+    assert sent["client_id"] == debugger.CLIENT_ID
+    if "request_uri" not in sent:  # a payment is pushed (PAR): only client_id and request_uri in the URL
+        assert sent["code_challenge_method"] == "S256"
+        assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings)
     back = client.get(authorize.path, query_string=sent)
     assert back.status_code == 302, text_of(back)
     callback = urlsplit(back.headers["Location"])
@@ -541,3 +543,11 @@ def test_the_console_shows_and_acts_on_the_realm_it_was_given(client):
     assert client.get("/_mock/next-login").json["queue"] == []
     back = client.get("/_mock/console/switchboard?realm=current")
     assert 'value="current"' in back.get_data(as_text=True)
+
+
+def test_the_debugger_approves_a_payment_through_par_and_checks_the_digest(client, provider):
+    html, marks = run_debugger(client, provider, payment_amount="250.00", payment_text="Innskudd")
+    assert marks["permission_digest"] == "pass" and set(marks.values()) == {"pass"}, marks
+    assert "permission_digest" in unescape(html) and "payment.v1" in unescape(html)
+    _html, marks = run_debugger(client, provider, payment_amount="250.00", scenario="trap-permission-digest")
+    assert marks["permission_digest"] == "fail", marks

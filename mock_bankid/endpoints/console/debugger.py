@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import secrets
 import time
 from datetime import UTC, datetime
@@ -110,6 +111,8 @@ def start() -> Response:
         "scenario": form.get("scenario", "").strip(), "scopes": form.getlist("scope"),
         "acr_values": form.get("acr_values", "").strip(), "prompt": form.get("prompt", "").strip(),
         "ui_locales": form.get("ui_locales", "").strip(),
+        "payment_amount": form.get("payment_amount", "").strip()[:12],
+        "payment_text": form.get("payment_text", "").strip()[:140],
     }
     who: str = values["selector"] or values["persona"]
     t = console_texts(locale())  # the console's own words, in the reader's language (not OAuth descriptions)
@@ -142,10 +145,24 @@ def start() -> Response:
             params[name] = values[name]
     if who and not values["scenario"]:
         params["login_hint"] = who
+    query = params
+    if values["payment_amount"]:
+        statement = json.dumps({"type": "payment", "amount": {"value": values["payment_amount"], "currency": "NOK"},
+                                     "text": values["payment_text"] or "mock-bankid console"}).encode()
+        params["authorization_details"] = json.dumps(
+            [{"type": "payment.v1", "permission": base64.urlsafe_b64encode(statement).rstrip(b"=").decode()}])
+        flow["digest"] = base64.b64encode(hashlib.sha256(statement).digest()).decode()
+        pushed = backchannel("POST", routes.url(routes.PAR, p.settings), data=params,
+                             headers={"Authorization": f"Basic {_basic()}"})
+        body = pushed["body"] if isinstance(pushed["body"], dict) else {}
+        if pushed["status"] != 201 or not body.get("request_uri"):
+            detail = f"{pushed['status']}: {body.get('error', '')} {body.get('error_description', '')}"
+            return _form_page(400, values=values, error_message=f"PAR {detail}")
+        query = {"client_id": CLIENT_ID, "request_uri": body["request_uri"]}
     flow["sent"] = {k: v for k, v in params.items()}
     flow_id = secrets.token_urlsafe(24)
     p.store.put(FLOW_NS, flow_id, flow, p.settings.auth_session_ttl)
-    response = redirect(f"{routes.url(routes.AUTHORIZE, p.settings)}?{urlencode(params, quote_via=quote)}", code=303)
+    response = redirect(f"{routes.url(routes.AUTHORIZE, p.settings)}?{urlencode(query, quote_via=quote)}", code=303)
     response.set_cookie(FLOW_COOKIE, flow_id, httponly=True, samesite="Lax", path=href(routes.CONSOLE_DEBUGGER),
                         secure=p.settings.base_url.startswith("https"), max_age=p.settings.auth_session_ttl)
     return response
@@ -173,6 +190,10 @@ def callback() -> Response:
                             path=href(routes.CONSOLE_DEBUGGER),
                             secure=p.settings.base_url.startswith("https"), max_age=p.settings.sso_session_ttl)
     return response
+
+
+def _basic() -> str:
+    return base64.b64encode(f"{quote(CLIENT_ID, safe='')}:{quote(CLIENT_SECRET, safe='')}".encode()).decode()
 
 
 def session_tag(sid: str) -> str:
@@ -234,7 +255,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
     if config is None:
         result["error"] = {"error": "discovery", "description": f"discovery answered {discovery['status']}"}
         return _finish(result)
-    basic = base64.b64encode(f"{quote(CLIENT_ID, safe='')}:{quote(CLIENT_SECRET, safe='')}".encode()).decode()
+    basic = _basic()
     token = backchannel("POST", config["token_endpoint"], headers={"Authorization": f"Basic {basic}"}, data={
         "grant_type": "authorization_code", "code": callback["code"],
         "redirect_uri": redirect_uri(p.settings), "code_verifier": flow["verifier"]})
@@ -261,6 +282,10 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
     listed.extend(checks.id_token_checks(
         body["id_token"], jwks=jwks, allowed_algs=allowed, issuer=p.issuer, client_id=CLIENT_ID,
         nonce=flow["nonce"], access_token=body.get("access_token"), now=p.now(), today=p.today()))
+    if flow.get("digest"):  # a payment approval: the digest must be the statement's (trap-permission-digest)
+        got = ((result["id_token"] or {}).get("claims") or {}).get("permission_digest")
+        listed.append(checks.Check("permission_digest", got == flow["digest"], "",
+                                   {"got": got, "want": flow["digest"]}))
     if body.get("access_token"):
         userinfo = backchannel("GET", config["userinfo_endpoint"],
                                headers={"Authorization": f"Bearer {body['access_token']}"})
@@ -285,7 +310,7 @@ def _redacted_step(step: dict[str, Any]) -> dict[str, Any]:
 
 STEP_CHECKS = {
     "callback": ("state", "callback_iss"),
-    "token": ("token", "iss", "aud", "exp", "iat", "nonce", "at_hash", "age"),
+    "token": ("token", "iss", "aud", "exp", "iat", "nonce", "at_hash", "age", "permission_digest"),
     "jwks": ("signature",),
     "userinfo": ("userinfo",),
 }

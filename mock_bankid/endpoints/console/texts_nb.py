@@ -172,6 +172,10 @@ NB: dict[str, str] = {
     "debugger_scenario_help": "Et scenario for én innlogging går gjennom neste-innlogging-køen, så det krever en "
                               "person.",
     "debugger_sign_in": "Logg inn med feilsøkeren",
+    "payment_legend": "Betalingsgodkjenning (PAR + authorization_details, payment.v1)",
+    "payment_amount": "Beløp (NOK); tomt: vanlig innlogging",
+    "payment_text": "Tekst personen godkjenner",
+    "payment_hint": "Feilsøkeren sender erklæringen til PAR-endepunktet og sjekker ID-tokenets permission_digest.",
     "debugger_client": "Klient",
     "need_openid": "Scopet openid må være med.",
     "need_persona_for_scenario": "Velg en person for å bruke et scenario (eller velg scenarioet på innloggingssiden).",
@@ -226,6 +230,7 @@ NB: dict[str, str] = {
     "check_at_hash": "at_hash",
     "check_age": "Alder fra fødselsnummeret",
     "check_userinfo": "userinfo (samme sub)",
+    "check_permission_digest": "permission_digest",
     "d_state_pass": "{got} er den som ble sendt",
     "d_state_fail": "fikk {got}, sendte {want}",
     "d_callback_iss_pass": "{got}",
@@ -260,6 +265,8 @@ NB: dict[str, str] = {
     "age_source_number": "nummeret",
     "age_source_claim": "birthdate-claimet",
     "d_userinfo_pass": "sub {got}, som i ID-tokenet",
+    "d_permission_digest_pass": "{got}: SHA-256 av erklæringen som ble sendt",
+    "d_permission_digest_fail": "fikk {got}, erklæringen som ble sendt gir {want}",
     "d_userinfo_fail": "sub {got}, ID-tokenet sier {want}",
     "d_userinfo_status": "svarte HTTP {status}",
 }
