@@ -403,7 +403,7 @@ def run_debugger(client, provider, **form):
     authorize = urlsplit(start.headers["Location"])
     sent = {k: v[0] for k, v in parse_qs(authorize.query).items()}
     assert sent["client_id"] == debugger.CLIENT_ID and sent["code_challenge_method"] == "S256"
-    assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings.base_url)
+    assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings)
     back = client.get(authorize.path, query_string=sent)
     assert back.status_code == 302, text_of(back)
     callback = urlsplit(back.headers["Location"])

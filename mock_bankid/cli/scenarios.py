@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import click
 
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.scenarios import Scenarios
 
@@ -31,7 +32,8 @@ def _base(url: str | None) -> str:
 
 
 def _scenario_url(url: str | None, realm: str | None) -> str:
-    return f"{_base(url)}/_mock/scenario" + (f"?{urlencode({'realm': realm})}" if realm else "")
+    """``{base}/_mock/scenario`` (one path for GET, PUT and DELETE), in ``realm`` if given."""
+    return f"{_base(url)}{routes.SCENARIO_GET.under_base}" + (f"?{urlencode({'realm': realm})}" if realm else "")
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:

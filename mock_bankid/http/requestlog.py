@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.core.request_notes import noted
 from mock_bankid.oidc.client_auth import request_client_id, request_form
@@ -27,11 +28,9 @@ from mock_bankid.store import Store
 from mock_bankid.store.journal import journal_of
 
 REDACTED = "[redacted]"
-SECRET_PARAMS = frozenset({
-    "client_secret", "client_assertion", "assertion", "code_verifier", "code", "refresh_token",
-    "access_token", "id_token", "id_token_hint", "id_login_hint", "token", "subject_token",
-    "actor_token", "logout_token", "csrf_token", "session", "password", "secret",
-})
+SECRET_PARAMS = routes.redacted_names() | {"id_token", "logout_token", "password", "secret"}
+"""What each route declares it takes as a secret (``redacts`` in ``core/routes.py``), redacted at
+every endpoint, and credentials no endpoint takes that a careless client may still send."""
 SECRET_SUFFIXES = ("token", "secret", "assertion", "verifier", "password", "_hint")
 """Names ending so are secret too, whatever prefix a client or a future parameter adds."""
 _JWT_HEAD = ("eyJ", "ey0")

@@ -1,8 +1,8 @@
 """The runbook's failures as built-in scenarios (traps are in ``traps.py``).
 
 Each is data plus one small apply function. Server-wide ones mostly act at the ``request`` hook
-and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize``, ``token``,
-``userinfo``); per-sign-in ones act where the sign-in is known.
+and pick their endpoints by blueprint name (``ALL_ENDPOINTS``: the ``hook`` names of the route
+table, ``core/routes.py``); per-sign-in ones act where the sign-in is known.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
@@ -34,7 +35,8 @@ from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, R
 from mock_bankid.scenarios import callbacks
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 
-ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
+ALL_ENDPOINTS = routes.scenario_endpoints()
+"""The routes' ``hook`` names (``core/routes.py``): what a scenario's ``endpoints`` may list."""
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
 MAX_DELAY = 120
 RATELIMIT_NS = "ratelimit"
@@ -175,8 +177,9 @@ def session_timeout(call: Call) -> Response | None:
 
 @scenario(
     name="callback-replay", group="session",
-    summary_nb="Samme callback leveres to ganger: GET /_mock/last-callback gir den for en ny levering",
-    summary="The same callback is delivered twice: GET /_mock/last-callback gives it for a second delivery",
+    summary_nb=f"Samme callback leveres to ganger: GET {routes.LAST_CALLBACK.under_base} gir den for en ny levering",
+    summary=f"The same callback is delivered twice: GET {routes.LAST_CALLBACK.under_base} gives it for a second "
+            "delivery",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
 )
 def callback_replay(call: Call) -> None:

@@ -41,7 +41,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context
 
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.fixture_files import FixtureError, read_toml, unknown_keys
 from mock_bankid.core.request_notes import noted
@@ -189,7 +189,7 @@ class Scenarios:
         definition = self.definitions.get(name)
         if definition is None:
             raise ScenarioError(
-                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them"
+                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET {routes.SCENARIOS.under_base} lists them"
             )
         activation = dict(definition.activation)
         for key in ACTIVATION_KEYS:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, make_response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
@@ -61,7 +62,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     html = render_page(
         "login.html",
         req.locale,
-        action=f"{p.issuer}/precheck/login",
+        action=routes.url(routes.LOGIN, p.settings),
         client_name=client.display_name,
         groups=[(g, items) for g, items in groups.items() if items],
         session_id=session_id,

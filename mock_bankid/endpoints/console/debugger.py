@@ -27,12 +27,14 @@ from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.i18n import TEXTS as LOGIN_LOCALES
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import checks
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, locale, page
+from mock_bankid.endpoints.console.web import Refused, bp, href, locale, page
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.people.personas import PersonaError
@@ -41,7 +43,6 @@ from mock_bankid.scenarios import engine
 CLIENT_ID = "mock-bankid-console"
 CLIENT_SECRET = "mock-bankid-console-secret"  # noqa: S105 - a published dev secret, like the fixtures'
 """Published on purpose, like every fixture client's: the redirect URI is what protects the code."""
-CALLBACK = "/debugger/callback"
 FLOW_NS = "console-flow"
 RESULT_NS = "console-result"
 RESULT_TTL = 3600
@@ -55,15 +56,15 @@ PROMPTS = ("", "login", "consent", "select_account", "none")
 MAX_SELECTOR = 200
 
 
-def redirect_uri(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}{CONSOLE}{CALLBACK}"
+def redirect_uri(settings: Settings) -> str:
+    return routes.url(routes.CONSOLE_DEBUGGER_CALLBACK, settings)
 
 
-def console_client(base_url: str, scopes: tuple[str, ...]) -> Client:
+def console_client(settings: Settings, scopes: tuple[str, ...]) -> Client:
     """The debugger's client: confidential (HTTP Basic), every scope, refresh tokens, real-BankID claims."""
     return Client(
         client_id=CLIENT_ID, name="mock-bankid console (debugger)", client_secret=CLIENT_SECRET,
-        auth_methods=("client_secret_basic",), redirect_uris=(redirect_uri(base_url),),
+        auth_methods=("client_secret_basic",), redirect_uris=(redirect_uri(settings),),
         scopes=scopes, grant_types=("authorization_code", "refresh_token"), pid_claim=False,
     )
 
@@ -88,18 +89,18 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
         scopes=tuple(s for s in p.dialect.supported_scopes if s not in p.dialect.retired_scopes),
         retired_scopes=p.dialect.retired_scopes,
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
-        client_id=CLIENT_ID, redirect=redirect_uri(p.settings.base_url),
+        client_id=CLIENT_ID, redirect=redirect_uri(p.settings),
         other_host=here_host != urlsplit(p.settings.base_url).netloc, base_url=p.settings.base_url,
         scenario=ops.scenario_state(p), describe=describe, **context,
     )
 
 
-@bp.route(f"{CONSOLE}/debugger", methods=["GET"])
+@routed(bp, routes.CONSOLE_DEBUGGER)
 def debugger() -> Response:
     return _form_page()
 
 
-@bp.route(f"{CONSOLE}/debugger/start", methods=["POST"])
+@routed(bp, routes.CONSOLE_DEBUGGER_START)
 def start() -> Response:
     """Make state, nonce and a PKCE pair, remember them for this browser, and go to authorize."""
     p = provider()
@@ -132,7 +133,7 @@ def start() -> Response:
     flow = {"state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16), "verifier": verifier,
             "values": values, "started": p.now(), "started_wall": time.time()}
     params = {
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri(p.settings.base_url), "response_type": "code",
+        "client_id": CLIENT_ID, "redirect_uri": redirect_uri(p.settings), "response_type": "code",
         "scope": " ".join(values["scopes"]), "state": flow["state"], "nonce": flow["nonce"],
         "code_challenge": challenge, "code_challenge_method": "S256",
     }
@@ -144,14 +145,14 @@ def start() -> Response:
     flow["sent"] = {k: v for k, v in params.items()}
     flow_id = secrets.token_urlsafe(24)
     p.store.put(FLOW_NS, flow_id, flow, p.settings.auth_session_ttl)
-    response = redirect(f"{p.issuer}/precheck/auth?{urlencode(params, quote_via=quote)}", code=303)
-    response.set_cookie(FLOW_COOKIE, flow_id, httponly=True, samesite="Lax", path=console_path("/debugger"),
+    response = redirect(f"{routes.url(routes.AUTHORIZE, p.settings)}?{urlencode(params, quote_via=quote)}", code=303)
+    response.set_cookie(FLOW_COOKIE, flow_id, httponly=True, samesite="Lax", path=href(routes.CONSOLE_DEBUGGER),
                         secure=p.settings.base_url.startswith("https"), max_age=p.settings.auth_session_ttl)
     return response
 
 
 # --- the callback ----------------------------------------------------------------------------
-@bp.route(f"{CONSOLE}{CALLBACK}", methods=["GET"])
+@routed(bp, routes.CONSOLE_DEBUGGER_CALLBACK)
 def callback() -> Response:
     p = provider()
     flow_id = request.cookies.get(FLOW_COOKIE, "")
@@ -163,12 +164,13 @@ def callback() -> Response:
     result = run(p, flow, request.args.to_dict(), seen_sessions=seen)
     rid = secrets.token_urlsafe(24)
     p.store.put(RESULT_NS, rid, result, RESULT_TTL)
-    response = redirect(f"{console_path('/debugger')}?result={rid}#result", code=303)
-    response.delete_cookie(FLOW_COOKIE, path=console_path("/debugger"))
+    response = redirect(f"{href(routes.CONSOLE_DEBUGGER)}?result={rid}#result", code=303)
+    response.delete_cookie(FLOW_COOKIE, path=href(routes.CONSOLE_DEBUGGER))
     sid = ((result.get("id_token") or {}).get("claims") or {}).get("sid")
     if isinstance(sid, str) and sid:
         kept = [session_tag(sid), *(h for h in seen if h != session_tag(sid))][:SEEN_KEPT]
-        response.set_cookie(SEEN_COOKIE, ".".join(kept), httponly=True, samesite="Lax", path=console_path("/debugger"),
+        response.set_cookie(SEEN_COOKIE, ".".join(kept), httponly=True, samesite="Lax",
+                            path=href(routes.CONSOLE_DEBUGGER),
                             secure=p.settings.base_url.startswith("https"), max_age=p.settings.sso_session_ttl)
     return response
 
@@ -226,7 +228,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
                            "description": "The callback's state is not the one sent: a client stops here."}
         return _finish(result)
 
-    discovery = backchannel("GET", f"{p.issuer}/.well-known/openid-configuration")
+    discovery = backchannel("GET", routes.url(routes.DISCOVERY, p.settings))
     result["steps"].append(discovery)
     config = discovery["body"] if discovery["status"] == 200 and isinstance(discovery["body"], dict) else None
     if config is None:
@@ -235,7 +237,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
     basic = base64.b64encode(f"{quote(CLIENT_ID, safe='')}:{quote(CLIENT_SECRET, safe='')}".encode()).decode()
     token = backchannel("POST", config["token_endpoint"], headers={"Authorization": f"Basic {basic}"}, data={
         "grant_type": "authorization_code", "code": callback["code"],
-        "redirect_uri": redirect_uri(p.settings.base_url), "code_verifier": flow["verifier"]})
+        "redirect_uri": redirect_uri(p.settings), "code_verifier": flow["verifier"]})
     result["steps"].append(_redacted_step(token))
     body = token["body"] if isinstance(token["body"], dict) else {}
     token_ok = (token["status"] == 200 and bool(body.get("id_token"))

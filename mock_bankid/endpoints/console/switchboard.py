@@ -13,10 +13,12 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, done, locale, page
+from mock_bankid.endpoints.console.web import Refused, bp, done, href, locale, page
 from mock_bankid.http.requestlog import REDACTED
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import Definition, engine
 from mock_bankid.scenarios.definitions import GROUPS
@@ -95,12 +97,12 @@ def _t(key: str) -> str:
     return console_texts(locale())[key]
 
 
-@bp.route(f"{CONSOLE}/switchboard", methods=["GET"])
+@routed(bp, routes.CONSOLE_SWITCHBOARD)
 def switchboard() -> Response:
     return _switchboard()
 
 
-@bp.route(f"{CONSOLE}/scenario", methods=["POST"])
+@routed(bp, routes.CONSOLE_SCENARIO_ON)
 def scenario_on() -> Response:
     body = scenario_body(request.form)
     try:
@@ -110,13 +112,13 @@ def scenario_on() -> Response:
     return done("scenario", ok="scenario_on")
 
 
-@bp.route(f"{CONSOLE}/scenario/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_SCENARIO_OFF)
 def scenario_off() -> Response:
     ops.clear_scenario(provider())
     return done("scenario", ok="scenario_off")
 
 
-@bp.route(f"{CONSOLE}/clock", methods=["POST"])
+@routed(bp, routes.CONSOLE_CLOCK)
 def clock() -> Response:
     action = request.form.get("action", "")
     try:
@@ -131,7 +133,7 @@ def clock() -> Response:
     return done("clock", ok="clock_" + action)
 
 
-@bp.route(f"{CONSOLE}/keys/rotate", methods=["POST"])
+@routed(bp, routes.CONSOLE_KEYS_ROTATE)
 def keys_rotate() -> Response:
     try:
         ops.rotate_key(provider(), {"alg": request.form.get("alg", ""),
@@ -142,7 +144,7 @@ def keys_rotate() -> Response:
 
 
 # --- the next-login queue and personas -------------------------------------------------------
-@bp.route(f"{CONSOLE}/next-login", methods=["POST"])
+@routed(bp, routes.CONSOLE_NEXT_LOGIN)
 def next_login() -> Response:
     """Queue a persona (``persona`` id, or any selector) with an optional per-sign-in scenario."""
     body = {k: request.form.get(k, "").strip() for k in ("persona", "selector", "scenario")}
@@ -150,13 +152,13 @@ def next_login() -> Response:
     try:
         ops.queue_next_login(provider(), body)
     except InvalidRequest as exc:
-        if request.form.get("back", "").startswith(console_path("/personas")):
+        if request.form.get("back", "").startswith(href(routes.CONSOLE_PERSONAS)):
             return _personas(400, error_message=exc.description)
         return _switchboard(400, error_message=exc.description)
     return done("queue", ok="queued")
 
 
-@bp.route(f"{CONSOLE}/next-login/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_NEXT_LOGIN_CLEAR)
 def next_login_clear() -> Response:
     ops.clear_next_login(provider())
     return done("queue", ok="queue_cleared")
@@ -189,12 +191,12 @@ def _personas(status: int = 200, **context: Any) -> Response:
                 sign_in_scenarios=engine().login_panel(), **context)
 
 
-@bp.route(f"{CONSOLE}/personas", methods=["GET"])
+@routed(bp, routes.CONSOLE_PERSONAS)
 def personas() -> Response:
     return _personas()
 
 
-@bp.route(f"{CONSOLE}/personas/<persona_id>", methods=["GET"])
+@routed(bp, routes.CONSOLE_PERSONA)
 def persona(persona_id: str) -> Response:
     p = provider()
     found = p.personas.get(persona_id, p.today())
@@ -237,14 +239,14 @@ def _requests_context() -> dict[str, Any]:
             "path_filter": request.args.get("path", "")}
 
 
-@bp.route(f"{CONSOLE}/requests", methods=["GET"])
+@routed(bp, routes.CONSOLE_REQUESTS)
 def requests_page() -> Response:
     if request.args.get("fragment"):
         return page("console/_requests_list.html", **_requests_context())
     return page("console/requests.html", active="requests", page_title=_t("nav_requests"), **_requests_context())
 
 
-@bp.route(f"{CONSOLE}/requests/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_REQUESTS_CLEAR)
 def requests_clear() -> Response:
     ops.clear_requests(provider())
-    return done(to=console_path("/requests"), ok="requests_cleared")
+    return done(to=href(routes.CONSOLE_REQUESTS), ok="requests_cleared")
