@@ -160,6 +160,8 @@ def test_realms_over_real_http_across_workers(live_server):
     requests.post(f"{base}/_mock/next-login?realm={one}", json={"persona": "under-18"}, timeout=10).raise_for_status()
     requests.post(f"{base}/_mock/next-login?realm={two}", json={"persona": "adult"}, timeout=10).raise_for_status()
     requests.put(f"{base}/_mock/clock?realm={two}", json={"advance": 120}, timeout=10).raise_for_status()
+    requests.put(f"{base}/_mock/scenario?realm={one}", json={"scenario": "outage", "endpoints": ["userinfo"]},
+                 timeout=10).raise_for_status()
 
     seen = {}
     for name in (one, two):
@@ -179,6 +181,10 @@ def test_realms_over_real_http_across_workers(live_server):
         seen[name] = claims
     assert seen[one]["nnin_altsub"] != seen[two]["nnin_altsub"]  # each got the persona queued in its realm
     assert seen[two]["iat"] - seen[one]["iat"] >= 100  # only realm two's clock moved
+    # realm one's outage is on for every worker there, and nowhere else
+    assert requests.get(f"{base}/_mock/scenario?realm={one}", timeout=10).json()["active"]["scenario"] == "outage"
+    assert requests.get(f"{base}/_mock/scenario?realm={two}", timeout=10).json() == {"active": None}
+    assert requests.get(f"{base}/_mock/scenario", timeout=10).json() == {"active": None}
     assert requests.get(f"{base}/_mock/next-login", timeout=10).json() == {"queue": []}
     rp = HttpRP(live_server)
     assert rp.tokens("adult")["id_token"]  # the home realm signs in as before

@@ -107,10 +107,10 @@ def set_clock(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_personas_on(p: Provider, shift: float) -> None:
-    """Refuse a date the fixture personas cannot exist on (found by schemathesis).
+    """Refuse a date the fixture personas cannot exist on.
 
     A fødselsnummer encodes birth years 1854-2039 only, so a minor persona has no number after
-    2039 + its age: the clock moved there made every page that lists personas a 500. Checked
+    2039 + its age: with the clock there, every page that lists personas would fail. Checked
     before the move, so the mock is never left in that state.
     """
     today = Clock(offset=p.clock.offset + shift).oslo_today()

@@ -3,7 +3,7 @@
 Each error carries the RFC's ``error`` code, a human ``description`` (kept within RFC 6749's
 character set for ``error_description`` by construction), the HTTP status, extra headers, and
 whether it may be sent to the client's redirect URI (``redirect``). Endpoints and scenarios
-raise; ``web.py`` decides how it is delivered for its surface:
+raise; ``http/web.py`` decides how it is delivered for its surface:
 
 - JSON (RFC 6749 section 5.2) at token, introspection, revocation, userinfo and ``/_mock``; 401 +
   ``WWW-Authenticate`` for ``invalid_client`` when the client tried HTTP Basic, and

@@ -3,7 +3,7 @@
 Python's own parsers are too generous for a protocol: ``str.isdigit`` and ``int`` accept Unicode
 digits (``"²"``, ``"٣"``), ``int`` accepts ``"+5"``, ``" 5"`` and ``"1_000"`` and refuses more than
 4300 digits with a ``ValueError`` nobody expects, and ``float`` of a 400-digit JSON integer raises
-``OverflowError``. Each of those was a 500 somewhere. These helpers accept exactly what the spec
+``OverflowError``: each would be a 500 where it escaped. These helpers accept exactly what the spec
 means (ASCII digits; a finite JSON number) within bounds the caller names, and raise ``ValueError``
 for everything else, so a caller has one exception to turn into its own 4xx.
 """

@@ -36,7 +36,7 @@ def tighten_if_present(path: Path) -> None:
 
     For SQLite's ``-wal`` and ``-shm``: SQLite creates them itself with the database's mode, and
     deletes the ``-wal`` when its last connection closes, so another process may remove it at any
-    moment -- a missing file is nothing to do, not an error (under a fork race it was a StoreError).
+    moment -- a missing file is nothing to do, not an error (a fork race can remove it).
     """
     with contextlib.suppress(FileNotFoundError):
         _tighten(Path(path), 0o600)

@@ -137,7 +137,7 @@ def keys_list() -> Response:
 
 @routed(bp, routes.KEYS_ROTATE)
 def keys_rotate() -> tuple[Response, int]:
-    """Rotate on the server's own clock (shift included); see ``control_ops.rotate_key``."""
+    """Rotate on the server's own clock (shift included); see ``control.ops.rotate_key``."""
     return jsonify(ops.rotate_key(provider(), _json_body())), 201
 
 

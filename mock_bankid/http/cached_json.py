@@ -9,7 +9,7 @@ Modified`` with no body.
 The caller names the version (``KeyManager.jwks_version()`` for the JWKS: it moves on key
 rotation and as keys are published or retired; a constant for discovery, which depends on the
 settings only). While a scenario might act on the document (``Hooks.may_act``), the endpoints
-build it afresh instead, so scenarios that change or replace it work as before.
+build it afresh instead, so scenarios that change or replace it still can.
 """
 
 from __future__ import annotations

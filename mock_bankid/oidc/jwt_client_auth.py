@@ -190,7 +190,7 @@ def _check_claims(p: Provider, client: Client, claims: dict[str, Any]) -> None:
 
 
 MAX_NUMERIC_DATE = 2**53
-"""Beyond the integers a JSON number holds exactly no NumericDate is a time (10^400 used to be a 500)."""
+"""Beyond the integers a JSON number holds exactly no NumericDate is a time (10^400 is refused, not an overflow)."""
 
 
 def _number(value: Any) -> TypeGuard[float]:

@@ -35,6 +35,7 @@ from typing import Any
 
 from mock_bankid.store.base import Store
 from mock_bankid.store.memory import MemoryStore
+from mock_bankid.store.scoped import ScopedStore
 from mock_bankid.store.sqlite import SqliteStore
 
 JOURNAL_NS = "requests"
@@ -206,7 +207,15 @@ _LOCK = threading.Lock()
 
 
 def journal_of(store: Store) -> Journal:
-    """The journal of ``store`` (one per store object, shared by every app using that object)."""
+    """The journal of ``store`` (one per store object, shared by every app using that object).
+
+    A realm's ``ScopedStore`` keeps its journal on itself: a ``StoreJournal`` refers to its store,
+    and kept in ``_JOURNALS`` that reference would keep every realm's store alive for good."""
+    if isinstance(store, ScopedStore):
+        with _LOCK:
+            if store.journal is None:
+                store.journal = StoreJournal(store)
+            return store.journal
     with _LOCK:
         found = _JOURNALS.get(store)
         if found is None:

@@ -26,19 +26,8 @@ from mock_bankid.store.base import (
     _Purger,
     _ttl,
 )
+from mock_bankid.store.sqlite_conn import SCHEMA, Conn, locked, opening_race
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT, -- insertion order; queue order
-    ns         TEXT NOT NULL,
-    key        TEXT,                              -- NULL for queue items
-    value      TEXT NOT NULL,                     -- JSON
-    expires_at REAL NOT NULL                      -- seconds since the epoch, mock clock
-);
-CREATE UNIQUE INDEX IF NOT EXISTS entries_ns_key ON entries (ns, key);
-CREATE INDEX IF NOT EXISTS entries_queue ON entries (ns, id) WHERE key IS NULL;
-CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
-"""
 SYNCHRONOUS = "OFF"
 """Commits are handed to the operating system and not waited for on the disk: a killed or
 restarted server loses nothing (the kernel has every write), an operating-system crash or power
@@ -57,17 +46,6 @@ WAL_SIZE_LIMIT = 8 * 1024 * 1024
 """``journal_size_limit``: the -wal file is truncated back to this after a checkpoint."""
 
 
-class _Conn:
-    """One thread's connection in one process, with a lock so a fork never closes it mid-use."""
-
-    __slots__ = ("db", "pid", "lock")
-
-    def __init__(self, db: sqlite3.Connection, pid: int) -> None:
-        self.db: sqlite3.Connection | None = db
-        self.pid = pid
-        self.lock = threading.RLock()
-
-
 _SQLITE_STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
 
 
@@ -78,17 +56,6 @@ def _sqlite_before_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_sqlite_before_fork)
-
-
-def _locked(exc: sqlite3.OperationalError) -> bool:
-    """journal_mode and schema changes can report "locked" without waiting on busy_timeout."""
-    return "locked" in str(exc)
-
-
-def _opening_race(exc: sqlite3.OperationalError) -> bool:
-    """An I/O error while a connection is being set up (SQLITE_IOERR and its extended codes)."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return name.startswith("SQLITE_IOERR") or "disk I/O error" in str(exc)
 
 
 class SqliteStore(Store):
@@ -125,7 +92,7 @@ class SqliteStore(Store):
         self._purger_pid = os.getpid()
         self._local = threading.local()
         self._registry_lock = threading.Lock()
-        self._conns: dict[int, list[_Conn]] = {}  # pid -> connections opened in that process
+        self._conns: dict[int, list[Conn]] = {}  # pid -> connections opened in that process
         self._schema_pid: int | None = None
         self._closed = False
         _SQLITE_STORES.add(self)
@@ -139,7 +106,7 @@ class SqliteStore(Store):
         connection to it closes (and removes the ``-wal``/``-shm`` files) can fail once with
         ``disk I/O error`` (seen in tests/test_store.py's process races): that is tried again on a
         fresh connection, within ``busy_timeout``, like a lock."""
-        return self._retry(self._open_once, _opening_race)
+        return self._retry(self._open_once, opening_race)
 
     def _open_once(self) -> sqlite3.Connection:
         # 0600 before SQLite creates it: the -wal and -shm files it adds take the database's mode
@@ -155,11 +122,11 @@ class SqliteStore(Store):
         )
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            self._retry(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall(), _locked)
+            self._retry(lambda: db.execute("PRAGMA journal_mode = WAL").fetchall(), locked)
             db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             if self._schema_pid != os.getpid():
-                self._retry(lambda: db.executescript(_SCHEMA), _locked)
+                self._retry(lambda: db.executescript(SCHEMA), locked)
                 self._schema_pid = os.getpid()
         except BaseException:
             db.close()
@@ -185,9 +152,9 @@ class SqliteStore(Store):
         pid = os.getpid()
         try:
             while True:
-                conn: _Conn | None = getattr(self._local, "conn", None)
+                conn: Conn | None = getattr(self._local, "conn", None)
                 if conn is None or conn.pid != pid or conn.db is None:
-                    conn = _Conn(self._connect(), pid)
+                    conn = Conn(self._connect(), pid)
                     with self._registry_lock:
                         # Connections inherited from a parent process stay referenced here and
                         # are never used, closed or garbage-collected in the child: closing them

@@ -1,6 +1,6 @@
 """The web console for people: ``/`` (home), and under ``/_mock/console/`` the debugger, the QA
 switchboard, personas and the request log. Server-rendered Jinja, forms that work without
-JavaScript; every action calls the same ``control_ops`` function as the JSON control API.
+JavaScript; every action calls the same ``control/ops.py`` function as the JSON control API.
 
 ``app.py`` mounts the blueprint with the others; ``register(provider)`` adds the debugger's built-in
 client and the console's error pages.

@@ -1,7 +1,7 @@
 """The QA switchboard: scenarios, the next-login queue, the clock, keys, personas and the request log.
 
 Each form is turned into the same dict a JSON client would send and handed to the same function
-in ``control_ops`` that the ``/_mock`` endpoint calls; an ``InvalidRequest`` from it is shown on
+in ``control/ops.py`` that the ``/_mock`` endpoint calls; an ``InvalidRequest`` from it is shown on
 the page (status 400) with the form as it was sent.
 """
 
