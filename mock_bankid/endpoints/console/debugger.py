@@ -147,19 +147,18 @@ def start() -> Response:
         params["login_hint"] = who
     query = params
     if values["payment_amount"]:
-        statement = json.dumps({"type": "payment", "amount": {"value": values["payment_amount"], "currency": "NOK"},
-                                     "text": values["payment_text"] or "mock-bankid console"}).encode()
+        amount = {"value": values["payment_amount"], "currency": "NOK"}
+        statement = json.dumps({"type": "payment", "amount": amount, "text": values["payment_text"] or "-"}).encode()
         params["authorization_details"] = json.dumps(
             [{"type": "payment.v1", "permission": base64.urlsafe_b64encode(statement).rstrip(b"=").decode()}])
         flow["digest"] = base64.b64encode(hashlib.sha256(statement).digest()).decode()
         pushed = backchannel("POST", routes.url(routes.PAR, p.settings), data=params,
                              headers={"Authorization": f"Basic {_basic()}"})
         body = pushed["body"] if isinstance(pushed["body"], dict) else {}
-        if pushed["status"] != 201 or not body.get("request_uri"):
-            detail = f"{pushed['status']}: {body.get('error', '')} {body.get('error_description', '')}"
-            return _form_page(400, values=values, error_message=f"PAR {detail}")
+        if pushed["status"] != 201 or not body.get("request_uri"):  # e.g. an amount the statement cannot hold
+            return _form_page(400, values=values, error_message=f"PAR {pushed['status']}: {body.get('error')}")
         query = {"client_id": CLIENT_ID, "request_uri": body["request_uri"]}
-    flow["sent"] = {k: v for k, v in params.items()}
+    flow["sent"] = dict(params)
     flow_id = secrets.token_urlsafe(24)
     p.store.put(FLOW_NS, flow_id, flow, p.settings.auth_session_ttl)
     response = redirect(f"{routes.url(routes.AUTHORIZE, p.settings)}?{urlencode(query, quote_via=quote)}", code=303)
@@ -284,8 +283,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
         nonce=flow["nonce"], access_token=body.get("access_token"), now=p.now(), today=p.today()))
     if flow.get("digest"):  # a payment approval: the digest must be the statement's (trap-permission-digest)
         got = ((result["id_token"] or {}).get("claims") or {}).get("permission_digest")
-        listed.append(checks.Check("permission_digest", got == flow["digest"], "",
-                                   {"got": got, "want": flow["digest"]}))
+        listed.append(checks.Check("permission_digest", got == flow["digest"], "", {"got": got, "want": flow["digest"]}))
     if body.get("access_token"):
         userinfo = backchannel("GET", config["userinfo_endpoint"],
                                headers={"Authorization": f"Bearer {body['access_token']}"})
