@@ -282,8 +282,8 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
         body["id_token"], jwks=jwks, allowed_algs=allowed, issuer=p.issuer, client_id=CLIENT_ID,
         nonce=flow["nonce"], access_token=body.get("access_token"), now=p.now(), today=p.today()))
     if flow.get("digest"):  # a payment approval: the digest must be the statement's (trap-permission-digest)
-        got = ((result["id_token"] or {}).get("claims") or {}).get("permission_digest")
-        listed.append(checks.Check("permission_digest", got == flow["digest"], "", {"got": got, "want": flow["digest"]}))
+        got, want = ((result["id_token"] or {}).get("claims") or {}).get("permission_digest"), flow["digest"]
+        listed.append(checks.Check("permission_digest", got == want, "", {"got": got, "want": want}))
     if body.get("access_token"):
         userinfo = backchannel("GET", config["userinfo_endpoint"],
                                headers={"Authorization": f"Bearer {body['access_token']}"})
