@@ -11,12 +11,15 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from urllib.parse import urlencode
 
 import pytest
 from authlib.jose import JsonWebKey, JsonWebToken
 from conftest import CI_REDIRECT, pkce_pair, query_of
-from rp import PermissionDigestMismatch, permission_digest_of, verify_id_token
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from rp import ASSERTION_TYPE, CI_JWT_RSA, PermissionDigestMismatch, permission_digest_of, verify_id_token
 
 from mock_bankid.oidc.clients import client_from_dict
 
@@ -284,3 +287,32 @@ def test_trap_permission_digest_is_caught_by_a_correct_rp_and_missed_by_a_defect
     honest = redeem(client, answer.headers["Location"], verifier)
     verify_id_token(honest["id_token"], jwks, issuer=ISSUER, client_id="ci", nonce="n-1",
                     access_token=honest["access_token"], statement=raw)
+
+
+# --- other client kinds -----------------------------------------------------------------------
+def test_private_key_jwt_client_pushes_with_an_assertion_and_a_request_object(client):
+    """ci-jwt authenticates with a client assertion and signs its request object with the same registered key."""
+    params, _ = auth_params("ci-jwt")
+    now = int(time.time())
+    body = {**params, "iss": "ci-jwt", "aud": ISSUER, "exp": now + 60}
+    request_object = jwt.encode({"alg": "RS256", "kid": CI_JWT_RSA.kid}, body, CI_JWT_RSA)
+    assertion = jwt.encode({"alg": "RS256", "kid": CI_JWT_RSA.kid}, {
+        "iss": "ci-jwt", "sub": "ci-jwt", "aud": ISSUER, "exp": now + 60, "jti": str(uuid.uuid4())}, CI_JWT_RSA)
+    response = client.post(PAR, data={"request": request_object, "client_assertion": assertion,
+                                      "client_assertion_type": ASSERTION_TYPE})
+    assert response.status_code == 201, response.get_json()
+    queue(client)
+    answer = authorize(client, "ci-jwt", response.get_json()["request_uri"])
+    assert "code" in query_of(answer.headers["Location"])
+    forged = jwt.encode({"alg": "RS256"}, body, RSAKey.generate_key(2048))
+    refused = client.get(AUTH + "?" + urlencode({"client_id": "ci-jwt", "request": forged}))
+    assert refused.status_code == 400 and "invalid_request_object" in refused.text
+
+
+def test_a_public_client_pushes_with_its_client_id(client):
+    params, _ = auth_params("drop-mobile", redirect_uri="drop://auth/callback")
+    response = client.post(PAR, data=params)
+    assert response.status_code == 201, response.get_json()
+    queue(client)
+    answer = authorize(client, "drop-mobile", response.get_json()["request_uri"])
+    assert answer.headers["Location"].startswith("drop://auth/callback?code=")
