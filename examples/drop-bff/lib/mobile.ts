@@ -16,6 +16,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 import { config } from "./config";
 import { db } from "./db";
+import { defect } from "./defects";
 import { randomToken } from "./session";
 
 export const HANDOFF_TTL_S = 60;
@@ -72,9 +73,10 @@ export type Redeemed = { userId: string } | { error: string };
 export function redeemHandOff(code: string, verifier: string | undefined): Redeemed {
   const now = Math.floor(Date.now() / 1000);
   const row = table()
-    .prepare(`UPDATE mobile_handoffs SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at >= ?
+    .prepare(`UPDATE mobile_handoffs SET used_at = ? WHERE code_hash = ? AND (used_at IS NULL OR ?) AND expires_at >= ?
               RETURNING user_id, app_challenge`)
-    .get(now, hash(code), now) as { user_id: string; app_challenge: string | null } | undefined;
+    // DEFECT reusable-code: a used code works again
+    .get(now, hash(code), defect("reusable-code") ? 1 : 0, now) as { user_id: string; app_challenge: string | null } | undefined;
   if (!row) return { error: "the code is unknown, already used or expired" };
   if (row.app_challenge) {
     const computed = verifier ? createHash("sha256").update(verifier, "ascii").digest("base64url") : "";
