@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_bankid import __version__
 from mock_bankid.bankid.dialect import BANKID
+from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable, UnknownRealm
 from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints import (
@@ -43,14 +44,30 @@ from mock_bankid.store import Store
 
 log = logging.getLogger("mock_bankid")
 
-# Blueprints served under the issuer path (/auth/realms/<realm>), in registration order.
-ISSUER_BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.bp, revoke.bp, logout.bp]
+BLUEPRINTS = [discovery.bp, authorize.bp, token.bp, jwks.bp, introspect.bp, revoke.bp, logout.bp, userinfo.bp,
+              control.bp, scenario_control.bp, openapi.bp, console.bp]
+"""Every blueprint, in registration order; each is mounted where its routes say (``core/routes.py``)."""
+FAST_DOCUMENTS = (routes.DISCOVERY, routes.JWKS)
+"""Replayed below Flask for plain GETs (``serving/fast_path.py``), keyed by their hook point."""
+
+
+def mount_blueprints(app: Flask, settings: Settings) -> None:
+    """Register every blueprint under its mount's path.
+
+    The one place a mount becomes a URL prefix: the base URL's path, then the mount's
+    (``routes.mount_path``: ``/auth/realms/<realm>`` for every realm's issuer, bound to the request
+    in ``create_app``'s ``_realm_in_path``; ``/_mock``; or nothing).
+    """
+    base_path = urlsplit(settings.base_url).path.rstrip("/")
+    for bp in BLUEPRINTS:
+        prefix = base_path + routes.mount_path(routes.blueprint_mount(bp.name), routes.REALM_VARIABLE)
+        app.register_blueprint(bp, url_prefix=prefix or None)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None, dialect: Dialect = BANKID) -> Flask:
     """The app serving ``settings``; ``dialect`` is what its tokens say (BankID's unless a test gives another)."""
     settings = control_token.ensure_control_token(settings or Settings.from_env())
-    app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static under /_mock/console
+    app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static (routes.CONSOLE_STATIC)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
     assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless someone replaced it
     app.json.sort_keys = False  # keep discovery in a readable order
@@ -64,15 +81,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.extensions[EXTENSION_KEY] = provider
     app.extensions[ENGINE_KEY] = scenarios
 
-    base_path = urlsplit(settings.base_url).path.rstrip("/")
-    issuer_path = urlsplit(settings.issuer).path
-    for bp in ISSUER_BLUEPRINTS:  # every realm's issuer: /auth/realms/<realm> (mock_bankid/oidc/provider.py)
-        app.register_blueprint(bp, url_prefix=f"{base_path}/auth/realms/<realm>")
-    app.register_blueprint(userinfo.bp, url_prefix=base_path or None)
-    app.register_blueprint(control.bp, url_prefix=f"{base_path}/_mock")
-    app.register_blueprint(scenario_control.bp, url_prefix=f"{base_path}/_mock")
-    app.register_blueprint(openapi.bp, url_prefix=f"{base_path}/_mock")
-    console.register(app, provider)
+    mount_blueprints(app, settings)
+    console.register(provider)
     scenarios.init_app(app)
     requestlog.init_app(app, provider)
     cors.init_app(app, provider)  # browser clients on other origins (mock_bankid/http/cors.py)
@@ -144,9 +154,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
         return response
 
     documents = FastDocuments(app.wsgi_app, provider, scenarios, {
-        f"{issuer_path}/.well-known/openid-configuration": ("discovery", "discovery.openid_configuration"),
-        f"{issuer_path}/protocol/openid-connect/certs": ("jwks", "jwks.certs"),
-    })  # plain GETs of these two replayed below Flask (mock_bankid/serving/fast_path.py)
+        routes.path(route, settings): (route.hook, route.name) for route in FAST_DOCUMENTS  # the home realm's
+    })
     app.wsgi_app = documents  # type: ignore[method-assign]
     app.extensions[FAST_DOCUMENTS_KEY] = documents  # and by serve's worker from its event loop
     return app

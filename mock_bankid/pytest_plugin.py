@@ -44,6 +44,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mock_bankid.app import create_app
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
@@ -98,7 +99,7 @@ class MockBankID:
 
     @property
     def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
+        return routes.url(routes.DISCOVERY, self.settings)
 
     @property
     def clients(self) -> dict[str, Client]:
@@ -204,45 +205,46 @@ class RemoteMockBankID:
 
     @property
     def issuer(self) -> str:
-        return f"{self.base_url}/auth/realms/{self.realm}"
+        return self.base_url + routes.mount_path("issuer", self.realm)
 
     @property
     def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
+        return self.issuer + routes.DISCOVERY.path
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """A ``/_mock`` call on this realm; raises with the mock's own error description on a 4xx."""
-        response = self.http.request(method, self.url(f"/_mock/{path.lstrip('/')}"), params={"realm": self.realm},
-                                     json=body, timeout=30)
+    def control(self, route: routes.Route, body: dict[str, Any] | None = None, **values: str) -> Any:
+        """A ``/_mock`` call (``route``'s first method) on this realm; raises with the mock's own error
+        description on a 4xx."""
+        method, path = route.methods[0], route.filled(**values)
+        response = self.http.request(method, self.url(path), params={"realm": self.realm}, json=body, timeout=30)
         if response.status_code >= 400:
-            raise AssertionError(f"{method} /_mock/{path}: {response.status_code} {response.text[:300]}")
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response.json() if response.content else None
 
     def reset(self) -> None:
         """Everything of this realm removed: the next request starts it afresh."""
-        self.control("DELETE", f"realms/{self.realm}")
+        self.control(routes.REALMS_DELETE, name=self.realm)
 
     def queue_login(self, selector: str, scenario: str | None = None) -> dict[str, Any]:
         """Who signs in next in this realm; returns the persona's summary."""
         body = {"login_hint": selector, **({"scenario": scenario} if scenario else {})}
-        found: dict[str, Any] = self.control("POST", "next-login", body)["persona"]
+        found: dict[str, Any] = self.control(routes.NEXT_LOGIN_PUSH, body)["persona"]
         return found
 
     def clear_queue(self) -> None:
-        self.control("DELETE", "next-login")
+        self.control(routes.NEXT_LOGIN_CLEAR)
 
     def mint(self, persona: str = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
              nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = self.control("POST", "token", {"persona": persona, "client_id": client_id,
+        found: dict[str, Any] = self.control(routes.MINT, {"persona": persona, "client_id": client_id,
                                                                "scope": scope, "nonce": nonce,
                                                                "acr_values": acr_values})
         return found
 
     def jwks(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.http.get(f"{self.issuer}/protocol/openid-connect/certs", timeout=30).json()
+        found: dict[str, Any] = self.http.get(self.issuer + routes.JWKS.path, timeout=30).json()
         return found
 
 
@@ -259,7 +261,7 @@ def _mock_bankid_remote(request: pytest.FixtureRequest) -> Iterator[RemoteMockBa
         return
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     remote = RemoteMockBankID(base_url=str(url).rstrip("/"), realm=f"pytest-{worker}-{secrets.token_hex(3)}")
-    remote.control("POST", "realms", {"realm": remote.realm})
+    remote.control(routes.REALMS_CREATE, {"realm": remote.realm})
     try:
         yield remote
     finally:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Make the console screenshots in docs/console/ (home, debugger, switchboard) from a real server.
+"""Make the console screenshots in docs/console/ (home, debugger, personas, requests, switchboard).
 
 Starts ``mock-bankid serve`` on a free loopback port with throwaway keys and data, drives Debian's
-Chromium with Playwright by clicks (sign in through the debugger as an under-18 persona, switch
-``outage`` on in the switchboard), and saves PNGs at 1000 px wide (and ``--mobile`` ones at
-390 px). Run it from a checkout after ``scripts/setup-test``:
+Chromium with Playwright by clicks (sign in through the debugger as an under-18 persona, look at
+the personas and the request log, switch ``outage`` on in the switchboard), and saves PNGs at
+1000 px wide (and ``--mobile`` ones at 390 px). Run it from a checkout after ``scripts/setup-test``:
 
     .venv/bin/python scripts/screenshots.py            # writes docs/console/*.png
     .venv/bin/python scripts/screenshots.py --out /tmp/shots --mobile
@@ -70,6 +70,16 @@ def shoot(base: str, out: Path, width: int, suffix: str) -> list[Path]:
         page.get_by_test_id("result").wait_for()
         page.get_by_test_id("result").scroll_into_view_if_needed()
         made.append(out / f"debugger{suffix}.png")
+        page.screenshot(path=str(made[-1]))
+
+        page.get_by_role("link", name="Personas").first.click()
+        made.append(out / f"personas{suffix}.png")
+        page.screenshot(path=str(made[-1]))
+
+        page.get_by_role("link", name="Requests").first.click()
+        page.locator("section.sign-in").first.wait_for()
+        page.locator("section.sign-in details > summary").first.click()
+        made.append(out / f"requests{suffix}.png")
         page.screenshot(path=str(made[-1]))
 
         page.get_by_role("link", name="Switchboard").first.click()

@@ -150,6 +150,20 @@ def test_without_anyone_chosen_the_login_page_is_shown(rp):
     assert 'name="csrf_token"' in html
 
 
+def test_the_login_page_search_shows_the_matching_personas_and_still_signs_in(rp):
+    page = rp.login_page(ui_locales="en")
+    found = rp.submit_login(page, action="search", q="tenor 18")
+    assert found.status == 200
+    shown = set(re.findall(r'data-persona="([^"]+)"', found.text))
+    assert shown and "tenor-18-today" in shown and "adult" not in shown
+    assert all("tenor" in persona for persona in shown), shown
+    assert 'data-testid="login-search-clear"' in found.text
+    nothing = rp.submit_login(page, action="search", q="<nobody>")
+    assert "No match." in nothing.text and "&lt;nobody&gt;" in nothing.text
+    signed_in = rp.submit_login(page, persona="tenor-18-today")  # the same login session goes on
+    assert signed_in.status == 302 and "code" in query_of(signed_in.location)
+
+
 @pytest.mark.parametrize("locale, word", [("en", "Adults"), ("nb", "Voksne"), ("no", "Voksne"), ("nn", "Vaksne"),
                                          ("fr en", "Adults")])
 def test_ui_locales_choose_the_language(rp, locale, word):

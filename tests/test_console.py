@@ -12,11 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import FIXTURES
+from rp import ClientAuth, FlaskRP
+from werkzeug.datastructures import MultiDict
 
 from mock_bankid.app import create_app
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import debugger, texts, web
 from mock_bankid.endpoints.console.checks import age
 from mock_bankid.oidc.clients import Client
+from mock_bankid.scenarios.definitions import GROUPS
+from mock_bankid.scenarios.engine import Scenarios
 
 CONSOLE = "/_mock/console"
 
@@ -73,6 +78,47 @@ def test_every_page_comes_in_nb_and_en(client, path):
     assert '<html lang="en">' in client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
 
 
+CONSOLE_PAGES = ["/", f"{CONSOLE}/debugger", f"{CONSOLE}/switchboard", f"{CONSOLE}/personas",
+                 f"{CONSOLE}/personas/adult", f"{CONSOLE}/requests"]
+
+
+def server_wide_scenarios() -> list[str]:
+    return [d.name for d in Scenarios.load(Settings(fixtures_dir=FIXTURES)).definitions.values() if d.points]
+
+
+@pytest.mark.parametrize("name", server_wide_scenarios())
+def test_every_console_page_stays_usable_and_shows_the_bar_during_every_scenario(client, name):
+    token = csrf_of(client)
+    assert post(client, "/scenario", {"scenario": name, "for_seconds": "30"}, token=token).status_code == 303
+    for path in CONSOLE_PAGES:
+        page = client.get(path)
+        assert page.status_code == 200, (name, path, page.status_code)
+        html = page.get_data(as_text=True)
+        assert 'data-testid="scenario-bar"' in html and f'data-testid="scenario-bar-name">{name}<' in html, path
+        assert re.search(r"\b(30|29) s igjen", text_of(page)) and f'action="{CONSOLE}/scenario/clear"' in html
+    off = post(client, "/scenario/clear", {"back": f"{CONSOLE}/personas"})
+    assert off.status_code == 303 and off.headers["Location"].startswith(f"{CONSOLE}/personas")
+    assert 'data-testid="scenario-bar"' not in client.get(f"{CONSOLE}/personas").get_data(as_text=True)
+
+
+def test_the_login_and_error_pages_show_the_bar_and_lead_to_the_switchboard(client, provider):
+    post(client, "/scenario", {"scenario": "trap-nonce"})
+    login = client.get(f"{provider.issuer}/precheck/auth", query_string={
+        "client_id": "ci", "redirect_uri": "http://localhost:8000/callback", "response_type": "code",
+        "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en", "code_challenge": "a" * 43,
+        "code_challenge_method": "S256"})
+    assert login.status_code == 200, text_of(login)
+    html = login.get_data(as_text=True)
+    assert 'data-testid="scenario-bar-name">trap-nonce<' in html and "Switch off in the console" in html
+    assert f'href="{CONSOLE}/switchboard#scenario"' in html
+    post(client, "/scenario", {"scenario": "outage"})
+    down = client.get(f"{provider.issuer}/precheck/auth", query_string={"client_id": "ci"})
+    assert down.status_code == 503 and 'data-testid="scenario-bar-name">outage<' in down.get_data(as_text=True)
+    post(client, "/scenario/clear", {})
+    assert 'data-testid="scenario-bar"' not in client.get(f"{provider.issuer}/precheck/auth",
+                                            query_string={"client_id": "nobody"}).get_data(as_text=True)
+
+
 def test_texts_have_the_same_keys_in_both_languages():
     assert set(texts.NB) == set(texts.EN)
 
@@ -96,6 +142,8 @@ def test_static_assets_ship_in_the_package(client):
     assert css.status_code == 200 and "console-nav" in css.get_data(as_text=True)
     assert client.get(f"{CONSOLE}/static/console.js").status_code == 200
     assert client.get("/static/console.css").status_code == 404  # one address, under /_mock
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/png" and icon.data.startswith(b"\x89PNG")
 
 
 # --- CSRF ------------------------------------------------------------------------------------
@@ -160,6 +208,34 @@ def test_an_unknown_scenario_is_refused_as_by_the_api(client):
     assert api.json["error_description"] in text_of(response)
 
 
+def test_scenarios_are_grouped_as_the_runbook_and_described_in_the_pages_language(client):
+    html = client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+    groups = re.findall(r'<section class="scenario-group" id="g-([a-z-]+)"', html)
+    assert groups == ["provider", "client", "session", "rate-limits", "traps"]
+    sections = dict(zip(groups, re.split(r'<section class="scenario-group"', html)[1:], strict=True))
+    assert 'data-scenario="outage"' in sections["provider"] and 'data-scenario="trap-nonce"' in sections["traps"]
+    assert 'data-scenario="invalid-client"' in sections["client"] and 'data-scenario="cancel"' in sections["session"]
+    assert 'data-scenario="rate-limit-strict"' in sections["rate-limits"]
+    assert "venter <code>seconds</code> sekunder" in html and "`" not in text_of(client.get(f"{CONSOLE}/switchboard"))
+    assert texts.NB["sgroup_traps"] in html and "Feller" not in html
+    english = client.get(f"{CONSOLE}/switchboard?ui_locales=en").get_data(as_text=True)
+    assert "sleeps <code>seconds</code> at the chosen endpoints" in english and texts.EN["sgroup_client"] in english
+
+
+def test_every_scenario_has_a_group_and_a_norwegian_summary(provider):
+    for d in Scenarios.load(provider.settings).definitions.values():
+        assert d.group in GROUPS and d.summary_nb and d.summary_nb != d.summary, d.name
+
+
+def test_the_clock_shows_oslo_time_and_keys_say_when_they_sign(client):
+    html = client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+    assert re.search(r'data-testid="clock-oslo">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T<', html)
+    says = dict(re.findall(r'class="key state-([a-z]+)"[^>]*>.*?data-testid="key-says">([^<]*)<', html, re.S))
+    assert says["current"].startswith(texts.NB["key_signs_since"])
+    assert says["previous"].startswith(texts.NB["key_never_signed"])  # a first set's previous key never signed
+    assert says["next"].strip() == texts.NB["key_waits"]
+
+
 def test_clock_shift_advance_reset(client):
     assert post(client, "/clock", {"action": "shift", "shift": "3600"}).status_code == 303
     assert client.get("/_mock/clock").json["shift"] == 3600
@@ -215,6 +291,36 @@ def test_persona_search(client):
     assert "tenor-minor" in page and "tenor-d-number" in page and "adult-1985" not in page
     assert "turns-18-today" in text_of(client.get(f"{CONSOLE}/personas?q=fyller 18 i dag"))
     assert client.get(f"{CONSOLE}/personas/no-such-person").status_code == 404
+
+
+def test_persona_tabs_show_one_group_with_counts_and_keep_the_search(client):
+    html = client.get(f"{CONSOLE}/personas?group=minors").get_data(as_text=True)
+    shown = re.findall(r'<li class="card" data-persona="([^"]+)"', html)
+    assert shown and "under-18" in shown and "adult" not in shown
+    counts = dict(re.findall(r'data-group="([a-z]+)"[^>]*>[^<]*<span class="count">(\d+)<', html))
+    assert int(counts["minors"]) == len(shown) and set(counts) == {"adults", "minors", "edge", "malformed"}
+    searched = client.get(f"{CONSOLE}/personas?group=edge&q=tenor").get_data(as_text=True)
+    cards = re.findall(r'<li class="card" data-persona="([^"]+)"', searched)
+    assert "tenor-18-today" in cards and "tenor-minor" not in cards and "adult" not in cards
+    assert 'href="/_mock/console/personas?group=minors&amp;q=tenor"' in searched
+    assert client.get(f"{CONSOLE}/personas?group=<x>").status_code == 200  # an unknown group: all of them
+
+
+def test_the_request_log_shows_the_error_and_groups_a_sign_in(client):
+    rp = FlaskRP(client)
+    first = rp.sign_in("adult")
+    tokens = rp.json_of(rp.redeem(first))
+    assert rp.userinfo(tokens["access_token"]).status_code == 200
+    second = rp.sign_in("adult")
+    assert rp.redeem(second, auth=ClientAuth("client_secret_basic", "ci", "wrong-secret")).status_code == 401
+    client.get("/favicon.ico")
+    html = client.get(f"{CONSOLE}/requests").get_data(as_text=True)
+    assert "/favicon.ico" not in html and "wrong-secret" not in html
+    errors = re.findall(r'data-testid="request-error"><code>([a-z_]+)</code> ([^<]*)<', html)
+    assert len(errors) == 1 and errors[0][0] == "invalid_client" and "secret" in errors[0][1], errors
+    sign_ins = html.split('data-testid="sign-in"')[1:]
+    groups = [re.findall(r"<code>(?:GET|POST) [^<]*/([a-z-]+)</code>", g) for g in sign_ins]
+    assert groups == [["auth", "token"], ["auth", "token", "userinfo"]], groups  # newest sign-in first
 
 
 def test_the_request_log_page_shows_decoded_tokens_and_redacts_secrets(client, provider):
@@ -297,7 +403,7 @@ def run_debugger(client, provider, **form):
     authorize = urlsplit(start.headers["Location"])
     sent = {k: v[0] for k, v in parse_qs(authorize.query).items()}
     assert sent["client_id"] == debugger.CLIENT_ID and sent["code_challenge_method"] == "S256"
-    assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings.base_url)
+    assert sent["redirect_uri"] == debugger.redirect_uri(provider.settings)
     back = client.get(authorize.path, query_string=sent)
     assert back.status_code == 302, text_of(back)
     callback = urlsplit(back.headers["Location"])
@@ -320,6 +426,43 @@ def test_the_debugger_signs_in_and_every_check_passes(client, provider):
     nnin = provider.personas.get("adult", provider.today()).nnin
     assert nnin in unescape(html) and 'data-testid="refresh-token"' in html
     assert texts.NB["checks_all_passed"] in html
+
+
+def steps_of(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'data-step="([a-z]+)" data-ok="([a-z]+)"', html)
+
+
+def test_the_timeline_shows_each_step_in_order_with_its_status(client, provider):
+    html, _marks = run_debugger(client, provider)
+    assert steps_of(html) == [("authorize", "pass"), ("login", "pass"), ("callback", "pass"), ("discovery", "pass"),
+                              ("token", "pass"), ("jwks", "pass"), ("userinfo", "pass")]
+    assert texts.NB["signed_in_by_login_hint"] in html and 'data-testid="sso-notice"' not in html
+    html, _marks = run_debugger(client, provider, scenario="trap-nonce")
+    assert dict(steps_of(html))["token"] == "fail" and dict(steps_of(html))["jwks"] == "pass"
+    html, _marks = run_debugger(client, provider, scenario="server-error")  # an error instead of a code
+    assert steps_of(html) == [("authorize", "fail"), ("login", "skip"), ("callback", "pass")]
+    assert '<code class="note">server_error</code>' in html
+
+
+def test_a_reused_sso_session_is_said_and_a_fresh_sign_in_offered(client, provider):
+    run_debugger(client, provider)  # signs in and leaves an SSO session in this browser (within the same second)
+    html, marks = run_debugger(client, provider, persona="")
+    assert set(marks.values()) == {"pass"}
+    assert 'data-testid="sso-notice"' in html and texts.NB["signed_in_by_sso"] in html
+    fresh = re.search(r'<form method="post" action="[^"]*/debugger/start">(.*?)</form>', html, re.S)[1]
+    fields = re.findall(r'name="([a-z_]+)" value="([^"]*)"', fresh)
+    assert ("prompt", "login") in fields
+    start = client.post(f"{CONSOLE}/debugger/start", data=MultiDict([(k, unescape(v)) for k, v in fields]))
+    assert start.status_code == 303 and "prompt=login" in start.headers["Location"]
+    login_page = client.get(start.headers["Location"])
+    assert login_page.status_code == 200 and 'data-testid="nnin-input"' in login_page.get_data(as_text=True)
+
+
+def test_the_debugger_offers_only_scopes_that_release_something(client):
+    html = client.get(f"{CONSOLE}/debugger").get_data(as_text=True)
+    offered = set(re.findall(r'name="scope" value="([a-z_]+)"', html))
+    assert offered == {"openid", "profile", "nnin_altsub", "offline_access"}
+    assert "email, phone, address, nnin" in html
 
 
 @pytest.mark.parametrize("trap,check", [
@@ -381,3 +524,20 @@ def test_age_check_rules(provider):
     assert age({"nnin_altsub": adult.nnin, "birthdate": "1990-01-01"}, today).ok is False
     assert age({}, today).detail == "no_number"
     assert age({"pid": "12038A00110"}, today).detail == "invalid_number"
+
+
+def test_the_console_shows_and_acts_on_the_realm_it_was_given(client):
+    """?realm= picks the realm (remembered in a cookie): the switchboard's queue form then queues
+    in that realm, and the home realm is untouched."""
+    page = client.get("/_mock/console/switchboard?realm=qa-1")
+    assert page.status_code == 200 and 'value="qa-1"' in page.get_data(as_text=True)
+    follow = client.get("/_mock/console/switchboard")  # the cookie keeps the realm
+    assert 'value="qa-1"' in follow.get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', follow.get_data(as_text=True))[1]
+    queued = client.post("/_mock/console/next-login", data={"csrf_token": csrf, "persona": "under-18",
+                                                            "back": "/_mock/console/switchboard"})
+    assert queued.status_code == 303
+    assert [e["selector"] for e in client.get("/_mock/next-login?realm=qa-1").json["queue"]] == ["under-18"]
+    assert client.get("/_mock/next-login").json["queue"] == []
+    back = client.get("/_mock/console/switchboard?realm=current")
+    assert 'value="current"' in back.get_data(as_text=True)

@@ -85,6 +85,69 @@ def test_debugger_through_the_login_page_every_check_passes_and_trap_nonce_fails
     assert page.locator('[data-check="nonce"]').is_visible()
 
 
+def test_the_debugger_shows_a_timeline_and_says_when_it_reused_the_sso_session(page):
+    debugger_sign_in(page, persona="adult")
+    checks(page)
+    timeline = page.get_by_test_id("timeline")
+    assert timeline.is_visible()
+    steps = page.locator("[data-step]").evaluate_all("els => els.map(e => [e.dataset.step, e.dataset.ok])")
+    assert steps == [["authorize", "pass"], ["login", "pass"], ["callback", "pass"], ["discovery", "pass"],
+                     ["token", "pass"], ["jwks", "pass"], ["userinfo", "pass"]], steps
+    token = page.locator('[data-step="token"]').inner_text()
+    assert "200" in token and " ms" in token and "nonce" in token  # status, time, what it checked
+    assert page.get_by_test_id("sso-notice").count() == 0
+
+    debugger_sign_in(page)  # nobody chosen: the session of the sign-in above is reused, no login page
+    checks(page)
+    notice = page.get_by_test_id("sso-notice")
+    assert notice.is_visible() and "reused the SSO session" in notice.inner_text()
+    assert "login page was not shown" in page.locator('[data-step="login"]').inner_text()
+    page.get_by_test_id("fresh-sign-in").click()
+    assert "prompt=login" in page.url and page.get_by_test_id("nnin-input").is_visible()  # the login page
+
+
+def test_with_a_scenario_on_every_console_page_shows_the_bar_and_stays_usable(page, server):
+    switch_on(page, "outage")
+    for name in ("Home", "Debugger", "Personas", "Requests", "Switchboard"):
+        nav(page, name)
+        bar = page.get_by_test_id("scenario-bar")
+        assert bar.is_visible() and bar.inner_text().startswith("outage is on"), name
+    debugger_sign_in(page, persona="adult")  # authorize is down: BankID's error page, with the bar
+    assert page.get_by_test_id("error-code").inner_text() == "temporarily_unavailable"
+    page.get_by_test_id("scenario-bar-link").click()  # the way back to the console
+    assert "/_mock/console/switchboard" in page.url
+    page.get_by_test_id("scenario-bar-off").click()
+    page.get_by_test_id("active-scenario-none").wait_for()
+    assert page.get_by_test_id("scenario-bar").count() == 0
+    assert requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json() == {"active": None}
+
+
+EVERYWHERE = {"endpoints": ["discovery", "jwks", "authorize", "token", "userinfo"]}
+
+
+@pytest.mark.parametrize("scenario,params", [
+    ("outage", {}), ("rate-limit", {"limit": 1, **EVERYWHERE}), ("slow", {"seconds": 3, **EVERYWHERE}),
+    ("drop-connection", EVERYWHERE), ("server-error", {}), ("temporarily-unavailable", {}), ("trap-alg-none", {}),
+])
+def test_every_console_page_answers_during_a_scenario_on_a_phone(chromium, server, scenario, params):
+    body = {"scenario": scenario, "params": params, "for_seconds": 60}
+    assert requests.put(f"{server.base_url}/_mock/scenario", json=body, timeout=10).status_code == 200
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        for path in ("/", "/_mock/console/debugger", "/_mock/console/switchboard", "/_mock/console/personas",
+                     "/_mock/console/personas/adult", "/_mock/console/requests"):
+            response = page.goto(f"{server.base_url}{path}?ui_locales=en")
+            assert response.status == 200, (scenario, path, response.status)
+            assert page.get_by_test_id("scenario-bar-name").inner_text() == scenario
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], (scenario, path, width)
+    finally:
+        context.close()
+        requests.delete(f"{server.base_url}/_mock/scenario", timeout=10)
+
+
 def test_an_under_18_through_the_debugger_shows_the_age_check(page):
     debugger_sign_in(page, persona="under-18")
     assert checks(page)["age"] == "pass"

@@ -182,3 +182,13 @@ def test_realms_over_real_http_across_workers(live_server):
     assert requests.get(f"{base}/_mock/next-login", timeout=10).json() == {"queue": []}
     rp = HttpRP(live_server)
     assert rp.tokens("adult")["id_token"]  # the home realm signs in as before
+
+
+def test_a_scenario_acts_on_the_state_of_its_own_realm(client):
+    """callback-replay in realm cb records that realm's last callback, not the home realm's."""
+    rp = FlaskRP(client, realm="cb")
+    rp.scenario({"scenario": "callback-replay"})
+    rp.tokens()
+    recorded = client.get("/_mock/last-callback?realm=cb")
+    assert recorded.status_code == 200 and recorded.json["url"].startswith("http://127.0.0.1:5555/callback")
+    assert client.get("/_mock/last-callback").status_code == 404

@@ -132,16 +132,22 @@ def server(tmp_path_factory):
     live.stop()
 
 
+_unread: dict[int, bytes] = {}
+"""Bytes read past the end of a response, per socket: pipelined answers may arrive in one recv."""
+
+
 def _read(sock: socket.socket) -> tuple[str, dict[str, str], bytes]:
-    data = b""
+    data = _unread.pop(sock.fileno(), b"")
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         assert chunk, data
         data += chunk
     status, headers, body = _split(data)
     headers = {k.lower(): v for k, v in headers.items()}
-    while len(body) < int(headers["content-length"]):
+    length = int(headers["content-length"])
+    while len(body) < length:
         body += sock.recv(65536)
+    body, _unread[sock.fileno()] = body[:length], body[length:]
     return status, headers, body
 
 

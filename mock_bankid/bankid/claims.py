@@ -38,6 +38,8 @@ USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
 """Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
+RETIRED_SCOPES = tuple(s for s in TINFO_SCOPES if s not in USERINFO_SCOPE_CLAIMS)
+"""Accepted, but BankID releases nothing for them since the end of 2025 (above)."""
 ACCESS_TOKEN_AUDIENCE = "tinfo"  # noqa: S105 - an audience, not a secret
 SUPPORTED_SCOPES = ("openid", "profile", "nnin_altsub", "nnin", "email", "phone", "address", "offline_access")
 CLAIMS_SUPPORTED = (

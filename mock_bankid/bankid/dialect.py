@@ -13,6 +13,7 @@ from mock_bankid.oidc.grants import Grant
 class BankIDDialect:
     name: str = "BankID"
     supported_scopes: tuple[str, ...] = claims.SUPPORTED_SCOPES
+    retired_scopes: tuple[str, ...] = claims.RETIRED_SCOPES
     claims_supported: tuple[str, ...] = claims.CLAIMS_SUPPORTED
     acr_values: tuple[str, ...] = tuple(claims.IDPS)
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE

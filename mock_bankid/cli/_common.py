@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from mock_bankid.core import routes
 from mock_bankid.core.settings import SettingError, Settings
 
 CONFIG_EXIT = 2
@@ -48,7 +49,7 @@ def other_issuer(settings: Settings, timeout: float = 1.0) -> str | None:
     (``make run ARGS=--base-url ...``, another scheme) refuses those tokens, which is hard to see
     from the refusal. None when they agree or nothing answers (minting with no server is normal).
     """
-    url = f"{settings.backchannel_issuer_base}/.well-known/openid-configuration"
+    url = routes.url(routes.DISCOVERY, settings, "back")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - the configured mock's URL
             served = json.loads(response.read(200_000)).get("issuer")

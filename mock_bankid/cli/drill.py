@@ -42,6 +42,8 @@ def register(group: click.Group) -> None:
                        "signed in only if it answers 200 (and a second try does not).")
     @click.option("--url", metavar="MOCK_BASE_URL",
                   help="Base URL of the mock (default: MOCK_BANKID_BASE_URL, else http://localhost:<MOCK_BANKID_PORT>).")
+    @click.option("--realm", metavar="NAME",
+                  help="Arrange the cases in this realm (the relying party uses its issuer); default: the server's.")
     @click.option("--cases", metavar="NAME,...", help="Only these cases (catalogue order).")
     @click.option("--policy", type=click.Path(dir_okay=False, path_type=Path),
                   help="TOML: min_age and the number kinds the relying party accepts (default: 18, every valid kind).")
@@ -55,10 +57,9 @@ def register(group: click.Group) -> None:
     @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
                   help="Seconds one sign-in may take before it counts as timeout.")
     @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-    def drill_cmd(start: str | None, success: str | None, exchange: str | None, url: str | None, cases: str | None,
-                  policy: Path | None,
-                  catalogue: Path | None, junit_path: Path | None, as_json_flag: bool, browser: bool,
-                  timeout: float, list_only: bool) -> None:
+    def drill_cmd(start: str | None, success: str | None, exchange: str | None, url: str | None, realm: str | None,
+                  cases: str | None, policy: Path | None, catalogue: Path | None, junit_path: Path | None,
+                  as_json_flag: bool, browser: bool, timeout: float, list_only: bool) -> None:
         """Rehearse a relying party: every persona, scenario and trap, and how it reacted.
 
         For each case: arrange who signs in next and the scenario on the mock, open --start with a
@@ -91,7 +92,7 @@ def register(group: click.Group) -> None:
         if rule.app_link and browser:
             _fail("--browser cannot follow an app's deep link (Chromium has no app to open): "
                   "drill a mobile sign-in headless")
-        mock = MockAPI(url or settings.base_url)
+        mock = MockAPI(url or settings.base_url, realm=realm)
         walker: Walker = HeadlessWalker(mock, timeout)
         if browser:
             try:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.core import routes
 from mock_bankid.core.settings import WILDCARD_HOSTS, Settings
 
 
@@ -26,7 +27,8 @@ def health_url(settings: Settings, ready: bool = False) -> str:
     host = settings.host if settings.host not in WILDCARD_HOSTS else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
     base_path = urlsplit(settings.base_url).path.rstrip("/")
-    return f"{'https' if https else 'http'}://{host}:{settings.port}{base_path}/_mock/{'ready' if ready else 'health'}"
+    route = routes.READY if ready else routes.HEALTH
+    return f"{'https' if https else 'http'}://{host}:{settings.port}{base_path}{route.under_base}"
 
 
 def check(url: str, timeout: float) -> tuple[bool, str]:

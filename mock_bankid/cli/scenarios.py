@@ -6,10 +6,12 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 
 from mock_bankid.cli._common import one_line_errors
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
 from mock_bankid.scenarios import Scenarios
 
@@ -19,8 +21,19 @@ _url_option = click.option(
 )
 
 
+_realm_option = click.option(
+    "--realm", default=None, metavar="NAME",
+    help="The realm to act on (default: the server's own, MOCK_BANKID_REALM); each realm has its own scenario.",
+)
+
+
 def _base(url: str | None) -> str:
     return (url or Settings.from_env().base_url).rstrip("/")
+
+
+def _scenario_url(url: str | None, realm: str | None) -> str:
+    """``{base}/_mock/scenario`` (one path for GET, PUT and DELETE), in ``realm`` if given."""
+    return f"{_base(url)}{routes.SCENARIO_GET.under_base}" + (f"?{urlencode({'realm': realm})}" if realm else "")
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
@@ -100,30 +113,33 @@ def register(group: click.Group) -> None:
                   help="Off again after this many seconds (mock clock).")
     @click.option("--count", type=click.IntRange(min=1), help="Off again after this many matching requests.")
     @_url_option
+    @_realm_option
     @one_line_errors
     def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None,
-                     url: str | None) -> None:
+                     url: str | None, realm: str | None) -> None:
         """Switch NAME on for the whole server, e.g. `scenario set rate-limit -p limit=5 -p window=60`."""
         body: dict[str, Any] = {"scenario": name, **dict(_param(p) for p in params)}
         if for_seconds is not None:
             body["for_seconds"] = for_seconds
         if count is not None:
             body["count"] = count
-        click.echo(_show(_call("PUT", f"{_base(url)}/_mock/scenario", body)))
+        click.echo(_show(_call("PUT", _scenario_url(url, realm), body)))
 
     @scenario_group.command("clear")
     @_url_option
+    @_realm_option
     @one_line_errors
-    def scenario_clear(url: str | None) -> None:
+    def scenario_clear(url: str | None, realm: str | None) -> None:
         """Switch every server-wide scenario off (also the one from MOCK_BANKID_SCENARIO)."""
-        _call("DELETE", f"{_base(url)}/_mock/scenario")
+        _call("DELETE", _scenario_url(url, realm))
         click.echo("no scenario is on")
 
     @scenario_group.command("show")
     @click.option("--json", "as_json", is_flag=True)
     @_url_option
+    @_realm_option
     @one_line_errors
-    def scenario_show(as_json: bool, url: str | None) -> None:
+    def scenario_show(as_json: bool, url: str | None, realm: str | None) -> None:
         """Show the server-wide scenario that is on."""
-        state = _call("GET", f"{_base(url)}/_mock/scenario")
+        state = _call("GET", _scenario_url(url, realm))
         click.echo(json.dumps(state, indent=2) if as_json else _show(state))

@@ -17,6 +17,7 @@ import click
 
 from mock_bankid import __version__
 from mock_bankid.cli._common import ConfigError, one_line_errors
+from mock_bankid.core import routes
 from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.http.control_token import ensure_control_token
@@ -30,8 +31,7 @@ def default_workers() -> int:
 
     Python runs one thread of a process at a time, so a second worker per core only adds
     processes competing for the same core; the threads overlap what waits (the store, the
-    network). Measured on 2 cores (bench/README.md): 2 workers x 4 threads spent ~20-30% less
-    server CPU per discovery and per sign-in than 4 x 4, 4 x 2, 3 x 2 or 2 x 2.
+    network). The other shapes measured: bench/README.md.
     """
     return max(2, min(8, os.cpu_count() or 1))
 
@@ -45,10 +45,11 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         "=" * 78,
         f" listening      {scheme}://{settings.host}:{settings.port}  ({workers} workers)",
         f" issuer         {settings.issuer}",
-        f" discovery      {settings.issuer}/.well-known/openid-configuration",
+        f" discovery      {routes.url(routes.DISCOVERY, settings)}",
         f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
-        f" login page     {settings.issuer}/precheck/auth (via your client)",
-        f" console        {settings.base_url.rstrip('/')}/  (open in a browser: personas, scenarios, debugger)",
+        f" login page     {routes.url(routes.AUTHORIZE, settings)} (via your client)",
+        f" console        {routes.url(routes.CONSOLE_HOME, settings)}"
+        "  (open in a browser: personas, scenarios, debugger)",
         f" control        {settings.mock_base}/  (the same as JSON, for scripts: docs/protocol.md)",
         f" control token  {settings.control_token}  (changes under /_mock need 'Authorization: Bearer <it>')"
         if settings.control_token and not is_loopback(settings.host) else None,

@@ -17,11 +17,13 @@ def register(group: click.Group) -> None:
                   help="Space-separated scopes (add offline_access for a refresh token).")
     @click.option("--nonce", default=None, help="Put this nonce in the ID token.")
     @click.option("--acr-values", default=None, help="urn:bankid:bid (default) or urn:bankid:bis.")
+    @click.option("--realm", default=None, metavar="NAME",
+                  help="Mint in this realm (its issuer; the server's own by default, MOCK_BANKID_REALM).")
     @click.option("--field", default=None,
                   help="Print only this field of the result (id_token, access_token, refresh_token).")
     @one_line_errors
     def token(persona: str, client_id: str, scope: str, nonce: str | None, acr_values: str | None,
-              field: str | None) -> None:
+              realm: str | None, field: str | None) -> None:
         """Print JSON with id_token, access_token and their decoded claims.
 
         Signed with the same keys (MOCK_BANKID_KEYS_DIR) and recorded in the same store
@@ -37,8 +39,9 @@ def register(group: click.Group) -> None:
         settings = Settings.from_env()
         if settings.store == "memory":
             raise ValueError("MOCK_BANKID_STORE=memory: tokens would be recorded nowhere a server can see")
-        p = Provider.build(settings, BANKID)
-        Scenarios.attach(p)  # a server-wide scenario (a trap, say) shapes these tokens as it would the server's
+        home = Provider.build(settings, BANKID)
+        Scenarios.attach(home)  # a server-wide scenario (a trap, say) shapes these tokens as it would the server's
+        p = home.realm(realm) if realm else home
         result = mint_for_tests(p, persona, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
         served = other_issuer(settings)
         if served:

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from mock_bankid.core import routes
 from mock_bankid.core.clock import Clock
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.numbers import json_number
@@ -63,7 +64,8 @@ def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError as exc:
             raise InvalidRequest(f"scenario: {exc}") from None
         if not definition.sign_in_points:
-            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: PUT /_mock/scenario instead.")
+            raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: "
+                                 f"PUT {routes.SCENARIO_SET.under_base} instead.")
     entry = login_queue.push(p, selector, scenario)
     return {"queued": entry, "persona": persona_summary(persona, p.today())}
 
@@ -189,7 +191,7 @@ def create_realm(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     name = body.get("realm") or f"r-{secrets.token_hex(6)}"
     realm = p.realms.get(p.realms.check_name(name))
     return {"realm": realm.settings.realm, "issuer": realm.issuer,
-            "discovery_url": f"{realm.issuer}/.well-known/openid-configuration"}
+            "discovery_url": routes.url(routes.DISCOVERY, realm.settings)}
 
 
 def delete_realm(p: Provider, name: str) -> None:

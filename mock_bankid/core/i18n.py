@@ -29,6 +29,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for denne innloggingen",
         "no_scenario": "(ingen)",
         "logged_out": "Du er logget ut av BankID (mock).",
+        "search": "Søk",
+        "search_label": "Finn en person",
+        "search_hint": "navn, id, nummer, alder …",
+        "search_clear": "Vis alle",
+        "search_none": "Ingen treff.",
     },
     "nn": {
         "mock_banner": "MOCK – dette er ikkje BankID. Berre for utvikling og testing; inga ekte identitet.",
@@ -53,6 +58,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for denne innlogginga",
         "no_scenario": "(inga)",
         "logged_out": "Du er logga ut av BankID (mock).",
+        "search": "Søk",
+        "search_label": "Finn ein person",
+        "search_hint": "namn, id, nummer, alder …",
+        "search_clear": "Vis alle",
+        "search_none": "Ingen treff.",
     },
     "en": {
         "mock_banner": "MOCK – this is not BankID. For development and testing only; no real identity.",
@@ -77,6 +87,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for this sign-in",
         "no_scenario": "(none)",
         "logged_out": "You are signed out of BankID (mock).",
+        "search": "Search",
+        "search_label": "Find a persona",
+        "search_hint": "name, id, number, age …",
+        "search_clear": "Show all",
+        "search_none": "No match.",
     },
 }
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mock_bankid.core import routes
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "MOCK_BANKID_"
 
@@ -95,22 +97,20 @@ class Settings:
     # --- derived -------------------------------------------------------------------------
     @property
     def issuer(self) -> str:
-        return f"{self.base_url.rstrip('/')}/auth/realms/{self.realm}"
+        return f"{self.base_url.rstrip('/')}{routes.mount_path('issuer', self.realm)}"
 
     @property
     def backchannel_issuer_base(self) -> str:
         """Issuer-shaped prefix on the back-channel host (same path, other host)."""
-        base = (self.backchannel_base_url or self.base_url).rstrip("/")
-        return f"{base}/auth/realms/{self.realm}"
+        return routes.channel_base("back", self) + routes.mount_path("issuer", self.realm)
 
     @property
     def userinfo_endpoint(self) -> str:
-        base = (self.userinfo_base_url or self.backchannel_base_url or self.base_url).rstrip("/")
-        return f"{base}/userinfo"
+        return routes.url(routes.USERINFO, self)
 
     @property
     def mock_base(self) -> str:
-        return f"{self.base_url.rstrip('/')}/_mock"
+        return f"{self.base_url.rstrip('/')}{routes.CONTROL_MOUNT}"
 
     # --- construction --------------------------------------------------------------------
     @classmethod

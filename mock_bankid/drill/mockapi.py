@@ -12,6 +12,9 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from mock_bankid.core import routes
+from mock_bankid.core.routes import Route
+
 QUOTA_MARK = ("mock_bankid_drill", "uses-up-the-quota")
 """A form parameter the token endpoint ignores and the request log shows: finds the drill's own request."""
 
@@ -33,14 +36,19 @@ def origin(url: str) -> str:
 class MockAPI:
     """One mock-bankid, found by its base URL (``--url``, ``MOCK_BANKID_BASE_URL``/``_PORT``)."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 10.0, realm: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.realm = realm
+        """The realm the drill arranges its cases in (``--realm``); None: the server's own."""
         self.info: dict[str, Any] = {}
         self.discovery: dict[str, Any] = {}
 
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
-        url = f"{self.base_url}/_mock{path}" + (f"?{urlencode(query)}" if query else "")
+    def call(self, route: Route, body: Any = None, query: dict[str, str] | None = None) -> Any:
+        """One call to a control route (its first method) in the drill's realm, JSON in and out."""
+        method = route.methods[0]
+        query = {**(query or {}), **({"realm": self.realm} if self.realm else {})}
+        url = f"{self.base_url}{route.under_base}" + (f"?{urlencode(query)}" if query else "")
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - the user's own mock
                                      headers={"Content-Type": "application/json"} if data is not None else {})
@@ -61,11 +69,11 @@ class MockAPI:
     def connect(self) -> None:
         """Check it is a mock-bankid and read its issuer and endpoints (the authorize URL's path)."""
         try:
-            info = self.call("GET", "/")
+            info = self.call(routes.CONTROL_INDEX)
         except ControlError as exc:
             raise Unreachable(f"{self.base_url} does not look like mock-bankid ({exc})") from None
         if not isinstance(info, dict) or info.get("mock") is not True:
-            raise Unreachable(f"{self.base_url}/_mock/ did not answer as mock-bankid does")
+            raise Unreachable(f"{self.base_url}{routes.CONTROL_INDEX.under_base} did not answer as mock-bankid does")
         self.info = info
         try:
             with urllib.request.urlopen(info["discovery"], timeout=self.timeout) as response:  # noqa: S310
@@ -90,10 +98,10 @@ class MockAPI:
 
     # --- what a case arranges ----------------------------------------------------------------
     def personas(self) -> dict[str, dict[str, Any]]:
-        return {p["id"]: p for p in self.call("GET", "/personas")["personas"]}
+        return {p["id"]: p for p in self.call(routes.PERSONAS)["personas"]}
 
     def scenarios(self) -> dict[str, dict[str, Any]]:
-        answer = self.call("GET", "/scenarios")
+        answer = self.call(routes.SCENARIOS)
         items = answer.get("scenarios", answer) if isinstance(answer, dict) else answer
         return {s["name"]: s for s in items}
 
@@ -101,38 +109,38 @@ class MockAPI:
         body: dict[str, Any] = {"persona": persona}
         if scenario:
             body["scenario"] = scenario
-        self.call("POST", "/next-login", body)
+        self.call(routes.NEXT_LOGIN_PUSH, body)
 
     def queued(self) -> list[Any]:
-        return self.call("GET", "/next-login").get("queue", [])
+        return self.call(routes.NEXT_LOGIN_LIST).get("queue", [])
 
     def clear_queue(self) -> None:
-        self.call("DELETE", "/next-login")
+        self.call(routes.NEXT_LOGIN_CLEAR)
 
     def server_scenario(self) -> dict[str, Any] | None:
-        return self.call("GET", "/scenario").get("active")
+        return self.call(routes.SCENARIO_GET).get("active")
 
     def set_scenario(self, spec: dict[str, Any]) -> None:
-        self.call("PUT", "/scenario", spec)
+        self.call(routes.SCENARIO_SET, spec)
 
     def clear_scenario(self) -> None:
-        self.call("DELETE", "/scenario")
+        self.call(routes.SCENARIO_CLEAR)
 
     def clock(self) -> dict[str, Any]:
-        return self.call("GET", "/clock")
+        return self.call(routes.CLOCK_GET)
 
     def set_shift(self, seconds: float) -> None:
         if seconds:
-            self.call("PUT", "/clock", {"shift": seconds})
+            self.call(routes.CLOCK_SET, {"shift": seconds})
         else:
-            self.call("DELETE", "/clock")
+            self.call(routes.CLOCK_RESET)
 
     def requests(self, path_part: str = "") -> list[dict[str, Any]]:
-        return self.call("GET", "/requests", query={"path": path_part} if path_part else None)["requests"]
+        return self.call(routes.REQUESTS_GET, query={"path": path_part} if path_part else None)["requests"]
 
     def last_callback(self, client_id: str | None) -> dict[str, Any] | None:
         try:
-            return self.call("GET", "/last-callback", query={"client_id": client_id} if client_id else None)
+            return self.call(routes.LAST_CALLBACK, query={"client_id": client_id} if client_id else None)
         except ControlError:
             return None
 

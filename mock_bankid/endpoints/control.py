@@ -11,7 +11,9 @@ from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
 from mock_bankid.control import ops
+from mock_bankid.core import routes
 from mock_bankid.core.jsontools import request_body
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import home_provider, provider
 
 bp = Blueprint("control", __name__)
@@ -21,42 +23,54 @@ def _json_body() -> dict[str, Any]:
     return request_body()
 
 
-@bp.route("/", methods=["GET"])
+INDEX_NOTES = {
+    "last_callback": " (what callback-replay recorded)",
+    "token": " {persona, client_id, scope}: tokens without a browser",
+    "realms": "; ?realm=<name> on any call",
+}
+"""What the index says besides a call's methods and paths."""
+
+
+def control_calls() -> dict[str, str]:
+    """The JSON control API from the route table, by first path segment:
+    ``{"keys": "GET /_mock/keys, POST /_mock/keys/rotate", ...}``."""
+    methods: dict[str, list[str]] = {}
+    for route in routes.ROUTES:
+        if route.mount == "control" and route.surface == "json" and route.path != "/":
+            methods.setdefault(route.under_base, []).extend(route.methods)
+    calls: dict[str, list[str]] = {}
+    for path, verbs in methods.items():
+        name = path.split("/")[2].removesuffix(".json").replace("-", "_")
+        calls.setdefault(name, []).append(f"{'|'.join(verbs)} {path}")
+    return {name: ", ".join(lines) for name, lines in calls.items()}
+
+
+@routed(bp, routes.CONTROL_INDEX)
 def index() -> Response:
     p = provider()
+    calls = {name: line + INDEX_NOTES.get(name, "") for name, line in control_calls().items()}
     return jsonify(
         {
             "mock": True,
             "warning": "mock-bankid is a MOCK of BankID for development and tests. Never use it in production.",
             "version": __version__,
             "issuer": p.issuer,
-            "discovery": f"{p.issuer}/.well-known/openid-configuration",
+            "discovery": routes.url(routes.DISCOVERY, p.settings),
             "control": {
-                "health": "GET /_mock/health",
-                "ready": "GET /_mock/ready",
-                "personas": "GET /_mock/personas",
-                "next_login": "POST|GET|DELETE /_mock/next-login",
-                "clock": "GET|PUT|DELETE /_mock/clock",
-                "keys": "GET /_mock/keys, POST /_mock/keys/rotate",
-                "scenario": "GET|PUT|DELETE /_mock/scenario",
-                "scenarios": "GET /_mock/scenarios",
-                "requests": "GET|DELETE /_mock/requests",
-                "last_callback": "GET /_mock/last-callback (what callback-replay recorded)",
-                "token": "POST /_mock/token {persona, client_id, scope}: tokens without a browser",
-                "realms": "GET|POST /_mock/realms, DELETE /_mock/realms/<name>; ?realm=<name> on any call",
-                "openapi": "GET /_mock/openapi.json",
-                "console": "GET / and /_mock/console/ (web pages for people: debugger, switchboard)",
+                **calls,
+                "console": f"GET {routes.CONSOLE_HOME.under_base} and {routes.CONSOLE_INDEX.under_base}"
+                           " (web pages for people: debugger, switchboard)",
             },
         }
     )
 
 
-@bp.route("/health", methods=["GET"])
+@routed(bp, routes.HEALTH)
 def health() -> Response:
     return jsonify({"status": "ok", "mock": True})
 
 
-@bp.route("/ready", methods=["GET"])
+@routed(bp, routes.READY)
 def ready() -> tuple[Response, int]:
     p = provider()
     checks: dict[str, str] = {}
@@ -73,12 +87,12 @@ def ready() -> tuple[Response, int]:
     return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
 
 
-@bp.route("/personas", methods=["GET"])
+@routed(bp, routes.PERSONAS)
 def personas() -> Response:
     return jsonify(ops.personas(provider()))
 
 
-@bp.route("/next-login", methods=["POST"])
+@routed(bp, routes.NEXT_LOGIN_PUSH)
 def next_login_push() -> tuple[Response, int]:
     """Queue who signs in next: ``{"persona": "adult"}``, ``{"nnin": "..."}`` or ``{"login_hint": "age:17"}``.
 
@@ -88,63 +102,63 @@ def next_login_push() -> tuple[Response, int]:
     return jsonify(ops.queue_next_login(provider(), _json_body())), 201
 
 
-@bp.route("/next-login", methods=["GET"])
+@routed(bp, routes.NEXT_LOGIN_LIST)
 def next_login_list() -> Response:
     return jsonify({"queue": ops.next_login_queue(provider())})
 
 
-@bp.route("/next-login", methods=["DELETE"])
+@routed(bp, routes.NEXT_LOGIN_CLEAR)
 def next_login_clear() -> tuple[str, int]:
     ops.clear_next_login(provider())
     return "", 204
 
 
-@bp.route("/clock", methods=["GET"])
+@routed(bp, routes.CLOCK_GET)
 def clock_get() -> Response:
     return jsonify(ops.clock_state(provider()))
 
 
-@bp.route("/clock", methods=["PUT", "POST"])
+@routed(bp, routes.CLOCK_SET)
 def clock_set() -> Response:
     """Move every worker's clock: ``{"shift": 3600}`` sets the shift, ``{"advance": 60}`` adds to it."""
     return jsonify(ops.set_clock(provider(), _json_body()))
 
 
-@bp.route("/clock", methods=["DELETE"])
+@routed(bp, routes.CLOCK_RESET)
 def clock_reset() -> tuple[str, int]:
     ops.reset_clock(provider())
     return "", 204
 
 
-@bp.route("/keys", methods=["GET"])
+@routed(bp, routes.KEYS_LIST)
 def keys_list() -> Response:
     return jsonify({"keys": ops.keys(provider())})
 
 
-@bp.route("/keys/rotate", methods=["POST"])
+@routed(bp, routes.KEYS_ROTATE)
 def keys_rotate() -> tuple[Response, int]:
     """Rotate on the server's own clock (shift included); see ``control_ops.rotate_key``."""
     return jsonify(ops.rotate_key(provider(), _json_body())), 201
 
 
-@bp.route("/realms", methods=["GET"])
+@routed(bp, routes.REALMS_LIST)
 def realms_list() -> Response:
     return jsonify({"realms": ops.realms(home_provider())})
 
 
-@bp.route("/realms", methods=["POST"])
+@routed(bp, routes.REALMS_CREATE)
 def realms_create() -> tuple[Response, int]:
     """A realm of its own for a test or a worker: ``{"realm": "w1"}``, or nothing for a random name."""
     return jsonify(ops.create_realm(home_provider(), _json_body())), 201
 
 
-@bp.route("/realms/<name>", methods=["DELETE"])
+@routed(bp, routes.REALMS_DELETE)
 def realms_delete(name: str) -> tuple[str, int]:
     ops.delete_realm(home_provider(), name)
     return "", 204
 
 
-@bp.route("/token", methods=["POST"])
+@routed(bp, routes.MINT)
 def token_mint() -> Response:
     """Tokens for a persona without the redirect dance (what ``mock-bankid token`` prints)."""
     return jsonify(ops.mint(provider(), _json_body()))

@@ -1,8 +1,9 @@
 """Discovery (``{issuer}/.well-known/openid-configuration``).
 
-Advertises only what is implemented: optional endpoints appear when their view is registered,
-grant types and auth methods come from the registries the token endpoint itself uses
-(``oidc/grant_types``, ``oidc/client_auth``).
+Advertises only what is implemented: an endpoint appears under its route's ``discovery`` keys
+(``core/routes.py``, at the URL of its channel) when its view is registered; grant types and auth
+methods come from the registries the token endpoint itself uses (``oidc/grant_types``,
+``oidc/client_auth``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from mock_bankid import __version__
+from mock_bankid.core import routes
 from mock_bankid.core.i18n import ALIASES, TEXTS
 from mock_bankid.http.cached_json import cached_json
-from mock_bankid.http.web import RESPONSE_MODES
+from mock_bankid.http.web import RESPONSE_MODES, routed
 from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.oidc.hooks import DiscoveryContext
@@ -23,15 +25,6 @@ from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("discovery", __name__)
 
-# metadata key -> (view function name, path under the issuer, reached by the browser?)
-ENDPOINTS: dict[str, tuple[str, str, bool]] = {
-    "authorization_endpoint": ("authorize.authorize", "/precheck/auth", True),
-    "token_endpoint": ("token.token", "/protocol/openid-connect/token", False),
-    "jwks_uri": ("jwks.certs", "/protocol/openid-connect/certs", False),
-    "introspection_endpoint": ("introspect.introspect", "/protocol/openid-connect/token/introspect", False),
-    "revocation_endpoint": ("revoke.revoke", "/protocol/openid-connect/revoke", False),
-    "end_session_endpoint": ("logout.logout", "/protocol/openid-connect/logout", True),
-}
 SIGNING_ALGS = ["RS256", "ES256"]
 
 
@@ -39,12 +32,9 @@ def discovery_document() -> dict[str, Any]:
     p = provider()
     s = p.settings
     doc: dict[str, Any] = {"issuer": p.issuer}
-    for key, (view, path, browser) in ENDPOINTS.items():
-        if view in current_app.view_functions:
-            doc[key] = (s.issuer if browser else s.backchannel_issuer_base) + path
-    if "introspection_endpoint" in doc:
-        doc["token_introspection_endpoint"] = doc["introspection_endpoint"]  # BankID's older name
-    doc["userinfo_endpoint"] = s.userinfo_endpoint
+    for route in routes.ROUTES:
+        if route.discovery and route.name in current_app.view_functions:
+            doc.update(dict.fromkeys(route.discovery, routes.url(route, s)))
     doc.update(
         {
             "response_types_supported": ["code"],
@@ -80,7 +70,7 @@ def discovery_document() -> dict[str, Any]:
     return doc
 
 
-@bp.route("/.well-known/openid-configuration", methods=["GET"])
+@routed(bp, routes.DISCOVERY)
 def openid_configuration() -> Response:
     p = provider()
     if not p.hooks.may_act("discovery"):

@@ -19,8 +19,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidClient, InvalidRequest
-from mock_bankid.http.web import require_form
+from mock_bankid.http.web import require_form, routed
 from mock_bankid.oidc import refresh
 from mock_bankid.oidc.client_auth import authenticate_client
 from mock_bankid.oidc.clients import Client
@@ -32,7 +33,7 @@ bp = Blueprint("introspect", __name__)
 BID_ACCESS_TOKEN = "bid_access_token"  # noqa: S105 - a token type name, not a secret
 
 
-@bp.route("/protocol/openid-connect/token/introspect", methods=["POST"])
+@routed(bp, routes.INTROSPECT)
 def introspect() -> Response:
     p = provider()
     require_form("introspection")

@@ -23,9 +23,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, make_response, redirect, request
 from werkzeug.wrappers import Response
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidClient, InvalidRequest, OAuthError
 from mock_bankid.core.i18n import pick_locale
-from mock_bankid.http.web import error_page, render_page
+from mock_bankid.http.web import error_page, render_page, routed
 from mock_bankid.oidc import sessions
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider, provider
@@ -34,7 +35,7 @@ from mock_bankid.oidc.tokens import read_id_token_hint
 bp = Blueprint("logout", __name__)
 
 
-@bp.route("/protocol/openid-connect/logout", methods=["GET", "POST"])
+@routed(bp, routes.LOGOUT)
 def logout() -> Response:
     p = provider()
     params = request.form if request.method == "POST" else request.args

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,23 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from mock_bankid import __version__
+from mock_bankid.core import routes
 from mock_bankid.core.settings import Settings
+from mock_bankid.http.web import routed
 from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("openapi", __name__)
 
 DESCRIPTION_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
-BACKCHANNEL_OPERATIONS = ("token", "jwks", "introspect", "revoke")
-"""operationIds served on the back-channel host (what servers reach), as discovery names them."""
+HOSTS = {"back": "The back-channel host (what servers reach).", "userinfo": "The userinfo host."}
+"""A route's channel -> how the served copy describes its own server, when that is not the base URL."""
 GRANTS_OPERATION = "token"  # the operationId whose form has grant_type
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's ``/x/<path:name>`` is OpenAPI's ``/x/{name}``."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
 
 
 @cache
@@ -46,16 +54,15 @@ def description_for(settings: Settings) -> dict[str, Any]:
     doc["info"]["version"] = __version__
     base = settings.base_url.rstrip("/")
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
-    backchannel = (settings.backchannel_base_url or settings.base_url).rstrip("/")
-    userinfo = (settings.userinfo_base_url or settings.backchannel_base_url or settings.base_url).rstrip("/")
     doc["components"]["parameters"]["Realm"]["schema"]["default"] = settings.realm
+    described = {openapi_path(routes.mount_path(r.mount, routes.REALM_VARIABLE) + r.path): r for r in routes.ROUTES}
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
+        route = described.get(path)
+        host = routes.channel_base(route.channel, settings) if route is not None else base
+        if route is not None and host != base and route.channel in HOSTS:
+            item["servers"] = [{"url": host, "description": HOSTS[route.channel]}]
         operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
-        if backchannel != base and operation_ids & set(BACKCHANNEL_OPERATIONS):
-            item["servers"] = [{"url": backchannel, "description": "The back-channel host (what servers reach)."}]
-        if userinfo != base and "userinfo" in operation_ids:
-            item["servers"] = [{"url": userinfo, "description": "The userinfo host."}]
         if GRANTS_OPERATION in operation_ids:
             grant_type_schema(item)["enum"] = list(grant_types.names())
         paths[path] = item
@@ -70,6 +77,6 @@ def grant_type_schema(path_item: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@bp.route("/openapi.json", methods=["GET"])
+@routed(bp, routes.OPENAPI)
 def openapi() -> Response:
     return jsonify(description_for(provider().settings))

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidRequest, UnauthorizedClient, UnsupportedTokenType
-from mock_bankid.http.web import require_form
+from mock_bankid.http.web import require_form, routed
 from mock_bankid.oidc import refresh
 from mock_bankid.oidc.client_auth import authenticate_client
 from mock_bankid.oidc.provider import provider
@@ -27,7 +28,7 @@ TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 """The token types revocation supports (RFC 7009 section 4.1.2)."""
 
 
-@bp.route("/protocol/openid-connect/revoke", methods=["POST"])
+@routed(bp, routes.REVOKE)
 def revoke() -> Response:
     p = provider()
     require_form("revocation")

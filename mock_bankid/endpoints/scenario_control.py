@@ -11,52 +11,53 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from mock_bankid.control import ops
+from mock_bankid.core import routes
 from mock_bankid.core.jsontools import request_body
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
-from mock_bankid.scenarios import engine
-from mock_bankid.scenarios.builtin import CALLBACK_NS
+from mock_bankid.scenarios import callbacks, engine
 
 bp = Blueprint("scenario_control", __name__)
 
 
-@bp.route("/scenarios", methods=["GET"])
+@routed(bp, routes.SCENARIOS)
 def catalogue() -> Response:
     return jsonify({"scenarios": engine().catalogue()})
 
 
-@bp.route("/scenario", methods=["GET"])
+@routed(bp, routes.SCENARIO_GET)
 def scenario_get() -> Response:
     return jsonify(ops.scenario_state(provider()))
 
 
-@bp.route("/scenario", methods=["PUT", "POST"])
+@routed(bp, routes.SCENARIO_SET)
 def scenario_set() -> tuple[Response, int]:
     """Switch one scenario on for the whole server (it replaces any other)."""
     return jsonify(ops.set_scenario(provider(), request_body(allow_string=True))), 200
 
 
-@bp.route("/scenario", methods=["DELETE"])
+@routed(bp, routes.SCENARIO_CLEAR)
 def scenario_clear() -> tuple[str, int]:
     ops.clear_scenario(provider())
     return "", 204
 
 
-@bp.route("/requests", methods=["GET"])
+@routed(bp, routes.REQUESTS_GET)
 def requests_get() -> Response:
     return jsonify({"requests": ops.recent_requests(provider(), request.args.get("path"))})
 
 
-@bp.route("/requests", methods=["DELETE"])
+@routed(bp, routes.REQUESTS_CLEAR)
 def requests_clear() -> tuple[str, int]:
     ops.clear_requests(provider())
     return "", 204
 
 
-@bp.route("/last-callback", methods=["GET"])
+@routed(bp, routes.LAST_CALLBACK)
 def last_callback() -> tuple[Response, int]:
     """The callback the ``callback-replay`` scenario recorded (``?client_id=`` for one client's)."""
     client_id = request.args.get("client_id")
-    record = provider().store.get(CALLBACK_NS, f"client:{client_id}" if client_id else "last")
+    record = callbacks.last(provider(), client_id)
     if record is None:
         return jsonify({"error": "not_found", "error_description":
                                   "No callback recorded: switch on callback-replay and sign in first."}), 404

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from mock_bankid.http.web import routed
 from mock_bankid.oidc import grant_types
 from mock_bankid.oidc.client_auth import authenticate_client
 from mock_bankid.oidc.hooks import TokenContext
@@ -19,7 +21,7 @@ from mock_bankid.oidc.provider import provider
 bp = Blueprint("token", __name__)
 
 
-@bp.route("/protocol/openid-connect/token", methods=["POST"])
+@routed(bp, routes.TOKEN)
 def token() -> Response:
     p = provider()
     if request.mimetype != "application/x-www-form-urlencoded":

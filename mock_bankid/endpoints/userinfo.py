@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, make_response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InsufficientScope, InvalidToken
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.hooks import UserinfoContext
 from mock_bankid.oidc.provider import Provider, bind, provider
 from mock_bankid.oidc.tokens import provider_of_token, read_access_token
@@ -27,7 +29,7 @@ from mock_bankid.oidc.tokens import provider_of_token, read_access_token
 bp = Blueprint("userinfo", __name__)
 
 
-@bp.route("/userinfo", methods=["GET"])
+@routed(bp, routes.USERINFO)
 def userinfo() -> Response:
     p = provider()
     header = request.headers.get("Authorization", "")
@@ -59,8 +61,8 @@ def userinfo() -> Response:
 
 def tinfo_issuer(p: Provider) -> str:
     """The userinfo resource server's own identifier: the base URL userinfo is served under."""
-    endpoint = p.settings.userinfo_endpoint
-    return endpoint[: -len("/userinfo")] if endpoint.endswith("/userinfo") else endpoint
+    return routes.channel_base(routes.USERINFO.channel, p.settings) + routes.mount_path(
+        routes.USERINFO.mount, p.settings.realm)
 
 
 def _jwt_if_asked() -> str | None:

@@ -1,6 +1,7 @@
 """CORS for browser clients (oidc-client-ts, expo-auth-session on the web, any SPA).
 
-A page on another origin can only read the mock's answers when the mock says it may:
+A page on another origin can only read the mock's answers when the mock says it may (each
+route's ``cors`` in ``core/routes.py``):
 
 - **discovery and JWKS** are public metadata: readable from any origin (``*``);
 - **token, userinfo, revocation and logout** answer the origins of the client the request names
@@ -28,13 +29,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.oidc.client_auth import request_client_id, request_form
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider
 
-PUBLIC_ENDPOINTS = ("discovery.openid_configuration", "jwks.certs")
-CLIENT_ENDPOINTS = ("token.token", "userinfo.userinfo", "revoke.revoke", "logout.logout")
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept"
 EXPOSED_HEADERS = "WWW-Authenticate, Retry-After"
 PREFLIGHT_MAX_AGE = 600
@@ -47,15 +46,16 @@ def init_app(app: Flask, provider: Provider) -> None:
 
 
 def add_cors_headers(p: Provider, response: Response) -> Response:
-    endpoint = request.endpoint or ""
-    if endpoint not in PUBLIC_ENDPOINTS and endpoint not in CLIENT_ENDPOINTS:
+    """The route's CORS policy (``cors`` in ``core/routes.py``): ``any``, ``client`` or none."""
+    route = routes.named(request.endpoint)
+    if route is None or route.cors == "none":
         return response
     origin = request.headers.get("Origin")
-    if endpoint in CLIENT_ENDPOINTS:
+    if route.cors == "client":
         response.vary.add("Origin")
     if not origin:
         return response
-    if endpoint in PUBLIC_ENDPOINTS:
+    if route.cors == "any":
         allowed = "*"
     elif origin_allowed(origin, _clients_of_request(p)):
         allowed = origin

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.core.request_notes import noted
 from mock_bankid.oidc.client_auth import request_client_id, request_form
@@ -25,11 +28,9 @@ from mock_bankid.store import Store
 from mock_bankid.store.journal import journal_of
 
 REDACTED = "[redacted]"
-SECRET_PARAMS = frozenset({
-    "client_secret", "client_assertion", "assertion", "code_verifier", "code", "refresh_token",
-    "access_token", "id_token", "id_token_hint", "id_login_hint", "token", "subject_token",
-    "actor_token", "logout_token", "csrf_token", "session", "password", "secret",
-})
+SECRET_PARAMS = routes.redacted_names() | {"id_token", "logout_token", "password", "secret"}
+"""What each route declares it takes as a secret (``redacts`` in ``core/routes.py``), redacted at
+every endpoint, and credentials no endpoint takes that a careless client may still send."""
 SECRET_SUFFIXES = ("token", "secret", "assertion", "verifier", "password", "_hint")
 """Names ending so are secret too, whatever prefix a client or a future parameter adds."""
 _JWT_HEAD = ("eyJ", "ey0")
@@ -128,6 +129,65 @@ def redacted_authorization(value: str) -> str:
     return f"{scheme} {REDACTED}" if _sep and scheme.isascii() and scheme.isalpha() and len(scheme) <= 20 else REDACTED
 
 
+MAX_ERROR_BODY = 8192
+"""A JSON error body up to this size is read for its ``error`` and ``error_description``."""
+
+
+def error_of(response: Response) -> dict[str, str] | None:
+    """A JSON error answer's ``error`` and ``error_description`` (RFC 6749 section 5.2), so the log
+    says "wrong client secret" where the status alone says 401. Neither carries a secret."""
+    if response.status_code < 400 or response.mimetype != "application/json" or response.is_streamed:
+        return None
+    if (response.content_length or 0) > MAX_ERROR_BODY:
+        return None
+    try:
+        body = json.loads(response.get_data())
+    except (ValueError, RuntimeError):
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        return None
+    description = body.get("error_description")
+    return {"error": body["error"][:200], "description": description[:1000] if isinstance(description, str) else ""}
+
+
+def _link(kind: str, value: str) -> str:
+    """A short one-way tag of a value that ties requests of one sign-in together (a code, a state, an
+    access token): requests carrying the same value share the tag; the value itself is not kept."""
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:12]
+
+
+def sign_in_links(req: Any, form: Any, response: Response) -> list[str]:
+    """Tags that group a sign-in's requests: its ``redirect_uri`` + ``state`` (authorize, and the
+    redirect back from it or from the login page), its code (the redirect that issued it, the token
+    request that redeems it), its access token (the token answer, userinfo's Bearer). The request
+    log page joins entries that share one."""
+    links = set()
+    params = form if form is not None and "state" in form else req.args
+    if params.get("state") and params.get("redirect_uri"):
+        links.add(_link("state", f"{params['redirect_uri']} {params['state']}"))
+    if form is not None and form.get("code"):
+        links.add(_link("code", form["code"]))
+    location = response.headers.get("Location", "") if 300 <= response.status_code < 400 else ""
+    if "code=" in location or "state=" in location:
+        parts = urlsplit(location)
+        back = parse_qs(parts.query or parts.fragment)
+        if back.get("code"):
+            links.add(_link("code", back["code"][0]))
+        if back.get("state"):
+            links.add(_link("state", f"{parts.scheme}://{parts.netloc}{parts.path} {back['state'][0]}"))
+    scheme, _, credentials = (req.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        links.add(_link("access", credentials.strip()))
+    if req.blueprint == "token" and response.status_code == 200 and response.mimetype == "application/json":
+        try:
+            body = json.loads(response.get_data())
+        except (ValueError, RuntimeError):
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("access_token"), str):
+            links.add(_link("access", body["access_token"]))
+    return sorted(links)
+
+
 def entry_for(response: Response, p: Provider) -> dict[str, Any]:
     """What the log shows of the current request. Runs on every request, so it looks at the WSGI
     environ first and parses only what the request has (query, form, cookies, Authorization)."""
@@ -160,6 +220,8 @@ def entry_for(response: Response, p: Provider) -> dict[str, Any]:
         "status": 0 if dropped else response.status_code,
         "dropped": dropped,
         "client_id": (request_client_id() or None) if carries else None,
+        "error": error_of(response),
+        "links": sign_in_links(req, form, response) if carries or response.status_code >= 300 else [],
     }
 
 
@@ -170,7 +232,7 @@ def plain_get_entry(environ: dict[str, Any], status: int, endpoint: str, p: Prov
     return {
         "time": p.clock.now(), "method": "GET", "path": "/" + environ.get("PATH_INFO", "").lstrip("/"),
         "endpoint": endpoint, "query": {}, "form": {}, "tokens": {}, "headers": headers, "status": status,
-        "dropped": False, "client_id": None,
+        "dropped": False, "client_id": None, "error": None, "links": [],
     }
 
 

@@ -2,13 +2,14 @@
 
 - ``render_page``: the server-rendered Jinja pages (every one says it is a mock);
 - one renderer per surface for the one error family (``errors.OAuthError``): ``error_json``,
-  ``error_redirect``, ``error_page``; ``render_error`` picks JSON or page by blueprint for errors
+  ``error_redirect``, ``error_page``; ``render_error`` picks JSON or page by the route's surface for errors
   nobody caught (the app's error handler), or hands it to the page renderer a browser surface
   registered in ``ERROR_PAGES`` (the console, which words errors in its own layout and language);
 - ``authorization_response``: the answer to the client's redirect URI in each response mode
   (``query``, ``fragment``, ``form_post``), for codes and errors alike;
-- ``CACHE_POLICY``: the caching headers of each blueprint, applied once in ``app.py`` instead of
-  by hand in every view;
+- ``routed``: a view registered from its declaration in the route table (``core/routes.py``);
+- ``apply_cache_policy``: the caching headers the route table gives each route, applied once in
+  ``app.py`` instead of by hand in every view;
 - ``require_form``: the form-encoded body the token-style endpoints insist on.
 """
 
@@ -16,51 +17,52 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import Blueprint, Response, make_response, redirect, render_template, request
 
 from mock_bankid import __version__
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InsufficientScope, InvalidRequest, InvalidToken, OAuthError
 from mock_bankid.core.i18n import DEFAULT_LOCALE, texts
+from mock_bankid.core.routes import Route
 from mock_bankid.oidc.provider import provider
 
 RESPONSE_MODES = ("query", "fragment", "form_post")
 """OAuth 2.0 Multiple Response Types / Form Post: what authorize answers in (and discovery says)."""
-JWKS_MAX_AGE = 6 * 3600
-"""Hours, as BankID's JWKS (``public, max-age=23269, must-revalidate, no-transform``, DEV
-key-rotation). Safe because the JWKS always holds the next key: a copy cached before a rotation
-still verifies what the promoted key signs (``keys/rotation.py``)."""
-NO_STORE = {"Cache-Control": "no-store"}
-BROWSER_BLUEPRINTS = frozenset({"authorize", "logout"})
-"""Where a person's browser is the caller: errors are pages, as at BankID."""
+NO_STORE = dict(routes.NO_STORE)
 ERROR_PAGES: dict[str, Callable[[OAuthError], Response]] = {}
 """Blueprint name -> its own error page, for a browser surface above this layer (the console
 registers one in ``endpoints/console``); ``render_error`` prefers it."""
-CACHE_POLICY: dict[str, dict[str, str]] = {
-    "authorize": NO_STORE,
-    "logout": NO_STORE,
-    "token": {"Cache-Control": "no-store", "Pragma": "no-cache"},  # RFC 6749 section 5.1
-    "introspect": NO_STORE,
-    "revoke": NO_STORE,
-    "userinfo": NO_STORE,
-    "scenario_control": NO_STORE,
-    "console": NO_STORE,
-    "discovery": {"Cache-Control": "no-cache, must-revalidate, no-transform, no-store"},
-    "jwks": {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}, must-revalidate, no-transform"},
-}
-"""Blueprint name -> headers every response of it gets unless the view set them (``/_mock``
-control answers are not listed: they set nothing, as before)."""
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def routed(bp: Blueprint, route: Route) -> Callable[[_View], _View]:
+    """``@routed(bp, routes.TOKEN)``: register the view as the route table declares it (rule,
+    methods, endpoint name), so its path is written only in ``core/routes.py``."""
+    if route.blueprint != bp.name:
+        raise ValueError(f"{route.name} is not a route of blueprint {bp.name!r}")
+    return bp.route(route.rule, methods=list(route.methods), endpoint=route.view)
+
+
+PAGE_EXTRAS: list[Callable[[str, str], Mapping[str, Any]]] = []
+"""Callables ``(template, locale) -> context`` a layer above adds to every page ``render_page``
+renders (the console's scenario bar on the login and error pages)."""
 
 
 def apply_cache_policy(response: Response) -> Response:
-    for name, value in CACHE_POLICY.get(request.blueprint or "", {}).items():
-        response.headers.setdefault(name, value)
+    """The route's ``cache`` headers, where the view set none of its own."""
+    route = routes.named(request.endpoint)
+    if route is not None:
+        for name, value in route.cache:
+            response.headers.setdefault(name, value)
     return response
 
 
 def render_page(template: str, locale: str, **context: Any) -> str:
+    for extra in PAGE_EXTRAS:
+        context = {**extra(template, locale), **context}
     return render_template(template, t=texts(locale), locale=locale, version=__version__,
                            issuer=provider().issuer, **context)
 
@@ -99,10 +101,11 @@ def error_redirect(exc: OAuthError, redirect_uri: str, mode: str, state: str | N
 
 def render_error(exc: OAuthError) -> Response:
     """An error no view delivered itself: a page where a browser asked, JSON elsewhere."""
-    surface = request.blueprint or ""
-    if surface in ERROR_PAGES:
-        return ERROR_PAGES[surface](exc)
-    if surface in BROWSER_BLUEPRINTS:
+    blueprint = request.blueprint or ""
+    if blueprint in ERROR_PAGES:
+        return ERROR_PAGES[blueprint](exc)
+    route = routes.named(request.endpoint)
+    if route is not None and route.surface == "browser":
         return error_page(exc)
     return error_json(exc)
 

@@ -14,7 +14,7 @@ core-concepts/key-rotation). So does the mock, per algorithm::
 
 A next key has no activation time (``activates_at`` None) until a rotation promotes it. A relying
 party that cached the JWKS at any time since the next key was made already holds the key that
-signs after the next rotation, so the JWKS can be cached for hours (``web.JWKS_MAX_AGE``).
+signs after the next rotation, so the JWKS can be cached for hours (``routes.JWKS_MAX_AGE``).
 
 Two more states appear only around a rotation: a promoted key whose activation was put off
 (``rotate(activate_after=...)``) is still "next" until then, and the old previous key, if it

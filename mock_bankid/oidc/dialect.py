@@ -24,6 +24,10 @@ class Dialect(Protocol):
         """Scopes about a person a client may ask for (discovery's ``scopes_supported``)."""
 
     @property
+    def retired_scopes(self) -> tuple[str, ...]:
+        """Scopes still accepted that release nothing any more (the console's debugger does not offer them)."""
+
+    @property
     def claims_supported(self) -> tuple[str, ...]: ...
 
     @property

@@ -30,7 +30,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet, KeySetSerialization, OctKey
 
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import InvalidClient
 from mock_bankid.core.numbers import json_number
 from mock_bankid.oidc.clients import LOOPBACK_HOSTS, Client
@@ -45,11 +45,6 @@ PRIVATE_KEY_ALGS = ("RS256", "PS256", "ES256")
 SECRET_ALGS = ("HS256",)
 SIGNING_ALGS = PRIVATE_KEY_ALGS + SECRET_ALGS
 """Discovery's ``token_endpoint_auth_signing_alg_values_supported``."""
-ENDPOINT_PATHS = (
-    "/protocol/openid-connect/token",
-    "/protocol/openid-connect/token/introspect",
-    "/protocol/openid-connect/revoke",
-)
 JWKS_URI_TTL = 60.0
 JWKS_URI_TIMEOUT = 3.0
 JWKS_URI_HOSTS = (*LOOPBACK_HOSTS, "localhost")
@@ -67,9 +62,11 @@ _jwks_lock = threading.Lock()
 
 
 def audiences(p: Provider) -> set[str]:
-    """Every ``aud`` value that names this provider."""
-    bases = {p.settings.issuer, p.settings.backchannel_issuer_base}
-    return bases | {base + path for base in bases for path in ENDPOINT_PATHS}
+    """Every ``aud`` value that names this provider: its issuer, and the URL of each endpoint that
+    authenticates clients (``client_auth`` in ``core/routes.py``), on either channel."""
+    s = p.settings
+    return {s.issuer, s.backchannel_issuer_base} | {
+        routes.url(route, s, channel) for route in routes.ROUTES if route.client_auth for channel in ("front", "back")}
 
 
 def authenticate_assertion(p: Provider, form: Any) -> tuple[Client, str]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.clock import Clock
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.settings import Settings
@@ -253,7 +254,8 @@ class Realms:
     def forget(self, name: str) -> None:
         """Remove every piece of realm ``name``'s state (not the home realm's: use a reset)."""
         if name == self.home.settings.realm:
-            raise InvalidRequest("The home realm is not removed; clear its parts (DELETE /_mock/scenario, ...).")
+            raise InvalidRequest("The home realm is not removed; clear its parts "
+                                 f"(DELETE {routes.SCENARIO_CLEAR.under_base}, ...).")
         self.check_name(name)
         self.home.store.clear_prefix(realm_prefix(name))
         self.home.store.delete(REALMS_NS, name)

@@ -1,8 +1,8 @@
 """The runbook's failures as built-in scenarios (traps are in ``traps.py``).
 
 Each is data plus one small apply function. Server-wide ones mostly act at the ``request`` hook
-and pick their endpoints by blueprint name (``discovery``, ``jwks``, ``authorize``, ``token``,
-``userinfo``); per-sign-in ones act where the sign-in is known.
+and pick their endpoints by blueprint name (``ALL_ENDPOINTS``: the ``hook`` names of the route
+table, ``core/routes.py``); per-sign-in ones act where the sign-in is known.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
@@ -31,13 +32,14 @@ from mock_bankid.core.request_notes import notes
 from mock_bankid.http.web import authorization_url
 from mock_bankid.oidc.client_auth import BASIC_CHALLENGE, request_client_id
 from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, RequestContext
+from mock_bankid.scenarios import callbacks
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 
-ALL_ENDPOINTS = ["discovery", "jwks", "authorize", "token", "userinfo"]
+ALL_ENDPOINTS = routes.scenario_endpoints()
+"""The routes' ``hook`` names (``core/routes.py``): what a scenario's ``endpoints`` may list."""
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
 MAX_DELAY = 120
 RATELIMIT_NS = "ratelimit"
-CALLBACK_NS = "callback"
 TIMEOUT_CODE = "bankid_error_codes:MOCK-T100"
 """The mock's own, recognisably fake code for a BankID session that ran out (BankID's is not public)."""
 
@@ -65,7 +67,8 @@ def redirect_error(call: Call, error: OAuthError) -> None:
 
 # --- outage --------------------------------------------------------------------------------
 @scenario(
-    name="outage",
+    name="outage", group="provider",
+    summary_nb="BankID er nede: 503 fra discovery, JWKS, authorize (feilside), token og userinfo",
     summary="BankID is down: 503 from discovery, JWKS, authorize (error page), token and userinfo",
     points=("request",), sign_in_points=("token", "userinfo"),
     params={"endpoints": list(ALL_ENDPOINTS), "retry_after": 30},
@@ -84,7 +87,8 @@ def outage(call: Call) -> Response | None:
 
 # --- invalid credentials after a rotation -------------------------------------------------
 @scenario(
-    name="invalid-client",
+    name="invalid-client", group="client",
+    summary_nb="Token-endepunktet avviser klienten som om hemmeligheten var rotert",
     summary="The token endpoint refuses the client as if its secret had been rotated",
     points=("token",), sign_in_points=("token",),
     params={"error": "invalid_client"}, choices={"error": ("invalid_client", "unauthorized_client")},
@@ -104,7 +108,8 @@ def invalid_client(call: Call) -> Response | None:
 
 # --- callback URL mismatch -----------------------------------------------------------------
 @scenario(
-    name="redirect-uri-mismatch",
+    name="redirect-uri-mismatch", group="client",
+    summary_nb="Den registrerte redirect-URI-en er endret (f.eks. nytt domene): authorize viser en feilside",
     summary="The registered redirect URI changed (e.g. a domain move): authorize shows an error page",
     points=("authorize",),
     params={"registered": "https://new-domain.example/api/auth/bankid/callback"},
@@ -124,7 +129,8 @@ def redirect_uri_mismatch(call: Call) -> Response | None:
 
 # --- state lost ----------------------------------------------------------------------------
 @scenario(
-    name="state-mismatch",
+    name="state-mismatch", group="session",
+    summary_nb="Callbacken har en annen state enn den klienten sendte",
     summary="The callback carries a state other than the one the client sent",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
     params={"value": ""},
@@ -136,7 +142,8 @@ def state_mismatch(call: Call) -> None:
 
 
 @scenario(
-    name="state-missing",
+    name="state-missing", group="session",
+    summary_nb="Callbacken kommer uten state",
     summary="The callback arrives without state",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
 )
@@ -147,7 +154,8 @@ def state_missing(call: Call) -> None:
 
 
 @scenario(
-    name="session-timeout",
+    name="session-timeout", group="session",
+    summary_nb="BankIDs innloggingsøkt på 10 minutter går ut før brukeren er ferdig",
     summary="BankID's 10-minute login session runs out before the user finishes",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
     params={"mode": "page"}, choices={"mode": ("page", "redirect")},
@@ -168,8 +176,10 @@ def session_timeout(call: Call) -> Response | None:
 
 
 @scenario(
-    name="callback-replay",
-    summary="The same callback is delivered twice: GET /_mock/last-callback gives it for a second delivery",
+    name="callback-replay", group="session",
+    summary_nb=f"Samme callback leveres to ganger: GET {routes.LAST_CALLBACK.under_base} gir den for en ny levering",
+    summary=f"The same callback is delivered twice: GET {routes.LAST_CALLBACK.under_base} gives it for a second "
+            "delivery",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
 )
 def callback_replay(call: Call) -> None:
@@ -184,15 +194,14 @@ def callback_replay(call: Call) -> None:
     record = {"url": url, "method": "POST" if mode == "form_post" else "GET", "response_mode": mode,
               "redirect_uri": req.redirect_uri, "params": params, "client_id": ctx.client.client_id,
               "at": call.provider.now()}
-    ttl = max(600, call.provider.settings.code_ttl)
-    call.provider.store.put(CALLBACK_NS, "last", record, ttl)
-    call.provider.store.put(CALLBACK_NS, f"client:{record['client_id']}", record, ttl)
+    callbacks.record(call.provider, record)
     return None
 
 
 # --- rate limiting -------------------------------------------------------------------------
 @scenario(
-    name="rate-limit",
+    name="rate-limit", group="rate-limits",
+    summary_nb="En begrenser med faste tidsvinduer på authorize og token: 429 med X-RateLimit-* og Retry-After",
     summary="A fixed-window limiter at authorize and token: 429 with X-RateLimit-* and Retry-After",
     points=("request",),
     params={"limit": 5, "window": 60, "endpoints": ["authorize", "token"], "key": "client"},
@@ -226,7 +235,8 @@ def rate_limit(call: Call) -> Response | None:
 
 # --- network trouble -----------------------------------------------------------------------
 @scenario(
-    name="slow",
+    name="slow", group="provider",
+    summary_nb="Svarer sent (etter klientens tidsavbrudd): venter `seconds` sekunder på de valgte endepunktene",
     summary="Answer late (past a client's timeout): sleeps `seconds` at the chosen endpoints",
     points=("request",), sign_in_points=("token", "userinfo"),
     params={"seconds": 5.0, "endpoints": ["token"]},
@@ -241,11 +251,13 @@ def slow(call: Call) -> None:
 REGISTRY["slow-jwks"] = dataclasses.replace(preset(
     "slow-jwks", "slow", "The JWKS answers late: sleeps `seconds` at the JWKS endpoint only",
     {"seconds": 5.0, "endpoints": ["jwks"]},
+    summary_nb="JWKS svarer sent: venter `seconds` sekunder bare på JWKS-endepunktet",
 ), sign_in_points=())  # no sign-in fetches the JWKS: server-wide only
 
 
 @scenario(
-    name="drop-connection",
+    name="drop-connection", group="provider",
+    summary_nb="Lukker TCP-forbindelsen uten noe HTTP-svar på de valgte endepunktene",
     summary="Close the TCP connection without any HTTP response at the chosen endpoints",
     points=("request",), sign_in_points=("token", "userinfo"),
     params={"endpoints": ["token"]}, choices={"endpoints": ENDPOINT_CHOICES},
@@ -267,22 +279,30 @@ def drop_connection(call: Call) -> Response | None:
 
 
 # --- user cancels and BankID's own errors, through the redirect ------------------------------
-def _redirect_scenario(name: str, summary: str, error: type[OAuthError], description: str, **extra: Any) -> None:
+def _redirect_scenario(name: str, group: str, summary: str, summary_nb: str, error: type[OAuthError], description: str,
+                       **extra: Any) -> None:
     def apply(call: Call) -> None:
         if call.consume():
             redirect_error(call, error(description.format(**call.params)))
         return None
 
     apply.__name__ = name.replace("-", "_")
-    scenario(name=name, summary=summary, points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
-             **extra)(apply)
+    scenario(name=name, group=group, summary=summary, summary_nb=summary_nb, points=("authorize_redirect",),
+             sign_in_points=("authorize_redirect",), **extra)(apply)
 
 
-_redirect_scenario("cancel", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
-                   AccessDenied, "")
-_redirect_scenario("bankid-error", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
-                   AccessDenied, "bankid_error_codes:{code}", params={"code": "C301"})
-_redirect_scenario("server-error", "BankID answers the callback with error=server_error",
-                   ServerError, "BankID could not complete the request (mock-bankid scenario: server-error).")
-_redirect_scenario("temporarily-unavailable", "BankID answers the callback with error=temporarily_unavailable",
-                   TemporarilyUnavailable, "BankID is temporarily unavailable (mock-bankid scenario).")
+_redirect_scenario(
+    "cancel", "session", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
+    "Brukeren trykker Avbryt: error=access_denied&state=... (ingen beskrivelse, som hos BankID)", AccessDenied, "")
+_redirect_scenario(
+    "bankid-error", "provider", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
+    "BankID feiler med sin egen feilkode: access_denied, bankid_error_codes:<kode>", AccessDenied,
+    "bankid_error_codes:{code}", params={"code": "C301"})
+_redirect_scenario(
+    "server-error", "provider", "BankID answers the callback with error=server_error",
+    "BankID svarer callbacken med error=server_error", ServerError,
+    "BankID could not complete the request (mock-bankid scenario: server-error).")
+_redirect_scenario(
+    "temporarily-unavailable", "provider", "BankID answers the callback with error=temporarily_unavailable",
+    "BankID svarer callbacken med error=temporarily_unavailable", TemporarilyUnavailable,
+    "BankID is temporarily unavailable (mock-bankid scenario).")

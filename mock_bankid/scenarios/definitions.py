@@ -21,12 +21,16 @@ SIGN_IN_POINTS = ("authorize_redirect", "token", "id_token_claims", "id_token", 
 """Where a per-sign-in scenario can act: the points that know which sign-in they serve."""
 
 ACTIVATION_KEYS = ("for_seconds", "count")
+GROUPS = ("provider", "client", "session", "rate-limits", "traps")
+"""The runbook's groups (docs/scenarios.md), in the order the switchboard shows them."""
 
 
 class Engine(Protocol):
     """What a ``Call`` needs of the engine (``engine.Scenarios``)."""
 
     provider: Provider | None
+
+    def acting_provider(self) -> Provider: ...
 
     def _consume(self, active: Active) -> bool: ...
 
@@ -61,6 +65,13 @@ class Definition:
     """For a preset from fixtures: the built-in it configures."""
     activation: Mapping[str, Any] = field(default_factory=dict)
     """Preset defaults for ``for_seconds`` / ``count`` when switched on server-wide."""
+    group: str = ""
+    """One of ``GROUPS`` (a trap's is ``traps``): where the switchboard and the docs list it."""
+    summary_nb: str = ""
+    """The summary in Norwegian Bokmål, for the console in nb."""
+
+    def summary_in(self, locale: str) -> str:
+        return self.summary_nb if locale in ("nb", "nn") and self.summary_nb else self.summary
 
     def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """The full parameter set: defaults overridden by ``given``, coerced and checked."""
@@ -85,7 +96,7 @@ class Definition:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "name": self.name, "summary": self.summary, "kind": self.kind, "uses": self.uses,
+            "name": self.name, "summary": self.summary, "kind": self.kind, "group": self.group, "uses": self.uses,
             "params": dict(self.params), "choices": {k: list(v) for k, v in self.choices.items()},
             "server_wide": bool(self.points), "per_sign_in": bool(self.sign_in_points),
             "points": list(self.points), "sign_in_points": list(self.sign_in_points),
@@ -129,7 +140,11 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
     """Register a built-in: ``@scenario(name=..., summary=..., points=..., params=...)``."""
 
     def register(func: Apply) -> Apply:
+        if spec.get("kind") == "trap":
+            spec.setdefault("group", "traps")
         definition = Definition(apply=func, **spec)
+        if definition.group not in GROUPS:  # a programming error in a built-in: fail at import, clearly
+            raise ScenarioError(f"scenario {definition.name}: group must be one of {', '.join(GROUPS)}")
         for point in (*definition.points, *definition.sign_in_points):
             assert point in HOOK_POINTS, point
         assert set(definition.sign_in_points) <= set(SIGN_IN_POINTS), definition.name
@@ -139,7 +154,7 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
     return register
 
 
-def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None,
+def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None = None, summary_nb: str = "",
            **activation: Any) -> Definition:
     """A named configuration of a built-in (a fixture preset, or a built-in alias like ``slow-jwks``)."""
     base = REGISTRY.get(uses)
@@ -151,7 +166,8 @@ def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None 
     resolved = base.resolve(dict(params or {}))
     return Definition(
         name=name, summary=summary, apply=base.apply, points=base.points, sign_in_points=base.sign_in_points,
-        params=resolved, choices=base.choices, limits=base.limits, kind=base.kind, uses=uses,
+        params=resolved, choices=base.choices, limits=base.limits, kind=base.kind, uses=uses, group=base.group,
+        summary_nb=summary_nb,
         activation={k: v for k, v in activation.items() if v is not None},
     )
 
@@ -192,8 +208,8 @@ class Call:
 
     @property
     def provider(self) -> Provider:
-        assert self.engine.provider is not None  # hooks run only on an attached engine
-        return self.engine.provider
+        """The provider of the issuer (realm) the request is for: a scenario acts on its state."""
+        return self.engine.acting_provider()
 
     @property
     def per_sign_in(self) -> bool:

@@ -41,7 +41,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context
 
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.fixture_files import FixtureError, read_toml, unknown_keys
 from mock_bankid.core.request_notes import noted
@@ -68,7 +68,7 @@ COUNT_NS = "scenario-count"
 ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
 FIXTURE_FILE = "scenarios.toml"
-PRESET_KEYS = ("name", "uses", "summary", "params", *ACTIVATION_KEYS)
+PRESET_KEYS = ("name", "uses", "summary", "summary_nb", "params", *ACTIVATION_KEYS)
 """What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
 ENGINE_KEY = "mock_bankid.scenarios"
 MAX_REALM_CACHES = 1024
@@ -134,7 +134,8 @@ class Scenarios:
                     raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
                 summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
                 params = entry.pop("params", {})
-                definitions[name] = preset(name, uses, summary, params, **entry)
+                summary_nb = entry.pop("summary_nb", "")
+                definitions[name] = preset(name, uses, summary, params, summary_nb, **entry)
         try:
             return cls(provider, definitions=definitions, start=settings.scenario)
         except ScenarioError as exc:
@@ -151,7 +152,7 @@ class Scenarios:
                 if not definition.sign_in_points:
                     raise ScenarioError(f"personas: {persona.id}: {definition.name} acts on the whole server only")
 
-    def _attached(self) -> Provider:
+    def acting_provider(self) -> Provider:
         """The provider of the request's issuer (each realm has its own scenario), else the home one."""
         if self.provider is None:
             raise ScenarioError("this scenario engine lists the catalogue only; it is attached to no provider")
@@ -188,7 +189,7 @@ class Scenarios:
         definition = self.definitions.get(name)
         if definition is None:
             raise ScenarioError(
-                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET /_mock/scenarios lists them"
+                f"unknown scenario {name!r}; `mock-bankid scenarios` or GET {routes.SCENARIOS.under_base} lists them"
             )
         activation = dict(definition.activation)
         for key in ACTIVATION_KEYS:
@@ -218,7 +219,7 @@ class Scenarios:
                 f"{definition.name} acts on one sign-in only: choose it with a persona, the next-login queue "
                 "or the login page"
             )
-        p = self._attached()
+        p = self.acting_provider()
         now = p.clock.now()
         for_seconds = activation.get("for_seconds")
         entry = {
@@ -234,14 +235,14 @@ class Scenarios:
     def clear_server(self) -> None:
         """Everything off, including the start scenario, at once for every worker."""
         self._seed_start()
-        p = self._attached()
+        p = self.acting_provider()
         p.store.delete(SCENARIO_NS, ACTIVE_KEY)
         p.state_changed()
         self._forget_request_cache()
 
     def server_state(self) -> dict[str, Any]:
         self._seed_start()
-        p = self._attached()
+        p = self.acting_provider()
         entry = p.store.get(SCENARIO_NS, ACTIVE_KEY)
         if entry is None:
             return {"active": None}
@@ -269,7 +270,7 @@ class Scenarios:
         """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
         if not has_request_context():
             return
-        p = self._attached()
+        p = self.acting_provider()
         if p.settings.realm in self._seeded:
             return
         if len(self._seeded) >= MAX_REALM_CACHES:
@@ -283,7 +284,7 @@ class Scenarios:
                 self.set_server({"scenario": definition.name, **params, **activation}, source="start")
 
     def _server_active(self) -> Active | None:
-        p = self._attached()
+        p = self.acting_provider()
         key = _request_key(p)
         if has_request_context() and key in g:
             active: Active | None = g.get(key)
@@ -312,7 +313,7 @@ class Scenarios:
 
     def _forget_request_cache(self) -> None:
         if has_request_context():
-            g.pop(_request_key(self._attached()), None)
+            g.pop(_request_key(self.acting_provider()), None)
 
     def _consume(self, active: Active) -> bool:
         entry = active.entry
@@ -321,7 +322,7 @@ class Scenarios:
         cache: dict[str, bool] = g.setdefault("mock_bankid_consumed", {}) if has_request_context() else {}
         if entry["id"] in cache:  # one request counts once, however many hooks it passes
             return cache[entry["id"]]
-        p = self._attached()
+        p = self.acting_provider()
         n = p.store.incr(COUNT_NS, entry["id"], FOREVER)
         count = int(entry["count"])
         p.store.put(COUNT_NS, f"{entry['id']}:used", {"n": min(n, count)}, FOREVER)

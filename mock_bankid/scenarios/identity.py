@@ -25,7 +25,9 @@ def changed_sub(sub: str, generation: int) -> str:
 
 
 @scenario(
-    name="sub-changes", kind="rehearsal",
+    name="sub-changes", kind="rehearsal", group="session",
+    summary_nb=("Samme person logger inn med ny sub (bankid_altsub og nummeret består): "
+                "BankIDs «sub kan plutselig endres»"),
     summary=("The same person signs in with a new sub (bankid_altsub and the number stay): "
              "BankID's 'sub might suddenly change'"),
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),

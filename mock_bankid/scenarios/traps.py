@@ -53,8 +53,25 @@ def throwaway_key(alg: str) -> Any:
         return _throwaway[alg]
 
 
+SUMMARIES_NB = {
+    "trap-unknown-kid": "ID-token signert med en nøkkel som ikke er i JWKS",
+    "trap-bad-signature": "ID-token der signaturbytene er endret",
+    "trap-alg-none": "Usignert ID-token (alg: none)",
+    "trap-hs256": "ID-token HMAC-signert (HS256) med den offentlige RSA-nøkkelen som hemmelighet",
+    "trap-expired": "ID-token som gikk ut for `seconds_ago` sekunder siden (iat én levetid tidligere)",
+    "trap-future-iat": "ID-token utstedt `seconds` sekunder fram i tid (iat)",
+    "trap-wrong-iss": "ID-token fra en annen utsteder (standard: ekte BankIDs)",
+    "trap-wrong-aud": "ID-token til en annen klient (aud og azp)",
+    "trap-nonce": "ID-token med feil nonce (mode=missing: uten nonce)",
+    "trap-at-hash": "ID-token der at_hash ikke stemmer med tilgangstokenet",
+    "trap-missing-nnin": "ID-token uten fødselsnummer (ingen nnin_altsub, ingen pid)",
+}
+"""Each trap's summary in Norwegian Bokmål (the console in nb)."""
+
+
 def _trap(name: str, summary: str, point: str, **extra: Any) -> Callable[[Apply], Apply]:
-    return scenario(name=name, summary=summary, kind="trap", points=(point,), sign_in_points=(point,), **extra)
+    return scenario(name=name, summary=summary, summary_nb=SUMMARIES_NB[name], kind="trap", points=(point,),
+                    sign_in_points=(point,), **extra)
 
 
 # --- signature traps (replace the signed token) ---------------------------------------------

@@ -1,29 +1,22 @@
-"""Discovery and the JWKS answered below Flask: the same bytes and headers, replayed.
+"""Discovery and the JWKS answered below Flask: the bytes and headers Flask gave, replayed.
 
-Why: these two documents are what every client fetches first, and a load test fetches over and
-over. Even from precomputed bytes (``cached_json``), a Flask request costs its request context,
-routing and the before/after-request handlers: most of what is left of the mock's per-request
-time, measured against a bare Flask app and a bare WSGI callable under the same gunicorn.
+Why: every client fetches these two documents first, and load tests fetch them over and over;
+replayed, they skip Flask's request context, routing and request hooks.
 
-How, without giving anything up:
-
-- The first plain request for a document goes through Flask as ever; its answer (status 200,
-  every header, the body) is kept, keyed by path and document version (the JWKS's
+- The first plain request for a document goes through Flask; its 200 answer (status, every
+  header, the body) is kept, keyed by path and document version (the JWKS's
   ``KeyManager.jwks_version()``: it moves on rotation and as keys are published or retired).
-- A later request is replayed from that only when it is *plain*: ``GET``, no query string, no
-  ``Origin`` (CORS), no ``If-None-Match`` (304), no cookie or ``Authorization``; and only while no
-  scenario might act at the ``request`` point or the document's own point (``Hooks.may_act``, read
-  through the shared generation, so a scenario switched on by any worker is obeyed at once) and
-  the scenario engine has seeded this start. Anything else goes to Flask.
-- It is still logged: the request log gets the entry ``entry_for`` would make, and with
-  ``MOCK_BANKID_LOG_REQUESTS`` the same log line.
+- A later request is replayed only when it is *plain*: ``GET``, no query string, no ``Origin``
+  (CORS), no ``If-None-Match`` (304), no cookie or ``Authorization``; and only while no scenario
+  might act at the ``request`` point or the document's own point (``Hooks.may_act``, read through
+  the shared generation, so a scenario switched on by any worker is obeyed at once) and the
+  scenario engine has seeded this start. Anything else goes to Flask.
+- A replayed request is still logged: the request log gets the entry ``entry_for`` would make,
+  and with ``MOCK_BANKID_LOG_REQUESTS`` the same log line.
 
-One step further down, ``serve``'s worker (``mock_bankid/serving/worker.py``) asks ``http_answer`` before
-it hands a request to a thread: a plain keep-alive ``GET`` of either document is answered from its
-event loop, the whole HTTP/1.1 response as bytes, with no request parsed into a WSGI environ and no
-thread. Measured (bench/README.md), that thread hand-off and gunicorn's request handling are most
-of what such a request costs under gunicorn. The same conditions apply; anything else takes the
-ordinary way.
+``http_answer`` gives the same answer as a whole HTTP/1.1 keep-alive response, for ``serve``'s
+worker (``mock_bankid/serving/worker.py``) to send from its event loop, without a WSGI environ or
+a thread; the same conditions apply.
 """
 
 from __future__ import annotations

@@ -1,25 +1,23 @@
-"""The gunicorn worker behind ``mock-bankid serve``: gthread, plus a read deadline and JSON rejections.
+"""The gunicorn worker behind ``mock-bankid serve``: gthread with a read deadline, discovery and the
+JWKS answered from its event loop, and gunicorn's rejections as JSON.
 
-gunicorn's gthread worker hands a new connection to one of its few threads, which then blocks
-reading the request from the socket without a deadline. Sixteen clients that send half a request
-and wait (a dying test runner, a flaky CI network) thereby hold every thread, and ordinary
-requests time out; connections that send nothing hold a thread for seconds each too.
+- A gthread thread that takes a connection blocks reading the request without a deadline, so a
+  few clients that send half a request and wait (a dying test runner, a flaky CI network) would
+  hold every thread. ``DeadlineThreadWorker`` reads each request (the head, and a body of declared
+  length) in the event loop without blocking and hands it to a thread only once complete: a
+  stalled client costs a socket, not a thread, and one that has not sent a whole request within
+  ``read_timeout`` seconds is disconnected. Over TLS the handshake needs a thread, so there
+  gunicorn's own handling applies.
+- A plain keep-alive ``GET`` of discovery or the JWKS, the documents every client and load test
+  fetches, is answered right in the event loop from the bytes the app kept
+  (``FastDocuments.http_answer``): no WSGI environ, no thread. Anything that is not exactly one
+  well-formed HTTP/1.1 head goes to a thread and gunicorn's parser.
+- gunicorn's own rejections (a request line over ``limit_request_line``, too many or too large
+  headers, a malformed request) are answered in the mock's JSON error shape, not as HTML.
 
-``DeadlineThreadWorker`` reads each request -- the header block and a body of known length -- in
-the worker's event loop, without blocking, and gives it to a thread only once it is complete: a
-stalled client costs a socket, never a thread. A client that has not sent a whole request within
-``read_timeout`` seconds is disconnected. Kept-alive connections wait in the same loop as before
-(gunicorn's ``keepalive``), and a request on one is read the same way. Over TLS the handshake has
-to happen in a thread, so there this falls back to gunicorn's own handling.
-
-A plain keep-alive ``GET`` of discovery or the JWKS is answered right there in the event loop,
-when the app has the answer as bytes (``FastDocuments.http_answer``): no environ, no thread. Every
-other request, and any request that is not exactly one well-formed HTTP/1.1 head, goes to a thread
-as before, to gunicorn's parser.
-
-gunicorn answers what it rejects itself (a request line over ``limit_request_line``, too many or
-too large headers, a malformed request) with a small HTML page; this worker answers those in the
-mock's JSON error shape instead, like every other error at its JSON endpoints.
+Why not gunicorn's gevent worker, which needs none of the reading code: it sets no deadline on a
+half-sent body, and without the event-loop answers the documents cost more CPU (figures:
+bench/README.md, *The serving worker*).
 """
 
 from __future__ import annotations
@@ -200,7 +198,7 @@ class DeadlineThreadWorker(gthread.ThreadWorker):
 
     # --- the documents answered in the event loop -------------------------------------------
     def _answer_in_loop(self, conn: Any, buffered: bytes) -> bool:
-        """Answer a plain GET of a document the app has as bytes; False to serve it as ever."""
+        """Answer a plain GET of a document the app has as bytes; False to hand the request to a thread."""
         if self.http_answer is None or not self.alive or len(self.keepalived_conns) >= self.max_keepalived:
             return False
         cfg = self.cfg

@@ -2,8 +2,8 @@
 server-wide state (the clock shift, the server-wide scenario, the next-login queue) is written.
 
 Why: those few entries are read by every request, by every worker, but written a handful of times
-per test run. Reading them from the store on every request cost two or three store round trips
-per request. Instead each worker keeps what it read together with the generation it read it at
+per test run: reading them from the store on every request would be two or three store round
+trips per request for nothing. So each worker keeps what it read together with the generation it read it at
 (``PerGeneration``) and reads the store again only when the generation has moved. A writer calls
 ``bump()`` *after* its store write, and a reader reads the generation *before* the store, so a
 worker can never keep a value older than the generation it is tagged with: a change made by any

@@ -2,8 +2,8 @@
 merged when someone reads it. The request log (``requestlog.py``) keeps its entries here.
 
 Why not the store: the request log is written by *every* request and read a few times per test
-run. As a store ``push`` it took SQLite's one write lock, shared by all workers, on every request
--- for discovery, the largest single cost in a profile of the whole request. Here:
+run; as a store ``push`` every request would take SQLite's one write lock, which all workers
+share. Here:
 
 - ``FileJournal`` (``SqliteStore``: every worker on one host): each process appends one JSON line
   per entry to its *own* file in a directory beside the database (``<db>-requests/<pid>.jsonl``),
@@ -12,9 +12,9 @@ run. As a store ``push`` it took SQLite's one write lock, shared by all workers,
   records the time it cleared (entries appended before it are no longer shown) and empties the
   files. Each process compacts its own file to the newest ``keep`` lines once it holds twice that.
 - ``MemoryJournal`` (``MemoryStore``: one process): a deque.
-- ``StoreJournal`` (any other store, i.e. Redis with workers on several hosts): the store's queue,
-  as before (``push``, trimmed every ``TRIM_EVERY`` pushes per process), because only the store
-  is shared between hosts.
+- ``StoreJournal`` (any other store, i.e. Redis with workers on several hosts): the store's queue
+  (``push``, trimmed every ``TRIM_EVERY`` pushes per process), because only the store is shared
+  between hosts.
 
 Entries older than ``max_age`` seconds (wall time) are not shown.
 ``journal_of(store)`` gives the one journal of a store object.
@@ -35,6 +35,7 @@ from typing import Any
 
 from mock_bankid.store.base import Store
 from mock_bankid.store.memory import MemoryStore
+from mock_bankid.store.scoped import ScopedStore
 from mock_bankid.store.sqlite import SqliteStore
 
 JOURNAL_NS = "requests"
@@ -206,7 +207,15 @@ _LOCK = threading.Lock()
 
 
 def journal_of(store: Store) -> Journal:
-    """The journal of ``store`` (one per store object, shared by every app using that object)."""
+    """The journal of ``store`` (one per store object, shared by every app using that object).
+
+    A realm's ``ScopedStore`` keeps its journal on itself: a ``StoreJournal`` refers to its store,
+    and kept in ``_JOURNALS`` that reference would keep every realm's store alive for good."""
+    if isinstance(store, ScopedStore):
+        with _LOCK:
+            if store.journal is None:
+                store.journal = StoreJournal(store)
+            return store.journal
     with _LOCK:
         found = _JOURNALS.get(store)
         if found is None:

@@ -14,6 +14,7 @@ shift, whose expiry is judged on the clock it shifts, see ``control/ops.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from typing import Any
 
 from mock_bankid.store.base import Store
 
@@ -37,6 +38,8 @@ class ScopedStore(Store):
         self.prefix = realm_prefix(realm)
         self.max_ttl = max_ttl
         self.uncapped = frozenset(uncapped)
+        self.journal: Any = None
+        """This realm's request log (``journal.journal_of`` sets it; kept here so it dies with the store)."""
 
     def _ns(self, ns: str) -> str:
         return self.prefix + ns

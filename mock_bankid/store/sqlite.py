@@ -43,8 +43,8 @@ SYNCHRONOUS = "OFF"
 """Commits are handed to the operating system and not waited for on the disk: a killed or
 restarted server loses nothing (the kernel has every write), an operating-system crash or power
 loss may lose the newest writes or, rarely, leave the file corrupt -- test state: delete it and the
-next start begins anew (docs/store.md).
-Measured: a write costs ~40 us of CPU instead of ~64 (NORMAL's fsync at every WAL checkpoint)."""
+next start begins anew (docs/store.md). Why: without NORMAL's fsync at every WAL checkpoint a
+write costs markedly less CPU (bench/README.md)."""
 _HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 SQLITE_MAX_ENTRIES = 30_000
 """The eviction rule that bounds the file: beyond this many rows (about 4,000 sign-ins' worth of

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, make_response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import (
     AccessDenied,
     InvalidClient,
@@ -35,28 +36,39 @@ CSRF_COOKIE = "mock_bankid_csrf"
 MAX_TYPED_NUMBER = 32  # the login page's free-text number field; malformed on purpose is fine, huge is not
 
 
+MAX_QUERY = 100
+
+
+def matches(persona: dict, query: str) -> bool:
+    """The login page's search: every word in the id, name, number, kind, age or purpose."""
+    text = " ".join(str(persona.get(k) or "") for k in ("id", "name", "nnin", "kind", "age", "purpose")).lower()
+    return all(word in text for word in query.lower().split())
+
+
 def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: str = "",
-               session_id: str = "") -> Response:
+               session_id: str = "", query: str = "") -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     if not session_id:
         session_id = secrets.token_urlsafe(24)
         p.store.put(AUTH_NS, session_id, {"request": asdict(req), "csrf": csrf}, p.settings.auth_session_ttl)
     today = p.today()
     groups: dict[str, list[dict]] = {"adults": [], "minors": [], "edge": [], "malformed": []}
+    query = query.strip()[:MAX_QUERY]
     for persona in p.personas.all(today):
-        groups.setdefault(persona.group, []).append(
-            {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
-             "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
-        )
+        shown = {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
+                 "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
+        if not query or matches(shown, query):
+            groups.setdefault(persona.group, []).append(shown)
     html = render_page(
         "login.html",
         req.locale,
-        action=f"{p.issuer}/precheck/login",
+        action=routes.url(routes.LOGIN, p.settings),
         client_name=client.display_name,
         groups=[(g, items) for g, items in groups.items() if items],
         session_id=session_id,
         csrf_token=csrf,
         message=message,
+        query=query,
         scenarios=engine().login_panel(),
     )
     response = make_response(html, 200)
@@ -120,6 +132,8 @@ def submit() -> Response:
     if scenario is not None and scenario not in {d.name for d in engine().login_panel()}:
         return login_page(req, client, p, message=f"Unknown scenario {scenario!r} for one sign-in.",
                           session_id=session_id)
+    if action == "search":  # a search needs no script: the page again, with the matching personas only
+        return login_page(req, client, p, session_id=session_id, query=request.form.get("q", ""))
     if action == "cancel":
         p.store.delete(AUTH_NS, session_id)
         return error_redirect(req, AccessDenied())  # BankID: error=access_denied&state=..., no description

@@ -8,6 +8,7 @@ never the client id.
 
 from __future__ import annotations
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidRequest, MethodNotAllowed, RequestNotSupported, RequestUriNotSupported
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.oidc.clients import Client
@@ -81,5 +82,5 @@ def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider
         raise InvalidRequest(
             "login_hint may only be BID, BIS or BIM for this client (strict profile): BankID API v4 refuses "
             "a national identity number in a plain login_hint, and persona ids, numbers and recipes are "
-            "mock-only. Choose who signs in on the login page or with POST /_mock/next-login."
+            f"mock-only. Choose who signs in on the login page or with POST {routes.NEXT_LOGIN_PUSH.under_base}."
         )

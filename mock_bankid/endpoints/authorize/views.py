@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.endpoints.authorize import login, profile_checks
 from mock_bankid.endpoints.authorize.checks import CHECKS, check_client, check_redirect_uri
 from mock_bankid.endpoints.authorize.login import login_page
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.endpoints.authorize.subject import choose_subject, error_redirect
-from mock_bankid.http.web import error_page
+from mock_bankid.http.web import error_page, routed
 from mock_bankid.oidc.hooks import AuthorizeContext
 from mock_bankid.oidc.provider import provider
 
 bp = Blueprint("authorize", __name__)
 
 
-@bp.route("/precheck/auth", methods=["GET", "POST"])
+@routed(bp, routes.AUTHORIZE)
 def authorize() -> Response:
     p = provider()
     req = AuthorizationRequest.from_params(request.form if request.method == "POST" else request.args)
@@ -43,6 +44,6 @@ def authorize() -> Response:
     return response if response is not None else login_page(req, client, p)
 
 
-@bp.route("/precheck/login", methods=["POST"])
+@routed(bp, routes.LOGIN)
 def login_submit() -> Response:
     return login.submit()

@@ -18,6 +18,7 @@ import base64
 import contextlib
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -26,12 +27,14 @@ from flask import current_app, redirect, request
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
-from mock_bankid.core import jsontools
+from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.i18n import TEXTS as LOGIN_LOCALES
+from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import checks
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, locale, page
+from mock_bankid.endpoints.console.web import Refused, bp, href, locale, page
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.people.personas import PersonaError
@@ -40,25 +43,28 @@ from mock_bankid.scenarios import engine
 CLIENT_ID = "mock-bankid-console"
 CLIENT_SECRET = "mock-bankid-console-secret"  # noqa: S105 - a published dev secret, like the fixtures'
 """Published on purpose, like every fixture client's: the redirect URI is what protects the code."""
-CALLBACK = "/debugger/callback"
 FLOW_NS = "console-flow"
 RESULT_NS = "console-result"
 RESULT_TTL = 3600
 FLOW_COOKIE = "mock_bankid_console_flow"
+SEEN_COOKIE = "mock_bankid_console_seen"
+"""Short hashes of the last ``SEEN_KEPT`` SSO sessions (``sid``) the debugger signed in with in this
+browser: a result with one of them reused a session (a timestamp cannot tell within one second)."""
+SEEN_KEPT = 5
 DEFAULT_SCOPES = ("openid", "profile", "nnin_altsub")
 PROMPTS = ("", "login", "consent", "select_account", "none")
 MAX_SELECTOR = 200
 
 
-def redirect_uri(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}{CONSOLE}{CALLBACK}"
+def redirect_uri(settings: Settings) -> str:
+    return routes.url(routes.CONSOLE_DEBUGGER_CALLBACK, settings)
 
 
-def console_client(base_url: str, scopes: tuple[str, ...]) -> Client:
+def console_client(settings: Settings, scopes: tuple[str, ...]) -> Client:
     """The debugger's client: confidential (HTTP Basic), every scope, refresh tokens, real-BankID claims."""
     return Client(
         client_id=CLIENT_ID, name="mock-bankid console (debugger)", client_secret=CLIENT_SECRET,
-        auth_methods=("client_secret_basic",), redirect_uris=(redirect_uri(base_url),),
+        auth_methods=("client_secret_basic",), redirect_uris=(redirect_uri(settings),),
         scopes=scopes, grant_types=("authorization_code", "refresh_token"), pid_claim=False,
     )
 
@@ -79,20 +85,22 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
     return page(
         "console/debugger.html", status=status, active="debugger",
         page_title=console_texts(locale())["nav_debugger"], personas=p.personas.all(today), today=today,
-        sign_in_scenarios=engine().login_panel(), scopes=p.dialect.supported_scopes, idps=list(p.dialect.acr_values),
+        sign_in_scenarios=engine().login_panel(), idps=list(p.dialect.acr_values),
+        scopes=tuple(s for s in p.dialect.supported_scopes if s not in p.dialect.retired_scopes),
+        retired_scopes=p.dialect.retired_scopes,
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
-        client_id=CLIENT_ID, redirect=redirect_uri(p.settings.base_url),
+        client_id=CLIENT_ID, redirect=redirect_uri(p.settings),
         other_host=here_host != urlsplit(p.settings.base_url).netloc, base_url=p.settings.base_url,
         scenario=ops.scenario_state(p), describe=describe, **context,
     )
 
 
-@bp.route(f"{CONSOLE}/debugger", methods=["GET"])
+@routed(bp, routes.CONSOLE_DEBUGGER)
 def debugger() -> Response:
     return _form_page()
 
 
-@bp.route(f"{CONSOLE}/debugger/start", methods=["POST"])
+@routed(bp, routes.CONSOLE_DEBUGGER_START)
 def start() -> Response:
     """Make state, nonce and a PKCE pair, remember them for this browser, and go to authorize."""
     p = provider()
@@ -123,9 +131,9 @@ def start() -> Response:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     flow = {"state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16), "verifier": verifier,
-            "values": values, "started": p.now()}
+            "values": values, "started": p.now(), "started_wall": time.time()}
     params = {
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri(p.settings.base_url), "response_type": "code",
+        "client_id": CLIENT_ID, "redirect_uri": redirect_uri(p.settings), "response_type": "code",
         "scope": " ".join(values["scopes"]), "state": flow["state"], "nonce": flow["nonce"],
         "code_challenge": challenge, "code_challenge_method": "S256",
     }
@@ -137,14 +145,14 @@ def start() -> Response:
     flow["sent"] = {k: v for k, v in params.items()}
     flow_id = secrets.token_urlsafe(24)
     p.store.put(FLOW_NS, flow_id, flow, p.settings.auth_session_ttl)
-    response = redirect(f"{p.issuer}/precheck/auth?{urlencode(params, quote_via=quote)}", code=303)
-    response.set_cookie(FLOW_COOKIE, flow_id, httponly=True, samesite="Lax", path=console_path("/debugger"),
+    response = redirect(f"{routes.url(routes.AUTHORIZE, p.settings)}?{urlencode(params, quote_via=quote)}", code=303)
+    response.set_cookie(FLOW_COOKIE, flow_id, httponly=True, samesite="Lax", path=href(routes.CONSOLE_DEBUGGER),
                         secure=p.settings.base_url.startswith("https"), max_age=p.settings.auth_session_ttl)
     return response
 
 
 # --- the callback ----------------------------------------------------------------------------
-@bp.route(f"{CONSOLE}{CALLBACK}", methods=["GET"])
+@routed(bp, routes.CONSOLE_DEBUGGER_CALLBACK)
 def callback() -> Response:
     p = provider()
     flow_id = request.cookies.get(FLOW_COOKIE, "")
@@ -152,18 +160,31 @@ def callback() -> Response:
     if flow is None:
         raise Refused("no_flow", 400, error="invalid_request")
     p.store.delete(FLOW_NS, flow_id)  # one callback per sign-in: a replayed one finds nothing
-    result = run(p, flow, request.args.to_dict())
+    seen = [h for h in request.cookies.get(SEEN_COOKIE, "").split(".") if h][:SEEN_KEPT]
+    result = run(p, flow, request.args.to_dict(), seen_sessions=seen)
     rid = secrets.token_urlsafe(24)
     p.store.put(RESULT_NS, rid, result, RESULT_TTL)
-    response = redirect(f"{console_path('/debugger')}?result={rid}#result", code=303)
-    response.delete_cookie(FLOW_COOKIE, path=console_path("/debugger"))
+    response = redirect(f"{href(routes.CONSOLE_DEBUGGER)}?result={rid}#result", code=303)
+    response.delete_cookie(FLOW_COOKIE, path=href(routes.CONSOLE_DEBUGGER))
+    sid = ((result.get("id_token") or {}).get("claims") or {}).get("sid")
+    if isinstance(sid, str) and sid:
+        kept = [session_tag(sid), *(h for h in seen if h != session_tag(sid))][:SEEN_KEPT]
+        response.set_cookie(SEEN_COOKIE, ".".join(kept), httponly=True, samesite="Lax",
+                            path=href(routes.CONSOLE_DEBUGGER),
+                            secure=p.settings.base_url.startswith("https"), max_age=p.settings.sso_session_ttl)
     return response
+
+
+def session_tag(sid: str) -> str:
+    """A session id as the debugger remembers it: a short one-way tag (the sid is what the SSO cookie holds)."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:16]
 
 
 def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     """One back-channel call through this app in-process (a fresh app context: its own ``g``)."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    began = time.perf_counter()
     with current_app.app_context():
         response = current_app.test_client().open(target, method=method, **kwargs)
         text = response.get_data(as_text=True)
@@ -173,7 +194,8 @@ def backchannel(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         with contextlib.suppress(ValueError):  # a broken JSON answer is shown as the text it was
             body = jsontools.loads(text)
-    return {"method": method, "url": url, "status": status, "content_type": content_type, "body": body}
+    return {"method": method, "url": url, "status": status, "content_type": content_type, "body": body,
+            "ms": round((time.perf_counter() - began) * 1000, 1)}
 
 
 def _token_view(raw: str | None) -> dict[str, Any] | None:
@@ -183,10 +205,13 @@ def _token_view(raw: str | None) -> dict[str, Any] | None:
     return {"raw": raw, "header": decoded[0] if decoded else None, "claims": decoded[1] if decoded else None}
 
 
-def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str, Any]:
+def run(p: Provider, flow: dict[str, Any], callback: dict[str, str], *,
+        seen_sessions: list[str] | None = None) -> dict[str, Any]:
     """Everything a relying party does after the callback, each step and check recorded."""
     result: dict[str, Any] = {"sent": flow["sent"], "values": flow["values"], "callback": callback,
-                              "steps": [], "checks": [], "at": p.now()}
+                              "seen_sessions": list(seen_sessions or ()),
+                              "steps": [], "checks": [], "at": p.now(), "started": flow["started"],
+                              "browser_ms": round((time.time() - flow.get("started_wall", time.time())) * 1000)}
     listed: list[checks.Check] = [
         checks.Check("state", callback.get("state") == flow["state"], "",
                      {"got": callback.get("state"), "want": flow["state"]}),
@@ -203,7 +228,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str
                            "description": "The callback's state is not the one sent: a client stops here."}
         return _finish(result)
 
-    discovery = backchannel("GET", f"{p.issuer}/.well-known/openid-configuration")
+    discovery = backchannel("GET", routes.url(routes.DISCOVERY, p.settings))
     result["steps"].append(discovery)
     config = discovery["body"] if discovery["status"] == 200 and isinstance(discovery["body"], dict) else None
     if config is None:
@@ -212,7 +237,7 @@ def run(p: Provider, flow: dict[str, Any], callback: dict[str, str]) -> dict[str
     basic = base64.b64encode(f"{quote(CLIENT_ID, safe='')}:{quote(CLIENT_SECRET, safe='')}".encode()).decode()
     token = backchannel("POST", config["token_endpoint"], headers={"Authorization": f"Basic {basic}"}, data={
         "grant_type": "authorization_code", "code": callback["code"],
-        "redirect_uri": redirect_uri(p.settings.base_url), "code_verifier": flow["verifier"]})
+        "redirect_uri": redirect_uri(p.settings), "code_verifier": flow["verifier"]})
     result["steps"].append(_redacted_step(token))
     body = token["body"] if isinstance(token["body"], dict) else {}
     token_ok = (token["status"] == 200 and bool(body.get("id_token"))
@@ -258,10 +283,62 @@ def _redacted_step(step: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+STEP_CHECKS = {
+    "callback": ("state", "callback_iss"),
+    "token": ("token", "iss", "aud", "exp", "iat", "nonce", "at_hash", "age"),
+    "jwks": ("signature",),
+    "userinfo": ("userinfo",),
+}
+"""Which checks belong to which step of the timeline (the ID token's claims are judged as the
+token response arrives; its signature once the JWKS is fetched)."""
+
+
+def how_signed_in(result: dict[str, Any]) -> str:
+    """``sso`` (an earlier session was reused: no login page), ``queue``, ``login_hint`` or ``page``."""
+    claims = (result.get("id_token") or {}).get("claims") or {}
+    auth_time, sid = claims.get("auth_time"), claims.get("sid")
+    if isinstance(sid, str) and session_tag(sid) in result.get("seen_sessions", ()):
+        return "sso"  # a session the debugger signed in with before, in this browser
+    if isinstance(auth_time, (int, float)) and auth_time < int(result["started"]):
+        return "sso"  # authenticated before this sign-in began (e.g. by another client)
+    if result["values"].get("scenario"):
+        return "queue"
+    return "login_hint" if result["sent"].get("login_hint") else "page"
+
+
+def timeline(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sign-in's steps in order (authorize, login, callback, discovery, token, JWKS, userinfo):
+    each with its HTTP status, how long it took and the checks made on what it returned."""
+    by_key = {c["key"]: c for c in result["checks"]}
+    callback, sent = result["callback"], result["sent"]
+    asked = " ".join(f"{k}={sent[k]}" for k in ("scope", "prompt", "login_hint", "acr_values") if k in sent)
+    steps: list[dict[str, Any]] = [
+        {"key": "authorize", "status": None, "ms": None, "checks": [], "ok": "error" not in callback,
+         "note": callback.get("error", asked)},
+        {"key": "login", "status": None, "ms": result["browser_ms"], "checks": [],
+         "ok": None if "error" in callback else True, "note": result.get("signed_in_by", "")},
+    ]
+    steps.append({"key": "callback", "status": None, "ms": None, "note": "code" if "code" in callback else "",
+                  "checks": [by_key[k] for k in STEP_CHECKS["callback"] if k in by_key]})
+    names = {"openid-configuration": "discovery", "token": "token", "certs": "jwks", "userinfo": "userinfo"}
+    for step in result["steps"]:
+        path = urlsplit(step["url"]).path
+        key = next((v for k, v in names.items() if path.endswith(k)), path)
+        steps.append({"key": key, "status": step["status"], "ms": step.get("ms"), "note": f"{step['method']} {path}",
+                      "checks": [by_key[k] for k in STEP_CHECKS.get(key, ()) if k in by_key]})
+    for step in steps[2:]:
+        status_ok = step["status"] is None or 200 <= step["status"] < 300
+        step["ok"] = status_ok and all(c["ok"] is not False for c in step["checks"])
+    return steps
+
+
 def _finish(result: dict[str, Any]) -> dict[str, Any]:
     listed = result["checks"]
     result["checks"] = [{"key": c.key, "ok": c.ok, "detail": c.detail, "args": c.args} for c in listed]
     result["failed"] = [c.key for c in listed if c.ok is False]
+    if "error" not in result["callback"] and "code" in result["callback"]:
+        result["signed_in_by"] = how_signed_in(result)
+    result["timeline"] = timeline(result)
     return result
 
 

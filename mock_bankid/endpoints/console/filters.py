@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup, escape
+
+from mock_bankid.core.clock import OSLO
 from mock_bankid.endpoints.console.debugger import utc
 from mock_bankid.endpoints.console.web import bp
 
@@ -12,6 +17,15 @@ from mock_bankid.endpoints.console.web import bp
 @bp.app_template_filter("when")
 def when(ts: Any) -> str:
     return utc(ts) if ts not in (None, "") else "–"
+
+
+@bp.app_template_filter("oslo")
+def oslo(ts: Any) -> str:
+    """The time in Oslo (where ages are judged: "turns 18 today" is an Oslo date), beside the UTC one."""
+    try:
+        return datetime.fromtimestamp(float(ts), OSLO).strftime("%Y-%m-%d %H:%M:%S %Z")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "–"
 
 
 @bp.app_template_filter("duration")
@@ -45,3 +59,20 @@ def paramvalue(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)
+
+
+@bp.app_template_filter("ms")
+def ms(value: Any) -> str:
+    """Milliseconds as the timeline shows them: ``4.2 ms``, ``1.3 s``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number / 1000:.1f} s" if number >= 1000 else f"{number:g} ms"
+
+
+@bp.app_template_filter("ticks")
+def ticks(text: str) -> Markup:
+    """A summary's ```name``` (a parameter) as code, the rest escaped: no literal backticks on the page."""
+    code = re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text)))
+    return Markup(code)  # noqa: S704 - escaped above; only <code> was added

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from flask import send_from_directory
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
+from mock_bankid.core import routes
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import base_path, bp, locale, page
+from mock_bankid.endpoints.console.web import STATIC_DIR, bp, href, locale, page
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 
 
-@bp.route("/", methods=["GET"])
+@routed(bp, routes.CONSOLE_HOME)
 def home() -> Response:
     p = provider()
     return page(
         "console/home.html", active="home", page_title=console_texts(locale())["home_title"],
-        discovery=f"{p.issuer}/.well-known/openid-configuration", clients=p.clients.all(),
+        discovery=routes.url(routes.DISCOVERY, p.settings), clients=p.clients.all(),
         scenario=ops.scenario_state(p), clock=ops.clock_state(p), queue=ops.next_login_queue(p),
-        mock_index=f"{base_path()}/_mock/",
+        mock_index=href(routes.CONTROL_INDEX),
     )
 
 
-@bp.route("/_mock/console/", methods=["GET"])
+@routed(bp, routes.CONSOLE_INDEX)
 def console_index() -> Response:
     """The console's own address: the home page is its front door."""
     return home()
+
+
+@routed(bp, routes.FAVICON)
+def favicon() -> Response:
+    """Every browser asks for one: an answer keeps a 404 per page out of the server's log (the
+    request log leaves the console's own requests out)."""
+    return send_from_directory(STATIC_DIR, "favicon.png", mimetype="image/png", max_age=86400)

@@ -13,12 +13,15 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from mock_bankid.control import ops
+from mock_bankid.core import routes
 from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.endpoints.console.texts import console_texts
-from mock_bankid.endpoints.console.web import CONSOLE, Refused, bp, console_path, done, locale, page
+from mock_bankid.endpoints.console.web import Refused, bp, done, href, locale, page
 from mock_bankid.http.requestlog import REDACTED
+from mock_bankid.http.web import routed
 from mock_bankid.oidc.provider import provider
 from mock_bankid.scenarios import Definition, engine
+from mock_bankid.scenarios.definitions import GROUPS
 
 QUICK_ADVANCES = (60, 300, 3600, 86400)
 KEY_ALGS = ("RS256", "ES256")
@@ -71,18 +74,10 @@ def scenario_body(form: Any) -> dict[str, Any]:
 
 
 def scenario_groups() -> list[tuple[str, list[dict[str, Any]]]]:
-    """Server-wide scenarios (failures, traps, presets), and those that act on one sign-in only."""
-    groups: dict[str, list[dict[str, Any]]] = {"failures": [], "traps": [], "presets": [], "sign_in_only": []}
-    for d in engine().definitions.values():
-        item = {"definition": d, "fields": param_fields(d)}
-        if not d.points:
-            groups["sign_in_only"].append(item)
-        elif d.uses:
-            groups["presets"].append(item)
-        elif d.kind == "trap":
-            groups["traps"].append(item)
-        else:
-            groups["failures"].append(item)
+    """The scenarios in the runbook's groups (``definitions.GROUPS``), each group's presets after its built-ins."""
+    groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
+    for d in sorted(engine().definitions.values(), key=lambda d: d.uses is not None):
+        groups.setdefault(d.group or "provider", []).append({"definition": d, "fields": param_fields(d)})
     return [(k, v) for k, v in groups.items() if v]
 
 
@@ -91,7 +86,9 @@ def _switchboard(status: int = 200, **context: Any) -> Response:
     return page(
         "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
         scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
-        clock=ops.clock_state(p), keys=ops.keys(p), key_algs=KEY_ALGS, quick_advances=QUICK_ADVANCES,
+        clock=ops.clock_state(p), keys=(keys := ops.keys(p)), key_algs=KEY_ALGS,
+        current_since={k["alg"]: k["activates_at"] for k in keys if k["state"] == "current"},
+        quick_advances=QUICK_ADVANCES,
         sign_in_scenarios=engine().login_panel(), max_activate_after=ops.MAX_ACTIVATE_AFTER, **context,
     )
 
@@ -100,12 +97,12 @@ def _t(key: str) -> str:
     return console_texts(locale())[key]
 
 
-@bp.route(f"{CONSOLE}/switchboard", methods=["GET"])
+@routed(bp, routes.CONSOLE_SWITCHBOARD)
 def switchboard() -> Response:
     return _switchboard()
 
 
-@bp.route(f"{CONSOLE}/scenario", methods=["POST"])
+@routed(bp, routes.CONSOLE_SCENARIO_ON)
 def scenario_on() -> Response:
     body = scenario_body(request.form)
     try:
@@ -115,13 +112,13 @@ def scenario_on() -> Response:
     return done("scenario", ok="scenario_on")
 
 
-@bp.route(f"{CONSOLE}/scenario/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_SCENARIO_OFF)
 def scenario_off() -> Response:
     ops.clear_scenario(provider())
     return done("scenario", ok="scenario_off")
 
 
-@bp.route(f"{CONSOLE}/clock", methods=["POST"])
+@routed(bp, routes.CONSOLE_CLOCK)
 def clock() -> Response:
     action = request.form.get("action", "")
     try:
@@ -136,7 +133,7 @@ def clock() -> Response:
     return done("clock", ok="clock_" + action)
 
 
-@bp.route(f"{CONSOLE}/keys/rotate", methods=["POST"])
+@routed(bp, routes.CONSOLE_KEYS_ROTATE)
 def keys_rotate() -> Response:
     try:
         ops.rotate_key(provider(), {"alg": request.form.get("alg", ""),
@@ -147,7 +144,7 @@ def keys_rotate() -> Response:
 
 
 # --- the next-login queue and personas -------------------------------------------------------
-@bp.route(f"{CONSOLE}/next-login", methods=["POST"])
+@routed(bp, routes.CONSOLE_NEXT_LOGIN)
 def next_login() -> Response:
     """Queue a persona (``persona`` id, or any selector) with an optional per-sign-in scenario."""
     body = {k: request.form.get(k, "").strip() for k in ("persona", "selector", "scenario")}
@@ -155,13 +152,13 @@ def next_login() -> Response:
     try:
         ops.queue_next_login(provider(), body)
     except InvalidRequest as exc:
-        if request.form.get("back", "").startswith(console_path("/personas")):
+        if request.form.get("back", "").startswith(href(routes.CONSOLE_PERSONAS)):
             return _personas(400, error_message=exc.description)
         return _switchboard(400, error_message=exc.description)
     return done("queue", ok="queued")
 
 
-@bp.route(f"{CONSOLE}/next-login/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_NEXT_LOGIN_CLEAR)
 def next_login_clear() -> Response:
     ops.clear_next_login(provider())
     return done("queue", ok="queue_cleared")
@@ -175,22 +172,31 @@ def persona_matches(persona: dict[str, Any], query: str) -> bool:
     return all(w in text for w in words)
 
 
+PERSONA_GROUPS = ("adults", "minors", "edge", "malformed")
+
+
 def _personas(status: int = 200, **context: Any) -> Response:
+    """The personas, a tab per group (``?group=``) and a search (``?q=``) within it."""
     p = provider()
     query = request.args.get("q", "")[:MAX_SEARCH]
+    group = request.args.get("group", "")
+    group = group if group in PERSONA_GROUPS else ""
     everyone = ops.personas(p)["personas"]
-    shown = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    found = [x for x in everyone if persona_matches(x, query)] if query.strip() else everyone
+    counts = {g: sum(1 for x in found if x["group"] == g) for g in PERSONA_GROUPS}
+    shown = [x for x in found if x["group"] == group] if group else found
     return page("console/personas.html", status=status, active="personas", page_title=_t("nav_personas"),
-                personas=shown, total=len(everyone), query=query, queue=ops.next_login_queue(p),
+                personas=shown, total=len(everyone), found=len(found), query=query, group=group,
+                groups=[g for g in PERSONA_GROUPS if counts[g]], counts=counts, queue=ops.next_login_queue(p),
                 sign_in_scenarios=engine().login_panel(), **context)
 
 
-@bp.route(f"{CONSOLE}/personas", methods=["GET"])
+@routed(bp, routes.CONSOLE_PERSONAS)
 def personas() -> Response:
     return _personas()
 
 
-@bp.route(f"{CONSOLE}/personas/<persona_id>", methods=["GET"])
+@routed(bp, routes.CONSOLE_PERSONA)
 def persona(persona_id: str) -> Response:
     p = provider()
     found = p.personas.get(persona_id, p.today())
@@ -202,19 +208,45 @@ def persona(persona_id: str) -> Response:
 
 
 # --- the request log -------------------------------------------------------------------------
+def sign_ins(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The log's entries (newest first) joined into sign-ins: entries sharing a link (a state, a
+    code, an access token: ``requestlog.sign_in_links``) are one; each group in time order, the
+    group with the newest request first. An entry with no link is a group of its own."""
+    parent = list(range(len(entries)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        for link in entry.get("links") or ():
+            if link in first:
+                parent[root(i)] = root(first[link])
+            else:
+                first[link] = i
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i, entry in enumerate(entries):
+        groups.setdefault(root(i), []).append(entry)
+    return [list(reversed(g)) for g in groups.values()]
+
+
 def _requests_context() -> dict[str, Any]:
     entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None)))
-    return {"entries": entries, "redacted": REDACTED, "path_filter": request.args.get("path", "")}
+    return {"entries": entries, "groups": sign_ins(entries), "redacted": REDACTED,
+            "path_filter": request.args.get("path", "")}
 
 
-@bp.route(f"{CONSOLE}/requests", methods=["GET"])
+@routed(bp, routes.CONSOLE_REQUESTS)
 def requests_page() -> Response:
     if request.args.get("fragment"):
         return page("console/_requests_list.html", **_requests_context())
     return page("console/requests.html", active="requests", page_title=_t("nav_requests"), **_requests_context())
 
 
-@bp.route(f"{CONSOLE}/requests/clear", methods=["POST"])
+@routed(bp, routes.CONSOLE_REQUESTS_CLEAR)
 def requests_clear() -> Response:
     ops.clear_requests(provider())
-    return done(to=console_path("/requests"), ok="requests_cleared")
+    return done(to=href(routes.CONSOLE_REQUESTS), ok="requests_cleared")

@@ -23,29 +23,44 @@ from flask import Response as PageResponse
 from werkzeug.wrappers import Response
 
 from mock_bankid import __version__
-from mock_bankid.core.errors import OAuthError
+from mock_bankid.control import ops
+from mock_bankid.core import routes
+from mock_bankid.core.errors import OAuthError, StoreUnavailable
 from mock_bankid.core.i18n import pick_locale
+from mock_bankid.core.routes import Route
 from mock_bankid.endpoints.console.texts import console_texts
 from mock_bankid.http.control_token import COOKIE as CONTROL_COOKIE
 from mock_bankid.http.control_token import control_token_ok
-from mock_bankid.oidc.provider import provider
+from mock_bankid.http.web import routed
+from mock_bankid.oidc.provider import REALM_NAME, bind, home_provider, provider
 
 STATIC_DIR = Path(__file__).resolve().parent.parent.parent / "static"
-bp = Blueprint("console", __name__, static_folder=str(STATIC_DIR), static_url_path="/_mock/console/static")
+bp = Blueprint("console", __name__, static_folder=str(STATIC_DIR),
+               static_url_path=routes.CONSOLE_STATIC.rule.partition("/<")[0])
 
 CSRF_COOKIE = "mock_bankid_console_csrf"
 LOCALE_COOKIE = "mock_bankid_console_locale"
 LOCALES = ("nb", "en")
-CONSOLE = "/_mock/console"
-TOKEN_FORM_ENDPOINT = "console.control_token_form"  # noqa: S105 - an endpoint name, not a secret
+TOKEN_FORM_ENDPOINT = routes.CONSOLE_TOKEN_FORM.name
 
 
 def base_path() -> str:
     return urlsplit(provider().settings.base_url).path.rstrip("/")
 
 
-def console_path(rest: str = "") -> str:
-    return f"{base_path()}{CONSOLE}{rest}"
+def href(route: Route) -> str:
+    """The path of a page (or, for a route with a variable part, the part before it)."""
+    return routes.path(route, provider().settings).partition("/<")[0]
+
+
+def hrefs() -> dict[str, str]:
+    """Every console route's ``href`` by view name: the templates' links and forms (``at.debugger``)."""
+    return {route.view: href(route) for route in routes.all_of(bp.name)}
+
+
+def console_path() -> str:
+    """Where every console page but the home page lives (its cookies' path)."""
+    return href(routes.CONSOLE_INDEX).rstrip("/")
 
 
 def _secure() -> bool:
@@ -99,6 +114,28 @@ def csrf_ok() -> bool:
     return bool(cookie) and secrets.compare_digest(cookie.encode(), form.encode())
 
 
+REALM_COOKIE = "mock_bankid_console_realm"
+
+
+def chosen_realm() -> str:
+    """The realm the console shows and acts on: ``?realm=`` (then remembered in a cookie), else the
+    cookie's, else the home realm. A cookie naming no valid realm is ignored."""
+    home = home_provider()
+    asked = request.args.get("realm")
+    if asked:
+        return asked  # provider() refuses a bad one with a clear 400
+    kept = request.cookies.get(REALM_COOKIE, "")
+    return kept if kept and REALM_NAME.match(kept) else home.settings.realm
+
+
+@bp.before_request
+def _realm() -> None:
+    """Bind the chosen realm before any view asks for ``provider()`` (links and forms need no parameter)."""
+    name = chosen_realm()
+    if not request.args.get("realm"):
+        bind(home_provider().realm(name))
+
+
 @bp.before_request
 def _guard() -> None:
     """Refuse a POST without the CSRF token (403), or without the control token where one is needed (401)."""
@@ -112,10 +149,14 @@ def _guard() -> None:
 
 @bp.after_request
 def _cookies(response: Response) -> Response:
-    """Every console answer: its CSRF cookie, the chosen language, a tight CSP (no caching: ``web.CACHE_POLICY``)."""
+    """Every console answer: its CSRF cookie, the chosen language, a tight CSP (no caching: its
+    route's cache headers)."""
     if request.cookies.get(CSRF_COOKIE) != csrf_token():
         response.set_cookie(CSRF_COOKIE, csrf_token(), httponly=True, samesite="Strict", secure=_secure(),
                             path=console_path())
+    if request.args.get("realm") and request.cookies.get(REALM_COOKIE) != request.args["realm"]:
+        response.set_cookie(REALM_COOKIE, request.args["realm"], httponly=True, samesite="Lax", secure=_secure(),
+                            path=base_path() or "/")
     if request.args.get("ui_locales") and request.cookies.get(LOCALE_COOKIE) != locale():
         response.set_cookie(LOCALE_COOKIE, locale(), httponly=True, samesite="Lax", secure=_secure(),
                             path=base_path() or "/", max_age=365 * 86400)
@@ -131,6 +172,38 @@ def _cookies(response: Response) -> Response:
     return response
 
 
+# --- the scenario bar ------------------------------------------------------------------------
+BAR_PAGES = frozenset({"login.html", "error.html", "logged_out.html"})
+"""The provider's own pages that carry the bar too (not ``form_post.html``: it leaves at once)."""
+
+
+def scenario_bar(loc: str, *, form: bool) -> dict[str, Any] | None:
+    """What the bar says while a server-wide scenario is on: its name, what is left, how to switch it off.
+
+    ``form``: a console page switches it off in place (a POST form with the console's CSRF); the
+    login and error pages cannot see the console's CSRF cookie, so they link to the switchboard.
+    """
+    try:
+        active = ops.scenario_state(provider())["active"]
+    except StoreUnavailable:
+        return None
+    if not active:
+        return None
+    t = console_texts(loc if loc in LOCALES else "en" if loc.startswith("en") else "nb")
+    left = []
+    if active.get("remaining_seconds") is not None:
+        left.append(t["bar_seconds_left"].format(seconds=max(0, round(active["remaining_seconds"]))))
+    if active.get("count") is not None:
+        left.append(t["bar_requests_left"].format(n=active.get("remaining_count", 0)))
+    return {"name": active["scenario"], "left": " · ".join(left), "form": form, "t": t,
+            "clear_action": href(routes.CONSOLE_SCENARIO_OFF),
+            "switchboard": href(routes.CONSOLE_SWITCHBOARD) + "#scenario"}
+
+
+def bar_on_provider_pages(template: str, loc: str) -> dict[str, Any]:
+    return {"scenario_bar": scenario_bar(loc, form=False)} if template in BAR_PAGES else {}
+
+
 # --- rendering -------------------------------------------------------------------------------
 def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     """A console page (Flask's response class, as ``web.ERROR_PAGES`` expects; redirects are werkzeug's)."""
@@ -141,30 +214,30 @@ def page(template: str, status: int = 200, **context: Any) -> PageResponse:
     context.setdefault("ok_message", t.get("ok_" + request.args.get("ok", ""), "") if request.args.get("ok") else "")
     html = render_template(
         template, t=t, locale=loc, version=__version__, issuer=p.issuer,
-        csrf_token=csrf_token(), console=console_path(), home=f"{base_path()}/",
-        static=console_path("/static"), token_needed=not control_token_ok(request),
-        here=request.path, **context,
+        csrf_token=csrf_token(), home=href(routes.CONSOLE_HOME), at=hrefs(), token_needed=not control_token_ok(request),
+        here=request.path, scenario_bar=scenario_bar(loc, form=True), realm=p.settings.realm,
+        home_realm=home_provider().settings.realm, **context,
     )
     return make_response(html, status)
 
 
 def done(anchor: str = "", *, to: str = "", ok: str = "", error: str = "") -> Response:
     """After a successful POST: back to the page (303, so a reload does not repeat it)."""
-    target = to or request.form.get("back") or console_path("/switchboard")
-    if not target.startswith(console_path()) and target != f"{base_path()}/":  # never elsewhere
-        target = console_path("/switchboard")
+    target = to or request.form.get("back") or href(routes.CONSOLE_SWITCHBOARD)
+    if not target.startswith(console_path()) and target != href(routes.CONSOLE_HOME):  # never elsewhere
+        target = href(routes.CONSOLE_SWITCHBOARD)
     query = (("&" if "?" in target else "?") + f"ok={ok}") if ok else ""
     return redirect(f"{target}{query}{'#' + anchor if anchor else ''}", code=303)
 
 
-@bp.route(f"{CONSOLE}/control-token", methods=["POST"])
+@routed(bp, routes.CONSOLE_TOKEN_FORM)
 def control_token_form() -> Response:
     """Keep the control token in an httpOnly cookie for ``/_mock``, so every console form carries it."""
     token = request.form.get("token", "").strip()
     response = done(to=request.form.get("back", ""), ok="token_saved")
     if token:
         response.set_cookie(CONTROL_COOKIE, token, httponly=True, samesite="Strict", secure=_secure(),
-                            path=f"{base_path()}/_mock")
+                            path=href(routes.CONTROL_INDEX).rstrip("/"))
     else:
-        response.delete_cookie(CONTROL_COOKIE, path=f"{base_path()}/_mock")
+        response.delete_cookie(CONTROL_COOKIE, path=href(routes.CONTROL_INDEX).rstrip("/"))
     return response
