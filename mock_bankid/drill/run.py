@@ -15,11 +15,13 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from mock_bankid.drill.catalogue import POLICY, Case, CatalogueError, Policy
-from mock_bankid.drill.follow import Follower, Trace
+from mock_bankid.drill.follow import Follower, Trace, exchange_code
 from mock_bankid.drill.mockapi import QUOTA_MARK, ControlError, MockAPI, Unreachable, origin
 
 DEFAULT_TIMEOUT = 30.0
 UNAVAILABLE = (502, 503, 504)
+APP_UNAVAILABLE = ("temporarily_unavailable", "server_error")
+"""The deep link's ``error`` codes that say "try again later": the app's 502/503/504 page."""
 UNJUDGED = "unjudged"
 """Not an outcome: the case could not be arranged or judged (its problem says why); it fails."""
 
@@ -35,8 +37,20 @@ class SuccessRule:
 
     spec: str | None
     start: str
+    exchange: str | None = None
+    """With an app deep link as ``spec``: where the app trades the one-time code (``--exchange``)."""
+
+    @property
+    def app_link(self) -> bool:
+        """``--success drop://auth/done``: a mobile sign-in, which ends when the relying party sends
+        the browser to the app's deep link (a custom scheme no browser follows) with a one-time code."""
+        return self.spec is not None and "://" in self.spec and \
+            urlsplit(self.spec).scheme.lower() not in ("http", "https")
 
     def matches(self, url: str) -> bool:
+        if self.app_link:
+            assert self.spec is not None
+            return url == self.spec or (url.startswith(self.spec) and url[len(self.spec)] in "?#/")
         parts = urlsplit(url)
         if self.spec is None:
             start_path = urlsplit(self.start).path.rstrip("/")
@@ -51,6 +65,9 @@ class SuccessRule:
         return _path_prefix(parts.path, spec)
 
     def describe(self) -> str:
+        if self.app_link:
+            then = f", exchanged at {self.exchange}" if self.exchange else " (not exchanged: no --exchange)"
+            return f"{self.spec} with a one-time code (the app's deep link){then}"
         if self.spec is None:
             return "guessed (no --success): a 2xx page at the relying party other than / and the start path"
         path = urlsplit(self.spec).path if "://" in self.spec else self.spec
@@ -157,6 +174,8 @@ def classify(trace: Trace, case: Case, success: SuccessRule, mock: MockAPI) -> t
         if trace.failure_at_mock:  # the mock's drop-connection, seen by a browser: the RP never heard back
             return "refused", f"{trace.failure} (at mock-bankid)"
         return "error", trace.failure
+    if trace.app_link:
+        return classify_app_link(trace, case, success)
     at_mock = mock.is_mock(trace.final_url)
     status = trace.final_status
     line = where(trace, mock)
@@ -169,6 +188,24 @@ def classify(trace: Trace, case: Case, success: SuccessRule, mock: MockAPI) -> t
     if trace.login_page:
         line += " [stopped on the mock's login page: nobody was chosen to sign in]"
     return "refused", line
+
+
+def classify_app_link(trace: Trace, case: Case, success: SuccessRule) -> tuple[str, str]:
+    """The relying party handed the sign-in to its app: a one-time ``code`` on the success deep link
+    is signed-in (until the exchange says otherwise), ``error=...`` is refused (an "unavailable"
+    error only where the case says unavailable_ok, as a 503 page on the web), anything else refused."""
+    query = parse_qs(urlsplit(trace.app_link).query)
+    line = f"handed to the app at {trace.final_url}"
+    if "error" in query:
+        error, description = query["error"][0], (query.get("error_description") or [""])[0]
+        line += f" (error={error}" + (f": {description})" if description else ")")
+        if error in APP_UNAVAILABLE and not case.unavailable_ok:
+            return "error", f"{line} [an 'unavailable' answer is refused only where the case says unavailable_ok]"
+        return "refused", line
+    if "code" in query and success.matches(trace.app_link):
+        return "signed-in", line
+    why = "not the success deep link" if "code" in query else "neither a code nor an error"
+    return "refused", f"{line} [{why}]"
 
 
 class Drill:
@@ -269,7 +306,10 @@ class Drill:
             if case.replay_callback:
                 first, trace = trace, self._replay(trace)
             seen, detail = classify(trace, case, self.success, self.mock)
-            verdict = Verdict(case, expected, why, seen, detail, trace, first, notes)
+            problem = ""
+            if seen == "signed-in" and trace.app_link and self.success.exchange:
+                seen, detail, problem = self._exchange(trace, detail, notes)
+            verdict = Verdict(case, expected, why, seen, detail, trace, first, notes, problem=problem)
             if first is not None:
                 first_seen, first_detail = classify(first, case, self.success, self.mock)
                 if first_seen != "signed-in":
@@ -286,6 +326,22 @@ class Drill:
             self.mock.set_shift(self.baseline_shift)
         verdict.seconds = time.monotonic() - started
         return verdict
+
+    def _exchange(self, trace: Trace, detail: str, notes: list[str]) -> tuple[str, str, str]:
+        """The app's side of a mobile sign-in: trade the deep link's one-time code at --exchange.
+        200 is signed-in; a second try must not be (the code is single use), else the case fails:
+        (seen, detail, problem)."""
+        assert self.success.exchange is not None
+        code = (parse_qs(urlsplit(trace.app_link).query).get("code") or [""])[0]
+        status, text = exchange_code(self.success.exchange, code, min(self.timeout, 15.0))
+        if status != 200:
+            answer = f"answered {status}: {text[:160]}" if status else text
+            outcome = "error" if status == 0 or status >= 500 else "refused"
+            return outcome, f"{detail}; the code's exchange at {self.success.exchange} {answer}", ""
+        again, _ = exchange_code(self.success.exchange, code, min(self.timeout, 15.0))
+        notes.append(f"the one-time code was exchanged (200); a second exchange answered {again or 'nothing'}")
+        problem = "the one-time code was exchanged twice: it must be single use" if again == 200 else ""
+        return "signed-in", f"{detail}; exchanged at {self.success.exchange}: 200", problem
 
     def _pick(self, case: Case) -> tuple[str, str | None] | None:
         """In a browser, who to click on the login page; None: arrange it through the queue."""

@@ -1,9 +1,10 @@
 /**
  * Deliberate defects, one at a time, for proving that `mock-bankid drill` catches them:
- * `DROP_BFF_DEFECT=skip-age|skip-nonce|skip-signature|skip-state|no-backoff|crash-on-error`.
+ * `DROP_BFF_DEFECT=skip-age|skip-nonce|skip-signature|skip-state|no-backoff|crash-on-error|reusable-code`
+ * (the last one breaks only the mobile hand-off: its one-time code can be exchanged again).
  * Never set in a real deployment; the server says so loudly when one is on.
  */
-export const DEFECTS = ["skip-age", "skip-nonce", "skip-signature", "skip-state", "no-backoff", "crash-on-error"] as const;
+export const DEFECTS = ["skip-age", "skip-nonce", "skip-signature", "skip-state", "no-backoff", "crash-on-error", "reusable-code"] as const;
 export type Defect = (typeof DEFECTS)[number];
 
 let active: Defect | null | undefined;
