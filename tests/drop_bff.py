@@ -8,24 +8,78 @@ not 5) and optionally one deliberate defect (``DROP_BFF_DEFECT``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from conftest import LiveServer, free_port
 
 from mock_bankid.core.settings import PROJECT_ROOT
+from mock_bankid.drill.catalogue import POLICY, Policy, load_catalogue
+
+CATALOGUE = load_catalogue(PROJECT_ROOT / "fixtures" / "drills.toml")
 
 BFF_DIR = PROJECT_ROOT / "examples" / "drop-bff"
 NEXT_BIN = BFF_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
 NODE = shutil.which("node")
 BUILT = (BFF_DIR / ".next" / "BUILD_ID").is_file() and NEXT_BIN.is_file()
 NOT_BUILT = "examples/drop-bff is not built: run ./scripts/setup-test (npm ci + next build)"
+APP_REDIRECT = "drop://auth/done"
+"""The Drop app's deep link, which the BFF allows by default (examples/drop-bff/lib/mobile.ts)."""
+
+DEFECTS: dict[str, set[str]] = {
+    "skip-nonce": {"trap-nonce", "trap-nonce-missing", "scenario-trap-nonce"},
+    "skip-signature": {"trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-hs256"},
+    "skip-state": {"state-mismatch", "state-missing", "scenario-state-mismatch"},
+    "no-backoff": {"rate-limit"},
+    "skip-permission-digest": {"trap-permission-digest"},
+    # Every case where BankID itself fails or says no, at the callback or the token endpoint (the
+    # replay's second code redemption is an invalid_grant); not the refusals the BFF decides itself.
+    "crash-on-error": {"cancel", "bankid-error", "server-error", "temporarily-unavailable", "session-timeout-redirect",
+                       "outage", "slow", "drop-connection", "invalid-client", "callback-replay", "scenario-cancel",
+                       "scenario-bankid-error", "scenario-invalid-client", "payment-refused"},
+}
+"""The cases each of the BFF's deliberate defects (lib/defects.ts) must fail, on the web and the mobile
+path alike; ``skip-age``'s set depends on today's date (``skip_age_set``)."""
+
+
+# The headless drill runs where only mock-bankid's runtime dependencies are: the test libraries are
+# blocked in the process that runs it (requests above all; the walk is urllib's).
+NO_TEST_LIBRARIES = ("import sys\n"
+                     "for m in ('requests', 'authlib', 'stdnum', 'hypothesis', 'yaml', 'pytest'):\n"
+                     "    sys.modules[m] = None\n"
+                     "from mock_bankid.cli import main\nmain(sys.argv[1:])\n")
+
+
+def run_drill(mock: LiveServer, *args: str, timeout: float = 600) -> tuple[int, dict[str, Any] | None, str]:
+    """Run the real ``mock-bankid drill`` against ``mock``; with --json, return the parsed report."""
+    blocked = [sys.executable, "-c", NO_TEST_LIBRARIES]
+    command = [sys.executable, "-m", "mock_bankid.cli"] if "--browser" in args else blocked
+    completed = subprocess.run([*command, "drill", "--url", mock.base_url, *args],
+                               capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    report = json.loads(completed.stdout) if "--json" in args and completed.stdout.strip().startswith("{") else None
+    return completed.returncode, report, completed.stdout + completed.stderr
+
+
+def personas(mock: LiveServer) -> dict[str, dict[str, Any]]:
+    return {p["id"]: p for p in requests.get(f"{mock.base_url}/_mock/personas", timeout=10).json()["personas"]}
+
+
+def skip_age_set(mock: LiveServer) -> set[str]:
+    """Every persona case the age gate alone refuses under the default policy: the minors today
+    (leap-day too, on 28 Feb of a non-leap year) and the FH-number, whose age cannot be known."""
+    people = personas(mock)
+    return {c.name for c in CATALOGUE if c.expect == POLICY
+            and Policy().expect_for(people[c.persona])[0] == "refused"}
 
 
 @dataclass
@@ -38,6 +92,15 @@ class Bff:
     @property
     def start_url(self) -> str:
         return f"{self.base_url}/api/auth/bankid"
+
+    def mobile_start_url(self, app_redirect: str = APP_REDIRECT, **extra: str) -> str:
+        """Where the mobile app starts its sign-in, in the system browser."""
+        return f"{self.start_url}?" + urlencode({"client": "mobile", "app_redirect": app_redirect, **extra})
+
+    @property
+    def exchange_url(self) -> str:
+        """Where the app trades the deep link's one-time code for its session token."""
+        return f"{self.base_url}/api/auth/mobile/exchange"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

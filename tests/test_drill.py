@@ -127,6 +127,21 @@ def test_success_rule(spec, url, expected):
     assert SuccessRule(spec, START).matches(url) is expected
 
 
+@pytest.mark.parametrize("url, expected", [
+    ("drop://auth/done", True),
+    ("drop://auth/done?code=abc", True),
+    ("drop://auth/done/x?code=abc", True),
+    ("drop://auth/doner?code=abc", False),
+    ("drop://other?code=abc", False),
+    ("http://rp.test:3000/dashboard", False),          # a mobile sign-in never succeeds on a web page
+])
+def test_a_deep_link_success_rule(url, expected):
+    rule = SuccessRule("drop://auth/done", START, "http://rp.test:3000/api/auth/mobile/exchange")
+    assert rule.app_link and rule.matches(url) is expected
+    assert "one-time code" in rule.describe() and "exchanged at http://rp.test:3000" in rule.describe()
+    assert not SuccessRule("/dashboard", START).app_link and not SuccessRule("https://rp.test/x", START).app_link
+
+
 class _Mock(MockAPI):
     def __init__(self) -> None:
         super().__init__("http://mock.test:8080")
@@ -153,6 +168,24 @@ def test_classify(trace, unavailable_ok, seen):
     assert classify(trace, case, SuccessRule("/dashboard", START), _Mock())[0] == seen
 
 
+def _app(link: str) -> Trace:
+    return Trace(final_url=link, final_status=302, app_link=link)
+
+
+@pytest.mark.parametrize("trace, unavailable_ok, seen", [
+    (_app("drop://auth/done?code=abc"), False, "signed-in"),
+    (_app("drop://auth/done?error=access_denied&error_description=Under+18"), False, "refused"),
+    (_app("drop://auth/done?error=temporarily_unavailable"), True, "refused"),
+    (_app("drop://auth/done?error=temporarily_unavailable"), False, "error"),   # as a 503 page without unavailable_ok
+    (_app("drop://auth/done?error=server_error"), True, "refused"),
+    (_app("drop://auth/done"), False, "refused"),                               # neither a code nor an error
+    (_app("drop://elsewhere?code=abc"), False, "refused"),                      # not the success deep link
+])
+def test_classify_a_hand_off_to_the_app(trace, unavailable_ok, seen):
+    case = parse_case({"name": "c", "rehearses": "r", "expect": "refused", "unavailable_ok": unavailable_ok}, "t")
+    assert classify(trace, case, SuccessRule("drop://auth/done", START), _Mock())[0] == seen
+
+
 # --- the command -----------------------------------------------------------------------------
 @pytest.mark.forks
 def test_list_needs_no_mock_and_no_start():
@@ -176,6 +209,9 @@ def test_unreachable_mock_is_exit_2_with_one_line():
     (["--cases", "nobody"], "no case 'nobody'"),
     (["--policy", "/nonexistent/policy.toml"], "policy /nonexistent/policy.toml"),
     (["--catalogue", "/nonexistent/drills.toml"], "catalogue /nonexistent/drills.toml"),
+    (["--success", "/dashboard", "--exchange", "http://127.0.0.1:1/e"], "--exchange is for a mobile sign-in"),
+    (["--success", "drop://auth/done", "--exchange", "drop://x"], "--exchange must be an http(s) URL"),
+    (["--success", "drop://auth/done", "--browser"], "--browser cannot follow an app's deep link"),
 ])
 def test_bad_usage_is_exit_2(args, message):
     result = run_cli("--start", "http://127.0.0.1:1/x", *args)

@@ -13,10 +13,7 @@ machine was quiet (78 cases); the six defect runs dominate this file's time.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +22,8 @@ from typing import Any
 import pytest
 import requests
 from conftest import LiveServer, free_port, start_server
-from drop_bff import BUILT, NODE, NOT_BUILT, Bff, start_bff
+from drop_bff import BUILT, CATALOGUE, DEFECTS, NODE, NOT_BUILT, Bff, personas, run_drill, skip_age_set, start_bff
 
-from mock_bankid.core.settings import PROJECT_ROOT
-from mock_bankid.drill.catalogue import POLICY, Policy, load_catalogue
-
-CATALOGUE = load_catalogue(PROJECT_ROOT / "fixtures" / "drills.toml")
 CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [
@@ -55,27 +48,9 @@ def bff(mock, tmp_path_factory) -> Iterator[Bff]:
     app.stop()
 
 
-# The headless drill runs where only mock-bankid's runtime dependencies are: the test libraries are
-# blocked in the process that runs it (requests above all; the walk is urllib's).
-NO_TEST_LIBRARIES = ("import sys\n"
-                     "for m in ('requests', 'authlib', 'stdnum', 'hypothesis', 'yaml', 'pytest'):\n"
-                     "    sys.modules[m] = None\n"
-                     "from mock_bankid.cli import main\nmain(sys.argv[1:])\n")
-
-
 def drill(mock: LiveServer, bff: Bff, *args: str, timeout: float = 600) -> tuple[int, dict[str, Any] | None, str]:
-    """Run the real command; with --json, return the parsed report."""
-    blocked = [sys.executable, "-c", NO_TEST_LIBRARIES]
-    command = [sys.executable, "-m", "mock_bankid.cli"] if "--browser" in args else blocked
-    completed = subprocess.run(
-        [*command, "drill", "--start", bff.start_url, "--success", "/dashboard",
-         "--url", mock.base_url, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
-    report = json.loads(completed.stdout) if "--json" in args and completed.stdout.strip().startswith("{") else None
-    return completed.returncode, report, completed.stdout + completed.stderr
-
-
-def personas(mock: LiveServer) -> dict[str, dict[str, Any]]:
-    return {p["id"]: p for p in requests.get(f"{mock.base_url}/_mock/personas", timeout=10).json()["personas"]}
+    """Run the real command against the web path; with --json, return the parsed report."""
+    return run_drill(mock, "--start", bff.start_url, "--success", "/dashboard", *args, timeout=timeout)
 
 
 def test_the_adr_007_bff_meets_every_case(mock, bff, tmp_path):
@@ -111,31 +86,9 @@ def test_the_adr_007_bff_meets_every_case(mock, bff, tmp_path):
     assert "drop-web-secret" not in log
 
 
-def _skip_age_set(mock: LiveServer) -> set[str]:
-    """Every persona case the age gate alone refuses under the default policy: the minors today
-    (leap-day too, on 28 Feb of a non-leap year) and the FH-number, whose age cannot be known."""
-    people = personas(mock)
-    return {c.name for c in CATALOGUE if c.expect == POLICY
-            and Policy().expect_for(people[c.persona])[0] == "refused"}
-
-
-DEFECTS: dict[str, set[str]] = {
-    "skip-nonce": {"trap-nonce", "trap-nonce-missing", "scenario-trap-nonce"},
-    "skip-signature": {"trap-unknown-kid", "trap-bad-signature", "trap-alg-none", "trap-hs256"},
-    "skip-state": {"state-mismatch", "state-missing", "scenario-state-mismatch"},
-    "no-backoff": {"rate-limit"},
-    "skip-permission-digest": {"trap-permission-digest"},
-    # Every case where BankID itself fails or says no, at the callback or the token endpoint (the
-    # replay's second code redemption is an invalid_grant); not the refusals the BFF decides itself.
-    "crash-on-error": {"cancel", "bankid-error", "server-error", "temporarily-unavailable", "session-timeout-redirect",
-                       "outage", "slow", "drop-connection", "invalid-client", "callback-replay", "scenario-cancel",
-                       "scenario-bankid-error", "scenario-invalid-client", "payment-refused"},
-}
-
-
 @pytest.mark.parametrize("defect", ["skip-age", *DEFECTS])
 def test_each_defect_fails_exactly_the_cases_that_catch_it(mock, defect, tmp_path):
-    expected = _skip_age_set(mock) if defect == "skip-age" else DEFECTS[defect]
+    expected = skip_age_set(mock) if defect == "skip-age" else DEFECTS[defect]
     if defect == "skip-age":
         assert {"under-18", "turns-18-tomorrow", "infant", "d-number-minor", "tenor-minor", "fh-number"} <= expected
         assert "turns-18-today" not in expected

@@ -6,7 +6,9 @@
 - oidc-client-ts 3 on a page served from another origin than the mock, in Chromium (drop-spa,
   and drop-mobile as Expo's web mode uses it);
 - openid-client 5 and 6, and Authlib, headless (the next-login queue picks who signs in);
-- the Expo native flow as expo-auth-session sends it (public client, PKCE, ``drop://`` redirect).
+- the requests expo-auth-session sends for ``drop-mobile`` (public client, PKCE, ``drop://``
+  redirect): a dev convenience BankID will not register. The Expo recipe BankID allows goes through
+  the BFF; its HTTP part is tests/test_drill_bff_mobile.py.
 
 Each recipe file is the code the doc quotes (``test_docs_quote_the_recipes_verbatim``).
 Skip/fail policy: without ``node`` or ``/usr/bin/chromium`` the tests that need them skip; with
@@ -142,14 +144,15 @@ def test_authlib_recipe_refuses_a_tampered_callback(live_server):
         recipe.finish_sign_in(config, location.replace("state=", "state=x"), pending)
 
 
-# --- Expo native: the requests expo-auth-session sends ------------------------------------------
+# --- drop-mobile: the dev convenience BankID will not register -----------------------------------
 def test_expo_native_flow_as_a_public_pkce_client(live_server, personas):
-    """expo-auth-session's AuthRequest (usePKCE, extraParams.nonce) and exchangeCodeAsync, as HTTP.
-
-    The values come from tests/clients/expo/bankid.json, which the recipe imports; the redirect is
-    what makeRedirectUri({scheme, path}) gives in a native build. Nothing of Expo itself runs here.
+    """The requests expo-auth-session's AuthRequest (usePKCE, extraParams.nonce) and
+    exchangeCodeAsync send for ``drop-mobile``: a public client, which BankID does not register
+    (docs/clients.md says so; the Expo recipe there goes through the BFF, tests/test_drill_bff_mobile.py).
+    Kept as the mock's dev convenience; the redirect is makeRedirectUri({scheme, path}) in a native build.
     """
-    config = json.loads((CLIENTS / "expo" / "bankid.json").read_text())
+    config = {"clientId": "drop-mobile", "scheme": "drop", "path": "auth/callback",
+              "scopes": ["openid", "profile", "nnin_altsub"]}
     disc = Discovered.fetch(live_server.discovery_url)
     redirect_uri = f"{config['scheme']}://{config['path']}"
     assert redirect_uri == "drop://auth/callback"
@@ -361,6 +364,7 @@ RECIPE_FILES = [
     NODE_DIR / "bankid.mjs",
     CLIENTS / "authlib" / "bankid_authlib.py",
     CLIENTS / "expo" / "bankid.json",
+    CLIENTS / "expo" / "signIn.js",
 ]
 
 

@@ -34,7 +34,12 @@ def register(group: click.Group) -> None:
                   help="The relying party's sign-in URL, e.g. http://localhost:3000/api/auth/bankid.")
     @click.option("--success", metavar="URL|PATH",
                   help="Where a signed-in user lands: a path prefix (/dashboard) or a URL. "
-                       "`/` matches only itself. Without it the drill guesses (weaker).")
+                       "`/` matches only itself. Without it the drill guesses (weaker). A mobile app's "
+                       "deep link (drop://auth/done): a walk ends at any redirect into the app, signed in "
+                       "when it carries code=.")
+    @click.option("--exchange", metavar="URL",
+                  help="With a deep-link --success: POST code=<the one-time code> here, as the app does; "
+                       "signed in only if it answers 200 (and a second try does not).")
     @click.option("--url", metavar="MOCK_BASE_URL",
                   help="Base URL of the mock (default: MOCK_BANKID_BASE_URL, else http://localhost:<MOCK_BANKID_PORT>).")
     @click.option("--realm", metavar="NAME",
@@ -52,9 +57,9 @@ def register(group: click.Group) -> None:
     @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
                   help="Seconds one sign-in may take before it counts as timeout.")
     @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-    def drill_cmd(start: str | None, success: str | None, url: str | None, realm: str | None, cases: str | None,
-                  policy: Path | None, catalogue: Path | None, junit_path: Path | None, as_json_flag: bool,
-                  browser: bool, timeout: float, list_only: bool) -> None:
+    def drill_cmd(start: str | None, success: str | None, exchange: str | None, url: str | None, realm: str | None,
+                  cases: str | None, policy: Path | None, catalogue: Path | None, junit_path: Path | None,
+                  as_json_flag: bool, browser: bool, timeout: float, list_only: bool) -> None:
         """Rehearse a relying party: every persona, scenario and trap, and how it reacted.
 
         For each case: arrange who signs in next and the scenario on the mock, open --start with a
@@ -78,6 +83,15 @@ def register(group: click.Group) -> None:
             _fail("--start is required: the relying party's sign-in URL (only --list runs without it)")
         if not start.startswith(("http://", "https://")):
             _fail(f"--start must be an http(s) URL, not {start!r}")
+        rule = SuccessRule(success, start, exchange)
+        if exchange is not None:
+            if not rule.app_link:
+                _fail("--exchange is for a mobile sign-in: give the app's deep link as --success (drop://auth/done)")
+            if not exchange.startswith(("http://", "https://")):
+                _fail(f"--exchange must be an http(s) URL, not {exchange!r}")
+        if rule.app_link and browser:
+            _fail("--browser cannot follow an app's deep link (Chromium has no app to open): "
+                  "drill a mobile sign-in headless")
         mock = MockAPI(url or settings.base_url, realm=realm)
         walker: Walker = HeadlessWalker(mock, timeout)
         if browser:
@@ -85,7 +99,6 @@ def register(group: click.Group) -> None:
                 walker = BrowserWalker(mock, timeout)
             except BrowserUnavailable as exc:
                 _fail(str(exc))
-        rule = SuccessRule(success, start)
         drill = Drill(mock, start, rule, rules, walker, timeout)
         try:
             drill.prepare(chosen)

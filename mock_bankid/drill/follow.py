@@ -77,6 +77,10 @@ class Trace:
     seconds: float = 0.0
     login_page: bool = False
     """The walk stopped on the mock's login page (nobody was queued): only a browser can go on."""
+    app_link: str = ""
+    """The walk ended on a redirect to an app's deep link (``drop://...``: no browser follows it),
+    unredacted: a one-time code in it is what the drill exchanges. Never reported (``final_url``
+    has it redacted)."""
 
     def as_dict(self) -> dict[str, object]:
         return {"final": {"url": self.final_url, "status": self.final_status, "title": self.title,
@@ -151,6 +155,20 @@ def excerpt_of(text: list[str], limit: int = 240) -> str:
     return joined if len(joined) <= limit else joined[: limit - 1] + "…"
 
 
+def exchange_code(url: str, code: str, timeout: float) -> tuple[int, str]:
+    """POST ``code=...`` (a form) to the relying party's exchange URL, as its app does with the
+    one-time code from the deep link: (status, the start of the answer); status 0 = no answer."""
+    body = urlencode({"code": code}).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - --exchange is checked: http(s)
+        "User-Agent": USER_AGENT, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+    opener = urllib.request.build_opener(_PassThrough())
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.read(2000).decode("utf-8", errors="replace")
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as exc:
+        return 0, f"no answer ({getattr(exc, 'reason', exc) or type(exc).__name__})"
+
+
 class Follower:
     """Walks one sign-in. ``is_mock`` tells the mock's URLs from the relying party's;
     ``on_authorize(url)`` runs once, just before the first authorize request is sent."""
@@ -207,6 +225,11 @@ class Follower:
                 previous_at_mock = at_mock
                 if status in REDIRECTS and location:
                     url = urljoin(url, location)
+                    if urlsplit(url).scheme.lower() not in ("http", "https"):
+                        # A deep link back into the app (drop://, exp://): where the system browser
+                        # hands over to the app, so the walk ends here.
+                        trace.app_link, trace.final_url = url, redact(url) or ""
+                        break
                     if status not in (307, 308):
                         method, body = "GET", None
                     continue

@@ -15,54 +15,16 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from mock_bankid.drill.catalogue import POLICY, Case, CatalogueError, Policy
-from mock_bankid.drill.follow import Follower, Trace
-from mock_bankid.drill.mockapi import QUOTA_MARK, ControlError, MockAPI, Unreachable, origin
+from mock_bankid.drill.follow import Follower, Trace, exchange_code
+from mock_bankid.drill.mockapi import QUOTA_MARK, ControlError, MockAPI, Unreachable
+from mock_bankid.drill.success import SuccessRule
 
 DEFAULT_TIMEOUT = 30.0
 UNAVAILABLE = (502, 503, 504)
+APP_UNAVAILABLE = ("temporarily_unavailable", "server_error")
+"""The deep link's ``error`` codes that say "try again later": the app's 502/503/504 page."""
 UNJUDGED = "unjudged"
 """Not an outcome: the case could not be arranged or judged (its problem says why); it fails."""
-
-
-@dataclass(frozen=True)
-class SuccessRule:
-    """Where a signed-in user lands: a path prefix (``/dashboard``) or a URL prefix.
-
-    ``/`` matches only the root itself, never every path. Without ``--success`` the drill guesses:
-    the relying party answered 2xx at a path that is not ``/``, not the start path, and carries no
-    ``error`` parameter. Guessing is weaker; the report says so.
-    """
-
-    spec: str | None
-    start: str
-
-    def matches(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if self.spec is None:
-            start_path = urlsplit(self.start).path.rstrip("/")
-            return (parts.path not in ("", "/") and parts.path.rstrip("/") != start_path
-                    and "error" not in parse_qs(parts.query))
-        spec = self.spec
-        if "://" in spec:
-            want = urlsplit(spec)
-            if origin(spec) != origin(url):
-                return False
-            return _path_prefix(parts.path, want.path or "/")
-        return _path_prefix(parts.path, spec)
-
-    def describe(self) -> str:
-        if self.spec is None:
-            return "guessed (no --success): a 2xx page at the relying party other than / and the start path"
-        path = urlsplit(self.spec).path if "://" in self.spec else self.spec
-        return f"{self.spec} (exactly)" if path in ("", "/") else f"{self.spec} and below"
-
-
-def _path_prefix(path: str, prefix: str) -> bool:
-    path = path or "/"
-    if prefix in ("", "/"):
-        return path == "/"
-    prefix = prefix.rstrip("/")
-    return path == prefix or path.startswith(prefix + "/")
 
 
 @dataclass
@@ -149,6 +111,15 @@ def where(trace: Trace, mock: MockAPI) -> str:
     return f"ended at {trace.final_url or '?'} ({side}, {trace.final_status or 'no answer'}{page}){text}"
 
 
+def case_start(start: str, path: str | None) -> str:
+    """Where a case begins: ``--start``, or the case's own path at the same origin with ``--start``'s
+    query (the parameters that say which client of the relying party is walking, e.g. the mobile app's)."""
+    if not path:
+        return start
+    query = urlsplit(start).query
+    return urljoin(start, path) + (("&" if "?" in path else "?") + query if query else "")
+
+
 def classify(trace: Trace, case: Case, success: SuccessRule, mock: MockAPI) -> tuple[str, str]:
     """signed-in / refused / error / timeout, and one line saying why."""
     if trace.timed_out:
@@ -157,6 +128,8 @@ def classify(trace: Trace, case: Case, success: SuccessRule, mock: MockAPI) -> t
         if trace.failure_at_mock:  # the mock's drop-connection, seen by a browser: the RP never heard back
             return "refused", f"{trace.failure} (at mock-bankid)"
         return "error", trace.failure
+    if trace.app_link:
+        return classify_app_link(trace, case, success)
     at_mock = mock.is_mock(trace.final_url)
     status = trace.final_status
     line = where(trace, mock)
@@ -169,6 +142,24 @@ def classify(trace: Trace, case: Case, success: SuccessRule, mock: MockAPI) -> t
     if trace.login_page:
         line += " [stopped on the mock's login page: nobody was chosen to sign in]"
     return "refused", line
+
+
+def classify_app_link(trace: Trace, case: Case, success: SuccessRule) -> tuple[str, str]:
+    """The relying party handed the sign-in to its app: a one-time ``code`` on the success deep link
+    is signed-in (until the exchange says otherwise), ``error=...`` is refused (an "unavailable"
+    error only where the case says unavailable_ok, as a 503 page on the web), anything else refused."""
+    query = parse_qs(urlsplit(trace.app_link).query)
+    line = f"handed to the app at {trace.final_url}"
+    if "error" in query:
+        error, description = query["error"][0], (query.get("error_description") or [""])[0]
+        line += f" (error={error}" + (f": {description})" if description else ")")
+        if error in APP_UNAVAILABLE and not case.unavailable_ok:
+            return "error", f"{line} [an 'unavailable' answer is refused only where the case says unavailable_ok]"
+        return "refused", line
+    if "code" in query and success.matches(trace.app_link):
+        return "signed-in", line
+    why = "not the success deep link" if "code" in query else "neither a code nor an error"
+    return "refused", f"{line} [{why}]"
 
 
 class Drill:
@@ -262,7 +253,7 @@ class Drill:
             if pick is None:
                 self.mock.queue(case.persona, case.scenario)
             quota = _Quota(self.mock) if case.use_up_quota else None
-            start = urljoin(self.start, case.start) if case.start else self.start
+            start = case_start(self.start, case.start)
             trace = self.walker.sign_in(start, pick, quota.use_up if quota else None)
             if pick is None and self.mock.queued():
                 notes.append("the relying party never sent the browser to mock-bankid's authorize endpoint")
@@ -270,7 +261,10 @@ class Drill:
             if case.replay_callback:
                 first, trace = trace, self._replay(trace)
             seen, detail = classify(trace, case, self.success, self.mock)
-            verdict = Verdict(case, expected, why, seen, detail, trace, first, notes)
+            problem = ""
+            if seen == "signed-in" and trace.app_link and self.success.exchange:
+                seen, detail, problem = self._exchange(trace, detail, notes)
+            verdict = Verdict(case, expected, why, seen, detail, trace, first, notes, problem=problem)
             if first is not None:
                 first_seen, first_detail = classify(first, case, self.success, self.mock)
                 if first_seen != "signed-in":
@@ -287,6 +281,22 @@ class Drill:
             self.mock.set_shift(self.baseline_shift)
         verdict.seconds = time.monotonic() - started
         return verdict
+
+    def _exchange(self, trace: Trace, detail: str, notes: list[str]) -> tuple[str, str, str]:
+        """The app's side of a mobile sign-in: trade the deep link's one-time code at --exchange.
+        200 is signed-in; a second try must not be (the code is single use), else the case fails:
+        (seen, detail, problem)."""
+        assert self.success.exchange is not None
+        code = (parse_qs(urlsplit(trace.app_link).query).get("code") or [""])[0]
+        status, text = exchange_code(self.success.exchange, code, min(self.timeout, 15.0))
+        if status != 200:
+            answer = f"answered {status}: {text[:160]}" if status else text
+            outcome = "error" if status == 0 or status >= 500 else "refused"
+            return outcome, f"{detail}; the code's exchange at {self.success.exchange} {answer}", ""
+        again, _ = exchange_code(self.success.exchange, code, min(self.timeout, 15.0))
+        notes.append(f"the one-time code was exchanged (200); a second exchange answered {again or 'nothing'}")
+        problem = "the one-time code was exchanged twice: it must be single use" if again == 200 else ""
+        return "signed-in", f"{detail}; exchanged at {self.success.exchange}: 200", problem
 
     def _pick(self, case: Case) -> tuple[str, str | None] | None:
         """In a browser, who to click on the login page; None: arrange it through the queue."""

@@ -1,9 +1,11 @@
 /**
  * Deliberate defects, one at a time, for proving that `mock-bankid drill` catches them:
- * `DROP_BFF_DEFECT=skip-age|skip-nonce|skip-signature|skip-state|no-backoff|crash-on-error|skip-permission-digest`.
+ * `DROP_BFF_DEFECT=skip-age|skip-nonce|skip-signature|skip-state|no-backoff|crash-on-error|reusable-code|skip-permission-digest`
+ * (reusable-code breaks only the mobile hand-off: its one-time code can be exchanged again;
+ * skip-permission-digest only a payment approval: its permission_digest is not compared).
  * Never set in a real deployment; the server says so loudly when one is on.
  */
-export const DEFECTS = ["skip-age", "skip-nonce", "skip-signature", "skip-state", "no-backoff", "crash-on-error",
+export const DEFECTS = ["skip-age", "skip-nonce", "skip-signature", "skip-state", "no-backoff", "crash-on-error", "reusable-code",
   "skip-permission-digest"] as const;
 export type Defect = (typeof DEFECTS)[number];
 

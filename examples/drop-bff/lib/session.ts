@@ -1,8 +1,10 @@
 /**
  * Two cookies, both httpOnly and signed (HS256, DROP_SESSION_SECRET):
  * - `bankid_state`: state, nonce and the PKCE verifier of one sign-in, for 10 minutes (BankID's
- *   session), path /api/auth/bankid; the callback consumes it.
- * - `drop_token`: who is signed in, a JWT the BFF issues after the callback.
+ *   session), path /api/auth/bankid; the callback consumes it. For the mobile app's sign-in it also
+ *   remembers the app's deep link (and the app's own PKCE challenge, if it sent one).
+ * - `drop_token`: who is signed in, a JWT the BFF issues after the callback. The mobile app gets
+ *   the same JWT as a Bearer token from POST /api/auth/mobile/exchange.
  */
 import { randomBytes } from "node:crypto";
 
@@ -16,10 +18,17 @@ export const STATE_PATH = "/api/auth/bankid";
 export const STATE_TTL_S = 600;
 export const SESSION_TTL_S = 60 * 60;
 
+/** The mobile app's sign-in: where the result goes (an allow-listed deep link) and its PKCE challenge. */
+export interface AppHandOff {
+  redirect: string;
+  challenge?: string;
+}
+
 export interface PendingSignIn {
   state: string;
   nonce: string;
   verifier: string;
+  app?: AppHandOff;
   /** A payment approval: base64 SHA-256 of the statement pushed, which the ID token's permission_digest must equal. */
   digest?: string;
 }
@@ -39,8 +48,12 @@ export async function openPending(value: string | undefined): Promise<PendingSig
   if (!value) return null;
   try {
     const { payload } = await jwtVerify(value, config().sessionSecret, { algorithms: ["HS256"], audience: "bankid_state" });
-    return { state: String(payload.state), nonce: String(payload.nonce), verifier: String(payload.verifier),
-      ...(typeof payload.digest === "string" ? { digest: payload.digest } : {}) };
+    const app = payload.app as AppHandOff | undefined;
+    return {
+      state: String(payload.state), nonce: String(payload.nonce), verifier: String(payload.verifier),
+      ...(app && typeof app.redirect === "string" ? { app } : {}),
+      ...(typeof payload.digest === "string" ? { digest: payload.digest } : {}),
+    };
   } catch {
     return null;
   }

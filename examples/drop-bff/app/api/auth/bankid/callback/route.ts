@@ -3,6 +3,8 @@
  * state checked and the cookie consumed → code exchanged (Basic auth, backoff on 429) → ID token
  * verified → the number from `pid`, falling back to `nnin_altsub` → validated → age ≥ 18 (Oslo)
  * → user found or created (KYC approved) → `drop_token` cookie → 302 /dashboard.
+ * A sign-in the mobile app started (the cookie names its deep link) ends instead with a 302 to that
+ * deep link carrying a one-time code (lib/mobile.ts), or `?error=...` where the web shows a page.
  */
 import { NextResponse, type NextRequest } from "next/server";
 
@@ -10,18 +12,20 @@ import { config } from "@/lib/config";
 import { upsertBankIdUser } from "@/lib/db";
 import { defect } from "@/lib/defects";
 import { BankIdFailure, Refusal } from "@/lib/errors";
-import { failurePage } from "@/lib/failure";
+import { appFailure, appRedirectResponse, failurePage } from "@/lib/failure";
 import { ageOn, osloToday, parseYMD, validateNnin } from "@/lib/fnr";
+import { createHandOff } from "@/lib/mobile";
 import { exchangeCode, verifyIdToken } from "@/lib/oidc";
-import { cookieOptions, issueSession, openPending, SESSION_COOKIE, SESSION_TTL_S, STATE_COOKIE, STATE_PATH } from "@/lib/session";
+import {
+  cookieOptions, issueSession, openPending, type PendingSignIn, SESSION_COOKIE, SESSION_TTL_S, STATE_COOKIE, STATE_PATH,
+} from "@/lib/session";
 
 export const dynamic = "force-dynamic";
 
 const MIN_AGE = 18;
 
-async function signIn(request: NextRequest): Promise<NextResponse> {
+async function signIn(request: NextRequest, pending: PendingSignIn | null): Promise<NextResponse> {
   const params = request.nextUrl.searchParams;
-  const pending = await openPending(request.cookies.get(STATE_COOKIE)?.value);
   if (!pending) {
     throw new Refusal("invalid_state: no pending sign-in (cookie missing, expired or already used)", 400,
       "This sign-in has expired or was already used. Please start again.");
@@ -64,18 +68,25 @@ async function signIn(request: NextRequest): Promise<NextResponse> {
     family_name: claims.family_name as string | undefined,
     birthdate: claims.birthdate as string | undefined,
   });
-  console.info(`BankID sign-in: ${created ? "new" : "returning"} user ${user.id} (kyc ${user.kyc_status}, ${number.kind})`);
+  console.info(`BankID sign-in: ${created ? "new" : "returning"} user ${user.id} (kyc ${user.kyc_status}, ${number.kind})` +
+    (pending.app ? " for the mobile app" : ""));
+  if (pending.app) {
+    const target = new URL(pending.app.redirect);
+    target.searchParams.set("code", createHandOff(user.id, pending.app.challenge));
+    return appRedirectResponse(target.toString());
+  }
   const response = NextResponse.redirect(new URL("/dashboard", config().baseUrl), 302);
   response.cookies.set(SESSION_COOKIE, await issueSession(user.id), cookieOptions(SESSION_TTL_S));
   return response;
 }
 
 export async function GET(request: NextRequest) {
+  const pending = await openPending(request.cookies.get(STATE_COOKIE)?.value);
   let response: NextResponse;
   try {
-    response = await signIn(request);
+    response = await signIn(request, pending);
   } catch (error) {
-    response = failurePage(error);
+    response = pending?.app ? appFailure(error, pending.app.redirect) : failurePage(error);
   }
   response.cookies.set(STATE_COOKIE, "", { ...cookieOptions(0, STATE_PATH), maxAge: 0 }); // consumed, whatever happened
   return response;
