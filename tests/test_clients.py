@@ -28,7 +28,7 @@ REVOKE = f"{ISSUER_PATH}/protocol/openid-connect/revoke"
 LOGOUT = f"{ISSUER_PATH}/protocol/openid-connect/logout"
 DISCOVERY = f"{ISSUER_PATH}/.well-known/openid-configuration"
 JWKS = f"{ISSUER_PATH}/protocol/openid-connect/certs"
-BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"])
+BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-hwk"])
 BID = ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"])
 
 

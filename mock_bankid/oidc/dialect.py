@@ -34,8 +34,13 @@ class Dialect(Protocol):
     def access_token_audience(self) -> str:
         """``aud`` of access and refresh tokens: the resource server that serves userinfo."""
 
-    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
-        """The ``acr`` claim and ``amr`` list a sign-in that asked for ``acr_values`` gets."""
+    @property
+    def extra_token_claims(self) -> dict[str, Any]:
+        """Claims the provider puts into every token it signs, refresh tokens too (BankID: ``api_ver``)."""
+
+    def acr_for(self, acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+        """The ``acr`` claim and ``amr`` list a sign-in by ``persona`` (``Persona.as_dict()``) that
+        asked for ``acr_values`` gets: how the person signs in may change ``amr``."""
 
     def requested_acr_values(self, acr_values: str | None, login_hint: str | None) -> str | None:
         """What a request asks for: ``acr_values``, or what its ``login_hint`` selects."""
