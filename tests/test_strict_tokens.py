@@ -169,3 +169,17 @@ def test_a_strict_public_client_is_refused_at_start_up_naming_it():
         client_from_dict(entry, source="clients.toml", strict=True)
     assert client_from_dict({**entry, "conveniences": {"public_clients": True}}).is_public
     assert client_from_dict({**entry, "profile": "dev"}).is_public  # dev keeps the mobile/SPA clients
+
+
+def test_jwks_publishes_an_encryption_key_after_the_signing_keys(client):
+    """BankID's JWKS also holds RSA keys (``use: enc``, RSA-OAEP-256) to encrypt request objects to;
+    ``jwks_uri_enc`` (login_hint encryption) is deprecated and not offered. The key comes last, so a
+    client that takes the first RSA key (or filters on ``use``) still gets a signing key."""
+    keys_ = client.get("/auth/realms/current/protocol/openid-connect/certs").get_json()["keys"]
+    enc = [k for k in keys_ if k["use"] == "enc"]
+    assert [(k["kty"], k["alg"]) for k in enc] == [("RSA", "RSA-OAEP-256")]
+    assert keys_[-1]["use"] == "enc" and next(k for k in keys_ if k["kty"] == "RSA")["use"] == "sig"
+    body = sign_in(client, "ci")  # RS256 ID token
+    assert jwt.decode(body["id_token"], KeySet.import_key_set({"keys": keys_})).claims["aud"] == "ci"
+    doc = client.get("/auth/realms/current/.well-known/openid-configuration").get_json()
+    assert "jwks_uri_enc" not in doc
