@@ -43,7 +43,8 @@ def queue(client, persona: str = "adult") -> None:
 # --- profiles as data ---------------------------------------------------------------------
 def test_strict_profile_has_every_convenience_off_and_dev_every_one_on():
     assert not any(PROFILES["strict"].switches.values())
-    assert all(PROFILES["dev"].switches.values())
+    # dev: every convenience on, but the userinfo iss follows BankID's (TINFO's) in both: opt in per client
+    assert [name for name, on in PROFILES["dev"].switches.items() if not on] == ["userinfo_oidc_issuer"]
     assert set(PROFILES["dev"].switches) == set(SWITCHES)
 
 

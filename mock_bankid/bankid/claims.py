@@ -32,13 +32,21 @@ BID_METHOD_AMR = {"app": "bid-app", "otp": "bid-otp"}
 """A persona's ``method`` (fixtures/personas.toml) -> the ``amr`` value of its BankID High sign-in."""
 DEFAULT_ACR_VALUE = "urn:bankid:bid"
 
-# Scopes the provider knows, and the userinfo claims each one releases. BankID discontinued the
-# consent service behind email, phone, address and nnin at the end of 2025 ("it will no longer be
-# possible to collect: address, phone, nnin from end-users using the Userinfo integration",
-# developer.bankid.no important-updates-04-2025): the scopes are still accepted, they release nothing.
+# Scopes the provider knows, and the userinfo claims each one releases. BankID's newest word
+# (developer.bankid.no upcoming-changes): the consent service behind email, phone, address and nnin
+# "is planned to be discontinued", to be replaced by a Data Sharing service that keeps using the
+# userinfo endpoint, and "nnin scope can be used to ask user for consent". So userinfo still releases
+# them, each only after the user's consent (CONSENT_SCOPES; the login page asks, per scope, as
+# "consent handling takes place on a per scope basis", consent-handling), and only to a client
+# registered for the scope (BankID grants nnin per client).
 USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "birthdate", "updated_at"),
+    "email": ("email",),
+    "phone": ("phone_number",),
+    "address": ("address",),
+    "nnin": ("nnin",),
 }
+CONSENT_SCOPES = ("nnin", "email", "phone", "address")
 TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
 """Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
 ACCESS_TOKEN_AUDIENCE = "tinfo"  # noqa: S105 - an audience, not a secret
@@ -177,11 +185,13 @@ def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: s
 def userinfo_claims(grant: Grant) -> dict[str, Any]:
     """Scope-filtered person data. ``sub`` equals the ID token's, as OIDC Core §5.3.2 requires.
 
-    Only ``profile`` releases anything: BankID retired email, phone, address and nnin (see
-    ``USERINFO_SCOPE_CLAIMS``). Relying parties get the number from ``nnin_altsub`` in the ID token.
+    ``profile`` releases the name, birth date and ``updated_at``; the consent scopes their claim
+    (``USERINFO_SCOPE_CLAIMS``) when the user consented (a declined scope is not in the grant).
     """
     persona = grant.persona
     available = dict(_profile(persona, certificate_issued_at(persona)))
+    available.update(email=persona.get("email"), phone_number=persona.get("phone_number"),
+                     address=persona.get("address") or None, nnin=persona.get("nnin"))
     claims: dict[str, Any] = {"sub": persona["sub"]}
     for scope in grant.scope:
         for name in USERINFO_SCOPE_CLAIMS.get(scope, ()):

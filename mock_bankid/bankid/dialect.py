@@ -15,6 +15,7 @@ class BankIDDialect:
     supported_scopes: tuple[str, ...] = claims.SUPPORTED_SCOPES
     claims_supported: tuple[str, ...] = claims.CLAIMS_SUPPORTED
     acr_values: tuple[str, ...] = tuple(claims.IDPS)
+    consent_scopes: tuple[str, ...] = claims.CONSENT_SCOPES
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
 
     @property

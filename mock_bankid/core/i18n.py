@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for denne innloggingen",
         "no_scenario": "(ingen)",
         "logged_out": "Du er logget ut av BankID (mock).",
+        "consent": "Samtykke: del dette med tjenesten (fjern haken for å nekte)",
     },
     "nn": {
         "mock_banner": "MOCK – dette er ikkje BankID. Berre for utvikling og testing; inga ekte identitet.",
@@ -53,6 +54,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for denne innlogginga",
         "no_scenario": "(inga)",
         "logged_out": "Du er logga ut av BankID (mock).",
+        "consent": "Samtykke: del dette med tenesta (fjern haken for å nekte)",
     },
     "en": {
         "mock_banner": "MOCK – this is not BankID. For development and testing only; no real identity.",
@@ -77,6 +79,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "qa_panel": "QA: scenario for this sign-in",
         "no_scenario": "(none)",
         "logged_out": "You are signed out of BankID (mock).",
+        "consent": "Consent: share this with the service (untick to refuse)",
     },
 }
 

@@ -27,6 +27,10 @@ class Dialect(Protocol):
     def claims_supported(self) -> tuple[str, ...]: ...
 
     @property
+    def consent_scopes(self) -> tuple[str, ...]:
+        """Scopes the user consents to one by one on the login page (a declined one is not granted)."""
+
+    @property
     def acr_values(self) -> tuple[str, ...]:
         """``acr_values`` the provider understands, the default first (discovery's ``acr_values_supported``)."""
 

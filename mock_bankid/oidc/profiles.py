@@ -54,11 +54,12 @@ class Profile:
     cors: bool = True
     """Browser origins may call token, userinfo, revocation and logout (mock_bankid/http/cors.py). BankID's
     userinfo: "CORS is not supported"; a strict client's origins get no CORS headers there."""
-    userinfo_oidc_issuer: bool = True
+    userinfo_oidc_issuer: bool = False
     """The signed userinfo's ``iss`` is the OIDC issuer, which generic libraries insist on (openid-client's
     ``fetchUserInfo``, Auth.js 5's built-in ``bankid-no`` provider through oauth4webapi). BankID documents
-    TINFO's own identifier there (its userinfo base URL); strict sends that, so such a library fails in
-    strict exactly as it would at BankID."""
+    TINFO's own identifier there (its userinfo base URL; CONF api/userinfo, the newest source), which
+    both profiles send, so such a library fails here exactly as it would at BankID. Off in dev too: a
+    client that needs the issuer turns it on in ``[client.conveniences]`` (``drop-web`` does)."""
     undeclared_prompts: bool = True
     """``prompt=consent`` and ``prompt=select_account`` are accepted (and ignored) although discovery
     declares only ``none`` and ``login``. Strict refuses them with ``invalid_request``."""
