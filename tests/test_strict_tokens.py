@@ -10,12 +10,15 @@ import base64
 import json
 
 import pytest
+from conftest import CI_REDIRECT
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from rp import FlaskRP
 from test_token import ISSUER
 
-from mock_bankid.oidc.clients import client_from_dict
+from mock_bankid.oidc.clients import Client, client_from_dict
+from mock_bankid.oidc.profiles import PROFILES
+from mock_bankid.oidc.provider import EXTENSION_KEY
 
 
 def rp_of(client, client_id: str = "ci") -> FlaskRP:
@@ -169,6 +172,18 @@ def test_a_strict_public_client_is_refused_at_start_up_naming_it():
         client_from_dict(entry, source="clients.toml", strict=True)
     assert client_from_dict({**entry, "conveniences": {"public_clients": True}}).is_public
     assert client_from_dict({**entry, "profile": "dev"}).is_public  # dev keeps the mobile/SPA clients
+
+
+def test_a_public_client_made_in_code_with_the_switch_off_gets_invalid_client(client):
+    """Past the start-up check (a client registered in code): the token endpoint refuses ``none``."""
+    clients = client.application.extensions[EXTENSION_KEY].clients
+    clients.add(Client(client_id="strict-public", redirect_uris=(CI_REDIRECT,), auth_methods=("none",),
+                       profile=PROFILES["strict"]))
+    response = client.post("/auth/realms/current/protocol/openid-connect/token",
+                           data={"grant_type": "authorization_code", "code": "x", "client_id": "strict-public",
+                                 "redirect_uri": CI_REDIRECT, "code_verifier": "v" * 43})
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+    assert "public_clients" in response.get_json()["error_description"]
 
 
 def test_jwks_publishes_an_encryption_key_after_the_signing_keys(client):
