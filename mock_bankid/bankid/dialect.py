@@ -16,10 +16,15 @@ class BankIDDialect:
     retired_scopes: tuple[str, ...] = claims.RETIRED_SCOPES
     claims_supported: tuple[str, ...] = claims.CLAIMS_SUPPORTED
     acr_values: tuple[str, ...] = tuple(claims.IDPS)
+    consent_scopes: tuple[str, ...] = claims.CONSENT_SCOPES
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
 
-    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
-        return claims.acr_for(acr_values)
+    @property
+    def extra_token_claims(self) -> dict[str, Any]:
+        return {"api_ver": claims.API_VERSION}
+
+    def acr_for(self, acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+        return claims.acr_for(acr_values, persona)
 
     def requested_acr_values(self, acr_values: str | None, hint: str | None) -> str | None:
         return login_hint.requested_acr_values(acr_values, hint)
