@@ -28,7 +28,7 @@ REVOKE = f"{ISSUER_PATH}/protocol/openid-connect/revoke"
 LOGOUT = f"{ISSUER_PATH}/protocol/openid-connect/logout"
 DISCOVERY = f"{ISSUER_PATH}/.well-known/openid-configuration"
 JWKS = f"{ISSUER_PATH}/protocol/openid-connect/certs"
-BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"])
+BIS = ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-hwk"])
 BID = ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"])
 
 
@@ -154,7 +154,27 @@ def test_drop_web_userinfo_is_a_jwt_when_the_request_prefers_one(rp, accept, sig
     token = jwt.decode(response.get_data(as_text=True), rp.keyset(), algorithms=["RS256"])
     assert token.header["alg"] == "RS256"
     assert token.claims["aud"] == "drop-web" and token.claims["name"] and token.claims["exp"] > token.claims["iat"]
-    assert token.claims["iss"].endswith(ISSUER_PATH)  # dev: the OIDC issuer (strict: TINFO's, docs/fidelity.md)
+    assert token.claims["iss"].endswith(ISSUER_PATH)  # drop-web opts in to the OIDC issuer (default: TINFO's)
+
+
+def test_authjs_shaped_request_gets_nnin_from_userinfo_after_consent(rp):
+    """Auth.js's bankid-no provider as it asks: client_secret_post, Accept: application/jwt, here with
+    scope nnin. The page asks consent for nnin; ticked, userinfo's JWT carries the number. A dev client
+    without the opt-in gets TINFO's iss there, as from BankID."""
+    redirect = "http://localhost:3000/api/auth/callback/bankid-no"
+    page = rp.login_page(client_id="drop-web", redirect_uri=redirect, scope="openid profile nnin")
+    assert 'data-consent="nnin"' in page.html
+    body = rp.redeem(rp.submit_login(page, persona="adult", consent_asked="1", consent=["nnin"])).get_json()
+    claims = jwt.decode(userinfo(rp, body["access_token"], "application/jwt").get_data(as_text=True),
+                        rp.keyset()).claims
+    assert claims["nnin"] == jwt.decode(body["id_token"], rp.keyset()).claims["pid"] and claims["iss"].endswith(
+        ISSUER_PATH)
+    refused = rp.login_page(client_id="drop-web", redirect_uri=redirect, scope="openid profile nnin", prompt="login")
+    body = rp.redeem(rp.submit_login(refused, persona="adult", consent_asked="1")).get_json()
+    assert "nnin" not in userinfo(rp, body["access_token"]).get_json()  # consent refused: nothing released
+    ci = rp.tokens(client_id="ci", scope="openid profile email")
+    signed = jwt.decode(userinfo(rp, ci["access_token"], "application/jwt").get_data(as_text=True), rp.keyset())
+    assert not signed.claims["iss"].endswith(ISSUER_PATH)  # TINFO's: the userinfo base URL
 
 
 def test_bankid_strict_userinfo_is_always_a_jwt(rp):

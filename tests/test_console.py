@@ -5,6 +5,7 @@ The browser-level proof (clicks in Chromium against gunicorn, 390 px) is tests/t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from html import unescape
@@ -16,6 +17,7 @@ from rp import ClientAuth, FlaskRP
 from werkzeug.datastructures import MultiDict
 
 from mock_bankid.app import create_app
+from mock_bankid.bankid.dialect import BANKID
 from mock_bankid.core.settings import Settings
 from mock_bankid.endpoints.console import debugger, texts, web
 from mock_bankid.endpoints.console.checks import age
@@ -460,11 +462,18 @@ def test_a_reused_sso_session_is_said_and_a_fresh_sign_in_offered(client, provid
     assert login_page.status_code == 200 and 'data-testid="nnin-input"' in login_page.get_data(as_text=True)
 
 
-def test_the_debugger_offers_only_scopes_that_release_something(client):
+def test_the_debugger_offers_only_scopes_that_release_something(client, monkeypatch):
+    """Every scope releases something today (the consent scopes after consent, docs/fidelity.md); a
+    dialect that retires some stops offering them and says why."""
     html = client.get(f"{CONSOLE}/debugger").get_data(as_text=True)
     offered = set(re.findall(r'name="scope" value="([a-z_]+)"', html))
-    assert offered == {"openid", "profile", "nnin_altsub", "offline_access"}
-    assert "email, phone, address, nnin" in html
+    assert offered == set(BANKID.supported_scopes) and 'data-testid="retired-scopes"' not in html
+    p = client.application.extensions["mock_bankid"]
+    monkeypatch.setattr(p, "dialect", dataclasses.replace(BANKID, retired_scopes=("email", "phone")))
+    html = client.get(f"{CONSOLE}/debugger").get_data(as_text=True)
+    offered = set(re.findall(r'name="scope" value="([a-z_]+)"', html))
+    assert offered == set(BANKID.supported_scopes) - {"email", "phone"}
+    assert "email, phone" in html
 
 
 @pytest.mark.parametrize("trap,check", [

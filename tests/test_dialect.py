@@ -29,7 +29,7 @@ class ToyDialect(BankIDDialect):
     supported_scopes: tuple[str, ...] = ("openid", "profile", "nnin_altsub", "toy")
     acr_values: tuple[str, ...] = ("urn:toy:low",)
 
-    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
+    def acr_for(self, acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
         return "urn:toy:low", ["toy-pwd"]
 
     def id_token_claims(self, grant: Grant, **kwargs: Any) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def test_authjs_bankid_provider_signs_in_through_the_login_page(authjs_app, page
     assert session["user"]["name"] == persona["name"], "Auth.js's profile, from the signed userinfo"
     assert session["nnin"] == persona["nnin"], "from the ID token's nnin_altsub"
     assert session["acr"] == BIS, "login_hint=BIS signs in with BankID biometrics, as at BankID"
-    assert session["amr"] == ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"]
+    assert session["amr"] == ["bis-mfa", "bis-hwk"]  # biometrics, no step-up (understanding-authentication-methods)
 
 
 class StaticSite(ThreadingHTTPServer):

@@ -116,6 +116,7 @@ def test_a_restart_keeps_the_key_set(tmp_path):
     try:
         assert requests.get(f"{again.issuer}/protocol/openid-connect/certs", timeout=5).json() == jwks
         assert requests.get(f"{again.base_url}/_mock/keys", timeout=5).json()["keys"] == keys
-        assert len(jwks["keys"]) == 6  # previous, current and next for RS256 and ES256
+        # previous, current and next for RS256 and ES256, then the fixed request-object encryption key
+        assert [k["use"] for k in jwks["keys"]] == ["sig"] * 6 + ["enc"]
     finally:
         again.stop()

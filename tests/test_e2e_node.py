@@ -51,7 +51,8 @@ def test_ci_client_json_userinfo(live_server):
     assert claims["iss"] == live_server.issuer and claims["aud"] == "ci" and claims["nonce"] == out["nonce"]
     assert out["id_token_header"]["alg"] == "RS256"
     assert len(claims["pid"]) == 11 and claims["pid"] == claims["nnin_altsub"]
-    assert info["sub"] == claims["sub"] and info["given_name"] == claims["given_name"] and "email" not in info
+    assert info["sub"] == claims["sub"] and info["given_name"] == claims["given_name"]
+    assert "@" in info["email"]  # scope email, consented (a headless sign-in consents to all)
     assert out["token_type"].lower() == "bearer" and 0 < out["expires_in"] <= 300
 
 
@@ -89,7 +90,8 @@ def test_bankid_strict_es256_and_signed_userinfo(live_server):
     info = out["userinfo"]
     assert info["sub"] == out["claims"]["sub"] and info["aud"] == "bankid-strict"
     assert info["iss"] == live_server.base_url  # TINFO's: the userinfo base URL, not the OIDC issuer
-    assert info["exp"] > info["iat"] and "nnin" not in info  # retired at userinfo: the number is nnin_altsub
+    # scope nnin, consented (headless): TINFO releases the number, the same as nnin_altsub
+    assert info["exp"] > info["iat"] and info["nnin"] == out["claims"]["nnin_altsub"]
 
 
 def test_openid_client_fetch_userinfo_refuses_tinfos_issuer(live_server):

@@ -35,7 +35,8 @@ def key_pems(keys_dir: Path) -> list[str]:
 
 
 def kids(jwks: dict) -> set[str]:
-    return {k["kid"] for k in jwks["keys"]}
+    """The signing keys' kids (the one ``use: enc`` key is fixed, not rotated)."""
+    return {k["kid"] for k in jwks["keys"] if k["use"] == "sig"}
 
 
 def header_kid(token: str) -> str:
@@ -85,7 +86,10 @@ def test_ensure_creates_previous_current_and_next_per_alg_with_private_modes(tmp
     assert {"keys.json", "ca.key.pem", "ca.cert.pem", ".lock"} <= set(names)
     assert len(key_pems(keys_dir)) == 6
     for name in names:
-        assert stat.S_IMODE((keys_dir / name).stat().st_mode) == 0o600, name
+        path = keys_dir / name
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), name
+    for name in os.listdir(keys_dir / "enc"):  # the request-object encryption key
+        assert stat.S_IMODE((keys_dir / "enc" / name).stat().st_mode) == 0o600, name
     for alg in ("RS256", "ES256"):  # BankID's three keys per algorithm, all at once on first start
         assert [r["state"] for r in km.list_keys() if r["alg"] == alg] == ["previous", "current", "next"]
 
@@ -128,9 +132,10 @@ def test_first_use_creates_keys_without_an_explicit_ensure(tmp_path: Path) -> No
 
 def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
     jwks = ready.jwks()
-    assert [k["alg"] for k in jwks["keys"]] == ["RS256"] * 3 + ["ES256"] * 3  # previous, current, next each
+    # previous, current, next each; then the request-object encryption key, last
+    assert [k["alg"] for k in jwks["keys"]] == ["RS256"] * 3 + ["ES256"] * 3 + ["RSA-OAEP-256"]
     for key in jwks["keys"]:
-        assert key["use"] == "sig"
+        assert key["use"] == ("enc" if key["alg"] == "RSA-OAEP-256" else "sig")
         assert {"kid", "kty", "alg"} <= set(key)
         assert not PRIVATE_MEMBERS & set(key), key
         cls = RSAKey if key["kty"] == "RSA" else ECKey
@@ -139,6 +144,8 @@ def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
     ec_key = next(k for k in jwks["keys"] if k["alg"] == "ES256")
     assert rsa_key["kty"] == "RSA" and ec_key["kty"] == "EC" and ec_key["crv"] == "P-256"
     assert {"x5c", "x5t", "x5t#S256"} <= set(ec_key) and {"x5c", "x5t", "x5t#S256"} <= set(rsa_key)
+    enc = jwks["keys"][-1]  # BankID's JWKS also holds keys to encrypt request objects to (api/jwks)
+    assert (enc["kty"], enc["use"], enc["alg"]) == ("RSA", "enc", "RSA-OAEP-256") and "x5c" in enc
     json.dumps(jwks)  # plain JSON
     for key in ready.key_set():
         assert not key.is_private
@@ -158,7 +165,7 @@ def test_jwks_publishes_public_keys_only(ready: KeyManager) -> None:
 def test_jwks_returns_a_copy(ready: KeyManager) -> None:
     ready.jwks()["keys"].clear()
     ready.jwks()["keys"][0]["kid"] = "changed"
-    assert "changed" not in kids(ready.jwks()) and len(ready.jwks()["keys"]) == 6
+    assert "changed" not in kids(ready.jwks()) and len(ready.jwks()["keys"]) == 7
 
 
 # --- signing and verification -------------------------------------------------------------------

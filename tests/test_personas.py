@@ -57,7 +57,7 @@ FIXED = {  # id -> (number, kind, birth date from the reference tables)
     "birthdate-mismatch": ("12038500463", "fnr", date(1990, 1, 1)),
 }
 RECIPE_AGES = {  # id -> (kind, age on every day)
-    "adult": ("fnr", 35), "adult-25": ("fnr", 25), "adult-67": ("fnr", 67),
+    "adult": ("fnr", 35), "adult-25": ("fnr", 25), "adult-67": ("fnr", 67), "code-device": ("fnr", 45),
     "under-18": ("fnr", 17), "turns-18-tomorrow": ("fnr", 17), "minor-child": ("fnr", 11),
     "infant": ("fnr", 0), "d-number-minor": ("dnr", 15), "tenor-minor": ("tenor", 14),
     "turns-18-today": ("fnr", 18), "turned-18-yesterday": ("fnr", 18), "tenor-18-today": ("tenor", 18),
@@ -95,8 +95,8 @@ def test_contract_shape():
     names = [f.name for f in dataclasses.fields(Persona)]
     assert names == ["id", "purpose", "group", "nnin", "kind", "birthdate", "gender", "given_name",
                      "family_name", "email", "phone_number", "address", "sub", "bankid_altsub",
-                     "scenario", "purpose_nb"]
-    assert dataclasses.fields(Persona)[-1].default is None
+                     "scenario", "purpose_nb", "method", "biometrics"]
+    assert [f.default for f in dataclasses.fields(Persona)[-4:]] == [None, None, "app", True]  # optional fields
     assert issubclass(PersonaError, ValueError)
 
 

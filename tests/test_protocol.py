@@ -546,7 +546,7 @@ def test_discovery_lists_exactly_the_capabilities(client):
     doc = client.get(P + "/.well-known/openid-configuration").get_json()
     assert doc["grant_types_supported"] == ["authorization_code", "client_credentials", "refresh_token"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"}
+        "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"}  # BankID's: no none
     assert set(doc["token_endpoint_auth_signing_alg_values_supported"]) == {"RS256", "PS256", "ES256", "HS256"}
     assert "none" not in doc["introspection_endpoint_auth_methods_supported"]
     introspection = ISSUER + "/protocol/openid-connect/token/introspect"

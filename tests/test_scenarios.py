@@ -27,6 +27,7 @@ from rp import (
 from mock_bankid.app import create_app
 from mock_bankid.oidc.codes import CODE_NS, SCENARIO_MARK
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
+from mock_bankid.scenarios.builtin import BANKID_ERROR_CODES
 
 AUTH = "/auth/realms/current/precheck/auth"
 LOGIN = "/auth/realms/current/precheck/login"
@@ -204,13 +205,26 @@ def test_redirect_scenarios(rp, name, expected, via):
 
 @pytest.mark.parametrize("via", ["server", "queue"])
 def test_bankid_error_code_parameter(rp, via):
-    spec = {"scenario": "bankid-error", "code": "C167"}
+    spec = {"scenario": "bankid-error", "code": "C293"}
     if via == "server":
         rp.scenario(spec)
         response = rp.sign_in(via="hint").response
     else:
         response = rp.sign_in(scenario=spec, via="queue").response
-    assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:C167"
+    assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:C293"
+
+
+def test_bankid_error_takes_only_bankids_published_codes(client):
+    """BankID's error codes are public (developer.bankid.no error codes): the scenario offers them,
+    each with its category, and refuses a code BankID does not list."""
+    assert BANKID_ERROR_CODES["C131"][0] == "4_BIMIN" and BANKID_ERROR_CODES["C302"][0] == "5_BIMREF"
+    bad = client.post("/_mock/next-login",
+                      json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "C167"}})
+    assert bad.status_code == 400 and "C131" in bad.get_json()["error_description"]
+    listed = client.get("/_mock/scenarios").get_json()
+    entry = next(s for s in (listed.get("scenarios", listed) if isinstance(listed, dict) else listed)
+                 if s["name"] == "bankid-error")
+    assert entry["choices"]["code"] == list(BANKID_ERROR_CODES) and "C302 5_BIMREF" in entry["summary"]
 
 
 @pytest.mark.parametrize("via", ["server", "queue", "panel"])
@@ -523,10 +537,10 @@ def test_next_login_queue_checks_the_scenario(client, rp):
     wide = client.post("/_mock/next-login", json={"persona": "adult", "scenario": "rate-limit"})
     assert wide.status_code == 400 and "/_mock/scenario" in wide.get_json()["error_description"]
     ok = client.post("/_mock/next-login",
-                     json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "X1"}})
+                     json={"persona": "adult", "scenario": {"scenario": "bankid-error", "code": "C131"}})
     assert ok.status_code == 201
     response = rp.authorize(login_hint=None).response
-    assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:X1"
+    assert query_of(response.headers["Location"])["error_description"] == "bankid_error_codes:C131"
 
 
 # --- the CLI's catalogue (set/clear/show against a real server: test_scenarios_e2e.py) ---------

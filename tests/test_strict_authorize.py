@@ -43,7 +43,8 @@ def queue(client, persona: str = "adult") -> None:
 # --- profiles as data ---------------------------------------------------------------------
 def test_strict_profile_has_every_convenience_off_and_dev_every_one_on():
     assert not any(PROFILES["strict"].switches.values())
-    assert all(PROFILES["dev"].switches.values())
+    # dev: every convenience on, but the userinfo iss follows BankID's (TINFO's) in both: opt in per client
+    assert [name for name, on in PROFILES["dev"].switches.items() if not on] == ["userinfo_oidc_issuer"]
     assert set(PROFILES["dev"].switches) == set(SWITCHES)
 
 
@@ -138,12 +139,28 @@ def test_strict_sets_no_sso_cookie_and_prompt_none_never_signs_in_silently(clien
     assert "code" in query_of(get(client, "ci", prompt="none").headers["Location"])  # dev: cookie SSO
 
 
-def test_strict_keeps_bankids_own_session_reuse_by_id_token_hint(client):
+def test_strict_reuses_a_session_for_id_login_hint_only(client):
+    """BankID: "Single sign-on is not supported"; the only exception is ``id_login_hint`` with a live
+    session (developer.bankid.no session-handling). A plain ``id_token_hint`` signs nobody in."""
     verifier, challenge = pkce_pair()
     queue(client)
     code = query_of(get(client, code_challenge=challenge).headers["Location"])["code"]
     id_token = FlaskRP(client, client_id=STRICT).redeem(code, verifier).get_json()["id_token"]
-    reused = query_of(get(client, prompt="none", id_token_hint=id_token).headers["Location"])
+    silent = query_of(get(client, prompt="none", id_token_hint=id_token).headers["Location"])
+    assert silent.get("error") == "login_required" and "code" not in silent, silent
+    page = get(client, id_token_hint=id_token)
+    assert page.status_code == 200 and "text/html" in page.content_type  # the login page, not a silent sign-in
+    reused = query_of(get(client, prompt="none", id_login_hint=id_token).headers["Location"])
+    assert "code" in reused, reused
+    assert "code" in query_of(get(client, id_login_hint=id_token).headers["Location"])
+
+
+def test_dev_still_reuses_a_session_for_id_token_hint(client):
+    rp = FlaskRP(client, client_id="ci", scope="openid profile", state="s1", nonce="n1")
+    id_token = rp.tokens(login_hint="adult")["id_token"]
+    _verifier, challenge = pkce_pair()
+    reused = query_of(get(client, "ci", prompt="none", id_token_hint=id_token, code_challenge=challenge)
+                      .headers["Location"])
     assert "code" in reused, reused
 
 

@@ -148,15 +148,32 @@ def test_strict_client_gets_no_pid_es256_and_signed_userinfo(rp):
     assert claims["iss"] == "http://localhost:8080" != ISSUER
     access = jwt.decode(body["access_token"], rp.keyset()).claims
     assert claims["exp"] == access["exp"] and claims["iat"] <= claims["exp"]
-    # BankID retired the consent service: nnin and email are no longer released by userinfo
-    assert "nnin" not in claims and "email" not in claims and claims["given_name"] == idt.claims["given_name"]
+    # headless: the user consented to nnin and email, which BankID's userinfo (TINFO) releases
+    assert claims["nnin"] == idt.claims["nnin_altsub"] and claims["email"] and claims["given_name"] == idt.claims[
+        "given_name"]
 
 
-@pytest.mark.parametrize("scope", ["openid email", "openid phone address nnin"])
-def test_userinfo_no_longer_releases_the_retired_claims(rp, scope):
-    """BankID discontinued email, phone, address and nnin at userinfo (end of 2025), in every profile."""
+@pytest.mark.parametrize("scope, released", [
+    ("openid email", {"email"}), ("openid phone address nnin", {"phone_number", "address", "nnin"})])
+def test_userinfo_releases_the_consent_scopes(rp, scope, released):
+    """BankID's consent service is "planned to be discontinued" (developer.bankid.no upcoming-changes,
+    newer than important-updates-04-2025's "by the end of 2025"); "nnin scope can be used to ask user
+    for consent". A headless sign-in consents to all, in every profile."""
     body = rp.redeem(rp.authorize(scope=scope)).get_json()
-    assert set(rp.userinfo(body["access_token"]).get_json()) == {"sub"}
+    assert set(rp.userinfo(body["access_token"]).get_json()) == {"sub"} | released
+
+
+def test_the_login_page_asks_consent_per_scope_and_userinfo_releases_only_what_was_given(rp):
+    page = rp.login_page(client_id="bankid-strict", scope="openid profile nnin email phone")
+    for scope in ("nnin", "email", "phone"):
+        assert f'data-consent="{scope}"' in page.html
+    assert 'data-consent="profile"' not in page.html  # profile needs no consent
+    body = rp.redeem(rp.submit_login(page, persona="adult", consent_asked="1", consent=["nnin"])).get_json()
+    idt = jwt.decode(body["id_token"], rp.keyset()).claims
+    info = jwt.decode(rp.userinfo(body["access_token"]).get_data(as_text=True), rp.keyset()).claims
+    assert len(info["nnin"]) == 11 and info["sub"] == idt["sub"]
+    assert "email" not in info and "phone_number" not in info and info["given_name"] == idt["given_name"]
+    assert body["scope"].split() == ["openid", "profile", "nnin"]  # declined scopes are not granted
 
 
 def test_userinfo_is_scope_filtered(rp):
@@ -186,7 +203,7 @@ def test_userinfo_post_is_not_supported(client):
 def test_jwks_has_only_public_keys(client):
     response = client.get("/auth/realms/current/protocol/openid-connect/certs")
     keys = response.get_json()["keys"]
-    assert keys and all(k["kid"] and k["use"] == "sig" and k["alg"] for k in keys)
+    assert keys and all(k["kid"] and k["use"] == ("enc" if k is keys[-1] else "sig") and k["alg"] for k in keys)
     assert not any(set(k) & {"d", "p", "q", "dp", "dq", "qi"} for k in keys)
     assert "max-age" in response.headers["Cache-Control"]
 

@@ -19,23 +19,34 @@ from mock_bankid.oidc.grants import Grant, at_hash
 
 API_VERSION = 4
 
-# acr_values (request) -> (acr claim, amr claim). BankID High is the default IDP.
-# BankID High: the amr of developer.bankid.no "Identity Providers". Biometrics: a step-up through
-# BankID NetCentric ("bis-bid"), which brings the bid-* values of that sign-in ("they only appear
-# when bis-bid is also present", developer.bankid.no "Understanding authentication methods").
+# acr_values (request) -> (acr claim, amr claim of the usual sign-in). BankID High: the amr of
+# developer.bankid.no "Identity Providers" for the BankID app; a code-device user gets ``bid-otp`` in
+# place of ``bid-app`` (``BID_METHOD_AMR``). Biometrics: ``["bis-mfa", "bis-hwk"]``; a person without
+# biometrics steps up through BankID High (``bis-bid`` plus that sign-in's ``bid-*`` values, which
+# "only appear when bis-bid is also present", developer.bankid.no "Understanding authentication methods").
 IDPS: dict[str, tuple[str, list[str]]] = {
     "urn:bankid:bid": ("urn:bankid:bid;LOA=4", ["bid", "bid-mfa", "bid-app", "bid-pwd"]),
-    "urn:bankid:bis": ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-bid", "bid-mfa", "bid-app", "bid-pwd"]),
+    "urn:bankid:bis": ("urn:bankid:bis;LOA=3", ["bis-mfa", "bis-hwk"]),
 }
+BID_METHOD_AMR = {"app": "bid-app", "otp": "bid-otp"}
+"""A persona's ``method`` (fixtures/personas.toml) -> the ``amr`` value of its BankID High sign-in."""
 DEFAULT_ACR_VALUE = "urn:bankid:bid"
 
-# Scopes the provider knows, and the userinfo claims each one releases. BankID discontinued the
-# consent service behind email, phone, address and nnin at the end of 2025 ("it will no longer be
-# possible to collect: address, phone, nnin from end-users using the Userinfo integration",
-# developer.bankid.no important-updates-04-2025): the scopes are still accepted, they release nothing.
+# Scopes the provider knows, and the userinfo claims each one releases. BankID's newest word
+# (developer.bankid.no upcoming-changes): the consent service behind email, phone, address and nnin
+# "is planned to be discontinued", to be replaced by a Data Sharing service that keeps using the
+# userinfo endpoint, and "nnin scope can be used to ask user for consent". So userinfo still releases
+# them, each only after the user's consent (CONSENT_SCOPES; the login page asks, per scope, as
+# "consent handling takes place on a per scope basis", consent-handling), and only to a client
+# registered for the scope (BankID grants nnin per client).
 USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "birthdate", "updated_at"),
+    "email": ("email",),
+    "phone": ("phone_number",),
+    "address": ("address",),
+    "nnin": ("nnin",),
 }
+CONSENT_SCOPES = ("nnin", "email", "phone", "address")
 TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
 """Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
 RETIRED_SCOPES = tuple(s for s in TINFO_SCOPES if s not in USERINFO_SCOPE_CLAIMS)
@@ -45,19 +56,26 @@ SUPPORTED_SCOPES = ("openid", "profile", "nnin_altsub", "nnin", "email", "phone"
 CLAIMS_SUPPORTED = (
     "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "sid",
     "at_hash", "typ", "api_ver", "bankid_altsub", "name", "given_name", "family_name", "birthdate",
-    "updated_at", "nnin_altsub", "pid",
+    "updated_at", "nnin_altsub",
 )
+"""What BankID's tokens carry. ``pid`` is not here: BankID never sends it; it is the mock's per-client
+addition for the Drop clients (``pid_claim``), and discovery shows BankID's list to every client."""
 CERT_ISSUED_FROM = calendar.timegm((2023, 1, 1, 0, 0, 0))
 CERT_ISSUED_SPAN = 2 * 365 * 86400
 
 
-def acr_for(acr_values: str | None) -> tuple[str, list[str]]:
-    """The first supported value of a space-separated ``acr_values`` (BankID v3+ allows several)."""
-    for value in (acr_values or "").split():
-        if value in IDPS:
-            acr, amr = IDPS[value]
-            return acr, list(amr)
-    acr, amr = IDPS[DEFAULT_ACR_VALUE]
+def acr_for(acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+    """``acr`` and ``amr`` for the first supported value of a space-separated ``acr_values`` (BankID
+    v3+ allows several), as ``persona`` signs in: its ``method`` (app or code device) and whether it
+    has biometrics (without them a biometrics sign-in is a step-up through BankID High)."""
+    wanted = next((v for v in (acr_values or "").split() if v in IDPS), DEFAULT_ACR_VALUE)
+    acr, amr = IDPS[wanted]
+    persona = persona or {}
+    bid = ["bid-mfa", BID_METHOD_AMR.get(str(persona.get("method") or "app"), "bid-app"), "bid-pwd"]
+    if wanted == "urn:bankid:bid":
+        return acr, ["bid", *bid]
+    if persona.get("biometrics", True) is False:
+        return acr, ["bis-mfa", "bis-bid", *bid]
     return acr, list(amr)
 
 
@@ -81,11 +99,13 @@ def certificate_issued_at(persona: dict[str, Any]) -> int:
 
 
 def _profile(persona: dict[str, Any], updated_at: int) -> dict[str, Any]:
+    """``updated_at`` in epoch **milliseconds**, as BankID's examples show it (ID token
+    ``1292982190000``, userinfo ``1519992419860``; CONF id-token and api/userinfo), not OIDC's seconds."""
     claims = {
         "name": f"{persona['given_name']} {persona['family_name']}".strip(),
         "given_name": persona["given_name"],
         "family_name": persona["family_name"],
-        "updated_at": updated_at,
+        "updated_at": updated_at * 1000,
     }
     if persona.get("birthdate"):
         claims["birthdate"] = persona["birthdate"]
@@ -146,6 +166,7 @@ def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: s
         "jti": jti,
         "scope": " ".join(grant.scope),
         "allowed-origins": [],
+        "api_ver": API_VERSION,  # "new claim in ID and Access tokens" (BankID API versions, v2)
         "realm_access": {"roles": roles},
         "resource_access": {ACCESS_TOKEN_AUDIENCE: {"roles": roles}},
     }
@@ -166,11 +187,13 @@ def access_token_claims(grant: Grant, *, issuer: str, now: int, ttl: int, jti: s
 def userinfo_claims(grant: Grant) -> dict[str, Any]:
     """Scope-filtered person data. ``sub`` equals the ID token's, as OIDC Core §5.3.2 requires.
 
-    Only ``profile`` releases anything: BankID retired email, phone, address and nnin (see
-    ``USERINFO_SCOPE_CLAIMS``). Relying parties get the number from ``nnin_altsub`` in the ID token.
+    ``profile`` releases the name, birth date and ``updated_at``; the consent scopes their claim
+    (``USERINFO_SCOPE_CLAIMS``) when the user consented (a declined scope is not in the grant).
     """
     persona = grant.persona
     available = dict(_profile(persona, certificate_issued_at(persona)))
+    available.update(email=persona.get("email"), phone_number=persona.get("phone_number"),
+                     address=persona.get("address") or None, nnin=persona.get("nnin"))
     claims: dict[str, Any] = {"sub": persona["sub"]}
     for scope in grant.scope:
         for name in USERINFO_SCOPE_CLAIMS.get(scope, ()):

@@ -17,6 +17,7 @@ class BankIDDialect:
     retired_scopes: tuple[str, ...] = claims.RETIRED_SCOPES
     claims_supported: tuple[str, ...] = (*claims.CLAIMS_SUPPORTED, "permission_digest")
     acr_values: tuple[str, ...] = tuple(claims.IDPS)
+    consent_scopes: tuple[str, ...] = claims.CONSENT_SCOPES
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
     authorization_detail_types: tuple[str, ...] = permissions.TYPES
 
@@ -26,8 +27,12 @@ class BankIDDialect:
     def describe_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, str]]:
         return permissions.describe(items)
 
-    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
-        return claims.acr_for(acr_values)
+    @property
+    def extra_token_claims(self) -> dict[str, Any]:
+        return {"api_ver": claims.API_VERSION}
+
+    def acr_for(self, acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+        return claims.acr_for(acr_values, persona)
 
     def requested_acr_values(self, acr_values: str | None, hint: str | None) -> str | None:
         return login_hint.requested_acr_values(acr_values, hint)

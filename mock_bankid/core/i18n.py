@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "search_hint": "navn, id, nummer, alder …",
         "search_clear": "Vis alle",
         "search_none": "Ingen treff.",
+        "consent": "Samtykke: del dette med tjenesten (fjern haken for å nekte)",
     },
     "nn": {
         "mock_banner": "MOCK – dette er ikkje BankID. Berre for utvikling og testing; inga ekte identitet.",
@@ -67,6 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "search_hint": "namn, id, nummer, alder …",
         "search_clear": "Vis alle",
         "search_none": "Ingen treff.",
+        "consent": "Samtykke: del dette med tenesta (fjern haken for å nekte)",
     },
     "en": {
         "mock_banner": "MOCK – this is not BankID. For development and testing only; no real identity.",
@@ -98,6 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "search_hint": "name, id, number, age …",
         "search_clear": "Show all",
         "search_none": "No match.",
+        "consent": "Consent: share this with the service (untick to refuse)",
     },
 }
 

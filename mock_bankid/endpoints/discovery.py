@@ -27,6 +27,10 @@ from mock_bankid.oidc.request_objects import SIGNING_ALG_VALUES as REQUEST_OBJEC
 bp = Blueprint("discovery", __name__)
 
 SIGNING_ALGS = ["RS256", "ES256"]
+ADVERTISED_AUTH_METHODS = tuple(m for m in SUPPORTED_AUTH_METHODS if m != "none")
+"""BankID's methods: no ``none`` ("Relying Parties must authenticate with BankID OIDC",
+client-authentication). The document is one for every client, so it is BankID's shape; a dev public
+client (``public_clients``) still authenticates with ``none``, a mock addition discovery does not list."""
 
 
 def discovery_document() -> dict[str, Any]:
@@ -44,7 +48,7 @@ def discovery_document() -> dict[str, Any]:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SIGNING_ALGS,
             "userinfo_signing_alg_values_supported": SIGNING_ALGS,
-            "token_endpoint_auth_methods_supported": list(SUPPORTED_AUTH_METHODS),
+            "token_endpoint_auth_methods_supported": list(ADVERTISED_AUTH_METHODS),
             "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_SIGNING_ALGS),
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": list(p.dialect.supported_scopes),
@@ -58,6 +62,7 @@ def discovery_document() -> dict[str, Any]:
             "authorization_details_types_supported": list(p.dialect.authorization_detail_types),
             "request_uri_parameter_supported": False,
             "require_pushed_authorization_requests": False,
+            "tls_client_certificate_bound_access_tokens": False,
             "authorization_response_iss_parameter_supported": True,
             "release": f"mock-bankid {__version__} (MOCK - not BankID, not for production)",
             "service_documentation": f"{s.mock_base}/",
@@ -65,10 +70,10 @@ def discovery_document() -> dict[str, Any]:
         }
     )
     if "revocation_endpoint" in doc:
-        doc["revocation_endpoint_auth_methods_supported"] = list(SUPPORTED_AUTH_METHODS)
+        doc["revocation_endpoint_auth_methods_supported"] = list(ADVERTISED_AUTH_METHODS)
         doc["revocation_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_SIGNING_ALGS)
     if "introspection_endpoint" in doc:
-        doc["introspection_endpoint_auth_methods_supported"] = [m for m in SUPPORTED_AUTH_METHODS if m != "none"]
+        doc["introspection_endpoint_auth_methods_supported"] = list(ADVERTISED_AUTH_METHODS)
         doc["introspection_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_SIGNING_ALGS)
     return doc
 

@@ -1,9 +1,11 @@
 """Token introspection (RFC 7662) at ``{issuer}/protocol/openid-connect/token/introspect``.
 
-The caller authenticates like at the token endpoint (a public client may not introspect). A token
-is ``active`` only if it is live (signature, issuer, expiry, not revoked) **and** was issued to the
-calling client; anything else, including someone else's token, is ``{"active": false}``, never an
-error (RFC 7662 §2.2).
+The caller authenticates like at the token endpoint (a public client may not introspect). An access
+token is ``active`` when it is live (signature, issuer, expiry, not revoked), whichever client it was
+issued to: BankID's introspection serves resource servers, which check tokens issued to other
+clients, and answers ``nnin_altsub`` to an eligible one "regardless of ... the OIDC client in question"
+(developer.bankid.no api/introspect). Anything else is ``{"active": false}``, never an error
+(RFC 7662 §2.2); a refresh token (dev only) only for the client it was issued to.
 
 The answer is BankID's: the access token's claims plus ``active``, ``client_id`` and, for a client
 registered for ``nnin_altsub``, ``nnin_altsub`` (developer.bankid.no api/introspect); no
@@ -54,8 +56,6 @@ def describe(p: Provider, token: str, client: Client) -> dict[str, Any]:
     found = lookup_access_token(p, token)
     if found is not None:
         claims, access_record = found
-        if claims.get("client_id") != client_id:
-            return {"active": False}
         body: dict[str, Any] = {"active": True, **claims}
         nnin = Grant.from_dict(access_record["grant"]).persona.get("nnin")
         if nnin and "nnin_altsub" in client.scopes:  # "eligible resource servers", whatever the ID token had

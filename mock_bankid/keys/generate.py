@@ -1,4 +1,5 @@
-"""Making keys: the mock CA, a new signing key with its ``x5c`` chain (call with the file lock held).
+"""Making keys: the mock CA, a new signing key with its ``x5c`` chain, the request-object encryption
+key (call with the file lock held).
 
 Apart from ``manager.py``, which keeps the key set; these only write new files.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,11 @@ from mock_bankid.keys import certs
 from mock_bankid.keys.files import KEY_CLASS, KTY, b64url, pem_private, utc, write_atomic
 from mock_bankid.keys.rotation import Entry
 
+ENC_ALG = "RSA-OAEP-256"
+"""BankID's request-object encryption keys are RSA with RSA-OAEP-256 (developer.bankid.no api/jwks)."""
+ENC_KEY_FILE = "enc/key.pem"
+ENC_JWK_FILE = "enc/jwk.json"
+"""In a directory of their own: the encryption key is not one of the rotating signing keys' files."""
 CA_KEY_FILE = "ca.key.pem"
 CA_CERT_FILE = "ca.cert.pem"
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -101,3 +108,30 @@ def issue_leaf(
 ) -> x509.Certificate:
     return certs.issue(ca, public_key, LEAF_NAME, utc(now - _DAY), utc(now + 10 * 365 * _DAY))
 
+
+
+def ensure_encryption_key(keys_dir: Path, now: float,
+                          ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]) -> dict[str, Any]:
+    """The public JWK (``use: enc``, ``alg: RSA-OAEP-256``, with its ``x5c``) of the one request-object
+    encryption key, creating it if absent (call with the file lock held).
+
+    One fixed key, not rotated: BankID's rotation schedule is about its signing keys ("three sig keys
+    for each algorithm"), and nothing is encrypted to this key until request objects (PAR) are read.
+    """
+    key_path, jwk_path = keys_dir / ENC_KEY_FILE, keys_dir / ENC_JWK_FILE
+    if key_path.exists() and jwk_path.exists():
+        return dict(json.loads(jwk_path.read_text(encoding="utf-8")))
+    key_path.parent.mkdir(mode=0o700, exist_ok=True)
+    native = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = pem_private(native)
+    key = KEY_CLASS["RSA"].import_key(pem)
+    public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
+    jwk: dict[str, Any] = {"kid": key.thumbprint(), "kty": public.pop("kty"), "use": "enc", "alg": ENC_ALG, **public}
+    leaf_der = issue_leaf(native.public_key(), ca, now).public_bytes(serialization.Encoding.DER)
+    jwk["x5c"] = [base64.b64encode(leaf_der).decode("ascii"),
+                  base64.b64encode(ca[1].public_bytes(serialization.Encoding.DER)).decode("ascii")]
+    jwk["x5t"] = b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
+    jwk["x5t#S256"] = b64url(hashlib.sha256(leaf_der).digest())
+    write_atomic(key_path, pem)
+    write_atomic(jwk_path, (json.dumps(jwk, indent=2) + "\n").encode("utf-8"))
+    return jwk

@@ -101,6 +101,7 @@ class KeyManager:
         self._lock = threading.RLock()
         self._snap = _Snapshot(None, [])
         self._private: dict[str, Key] = {}  # kid -> parsed private key, kept across reloads
+        self._enc_jwk: dict[str, Any] | None = None  # the request-object encryption key (public)
         # Strict header check (joserfc's default, also when verifying): only registered JWS header
         # members, so every token verifies with a default joserfc.jwt.decode.
         self._registries = {alg: JWSRegistry(algorithms=[alg]) for alg in ALGORITHMS}
@@ -117,7 +118,8 @@ class KeyManager:
         """
         snap = self._refresh()
         now = self.clock()
-        ca_files = (self.keys_dir / generate.CA_KEY_FILE, self.ca_certificate_path)
+        ca_files = (self.keys_dir / generate.CA_KEY_FILE, self.ca_certificate_path,
+                    self.keys_dir / generate.ENC_KEY_FILE, self.keys_dir / generate.ENC_JWK_FILE)
         if rotation.complete(snap.entries, now) and all(path.exists() for path in ca_files):
             return
         self._prepare_dir()
@@ -125,6 +127,7 @@ class KeyManager:
             entries = self._read_entries()
             now = self.clock()
             ca = generate.ensure_ca(self.keys_dir, now)
+            self._enc_jwk = generate.ensure_encryption_key(self.keys_dir, now, ca)
             changed = False
             for alg in ALGORITHMS:
                 for role in rotation.missing(entries, alg, now):
@@ -175,20 +178,34 @@ class KeyManager:
             raise ValueError(f"cannot sign: {exc}") from None
 
     def jwks(self) -> dict:
-        """``{"keys": [...]}``: the public JWKs of every published key (previous, current, next).
+        """``{"keys": [...]}``: the public JWKs of every published signing key (previous, current,
+        next), then the request-object encryption key (``use: "enc"``, ``RSA-OAEP-256``), last so a
+        client that takes the first RSA key still finds a signing key.
 
-        Each has ``kid``, ``kty``, ``use: "sig"``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
+        Each has ``kid``, ``kty``, ``use``, ``alg``, ``x5c``, ``x5t`` and ``x5t#S256`` (keys
         made before RSA keys got a chain have none until they are rotated). A fresh dict on every
         call (callers may change it).
         """
         template, _ = self._published()
-        return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in template]}
+        keys = [*template, self.encryption_jwk()]
+        return {"keys": [{k: (list(v) if isinstance(v, list) else v) for k, v in jwk.items()} for jwk in keys]}
+
+    def encryption_jwk(self) -> dict[str, Any]:
+        """The public JWK of the request-object encryption key (one fixed key; ``generate.ensure_encryption_key``)."""
+        if self._enc_jwk is None:
+            path = self.keys_dir / generate.ENC_JWK_FILE
+            if not path.exists():
+                self.ensure()
+            if self._enc_jwk is None:
+                self._enc_jwk = json.loads(path.read_text(encoding="utf-8"))
+        assert self._enc_jwk is not None
+        return self._enc_jwk
 
     def jwks_version(self) -> tuple[Any, ...]:
         """Changes whenever ``jwks()`` would answer differently (keys.json rewritten, or a key
         published or retired as the clock passes its time): what a served copy is keyed on."""
         snap = self._ensure_loaded()
-        return (snap.signature, snap.timeline.at(self.clock()).published)
+        return (snap.signature, snap.timeline.at(self.clock()).published, self.encryption_jwk()["kid"])
 
     def key_set(self) -> KeySet:
         """A joserfc ``KeySet`` of the published public keys, to verify the mock's own tokens.

@@ -76,6 +76,9 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
             raise InvalidClient("Client authentication failed: wrong client secret.")
         return client, "client_secret_post"
     client = _registered(p, client_id, "none")
+    if not client.profile.public_clients:  # also for a client made in code, past the start-up check
+        raise InvalidClient(f"Client {client_id!r} must authenticate: BankID has no public clients "
+                            "(profile switch public_clients).", headers=BASIC_CHALLENGE)
     return client, "none"
 
 

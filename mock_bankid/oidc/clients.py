@@ -187,4 +187,9 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients", strict: boo
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown grant_types {sorted(bad)} "
                          f"(registered: {', '.join(grant_type_names())})")
+    if "none" in values.get("auth_methods", ()) and not values["profile"].public_clients:
+        raise ValueError(f"{where}: a {values['profile'].name} client cannot be public (auth_methods \"none\"): "
+                         "BankID authenticates every client at the token endpoint; use client_secret_basic, "
+                         "client_secret_post, client_secret_jwt or private_key_jwt, or set "
+                         "[client.conveniences] public_clients = true")
     return Client(**values, extra=extra)

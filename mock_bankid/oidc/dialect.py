@@ -31,6 +31,10 @@ class Dialect(Protocol):
     def claims_supported(self) -> tuple[str, ...]: ...
 
     @property
+    def consent_scopes(self) -> tuple[str, ...]:
+        """Scopes the user consents to one by one on the login page (a declined one is not granted)."""
+
+    @property
     def acr_values(self) -> tuple[str, ...]:
         """``acr_values`` the provider understands, the default first (discovery's ``acr_values_supported``)."""
 
@@ -38,8 +42,13 @@ class Dialect(Protocol):
     def access_token_audience(self) -> str:
         """``aud`` of access and refresh tokens: the resource server that serves userinfo."""
 
-    def acr_for(self, acr_values: str | None) -> tuple[str, list[str]]:
-        """The ``acr`` claim and ``amr`` list a sign-in that asked for ``acr_values`` gets."""
+    @property
+    def extra_token_claims(self) -> dict[str, Any]:
+        """Claims the provider puts into every token it signs, refresh tokens too (BankID: ``api_ver``)."""
+
+    def acr_for(self, acr_values: str | None, persona: dict[str, Any] | None = None) -> tuple[str, list[str]]:
+        """The ``acr`` claim and ``amr`` list a sign-in by ``persona`` (``Persona.as_dict()``) that
+        asked for ``acr_values`` gets: how the person signs in may change ``amr``."""
 
     def requested_acr_values(self, acr_values: str | None, login_hint: str | None) -> str | None:
         """What a request asks for: ``acr_values``, or what its ``login_hint`` selects."""

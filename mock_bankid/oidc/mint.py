@@ -48,8 +48,9 @@ def mint_for_tests(
         raise ValueError(exc.description) from None
     found = persona_id if isinstance(persona_id, Persona) else p.personas.require(persona_id, p.today())
     # (PersonaError is a ValueError)
-    acr, amr = p.dialect.acr_for(acr_values)
-    grant = sign_in_grant(client, scopes, found.as_dict(), acr=acr, amr=amr, auth_time=p.now(), nonce=nonce)
+    persona_data = found.as_dict()
+    acr, amr = p.dialect.acr_for(acr_values, persona_data)
+    grant = sign_in_grant(client, scopes, persona_data, acr=acr, amr=amr, auth_time=p.now(), nonce=nonce)
     body = dict(issue_with_refresh(p, client, grant).body)
     body["claims"] = {
         "access_token": dict(jwt.decode(body["access_token"], p.keys.key_set()).claims),

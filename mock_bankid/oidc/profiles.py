@@ -54,14 +54,27 @@ class Profile:
     cors: bool = True
     """Browser origins may call token, userinfo, revocation and logout (mock_bankid/http/cors.py). BankID's
     userinfo: "CORS is not supported"; a strict client's origins get no CORS headers there."""
-    userinfo_oidc_issuer: bool = True
+    userinfo_oidc_issuer: bool = False
     """The signed userinfo's ``iss`` is the OIDC issuer, which generic libraries insist on (openid-client's
     ``fetchUserInfo``, Auth.js 5's built-in ``bankid-no`` provider through oauth4webapi). BankID documents
-    TINFO's own identifier there (its userinfo base URL); strict sends that, so such a library fails in
-    strict exactly as it would at BankID."""
+    TINFO's own identifier there (its userinfo base URL; CONF api/userinfo, the newest source), which
+    both profiles send, so such a library fails here exactly as it would at BankID. Off in dev too: a
+    client that needs the issuer turns it on in ``[client.conveniences]`` (``drop-web`` does)."""
     undeclared_prompts: bool = True
     """``prompt=consent`` and ``prompt=select_account`` are accepted (and ignored) although discovery
     declares only ``none`` and ``login``. Strict refuses them with ``invalid_request``."""
+    id_token_hint_sso: bool = True
+    """A plain ``id_token_hint`` naming a live session signs in again without the login page (OIDC
+    Core's meaning). BankID: "Single sign-on is not supported"; only its own ``id_login_hint`` reuses a
+    session; strict reuses a session for ``id_login_hint`` only (an ``id_token_hint`` is ignored)."""
+    public_clients: bool = True
+    """A client may be registered with ``auth_methods = ["none"]`` (a public client, PKCE only). BankID:
+    "Relying Parties must authenticate with BankID OIDC for the token and introspect endpoints"; a strict
+    client registered with ``none`` is a start-up error naming it."""
+    refresh_only_with_offline_access: bool = True
+    """A refresh token comes only when the request asked for ``offline_access`` (OIDC Core section 11).
+    BankID (Keycloak) issues one with every sign-in of a client provisioned for refresh: "the lifetime
+    of refresh tokens define session lifetime" (session-handling); strict does the same."""
 
     @property
     def switches(self) -> dict[str, bool]:

@@ -38,7 +38,12 @@ REFRESH_TOKEN_ALG = "ES256"  # noqa: S105 - BankID signs every token ES256 (API 
 
 
 def wants_refresh_token(client: Client, grant: Grant) -> bool:
-    return OFFLINE_SCOPE in grant.scope and "refresh_token" in client.grant_types
+    """A client registered for the grant gets a refresh token: with ``offline_access`` in dev (OIDC
+    Core section 11), with every sign-in in strict, as BankID's Keycloak issues one
+    (``refresh_only_with_offline_access``)."""
+    if "refresh_token" not in client.grant_types:
+        return False
+    return OFFLINE_SCOPE in grant.scope or not client.profile.refresh_only_with_offline_access
 
 
 def issue_refresh_token(p: Provider, client: Client, grant: Grant, family: str | None = None) -> tuple[str, str]:
@@ -71,6 +76,7 @@ def refresh_token_claims(p: Provider, client: Client, grant: Grant, now: int, tt
         "nbf": 0,
         "exp": now + ttl,
         "jti": str(uuid.uuid4()),
+        **p.dialect.extra_token_claims,
     }
     return claims
 

@@ -30,6 +30,11 @@ class Persona:
     scenario: str | None = None
     purpose_nb: str | None = None
     """The purpose in Norwegian (``purpose_nb`` in the fixtures), for the nb/nn pages."""
+    method: str = "app"
+    """How this person signs in to BankID High: ``app`` (the BankID app) or ``otp`` (a code device)."""
+    biometrics: bool = True
+    """Whether this person has BankID with biometrics set up; without it a biometrics sign-in is a
+    step-up through BankID High (``bis-bid`` and that sign-in's ``bid-*`` values)."""
 
     @property
     def name(self) -> str:

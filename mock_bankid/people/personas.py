@@ -212,6 +212,7 @@ class PersonaRegistry:
                        bankid_altsub=stable_altsub(f"persona:{spec.id}"),
                        scenario=raw.get("scenario"),
                        purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None,
+                       method=raw.get("method", "app"), biometrics=raw.get("biometrics", True),
                        **details)
 
     # --- on demand ------------------------------------------------------------------------

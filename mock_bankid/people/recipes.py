@@ -21,10 +21,12 @@ DEFAULT_AGE = 35
 RECIPE_KEYS = ("age", "born", "kind", "gender")
 FIXTURE_KEYS = {
     "id", "purpose", "purpose_nb", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
-    "given_name", "family_name", "scenario", "index", "reserve_900",
+    "given_name", "family_name", "scenario", "index", "reserve_900", "method", "biometrics",
     # recipes
     "age", "birthday", "days", "born", "turns", "on", "leap_day_near", "born_in_days",
 }
+METHODS = ("app", "otp")
+"""How a persona signs in to BankID High: the BankID app (``bid-app``) or a code device (``bid-otp``)."""
 RECIPE_FIXTURE_KEYS = ("age", "born", "turns", "leap_day_near", "born_in_days")
 
 
@@ -73,6 +75,11 @@ def check_spec(raw: dict, where: str) -> Spec:
             raise PersonaError(f"{where}: '{key}' is required (text)")
     if "purpose_nb" in raw and (not isinstance(raw["purpose_nb"], str) or not raw["purpose_nb"].strip()):
         raise PersonaError(f"{where}: 'purpose_nb' must be text (the purpose in Norwegian)")
+    if "method" in raw and raw["method"] not in METHODS:
+        raise PersonaError(f"{where}: method must be one of {', '.join(METHODS)} (the BankID app or a code "
+                           f"device), not {raw['method']!r}")
+    if "biometrics" in raw and not isinstance(raw["biometrics"], bool):
+        raise PersonaError(f"{where}: biometrics must be true or false")
     pid = raw["id"].strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
         raise PersonaError(f"{where}: id {pid!r} must be lowercase letters, digits and hyphens")

@@ -42,7 +42,27 @@ ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
 MAX_DELAY = 120
 RATELIMIT_NS = "ratelimit"
 TIMEOUT_CODE = "bankid_error_codes:MOCK-T100"
-"""The mock's own, recognisably fake code for a BankID session that ran out (BankID's is not public)."""
+"""The mock's own, recognisably fake code for a BankID session that ran out (BankID's table lists no
+code for it)."""
+BANKID_ERROR_CODES: dict[str, tuple[str, str]] = {
+    # code: (category, what BankID's table says). BankID's "Error codes" page (developer.bankid.no
+    # bankid-oidc-provider/resources/error-codes; older copies on confluence.bankidnorge.no pdoidcl and
+    # bidbax.atlassian.net PDOIDCL): categories 1_GEN generic, 2_API API error, 3_COM communication,
+    # 4_BIMIN / 5_BIMREF BankID on mobile (C codes; "C*: any other BIM related error" is 1_GEN).
+    "C131": ("4_BIMIN", "A process is already running at this telephone number."),
+    "C293": ("4_BIMIN", "Another BankID on Mobile session has already started towards the same phone number."),
+    "C302": ("5_BIMREF", "Timeout from the mobile service provider."),
+    "C301": ("1_GEN", "Any other BIM related error (C*); the code of BankID's error-handling example."),
+    "4096": ("1_GEN", "Unexpected script error."),
+    "4097": ("1_GEN", "Phone number or birthdate unexpectedly missing after input validation."),
+    "4098": ("1_GEN", "No IDP has been selected for mobile."),
+    "4099": ("1_GEN", "Invalid IDP selected for mobile."),
+    "4100": ("1_GEN", "Method selected, but the IDP argument is missing."),
+    "4101": ("1_GEN", "Failed to get session when handling error from IDP during initialization."),
+    "12288": ("1_GEN", "BID helper did not load."),
+    "12289": ("1_GEN", "BID callback gave error."),
+}
+"""The ``bankid_error_codes`` values BankID publishes, with their categories: ``bankid-error`` takes these."""
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -313,9 +333,12 @@ def payment_refused(call: Call) -> None:
 
 
 _redirect_scenario(
-    "bankid-error", "provider", "BankID fails with its own error code: access_denied, bankid_error_codes:<code>",
-    "BankID feiler med sin egen feilkode: access_denied, bankid_error_codes:<kode>", AccessDenied,
-    "bankid_error_codes:{code}", params={"code": "C301"})
+    "bankid-error", "provider",
+    "BankID fails with one of its published error codes (categories: "
+    + ", ".join(f"{code} {cat}" for code, (cat, _) in BANKID_ERROR_CODES.items())
+    + "): access_denied, bankid_error_codes:<code>",
+    "BankID feiler med en av sine publiserte feilkoder: access_denied, bankid_error_codes:<kode>", AccessDenied,
+    "bankid_error_codes:{code}", params={"code": "C301"}, choices={"code": tuple(BANKID_ERROR_CODES)})
 _redirect_scenario(
     "server-error", "provider", "BankID answers the callback with error=server_error",
     "BankID svarer callbacken med error=server_error", ServerError,

@@ -1,5 +1,11 @@
 """The mock's login page: pick a persona or type any number (no JavaScript needed), or cancel.
 
+When the request asks for scopes that need the user's consent (BankID: ``nnin``, ``email``, ``phone``,
+``address``; "consent handling takes place on a per scope basis", developer.bankid.no consent-handling),
+the page shows one checkbox each, ticked; an unticked scope is left out of the grant, so userinfo
+releases nothing for it. Sign-ins without the page (the queue, ``login_hint``, auto-login) consent to
+everything the client may ask for.
+
 The pending authorization request waits in namespace ``auth`` (owned here) for
 ``auth_session_ttl``, BankID's 10 minutes; the form is CSRF-checked with a double-submit cookie.
 """
@@ -72,6 +78,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         scenarios=engine().login_panel(),
         approvals=(p.dialect.describe_authorization_details(authorization_details.parse(req.authorization_details))
                    if req.authorization_details else []),
+        consent=[scope for scope in req.scope if scope in p.dialect.consent_scopes],
     )
     response = make_response(html, 200)
     response.headers["X-Frame-Options"] = "DENY"
@@ -153,6 +160,9 @@ def submit() -> Response:
     if persona is None:
         return login_page(req, client, p, message="Choose a persona or type a number.", session_id=session_id)
     p.store.delete(AUTH_NS, session_id)
+    if request.form.get("consent_asked"):  # the user's consent, per scope (a declined scope is not granted)
+        given = set(request.form.getlist("consent"))
+        req.scope = [s for s in req.scope if s not in p.dialect.consent_scopes or s in given]
     try:
         return sign_in(req, client, p, persona, scenario=scenario)
     except StoreUnavailable:

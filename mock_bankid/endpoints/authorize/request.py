@@ -37,6 +37,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     id_token_hint: str | None = None
     """``id_token_hint`` or BankID's ``id_login_hint``: an ID token of a live session to sign in with."""
+    id_login_hint: bool = False
+    """The hint came as BankID's ``id_login_hint`` (the only one BankID reuses a session for)."""
     request_object: str | None = None
     request_uri: str | None = None
     authorization_details: str | None = None
@@ -67,7 +69,8 @@ class AuthorizationRequest:
             prompt=(first.get("prompt") or "").split(),
             max_age=get("max_age"),
             login_hint=get("login_hint"),
-            id_token_hint=get("id_token_hint") or get("id_login_hint"),
+            id_token_hint=get("id_login_hint") or get("id_token_hint"),
+            id_login_hint=get("id_login_hint") is not None,
             request_object=get("request"),
             request_uri=get("request_uri"),
             authorization_details=get("authorization_details"),

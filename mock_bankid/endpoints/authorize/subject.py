@@ -40,8 +40,11 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
         if persona is not None:
             return sign_in(req, client, p, persona)
     if "login" not in req.prompt:
-        if req.id_token_hint:
+        if req.id_token_hint and (req.id_login_hint or client.profile.id_token_hint_sso):
+            # BankID reuses a session for id_login_hint only; OIDC's id_token_hint too in dev
             session = sessions.hinted(p, read_id_token_hint(p, req.id_token_hint))
+        elif req.id_token_hint:  # strict: "single sign-on is not supported" (BankID session-handling)
+            session = None
         else:  # strict: no cookie SSO, as BankID ("single sign-on is not supported")
             session = sessions.current(p, request) if client.profile.sso_cookie else None
         if session is not None and _fresh_enough(req, session, p) and _same_idp(req, session, p):
@@ -98,7 +101,7 @@ def sign_in(
     else:
         assert persona is not None
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
-        acr, amr = p.dialect.acr_for(p.dialect.requested_acr_values(req.acr_values, req.login_hint))
+        acr, amr = p.dialect.acr_for(p.dialect.requested_acr_values(req.acr_values, req.login_hint), persona_data)
         expires_at = now + p.settings.sso_session_ttl
     details = (p.dialect.check_authorization_details(authorization_details.parse(req.authorization_details))
                if req.authorization_details else None)
