@@ -15,7 +15,7 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from authlib.jose import JsonWebKey, JsonWebToken
+from authlib.jose import JsonWebEncryption, JsonWebKey, JsonWebToken
 from conftest import CI_REDIRECT, pkce_pair, query_of
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -316,3 +316,41 @@ def test_a_public_client_pushes_with_its_client_id(client):
     queue(client)
     answer = authorize(client, "drop-mobile", response.get_json()["request_uri"])
     assert answer.headers["Location"].startswith("drop://auth/callback?code=")
+
+
+# --- encrypted request objects (a nested JWT to the JWKS's use=enc key) ----------------------
+def encrypted(client, inner: str, enc: str = "A256GCM") -> str:
+    """Encrypted with Authlib (a third-party JOSE library) to the key the JWKS publishes for it."""
+    jwks = client.get(f"{REALM}/protocol/openid-connect/certs").get_json()
+    enc_jwk = next(k for k in jwks["keys"] if k.get("use") == "enc")
+    assert enc_jwk["alg"] == "RSA-OAEP-256"
+    key = JsonWebKey.import_key(enc_jwk)
+    header = {"alg": "RSA-OAEP-256", "enc": enc, "kid": enc_jwk["kid"], "cty": "JWT"}
+    return JsonWebEncryption().serialize_compact(header, inner.encode(), key).decode()
+
+
+def test_discovery_lists_request_object_encryption(client):
+    doc = client.get(f"{REALM}/.well-known/openid-configuration").get_json()
+    assert doc["request_object_encryption_alg_values_supported"] == ["RSA-OAEP-256"]
+    assert "A256GCM" in doc["request_object_encryption_enc_values_supported"]
+
+
+@pytest.mark.parametrize("enc", ["A256GCM", "A128CBC-HS256"])
+def test_strict_takes_a_number_in_an_encrypted_request_object(client, enc):
+    params, verifier = auth_params(STRICT[0], login_hint=f"BID:{NNIN}")
+    inner = signed({**params, "iss": STRICT[0], "aud": ISSUER}, secret=STRICT[1])
+    answer = client.get(AUTH + "?" + urlencode({"client_id": STRICT[0], "request": encrypted(client, inner, enc)}))
+    assert answer.status_code == 302, answer.text[:500]
+    tokens = redeem(client, answer.headers["Location"], verifier, pair=STRICT)
+    verified(client, tokens["id_token"], nnin_altsub=NNIN)
+    signed_only = client.get(AUTH + "?" + urlencode({"client_id": STRICT[0], "request": inner}))
+    assert query_of(signed_only.headers["Location"])["error"] == "invalid_request"  # readable on the way: refused
+
+
+def test_an_encrypted_request_object_must_decrypt_and_hold_a_signed_one(client):
+    params, _ = auth_params()
+    unsigned = b64url(b'{"alg":"none"}') + "." + b64url(json.dumps({**params}).encode()) + "."
+    garbled = encrypted(client, signed(params))[:-8] + "AAAAAAAA"
+    for token in (encrypted(client, unsigned), garbled):
+        answer = client.get(AUTH + "?" + urlencode({"client_id": "ci", "request": token}))
+        assert answer.status_code == 400 and "invalid_request_object" in answer.text

@@ -17,7 +17,7 @@ from mock_bankid.core import routes
 from mock_bankid.core.i18n import ALIASES, TEXTS
 from mock_bankid.http.cached_json import cached_json
 from mock_bankid.http.web import RESPONSE_MODES, routed
-from mock_bankid.oidc import grant_types
+from mock_bankid.oidc import grant_types, request_objects
 from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.oidc.hooks import DiscoveryContext
 from mock_bankid.oidc.jwt_client_auth import SIGNING_ALGS as ASSERTION_SIGNING_ALGS
@@ -59,6 +59,8 @@ def discovery_document() -> dict[str, Any]:
             "claims_parameter_supported": False,
             "request_parameter_supported": True,
             "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
+            "request_object_encryption_alg_values_supported": list(request_objects.ENCRYPTION_ALG_VALUES),
+            "request_object_encryption_enc_values_supported": list(request_objects.ENCRYPTION_ENC_VALUES),
             "authorization_details_types_supported": list(p.dialect.authorization_detail_types),
             "request_uri_parameter_supported": False,
             "require_pushed_authorization_requests": False,

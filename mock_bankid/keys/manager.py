@@ -44,7 +44,7 @@ from typing import Any
 from filelock import FileLock
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import Key, KeySet
+from joserfc.jwk import Key, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
 from mock_bankid.keys import generate, rotation
@@ -200,6 +200,11 @@ class KeyManager:
                 self._enc_jwk = json.loads(path.read_text(encoding="utf-8"))
         assert self._enc_jwk is not None
         return self._enc_jwk
+
+    def decryption_key(self) -> RSAKey:
+        """The private half of ``encryption_jwk``: what decrypts a request object (``oidc/request_objects.py``)."""
+        jwk = self.encryption_jwk()
+        return RSAKey.import_key((self.keys_dir / generate.ENC_KEY_FILE).read_bytes(), {"kid": jwk["kid"]})
 
     def jwks_version(self) -> tuple[Any, ...]:
         """Changes whenever ``jwks()`` would answer differently (keys.json rewritten, or a key

@@ -83,8 +83,8 @@ def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider
     """
     if client.profile.mock_login_hints or not req.login_hint:
         return
-    if req.pushed and (NUMBER_HINT.match(req.login_hint) or req.login_hint.lstrip().startswith("{")):
-        return  # BankID API v4: a number may be pre-filled through PAR
+    if (req.pushed or req.encrypted) and (NUMBER_HINT.match(req.login_hint) or req.login_hint.lstrip().startswith("{")):
+        return  # BankID API v4: a number may be pre-filled through PAR or an encrypted request object
     try:
         selector = p.personas.resolve(req.login_hint, p.today()) is None
     except PersonaError:

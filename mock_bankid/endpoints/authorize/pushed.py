@@ -39,8 +39,8 @@ def expand(req: AuthorizationRequest, client: Client, p: Provider) -> Authorizat
             return AuthorizationRequest.from_params(MultiDict(record["params"]), pushed=True,
                                                     signed=bool(record.get("signed")))
         if req.request_object:
-            params = request_objects.parameters(p, client, req.request_object)
-            return AuthorizationRequest.from_params(MultiDict(params), signed=True)
+            obj = request_objects.parameters(p, client, req.request_object)
+            return AuthorizationRequest.from_params(MultiDict(obj.values), signed=True, encrypted=obj.encrypted)
     except OAuthError as exc:  # the redirect URI is inside what failed: nowhere trusted to send it
         exc.untrusted, exc.redirect = True, False
         raise
@@ -60,7 +60,7 @@ def push() -> Response:
         raise InvalidRequest(f"Parameters sent more than once: {', '.join(sorted(duplicated))}.")
     signed = bool(form.get("request"))
     if signed:
-        params = request_objects.parameters(p, client, form["request"])
+        params = request_objects.parameters(p, client, form["request"]).values
     else:
         params = {name: value for name, value in form.items() if name not in NOT_PUSHED}
     if params.get("client_id") not in (None, client.client_id):

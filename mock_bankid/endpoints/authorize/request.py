@@ -47,10 +47,13 @@ class AuthorizationRequest:
     """It came through the PAR endpoint (RFC 9126), authenticated there."""
     signed: bool = False
     """Its parameters came in a verified request object (RFC 9101)."""
+    encrypted: bool = False
+    """That request object was encrypted to the provider (nobody on the way read it)."""
     duplicated: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(cls, params: MultiDict, *, pushed: bool = False, signed: bool = False) -> AuthorizationRequest:
+    def from_params(cls, params: MultiDict, *, pushed: bool = False, signed: bool = False,
+                    encrypted: bool = False) -> AuthorizationRequest:
         first = dict(params.items())  # each name's first value; a plain dict, since a miss in a
         # werkzeug MultiDict raises (and builds) a BadRequestKeyError inside .get()
         get = lambda name: first.get(name) or None  # noqa: E731 - empty equals absent (RFC 6749 §3.1)
@@ -76,6 +79,7 @@ class AuthorizationRequest:
             authorization_details=get("authorization_details"),
             pushed=pushed,
             signed=signed,
+            encrypted=encrypted,
             duplicated=[name for name in SINGLE_VALUED if len(params.getlist(name)) > 1],
         )
 
