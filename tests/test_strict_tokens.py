@@ -162,7 +162,7 @@ def test_discovery_lists_only_what_bankid_supports(client):
                                  "private_key_jwt"}, key
     assert "pid" not in doc["claims_supported"] and "nnin_altsub" in doc["claims_supported"]
     assert doc["tls_client_certificate_bound_access_tokens"] is False
-    assert "pushed_authorization_request_endpoint" not in doc  # only once PAR exists
+    assert doc["pushed_authorization_request_endpoint"].endswith("/protocol/openid-connect/ext/par/request")
 
 
 def test_a_strict_public_client_is_refused_at_start_up_naming_it():
