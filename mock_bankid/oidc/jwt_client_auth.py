@@ -69,19 +69,33 @@ def audiences(p: Provider) -> set[str]:
         routes.url(route, s, channel) for route in routes.ROUTES if route.client_auth for channel in ("front", "back")}
 
 
+class NotAJws(ValueError):
+    """Not a compact JWS whose claims are a JSON object (the message completes a sentence)."""
+
+
+def unverified_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The protected header and the claims of a compact JWS, read before its signature is checked
+    (to find whose key verifies it); ``NotAJws`` for anything else."""
+    try:
+        compact = jws.extract_compact(token.encode("ascii"))
+        header = compact.protected
+        claims = jsontools.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeError, TypeError, AttributeError):
+        raise NotAJws("is not a compact JWS.") from None
+    if not isinstance(claims, dict):
+        raise NotAJws("claims must be a JSON object.")
+    return dict(header), claims
+
+
 def authenticate_assertion(p: Provider, form: Any) -> tuple[Client, str]:
     """Verify ``client_assertion`` in ``form``; return the client and the method it used."""
     if form.get("client_assertion_type") != ASSERTION_TYPE:
         raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}.")
     assertion = form.get("client_assertion", "")
     try:
-        compact = jws.extract_compact(assertion.encode("ascii"))
-        header = compact.protected
-        unverified = jsontools.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeError, TypeError):
-        raise InvalidClient("client_assertion is not a compact JWS.") from None
-    if not isinstance(unverified, dict):
-        raise InvalidClient("client_assertion claims must be a JSON object.")
+        header, unverified = unverified_jws(assertion)
+    except NotAJws as exc:
+        raise InvalidClient(f"client_assertion {exc}") from None
     client_id = unverified.get("iss")
     if not isinstance(client_id, str) or not client_id:
         raise InvalidClient("client_assertion has no iss (it must be the client_id).")

@@ -20,14 +20,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwe, jws, jwt
+from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from mock_bankid.core import jsontools
 from mock_bankid.core.errors import InvalidClient, InvalidRequestObject
 from mock_bankid.oidc.clients import Client
-from mock_bankid.oidc.jwt_client_auth import PRIVATE_KEY_ALGS, SECRET_ALGS, SIGNING_ALGS, client_keys, decode_with
+from mock_bankid.oidc.jwt_client_auth import (
+    PRIVATE_KEY_ALGS,
+    SECRET_ALGS,
+    SIGNING_ALGS,
+    NotAJws,
+    client_keys,
+    decode_with,
+    unverified_jws,
+)
 from mock_bankid.oidc.provider import Provider
 
 SIGNING_ALG_VALUES = list(SIGNING_ALGS)
@@ -108,13 +115,9 @@ def _verify(client: Client, token: str) -> dict[str, Any]:
         raise InvalidRequestObject("request must be a signed JWT (compact JWS), or one encrypted to the provider "
                                    "(a nested JWT, compact JWE).")
     try:
-        compact = jws.extract_compact(token.encode("ascii"))
-        header = compact.protected
-        unverified = jsontools.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeError, TypeError):
-        raise InvalidRequestObject("request is not a compact JWS.") from None
-    if not isinstance(unverified, dict):
-        raise InvalidRequestObject("The request object's claims must be a JSON object.")
+        header, _claims = unverified_jws(token)  # the claims are read once verified
+    except NotAJws as exc:
+        raise InvalidRequestObject(f"The request object {exc}") from None
     alg = header.get("alg")
     if alg not in SIGNING_ALGS:
         raise InvalidRequestObject(f"Request object alg {alg!r} is not accepted: sign it with one of "
