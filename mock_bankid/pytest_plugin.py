@@ -344,6 +344,9 @@ def mock_bankid(mock_bankid_settings: dict[str, Any], _mock_bankid_servers: _Ser
     ``mock_bankid_settings``, reset before each test: no state from an earlier test is left.
     With ``--mock-bankid-url``: this process's realm on that server, emptied before each test."""
     if _mock_bankid_remote is not None:
+        if mock_bankid_settings:
+            pytest.fail(f"mock_bankid_settings {sorted(mock_bankid_settings)} cannot change a running mock "
+                        "(--mock-bankid-url): start that server with those settings, or run in process", False)
         _mock_bankid_remote.reset()
         yield _mock_bankid_remote
         return

@@ -82,6 +82,7 @@ def fixtures_with(tmp_path: Path, name: str, text: str, replace: str | None = No
     (["--base-url", "localhost:8080"], {}, "MOCK_BANKID_BASE_URL (--base-url) must be an http(s) URL"),
     ([], {"MOCK_BANKID_TOKEN_TTL": "0"}, "MOCK_BANKID_TOKEN_TTL must be more than 0, not 0"),
     ([], {"MOCK_BANKID_STORE": "bogus"}, "unknown store 'bogus'"),
+    ([], {"MOCK_BANKID_REALM": "Bad_Name"}, "MOCK_BANKID_REALM must be 1-63 characters of a-z, 0-9 and '-'"),
     ([], {"MOCK_BANKID_FIXTURES_DIR": "/nonexistent"}, "/nonexistent/clients.toml: no such file (MOCK_BANKID_FIX"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_a_bad_setting_is_one_line_naming_it(tmp_path, args, env, expected):
@@ -112,6 +113,8 @@ def test_a_port_in_use_is_one_line(tmp_path):
     ("clients.toml", "[[clients]]", "[[client]]", "clients.toml: unknown key 'clients' (did you mean 'client'?)"),
     ("clients.toml", 'auth_methods = ["private_key_jtw"]', 'auth_methods = ["private_key_jwt"]',
      "clients.toml: client ci-jwt: unknown auth_methods ['private_key_jtw']"),
+    ("clients.toml", 'pid_claim = "false"', "pid_claim = true",
+     "clients.toml: client drop-web: pid_claim must be true or false, not 'false'"),
     ("personas.toml", "purpse =", "purpose =", "unknown key 'purpse' (did you mean 'purpose'?)"),
     ("personas.toml", "[[persona]\n", '[[persona]]\n', "personas.toml: not valid TOML: "),
     ("scenarios.toml", "\nfor_second = 30", "\nfor_seconds = 30",

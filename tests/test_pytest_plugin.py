@@ -213,3 +213,22 @@ def test_a_parallel_suite_on_one_shared_server_each_worker_its_own_realm(pyteste
     assert requests.get(f"{live_server.base_url}/_mock/next-login", timeout=10).json() == {"queue": []}
     realms = requests.get(f"{live_server.base_url}/_mock/realms", timeout=10).json()["realms"]
     assert [r["realm"] for r in realms if r["realm"].startswith("pytest-gw")] == []  # each worker cleaned up
+
+
+@pytest.mark.e2e
+def test_settings_cannot_be_changed_on_a_shared_server(pytester, live_server) -> None:
+    """A running server's settings are its own: overriding them with --mock-bankid-url fails clearly."""
+    pytester.makeconftest(
+        "import pytest\n"
+        "from importlib.metadata import entry_points\n"
+        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
+        f"    pytest_plugins = [{PLUGIN!r}]\n"
+        "@pytest.fixture\n"
+        "def mock_bankid_settings():\n"
+        "    return {'token_ttl': 60}\n"
+    )
+    pytester.makepyfile("def test_it(mock_bankid):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mock-bankid-url", live_server.base_url,
+                                           timeout=120)
+    result.assert_outcomes(errors=1)  # the fixture refuses: the test never runs
+    assert "mock_bankid_settings ['token_ttl'] cannot change a running mock" in result.stdout.str()

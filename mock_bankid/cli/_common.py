@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mock_bankid.core import routes
+from mock_bankid.core.errors import OAuthError
 from mock_bankid.core.settings import SettingError, Settings
 
 CONFIG_EXIT = 2
@@ -38,6 +39,8 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise ConfigError(str(exc).strip()) from None
         except (ValueError, OSError, LookupError) as exc:
             raise click.ClickException(str(exc).strip() or type(exc).__name__) from None
+        except OAuthError as exc:  # e.g. a realm name the server would refuse too
+            raise click.ClickException(exc.description or exc.error) from None
 
     return wrapper
 

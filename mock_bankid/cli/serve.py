@@ -22,6 +22,7 @@ from mock_bankid.core.errors import StoreUnavailable
 from mock_bankid.core.settings import WILDCARD_HOSTS, Settings, default_base_url, is_loopback  # noqa: F401 - re-exported
 from mock_bankid.http.control_token import ensure_control_token
 from mock_bankid.keys.tls import TlsFiles, ensure_local_tls, hosts_for
+from mock_bankid.oidc.provider import REALM_NAME
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -50,7 +51,7 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" login page     {routes.url(routes.AUTHORIZE, settings)} (via your client)",
         f" console        {routes.url(routes.CONSOLE_HOME, settings)}"
         "  (open in a browser: personas, scenarios, debugger)",
-        f" control        {settings.mock_base}/  (the same as JSON, for scripts: docs/protocol.md)",
+        f" control        {settings.mock_base}/  (the same as JSON, for scripts: README.md, The control surface)",
         f" control token  {settings.control_token}  (changes under /_mock need 'Authorization: Bearer <it>')"
         if settings.control_token and not is_loopback(settings.host) else None,
         f" store          {settings.store} (data in {settings.data_dir})",
@@ -61,7 +62,7 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" fixtures       {settings.fixtures_dir}",
         f" auto-login     {settings.auto_login}" if settings.auto_login else None,
         "-" * 78,
-        " Other mock-bankid commands (token, health, scenario, drill) find this server with:",
+        " Other mock-bankid commands (token, scenario, drill) find this server with:",
         f"   export MOCK_BANKID_BASE_URL={settings.base_url}",
         "=" * 78,
     ]
@@ -104,6 +105,9 @@ def check_values(settings: Settings) -> None:
             raise ConfigError(f"MOCK_BANKID_{name.upper()} must be more than 0, not {getattr(settings, name)}")
     if settings.request_log_size < 0:
         raise ConfigError(f"MOCK_BANKID_REQUEST_LOG_SIZE must be 0 (no log) or more, not {settings.request_log_size}")
+    if not REALM_NAME.match(settings.realm):
+        raise ConfigError(f"MOCK_BANKID_REALM must be 1-63 characters of a-z, 0-9 and '-' (starting with a letter "
+                          f"or digit), as every realm's name, not {settings.realm!r}")
 
 
 def check_bind(settings: Settings) -> None:

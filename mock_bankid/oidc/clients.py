@@ -160,6 +160,27 @@ class ClientRegistry:
         return list(self._clients.values())
 
 
+_KINDS: dict[str, tuple[str, Any]] = {
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "int": ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "tuple": ("a list of strings", lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)),
+    "dict": ("a table", lambda v: isinstance(v, dict)),
+}
+
+
+def _check_type(where: str, key: str, value: Any) -> None:
+    """A client field of the wrong type is refused by name: ``pid_claim = "false"`` is a string, and
+    would otherwise switch ``pid`` on."""
+    annotation = str(Client.__dataclass_fields__[key].type)
+    kind = next((k for k in _KINDS if annotation.startswith(k)), None)
+    if kind is None or (value is None and "None" in annotation):
+        return
+    words, ok = _KINDS[kind]
+    if not ok(value):
+        raise ValueError(f"{where}: {key} must be {words}, not {value!r}")
+
+
 def client_from_dict(entry: dict[str, Any], source: str = "clients", strict: bool = False) -> Client:
     """A client from its ``[[client]]`` table; ``strict`` (the fixture file): a key no client
     field knows is an error naming the client and the nearest field, not a switch silently ignored."""
@@ -174,6 +195,7 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients", strict: boo
         if key in ("profile", "conveniences"):
             continue
         if key in known:
+            _check_type(where, key, value)
             values[key] = tuple(value) if isinstance(value, list) else value
         else:
             extra[key] = value
