@@ -23,6 +23,18 @@ def _installed() -> bool:
 pytest_plugins = ["pytester"] + ([] if _installed() else [PLUGIN])
 
 
+def plugin_conftest(pytester, settings: dict | None = None) -> None:
+    """A downstream suite's conftest: the plugin loaded as its entry point would (and, given
+    ``settings``, a ``mock_bankid_settings`` override)."""
+    text = ("import pytest\n"
+            "from importlib.metadata import entry_points\n"
+            f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
+            f"    pytest_plugins = [{PLUGIN!r}]\n")
+    if settings is not None:
+        text += f"@pytest.fixture\ndef mock_bankid_settings():\n    return {settings!r}\n"
+    pytester.makeconftest(text)
+
+
 def test_entry_point_names_the_plugin_module() -> None:
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     assert project["project"]["entry-points"]["pytest11"] == {"mock_bankid": PLUGIN}
@@ -62,11 +74,7 @@ def test_mint_gives_tokens_userinfo_accepts(mock_bankid) -> None:
 def test_one_server_per_session_and_each_test_starts_clean(pytester) -> None:
     """A downstream suite: the tests share one server, and whatever one test changed (queue,
     scenario, clock, SSO session, request log, keys) is gone when the next one starts."""
-    pytester.makeconftest(
-        "from importlib.metadata import entry_points\n"
-        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
-        f"    pytest_plugins = [{PLUGIN!r}]\n"
-    )
+    plugin_conftest(pytester)
     pytester.makepyfile(
         f"""
         import requests
@@ -110,11 +118,7 @@ def test_one_server_per_session_and_each_test_starts_clean(pytester) -> None:
 
 @pytest.mark.serves
 def test_keys_are_made_once_and_kept_in_the_pytest_cache(pytester) -> None:
-    pytester.makeconftest(
-        "from importlib.metadata import entry_points\n"
-        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
-        f"    pytest_plugins = [{PLUGIN!r}]\n"
-    )
+    plugin_conftest(pytester)
     out = pytester.path / "kids.txt"
     pytester.makepyfile(
         f"""
@@ -133,15 +137,7 @@ def test_keys_are_made_once_and_kept_in_the_pytest_cache(pytester) -> None:
 
 @pytest.mark.serves
 def test_settings_override_fixture(pytester) -> None:
-    pytester.makeconftest(
-        "import pytest\n"
-        "from importlib.metadata import entry_points\n"
-        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
-        f"    pytest_plugins = [{PLUGIN!r}]\n"
-        "@pytest.fixture\n"
-        "def mock_bankid_settings():\n"
-        "    return {'auto_login': 'adult', 'realm': 'test'}\n"
-    )
+    plugin_conftest(pytester, {'auto_login': 'adult', 'realm': 'test'})
     pytester.makepyfile(
         """
         def test_override(mock_bankid):
@@ -185,11 +181,7 @@ def test_each_sign_in_is_the_persona_this_test_queued(mock_bankid, selector):
 
 
 def _parallel_suite(pytester) -> None:
-    pytester.makeconftest(
-        "from importlib.metadata import entry_points\n"
-        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
-        f"    pytest_plugins = [{PLUGIN!r}]\n"
-    )
+    plugin_conftest(pytester)
     pytester.makepyfile(PARALLEL_SUITE)
 
 
@@ -218,15 +210,7 @@ def test_a_parallel_suite_on_one_shared_server_each_worker_its_own_realm(pyteste
 @pytest.mark.e2e
 def test_settings_cannot_be_changed_on_a_shared_server(pytester, live_server) -> None:
     """A running server's settings are its own: overriding them with --mock-bankid-url fails clearly."""
-    pytester.makeconftest(
-        "import pytest\n"
-        "from importlib.metadata import entry_points\n"
-        f"if not any(ep.value == {PLUGIN!r} for ep in entry_points(group='pytest11')):\n"
-        f"    pytest_plugins = [{PLUGIN!r}]\n"
-        "@pytest.fixture\n"
-        "def mock_bankid_settings():\n"
-        "    return {'token_ttl': 60}\n"
-    )
+    plugin_conftest(pytester, {'token_ttl': 60})
     pytester.makepyfile("def test_it(mock_bankid):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--mock-bankid-url", live_server.base_url,
                                            timeout=120)
