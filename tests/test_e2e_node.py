@@ -19,13 +19,15 @@ import requests
 NODE_DIR = Path(__file__).parent / "node"
 NODE = shutil.which("node")
 
-pytestmark = [
+OPENID_CLIENT_MARKS = [
     pytest.mark.e2e,
     pytest.mark.node,
     pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
     pytest.mark.skipif(not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
                        reason="openid-client is not installed: `cd tests/node && npm ci` (scripts/setup-test does)"),
 ]
+"""What every test driving openid-client 6 needs (test_e2e_par.py uses them too)."""
+pytestmark = OPENID_CLIENT_MARKS
 
 CI_REDIRECT = "http://127.0.0.1:5555/callback"
 

@@ -13,15 +13,9 @@ import time
 import pytest
 import requests
 from authlib.jose import JsonWebKey, JsonWebToken
-from test_e2e_node import CI_REDIRECT, NODE, NODE_DIR, queue, run_flow
+from test_e2e_node import CI_REDIRECT, OPENID_CLIENT_MARKS, queue, run_flow
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.node,
-    pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
-    pytest.mark.skipif(not (NODE_DIR / "node_modules" / "openid-client").is_dir(),
-                       reason="openid-client is not installed: `cd tests/node && npm ci` (scripts/setup-test does)"),
-]
+pytestmark = OPENID_CLIENT_MARKS
 
 NNIN = "01010012356"
 STRICT = {"client_id": "bankid-strict", "client_secret": "bankid-strict-secret", "redirect_uri": CI_REDIRECT,
