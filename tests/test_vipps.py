@@ -178,3 +178,15 @@ def test_revoke_and_logout_at_vippss_paths(vipps):
     assert vipps.userinfo(tokens["access_token"]).status_code == 401
     logout = vipps.client.get(VIPPS_ISSUER_PATH + "oauth2/sessions/logout")
     assert logout.status_code in (200, 302, 303)
+
+
+def test_a_person_signs_in_only_where_they_have_an_account(vipps, client):
+    page = vipps.login_page()
+    listed = set(re.findall(r'data-persona="([^"]+)"', page.html))
+    assert {"vipps-only", "under-18-vipps", "adult"} <= listed and "bankid-only" not in listed
+    refused = vipps.authorize(login_hint="bankid-only")
+    assert refused.params.get("error") == "access_denied" and "no Vipps account" in refused.params["error_description"]
+    bankid = FlaskRP(client)
+    assert bankid.authorize(login_hint="vipps-only").params.get("error") == "access_denied"
+    assert "vipps-only" not in set(re.findall(r'data-persona="([^"]+)"', bankid.login_page().html))
+    assert vipps.authorize(login_hint="vipps-only").params.get("code")

@@ -61,7 +61,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     groups: dict[str, list[dict]] = {"adults": [], "minors": [], "edge": [], "malformed": []}
     query = query.strip()[:MAX_QUERY]
     for persona in p.personas.all(today):
-        if p.name not in getattr(persona, "providers", (p.name,)):
+        if not persona.has(p.name):
             continue  # no account with this provider: not offered on its login page
         shown = {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
                  "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
