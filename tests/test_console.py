@@ -192,7 +192,7 @@ def test_switching_a_scenario_on_and_off_is_the_json_apis_state(client):
     assert texts.NB["ok_scenario_on"] in page and "retry_after=7" in page and texts.NB["until"] in page
     assert client.get("/_mock/scenario").json["active"]["id"] == active["id"]
     assert post(client, "/scenario/clear", {}).status_code == 303
-    assert client.get("/_mock/scenario").json == {"active": None}
+    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
 
 
 def test_a_bad_parameter_shows_the_json_apis_message_on_the_page(client):
@@ -200,7 +200,7 @@ def test_a_bad_parameter_shows_the_json_apis_message_on_the_page(client):
     json_answer = client.put("/_mock/scenario", json={"scenario": "slow", "params": {"seconds": "9999"}})
     assert response.status_code == 400 and json_answer.status_code == 400
     assert json_answer.json["error_description"] in text_of(response)
-    assert client.get("/_mock/scenario").json == {"active": None}
+    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
 
 
 def test_an_unknown_scenario_is_refused_as_by_the_api(client):
@@ -307,7 +307,7 @@ def test_every_persona_says_whether_it_has_bankid_vipps_or_both(client, provider
     listed = {x["id"]: x["providers"] for x in client.get("/_mock/personas").json["personas"]}
     assert (listed["vipps-only"], listed["bankid-only"], listed["adult"], listed["bad-k2"]) == (
         ["vipps"], ["bankid"], ["bankid", "vipps"], ["bankid"])
-    queued = client.post("/_mock/next-login", json={"persona": "under-18-vipps"}).json
+    queued = client.post("/_mock/next-login", json={"persona": "under-18-vipps", "provider": "vipps"}).json
     assert queued["persona"]["providers"] == ["vipps"]
     client.delete("/_mock/next-login")
     html = client.get(f"{CONSOLE}/personas").get_data(as_text=True)
@@ -412,7 +412,7 @@ def test_with_a_control_token_required_the_console_asks_for_it_and_keeps_it_in_a
     assert 'data-testid="token-form"' in page
     refused = post(client, "/scenario", {"scenario": "outage"})
     assert refused.status_code == 401 and texts.NB["refused_control_token"] in text_of(refused)
-    assert client.get("/_mock/scenario").json == {"active": None}
+    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
     saved = post(client, "/control-token", {"token": "s3cret", "back": f"{CONSOLE}/switchboard"})
     cookie = saved.headers["Set-Cookie"]
     assert saved.status_code == 303 and "mock_bankid_control=s3cret" in cookie

@@ -70,7 +70,7 @@ def test_control_rejects_unknown_names_and_bad_parameters(client):
         response = client.put("/_mock/scenario", json=body)
         assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
         assert words in response.get_json()["error_description"], (body, response.get_json())
-    assert client.get("/_mock/scenario").get_json() == {"active": None}
+    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
 
 
 def test_put_get_delete_and_clearing_restores_service_at_once(client, rp):
@@ -80,7 +80,7 @@ def test_put_get_delete_and_clearing_restores_service_at_once(client, rp):
     assert client.get("/_mock/health").status_code == 200  # the control surface never goes down
     assert client.delete("/_mock/scenario").status_code == 204
     assert client.get(DISCOVERY).status_code == 200
-    assert client.get("/_mock/scenario").get_json() == {"active": None}
+    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
 
 
 def test_for_seconds_runs_on_the_mock_clock(client, rp):
@@ -91,7 +91,7 @@ def test_for_seconds_runs_on_the_mock_clock(client, rp):
     assert client.get(CERTS).status_code == 503
     client.put("/_mock/clock", json={"advance": 2})
     assert client.get(CERTS).status_code == 200
-    assert client.get("/_mock/scenario").get_json() == {"active": None}
+    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
 
 
 def test_count_switches_off_after_that_many_matching_requests(client, rp):

@@ -23,10 +23,11 @@ from mock_bankid.core.errors import InvalidRequest
 from mock_bankid.core.numbers import json_number
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
-from mock_bankid.oidc.mint import DEFAULT_TEST_SCOPE, mint_for_tests
+from mock_bankid.oidc.mint import DEFAULT_TEST_SCOPE, TEST_DEFAULTS, mint_for_tests
 from mock_bankid.oidc.provider import MAX_CLOCK_SHIFT, Provider
 from mock_bankid.people.personas import Persona, PersonaError
 from mock_bankid.scenarios import ScenarioError, engine
+from mock_bankid.scenarios.engine import split_provider
 
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
 SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario",
@@ -47,7 +48,10 @@ def personas(p: Provider) -> dict[str, Any]:
 # --- the next-login queue --------------------------------------------------------------------
 def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     """Queue who signs in next: exactly one of ``persona``/``nnin``/``login_hint``/``selector``,
-    optionally a per-sign-in ``scenario``. Returns ``{"queued": entry, "persona": summary}``."""
+    optionally a per-sign-in ``scenario``, at ``provider`` (default: ``p``, the request's).
+    Returns ``{"queued": entry, "persona": summary, "provider": name}``."""
+    if body.get("provider") is not None:
+        p = chosen_provider(p, body["provider"])
     given = [f for f in SELECTOR_FIELDS if body.get(f)]
     if len(given) != 1:
         raise InvalidRequest(f"Send exactly one of {', '.join(SELECTOR_FIELDS)}.")
@@ -58,6 +62,9 @@ def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         persona = p.personas.require(selector, p.today())
     except PersonaError as exc:
         raise InvalidRequest(str(exc)) from None
+    if not persona.has(p.name):
+        raise InvalidRequest(f"{persona.id} has no {p.dialect.name} account (they have: "
+                             f"{', '.join(persona.providers) or 'none'}): queue them at one of those providers.")
     scenario = body.get("scenario") or None
     if scenario is not None:
         try:
@@ -67,8 +74,10 @@ def queue_next_login(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
         if not definition.sign_in_points:
             raise InvalidRequest(f"scenario {definition.name!r} acts on the whole server: "
                                  f"PUT {routes.SCENARIO_SET.under_base} instead.")
+        if not definition.offered_for(p.name):
+            raise InvalidRequest(f"scenario {definition.name!r} is for {', '.join(definition.providers)} only.")
     entry = login_queue.push(p, selector, scenario)
-    return {"queued": entry, "persona": persona_summary(persona, p.today())}
+    return {"queued": entry, "persona": persona_summary(persona, p.today()), "provider": p.name}
 
 
 def next_login_queue(p: Provider) -> list[dict[str, Any]]:
@@ -146,22 +155,61 @@ def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"kid": kid, "next": p.keys.next_kid(alg), "keys": p.keys.list_keys()}
 
 
+# --- which provider ----------------------------------------------------------------------------
+def realm_providers(p: Provider) -> dict[str, Provider]:
+    """The providers of ``p``'s realm by name: BankID's and, in the home realm, Vipps's."""
+    assert p.realms is not None
+    base = p.realms.get(p.settings.realm)
+    others = p.realms.others if base is p.realms.home else {}
+    return {base.name: base, **others}
+
+
+def chosen_provider(p: Provider, name: Any) -> Provider:
+    """Provider ``name`` of ``p``'s realm; a 400 naming the choices for any other name."""
+    choices = realm_providers(p)
+    if isinstance(name, str) and name in choices:
+        return choices[name]
+    if isinstance(name, str) and name in routes.PROVIDERS:
+        assert p.realms is not None
+        return p.realms.of(name, p.settings.realm)  # refused: served in the home realm only
+    raise InvalidRequest(f"provider must be one of {', '.join(choices)}, not {name!r}.")
+
+
 # --- server-wide scenarios -------------------------------------------------------------------
-def scenario_state(p: Provider) -> dict[str, Any]:
-    return engine().server_state()
+def scenario_state(p: Provider, name: str | None = None) -> dict[str, Any]:
+    """What is on: for provider ``name`` ``{"provider", "active"}``; without one, BankID's ``active``
+    (as before Vipps) and ``providers``: each provider's ``{"active": ...}``."""
+    if name is not None:
+        return {"provider": name, **engine().server_state(on=chosen_provider(p, name))}
+    states = {other: engine().server_state(on=target) for other, target in realm_providers(p).items()}
+    return {**next(iter(states.values())), "providers": states}
 
 
-def set_scenario(p: Provider, body: str | Mapping[str, Any]) -> dict[str, Any]:
-    """Switch one scenario on for the whole server (it replaces any other); returns the new state."""
+def set_scenario(p: Provider, body: str | Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
+    """Switch one scenario on (it replaces any other) for provider ``name`` (the body's
+    ``provider``, else the query's), or for every provider of the realm it is offered for;
+    returns the new state as ``scenario_state`` does."""
     try:
-        engine().set_server(body)
+        spec, given = split_provider(body)
+        definition, _params, _activation = engine().parse(spec)
     except ScenarioError as exc:
         raise InvalidRequest(str(exc)) from None
-    return engine().server_state()
+    name = given if given is not None else name
+    targets = [chosen_provider(p, name)] if name is not None else [
+        target for target in realm_providers(p).values() if definition.offered_for(target.name)]
+    try:
+        for target in targets:
+            engine().set_server(spec, on=target)
+    except ScenarioError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return scenario_state(p, name)
 
 
-def clear_scenario(p: Provider) -> None:
-    engine().clear_server()
+def clear_scenario(p: Provider, name: str | None = None) -> None:
+    """Switch off what is on for provider ``name``, or for every provider of the realm."""
+    targets = [chosen_provider(p, name)] if name is not None else list(realm_providers(p).values())
+    for target in targets:
+        engine().clear_server(on=target)
 
 
 # --- the request log -------------------------------------------------------------------------
@@ -205,13 +253,16 @@ def delete_realm(p: Provider, name: str) -> None:
 def mint(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     """``{"persona": "adult", "client_id": "ci", "scope": "...", "nonce": ..., "acr_values": ...}``:
     the token endpoint's answer for that sign-in, without the redirect (``mint_for_tests``)."""
+    if body.get("provider") is not None:
+        p = chosen_provider(p, body["provider"])
     persona = body.get("persona") or "adult"
     fields = {name: body.get(name) for name in ("client_id", "scope", "nonce", "acr_values")}
     if not all(value is None or isinstance(value, str) for value in (persona, *fields.values())):
         raise InvalidRequest("persona, client_id, scope, nonce and acr_values are strings.")
+    client_id, scope = TEST_DEFAULTS.get(p.name, ("ci", DEFAULT_TEST_SCOPE))
     try:
-        return mint_for_tests(p, str(persona), client_id=fields["client_id"] or "ci",
-                              scope=fields["scope"] or DEFAULT_TEST_SCOPE, nonce=fields["nonce"],
+        return mint_for_tests(p, str(persona), client_id=fields["client_id"] or client_id,
+                              scope=fields["scope"] or scope, nonce=fields["nonce"],
                               acr_values=fields["acr_values"])
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None

@@ -1,7 +1,8 @@
 """Scenario control under ``{base}/_mock``: switch scenarios, list them, read the request log.
 
-``PUT /_mock/scenario`` (JSON like ``{"scenario": "outage", "for_seconds": 30}``), ``GET`` to see
-what is on, ``DELETE`` to clear; ``GET /_mock/scenarios`` the catalogue; ``GET|DELETE
+``PUT /_mock/scenario`` (JSON like ``{"scenario": "outage", "for_seconds": 30}``; ``"provider":
+"bankid"`` or ``"vipps"`` for one provider, else every one), ``GET`` to see what is on, ``DELETE``
+to clear (``?provider=`` for one); ``GET /_mock/scenarios`` the catalogue; ``GET|DELETE
 /_mock/requests`` the request log; ``GET /_mock/last-callback`` the callback ``callback-replay``
 recorded, for a second delivery. All state is in the shared store, so every worker obeys it.
 """
@@ -27,18 +28,19 @@ def catalogue() -> Response:
 
 @routed(bp, routes.SCENARIO_GET)
 def scenario_get() -> Response:
-    return jsonify(ops.scenario_state(provider()))
+    return jsonify(ops.scenario_state(provider(), request.args.get("provider")))
 
 
 @routed(bp, routes.SCENARIO_SET)
 def scenario_set() -> tuple[Response, int]:
-    """Switch one scenario on for the whole server (it replaces any other)."""
-    return jsonify(ops.set_scenario(provider(), request_body(allow_string=True))), 200
+    """Switch one scenario on for the whole server (it replaces any other): for the body's
+    ``provider`` (or ``?provider=``), else for every provider it is offered for."""
+    return jsonify(ops.set_scenario(provider(), request_body(allow_string=True), request.args.get("provider"))), 200
 
 
 @routed(bp, routes.SCENARIO_CLEAR)
 def scenario_clear() -> tuple[str, int]:
-    ops.clear_scenario(provider())
+    ops.clear_scenario(provider(), request.args.get("provider"))
     return "", 204
 
 

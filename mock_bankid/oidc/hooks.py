@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Protocol
 
 from flask import Response
 
+from mock_bankid.core import routes
 from mock_bankid.core.errors import OAuthError
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.grants import Grant
@@ -98,7 +99,11 @@ class RequestContext(HookContext):
 
     @property
     def blueprint(self) -> str:
-        """The endpoint's blueprint (``discovery``, ``jwks``, ``authorize``, ``token``, ...), or ``""``."""
+        """The endpoint's blueprint (``discovery``, ``jwks``, ``authorize``, ``token``, ...), or ``""``;
+        the same for every provider's registration of it (Vipps's ``vipps_token`` is ``token``)."""
+        route = routes.named(self.endpoint)
+        if route is not None:
+            return route.blueprint
         endpoint = self.endpoint or ""
         return endpoint.split(".", 1)[0] if "." in endpoint else ""
 

@@ -17,6 +17,11 @@ from mock_bankid.oidc.refresh import issue_with_refresh
 from mock_bankid.people.personas import Persona
 
 DEFAULT_TEST_SCOPE = "openid profile nnin_altsub"
+TEST_DEFAULTS: dict[str, tuple[str, str]] = {
+    "bankid": ("ci", DEFAULT_TEST_SCOPE),
+    "vipps": ("ci-vipps", "openid name email phoneNumber address birthDate nin"),
+}
+"""Per provider: the client and scope tokens are minted for when the caller names none."""
 
 
 def mint_for_tests(
@@ -48,6 +53,8 @@ def mint_for_tests(
         raise ValueError(exc.description) from None
     found = persona_id if isinstance(persona_id, Persona) else p.personas.require(persona_id, p.today())
     # (PersonaError is a ValueError)
+    if not found.has(p.name):
+        raise ValueError(f"{found.id} has no {p.dialect.name} account (they have: {', '.join(found.providers)})")
     persona_data = found.as_dict()
     acr, amr = p.dialect.acr_for(acr_values, persona_data)
     grant = sign_in_grant(client, scopes, persona_data, acr=acr, amr=amr, auth_time=p.now(), nonce=nonce)

@@ -36,6 +36,9 @@ from mock_bankid.oidc.hooks import AuthorizeContext, AuthorizeRedirectContext, R
 from mock_bankid.scenarios import callbacks
 from mock_bankid.scenarios.definitions import REGISTRY, Call, preset, scenario
 
+BANKID_ONLY = ("bankid",)
+"""A scenario about something only BankID has (its error codes, payment approval, login session)."""
+
 ALL_ENDPOINTS = routes.scenario_endpoints()
 """The routes' ``hook`` names (``core/routes.py``): what a scenario's ``endpoints`` may list."""
 ENDPOINT_CHOICES = tuple(ALL_ENDPOINTS)
@@ -103,7 +106,8 @@ def outage(call: Call) -> Response | None:
     if until is not None:  # a timed outage knows when it ends (on the mock clock)
         retry_after = max(1, math.ceil(until - call.provider.clock.now()))
     headers = {"Retry-After": retry_after} if retry_after else {}
-    raise TemporarilyUnavailable("BankID is unavailable (mock-bankid scenario: outage).", status=503, headers=headers)
+    raise TemporarilyUnavailable(f"{call.provider.dialect.name} is unavailable (mock-bankid scenario: outage).",
+                                 status=503, headers=headers)
 
 
 # --- invalid credentials after a rotation -------------------------------------------------
@@ -179,7 +183,7 @@ def state_missing(call: Call) -> None:
     summary_nb="BankIDs innloggingsøkt på 10 minutter går ut før brukeren er ferdig",
     summary="BankID's 10-minute login session runs out before the user finishes",
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
-    params={"mode": "page"}, choices={"mode": ("page", "redirect")},
+    params={"mode": "page"}, choices={"mode": ("page", "redirect")}, providers=BANKID_ONLY,
 )
 def session_timeout(call: Call) -> Response | None:
     """``page``: the user is left on BankID's timeout page (the client hears nothing);
@@ -304,7 +308,7 @@ def _redirect_scenario(name: str, group: str, summary: str, summary_nb: str, err
                        **extra: Any) -> None:
     def apply(call: Call) -> None:
         if call.consume():
-            redirect_error(call, error(description.format(**call.params)))
+            redirect_error(call, error(description.format(provider=call.provider.dialect.name, **call.params)))
         return None
 
     apply.__name__ = name.replace("-", "_")
@@ -323,7 +327,7 @@ _redirect_scenario(
             "asked for one, authorization_details)",
     summary_nb="Personen avviser betalingen ved godkjenning: error=access_denied (bare innlogging med "
                "authorization_details)",
-    points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
+    points=("authorize_redirect",), sign_in_points=("authorize_redirect",), providers=BANKID_ONLY,
 )
 def payment_refused(call: Call) -> None:
     """What BankID sends when the person cancels the approval: ``access_denied``, no description."""
@@ -338,12 +342,13 @@ _redirect_scenario(
     + ", ".join(f"{code} {cat}" for code, (cat, _) in BANKID_ERROR_CODES.items())
     + "): access_denied, bankid_error_codes:<code>",
     "BankID feiler med en av sine publiserte feilkoder: access_denied, bankid_error_codes:<kode>", AccessDenied,
-    "bankid_error_codes:{code}", params={"code": "C301"}, choices={"code": tuple(BANKID_ERROR_CODES)})
+    "bankid_error_codes:{code}", params={"code": "C301"}, choices={"code": tuple(BANKID_ERROR_CODES)},
+    providers=BANKID_ONLY)
 _redirect_scenario(
     "server-error", "provider", "BankID answers the callback with error=server_error",
     "BankID svarer callbacken med error=server_error", ServerError,
-    "BankID could not complete the request (mock-bankid scenario: server-error).")
+    "{provider} could not complete the request (mock-bankid scenario: server-error).")
 _redirect_scenario(
     "temporarily-unavailable", "provider", "BankID answers the callback with error=temporarily_unavailable",
     "BankID svarer callbacken med error=temporarily_unavailable", TemporarilyUnavailable,
-    "BankID is temporarily unavailable (mock-bankid scenario).")
+    "{provider} is temporarily unavailable (mock-bankid scenario).")

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from flask import Response
 
+from mock_bankid.core.fixture_files import FixtureError, read_toml, unknown_keys
+from mock_bankid.core.routes import PROVIDERS
+from mock_bankid.core.settings import Settings
 from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
 from mock_bankid.oidc.provider import Provider
 
@@ -69,6 +73,12 @@ class Definition:
     """One of ``GROUPS`` (a trap's is ``traps``): where the switchboard and the docs list it."""
     summary_nb: str = ""
     """The summary in Norwegian Bokmål, for the console in nb."""
+    providers: tuple[str, ...] = PROVIDERS
+    """The providers it can be switched on for: every one, or BankID only for what only BankID has
+    (its error codes, its payment approval, its 10-minute session, its number in the ID token)."""
+
+    def offered_for(self, provider: str) -> bool:
+        return provider in self.providers
 
     def summary_in(self, locale: str) -> str:
         return self.summary_nb if locale in ("nb", "nn") and self.summary_nb else self.summary
@@ -100,6 +110,7 @@ class Definition:
             "params": dict(self.params), "choices": {k: list(v) for k, v in self.choices.items()},
             "server_wide": bool(self.points), "per_sign_in": bool(self.sign_in_points),
             "points": list(self.points), "sign_in_points": list(self.sign_in_points),
+            "providers": list(self.providers),
             **({"activation": dict(self.activation)} if self.activation else {}),
         }
 
@@ -148,6 +159,7 @@ def scenario(**spec: Any) -> Callable[[Apply], Apply]:
         for point in (*definition.points, *definition.sign_in_points):
             assert point in HOOK_POINTS, point
         assert set(definition.sign_in_points) <= set(SIGN_IN_POINTS), definition.name
+        assert definition.providers and set(definition.providers) <= set(PROVIDERS), definition.name
         REGISTRY[definition.name] = definition
         return func
 
@@ -167,9 +179,40 @@ def preset(name: str, uses: str, summary: str, params: Mapping[str, Any] | None 
     return Definition(
         name=name, summary=summary, apply=base.apply, points=base.points, sign_in_points=base.sign_in_points,
         params=resolved, choices=base.choices, limits=base.limits, kind=base.kind, uses=uses, group=base.group,
-        summary_nb=summary_nb,
+        summary_nb=summary_nb, providers=base.providers,
         activation={k: v for k, v in activation.items() if v is not None},
     )
+
+
+FIXTURE_FILE = "scenarios.toml"
+PRESET_KEYS = ("name", "uses", "summary", "summary_nb", "params", *ACTIVATION_KEYS)
+"""What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
+
+
+def load_presets(settings: Settings, definitions: dict[str, Definition]) -> None:
+    """Add the presets of ``fixtures/scenarios.toml`` (if there is one) to ``definitions``."""
+    path = Path(settings.fixtures_dir) / FIXTURE_FILE
+    if not path.is_file():
+        return
+    try:
+        data = read_toml(path)
+        unknown_keys(data, ("preset",), str(path))
+        for i, entry in enumerate(data.get("preset", []), 1):
+            unknown_keys(entry, PRESET_KEYS, f"{path}: preset {entry.get('name', f'#{i}')}")
+    except FixtureError as exc:
+        raise ScenarioError(str(exc)) from None
+    for entry in data.get("preset", []):
+        entry = dict(entry)
+        try:
+            name, uses = entry.pop("name"), entry.pop("uses")
+        except KeyError as exc:
+            raise ScenarioError(f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)") from None
+        if name in definitions:
+            raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
+        summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
+        params = entry.pop("params", {})
+        summary_nb = entry.pop("summary_nb", "")
+        definitions[name] = preset(name, uses, summary, params, summary_nb, **entry)
 
 
 @dataclass

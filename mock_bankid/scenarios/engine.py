@@ -36,14 +36,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context
 
 from mock_bankid.core import jsontools, routes
 from mock_bankid.core.errors import StoreUnavailable
-from mock_bankid.core.fixture_files import FixtureError, read_toml, unknown_keys
 from mock_bankid.core.request_notes import noted
 from mock_bankid.core.settings import Settings
 from mock_bankid.oidc.hooks import HOOK_POINTS, HookContext
@@ -56,7 +54,7 @@ from mock_bankid.scenarios.definitions import (
     Call,
     Definition,
     ScenarioError,
-    preset,
+    load_presets,
 )
 from mock_bankid.store.generation import PerGeneration
 
@@ -67,17 +65,31 @@ SCENARIO_NS = "scenario"
 COUNT_NS = "scenario-count"
 ACTIVE_KEY = "active"
 FOREVER = 10 * 365 * 86400
-FIXTURE_FILE = "scenarios.toml"
-PRESET_KEYS = ("name", "uses", "summary", "summary_nb", "params", *ACTIVATION_KEYS)
-"""What a ``[[preset]]`` table may hold (fixtures/scenarios.toml's header says what each means)."""
 ENGINE_KEY = "mock_bankid.scenarios"
 MAX_REALM_CACHES = 1024
 """Realms whose scenario state one process remembers; past that it forgets all and reads again."""
 
 
+def _where(p: Provider) -> str:
+    """Whose scenario state it is: the provider and its realm (BankID and Vipps share the home realm)."""
+    return f"{p.name}:{p.settings.realm}"
+
+
 def _request_key(p: Provider) -> str:
-    """Where a request keeps the scenario it found for ``p``'s realm (read once per request)."""
-    return f"mock_bankid_scenario:{p.settings.realm}"
+    """Where a request keeps the scenario it found for ``p`` (read once per request)."""
+    return f"mock_bankid_scenario:{_where(p)}"
+
+
+def split_provider(spec: str | Mapping[str, Any]) -> tuple[str | Mapping[str, Any], Any]:
+    """``spec`` without its ``provider`` member, and that member (None when absent)."""
+    if isinstance(spec, str) and spec.strip().startswith("{"):
+        try:
+            spec = jsontools.loads(spec.strip())
+        except ValueError as exc:
+            raise ScenarioError(f"not valid JSON: {exc}") from None
+    if isinstance(spec, Mapping) and "provider" in spec:
+        return {k: v for k, v in spec.items() if k != "provider"}, spec["provider"]
+    return spec, None
 
 
 class Scenarios:
@@ -88,7 +100,9 @@ class Scenarios:
         self.provider = provider
         """Passed in by ``attach``; None for an engine that only lists the catalogue (the CLI)."""
         self.definitions: dict[str, Definition] = dict(definitions if definitions is not None else REGISTRY)
-        self.start = self.parse(start) if start else None
+        start_spec, self.start_provider = split_provider(start) if start else ("", None)
+        self.start = self.parse(start_spec) if start_spec else None
+        """MOCK_BANKID_SCENARIO, switched on at start for ``start_provider`` (None: every provider)."""
         self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
         self._seeded: set[str] = set()
         """The realms whose start this process has seeded (``_seed_start``)."""
@@ -110,32 +124,7 @@ class Scenarios:
     def load(cls, settings: Settings, *, provider: Provider | None = None) -> Scenarios:
         """Built-ins plus the presets in ``fixtures/scenarios.toml``; checks MOCK_BANKID_SCENARIO."""
         definitions = dict(REGISTRY)
-        path = Path(settings.fixtures_dir) / FIXTURE_FILE
-        if path.is_file():
-            try:
-                data = read_toml(path)
-            except FixtureError as exc:
-                raise ScenarioError(str(exc)) from None
-            try:
-                unknown_keys(data, ("preset",), str(path))
-                for i, entry in enumerate(data.get("preset", []), 1):
-                    unknown_keys(entry, PRESET_KEYS, f"{path}: preset {entry.get('name', f'#{i}')}")
-            except FixtureError as exc:
-                raise ScenarioError(str(exc)) from None
-            for entry in data.get("preset", []):
-                entry = dict(entry)
-                try:
-                    name, uses = entry.pop("name"), entry.pop("uses")
-                except KeyError as exc:
-                    raise ScenarioError(
-                        f"{path}: every [[preset]] needs name and uses ({exc.args[0]} missing)"
-                    ) from None
-                if name in definitions:
-                    raise ScenarioError(f"{path}: preset {name!r} clashes with an existing scenario")
-                summary = entry.pop("summary", f"{uses} with {entry.get('params', {})}")
-                params = entry.pop("params", {})
-                summary_nb = entry.pop("summary_nb", "")
-                definitions[name] = preset(name, uses, summary, params, summary_nb, **entry)
+        load_presets(settings, definitions)
         try:
             return cls(provider, definitions=definitions, start=settings.scenario)
         except ScenarioError as exc:
@@ -162,9 +151,10 @@ class Scenarios:
     def catalogue(self) -> list[dict[str, Any]]:
         return [d.describe() for d in self.definitions.values()]
 
-    def login_panel(self) -> list[Definition]:
-        """The scenarios a tester can pick for one sign-in on the login page."""
-        return [d for d in self.definitions.values() if d.sign_in_points]
+    def login_panel(self, for_provider: str | None = None) -> list[Definition]:
+        """The scenarios a tester can pick for one sign-in on the login page (of the request's provider)."""
+        name = for_provider or (self.acting_provider().name if self.provider is not None else None)
+        return [d for d in self.definitions.values() if d.sign_in_points and (name is None or d.offered_for(name))]
 
     def parse(self, spec: str | Mapping[str, Any]) -> tuple[Definition, dict[str, Any], dict[str, Any]]:
         """``"name"``, ``'{"scenario": "slow", "seconds": 12}'`` or that dict -> (definition, params, activation)."""
@@ -211,15 +201,19 @@ class Scenarios:
         return definition, definition.resolve({**params, **body}), activation
 
     # --- server-wide state ---------------------------------------------------------------
-    def set_server(self, spec: str | Mapping[str, Any], *, source: str = "server") -> dict[str, Any]:
-        """Switch a scenario on for every worker; returns the stored entry."""
+    def set_server(self, spec: str | Mapping[str, Any], *, source: str = "server",
+                   on: Provider | None = None) -> dict[str, Any]:
+        """Switch a scenario on for every worker of provider ``on`` (default: the request's);
+        returns the stored entry."""
         definition, params, activation = self.parse(spec)
         if not definition.points:
             raise ScenarioError(
                 f"{definition.name} acts on one sign-in only: choose it with a persona, the next-login queue "
                 "or the login page"
             )
-        p = self.acting_provider()
+        p = on or self.acting_provider()
+        if not definition.offered_for(p.name):
+            raise ScenarioError(f"{definition.name} is for {', '.join(definition.providers)} only, not {p.name}")
         now = p.clock.now()
         for_seconds = activation.get("for_seconds")
         entry = {
@@ -229,20 +223,22 @@ class Scenarios:
         }
         p.store.put(SCENARIO_NS, ACTIVE_KEY, entry, for_seconds or FOREVER)
         p.state_changed()
-        self._forget_request_cache()
+        self._forget_request_cache(p)
         return entry
 
-    def clear_server(self) -> None:
-        """Everything off, including the start scenario, at once for every worker."""
-        self._seed_start()
-        p = self.acting_provider()
+    def clear_server(self, on: Provider | None = None) -> None:
+        """Everything off for provider ``on`` (default: the request's), including the start
+        scenario, at once for every worker."""
+        p = on or self.acting_provider()
+        self._seed_start(p)
         p.store.delete(SCENARIO_NS, ACTIVE_KEY)
         p.state_changed()
-        self._forget_request_cache()
+        self._forget_request_cache(p)
 
-    def server_state(self) -> dict[str, Any]:
-        self._seed_start()
-        p = self.acting_provider()
+    def server_state(self, on: Provider | None = None) -> dict[str, Any]:
+        """What is on for provider ``on`` (default: the request's): ``{"active": entry or None}``."""
+        p = on or self.acting_provider()
+        self._seed_start(p)
         entry = p.store.get(SCENARIO_NS, ACTIVE_KEY)
         if entry is None:
             return {"active": None}
@@ -258,7 +254,7 @@ class Scenarios:
     @property
     def seeded(self) -> bool:
         """Whether this process has seeded this start's state of the home realm (its first request does it)."""
-        return self.provider is not None and self.provider.settings.realm in self._seeded
+        return self.provider is not None and _where(self.provider) in self._seeded
 
     def restart(self) -> None:
         """As if the server had just started: the next request seeds ``MOCK_BANKID_SCENARIO``
@@ -266,22 +262,23 @@ class Scenarios:
         self._seeded.clear()
         self._server_entries.clear()
 
-    def _seed_start(self) -> None:
-        """Once per start (not per worker): put MOCK_BANKID_SCENARIO in the store, or clear old state."""
+    def _seed_start(self, on: Provider | None = None) -> None:
+        """Once per start (not per worker) and provider: put MOCK_BANKID_SCENARIO in the store (for
+        the providers it names and is offered for), or clear old state."""
         if not has_request_context():
             return
-        p = self.acting_provider()
-        if p.settings.realm in self._seeded:
+        p = on or self.acting_provider()
+        if _where(p) in self._seeded:
             return
         if len(self._seeded) >= MAX_REALM_CACHES:
             self._seeded.clear()  # seeding again is harmless: the store's boot mark decides
-        self._seeded.add(p.settings.realm)
+        self._seeded.add(_where(p))
         if p.store.add(SCENARIO_NS, f"boot:{self.boot_id}", {}, FOREVER):
             p.store.delete(SCENARIO_NS, ACTIVE_KEY)  # a restart starts clean
             p.state_changed()
-            if self.start is not None:
+            if self.start is not None and self.start_provider in (None, p.name) and self.start[0].offered_for(p.name):
                 definition, params, activation = self.start
-                self.set_server({"scenario": definition.name, **params, **activation}, source="start")
+                self.set_server({"scenario": definition.name, **params, **activation}, source="start", on=p)
 
     def _server_active(self) -> Active | None:
         p = self.acting_provider()
@@ -289,7 +286,7 @@ class Scenarios:
         if has_request_context() and key in g:
             active: Active | None = g.get(key)
             return active
-        self._seed_start()
+        self._seed_start(p)
         entry = self._entry_cache(p).get(p.state_generation())
         if entry is not None and entry.get("until") is not None and entry["until"] <= p.clock.now():
             entry = None  # its time is up (the store's own expiry of the entry says the same)
@@ -302,18 +299,18 @@ class Scenarios:
         return active
 
     def _entry_cache(self, p: Provider) -> PerGeneration[dict[str, Any] | None]:
-        found = self._server_entries.get(p.settings.realm)
+        found = self._server_entries.get(_where(p))
         if found is None:
             if len(self._server_entries) >= MAX_REALM_CACHES:
                 self._server_entries.clear()
             store = p.store
             found = PerGeneration(lambda: store.get(SCENARIO_NS, ACTIVE_KEY))
-            self._server_entries[p.settings.realm] = found
+            self._server_entries[_where(p)] = found
         return found
 
-    def _forget_request_cache(self) -> None:
+    def _forget_request_cache(self, p: Provider) -> None:
         if has_request_context():
-            g.pop(_request_key(self.acting_provider()), None)
+            g.pop(_request_key(p), None)
 
     def _consume(self, active: Active) -> bool:
         entry = active.entry
@@ -345,6 +342,8 @@ class Scenarios:
             definition, params, _activation = self.parse(spec)
         except ScenarioError as exc:
             log.warning("ignoring the sign-in's scenario %r: %s", spec, exc)
+            return None
+        if not definition.offered_for(self.acting_provider().name):
             return None
         return Active(definition, params, "sign-in")
 

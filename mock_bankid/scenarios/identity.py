@@ -32,6 +32,7 @@ def changed_sub(sub: str, generation: int) -> str:
              "BankID's 'sub might suddenly change'"),
     points=("authorize_redirect",), sign_in_points=("authorize_redirect",),
     params={"generation": 1}, limits={"generation": (1, 1_000_000)},
+    providers=("bankid",),  # BankID's own warning about its sub; Vipps's sub is pairwise, not this
 )
 def sub_changes(call: Call) -> None:
     """Change the person's ``sub`` in the sign-in behind the code (and in its session) before the

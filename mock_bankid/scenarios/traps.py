@@ -176,7 +176,7 @@ def trap_at_hash(call: Call) -> None:
 
 
 @_trap("trap-missing-nnin", "ID token without the national identity number (no nnin_altsub, no pid)",
-       "id_token_claims")
+       "id_token_claims", providers=("bankid",))  # Vipps's ID token never carries the number
 def trap_missing_nnin(call: Call) -> None:
     claims = call.context(IdTokenClaimsContext).claims
     if call.consume():
@@ -185,7 +185,7 @@ def trap_missing_nnin(call: Call) -> None:
 
 
 @_trap("trap-permission-digest", "A payment approval whose permission_digest is not the SHA-256 of the statement "
-       "sent (only on a sign-in that asked for one)", "id_token_claims")
+       "sent (only on a sign-in that asked for one)", "id_token_claims", providers=("bankid",))
 def trap_permission_digest(call: Call) -> None:
     """The person approved *a* statement, not the one the client pushed: only a client that compares
     the digest with the statement it sent notices (BankID's ``permission_digest``)."""
