@@ -27,13 +27,21 @@ _realm_option = click.option(
 )
 
 
+_provider_option = click.option(
+    "--provider", "provider_name", type=click.Choice(["bankid", "vipps"]), default=None,
+    help="Only this provider's scenario (default: every provider of the realm: BankID and, in the home realm, Vipps).",
+)
+
+
 def _base(url: str | None) -> str:
     return (url or Settings.from_env().base_url).rstrip("/")
 
 
-def _scenario_url(url: str | None, realm: str | None) -> str:
-    """``{base}/_mock/scenario`` (one path for GET, PUT and DELETE), in ``realm`` if given."""
-    return f"{_base(url)}{routes.SCENARIO_GET.under_base}" + (f"?{urlencode({'realm': realm})}" if realm else "")
+def _scenario_url(url: str | None, realm: str | None, provider: str | None = None) -> str:
+    """``{base}/_mock/scenario`` (one path for GET, PUT and DELETE), in ``realm`` and for
+    ``provider`` if given."""
+    query = {name: value for name, value in (("realm", realm), ("provider", provider)) if value}
+    return f"{_base(url)}{routes.SCENARIO_GET.under_base}" + (f"?{urlencode(query)}" if query else "")
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None = None) -> Any:
@@ -73,6 +81,9 @@ def _param(value: str) -> tuple[str, Any]:
 
 
 def _show(state: dict[str, Any]) -> str:
+    """One line for one provider's state; one line per provider for the state of them all."""
+    if "providers" in state and any(one.get("active") for one in state["providers"].values()):
+        return "\n".join(f"{name}: {_show(one)}" for name, one in state["providers"].items())
     active = state.get("active")
     if not active:
         return "no scenario is on"
@@ -100,7 +111,8 @@ def register(group: click.Group) -> None:
         for s in catalogue:
             where = "/".join(w for w, on in (("server", s["server_wide"]), ("sign-in", s["per_sign_in"])) if on)
             params = " ".join(f"{k}={json.dumps(v)}" for k, v in s["params"].items())
-            click.echo(f"{s['name'].ljust(width)}  [{where}] {s['summary']}" + (f"  ({params})" if params else ""))
+            only = f" ({'/'.join(s['providers'])} only)" if s["providers"] != ["bankid", "vipps"] else ""
+            click.echo(f"{s['name'].ljust(width)}  [{where}]{only} {s['summary']}" + (f"  ({params})" if params else ""))
 
     @group.group("scenario")
     def scenario_group() -> None:
@@ -114,32 +126,35 @@ def register(group: click.Group) -> None:
     @click.option("--count", type=click.IntRange(min=1), help="Off again after this many matching requests.")
     @_url_option
     @_realm_option
+    @_provider_option
     @one_line_errors
     def scenario_set(name: str, params: tuple[str, ...], for_seconds: float | None, count: int | None,
-                     url: str | None, realm: str | None) -> None:
+                     url: str | None, realm: str | None, provider_name: str | None) -> None:
         """Switch NAME on for the whole server, e.g. `scenario set rate-limit -p limit=5 -p window=60`."""
         body: dict[str, Any] = {"scenario": name, **dict(_param(p) for p in params)}
         if for_seconds is not None:
             body["for_seconds"] = for_seconds
         if count is not None:
             body["count"] = count
-        click.echo(_show(_call("PUT", _scenario_url(url, realm), body)))
+        click.echo(_show(_call("PUT", _scenario_url(url, realm, provider_name), body)))
 
     @scenario_group.command("clear")
     @_url_option
     @_realm_option
+    @_provider_option
     @one_line_errors
-    def scenario_clear(url: str | None, realm: str | None) -> None:
+    def scenario_clear(url: str | None, realm: str | None, provider_name: str | None) -> None:
         """Switch every server-wide scenario off (also the one from MOCK_BANKID_SCENARIO)."""
-        _call("DELETE", _scenario_url(url, realm))
+        _call("DELETE", _scenario_url(url, realm, provider_name))
         click.echo("no scenario is on")
 
     @scenario_group.command("show")
     @click.option("--json", "as_json", is_flag=True)
     @_url_option
     @_realm_option
+    @_provider_option
     @one_line_errors
-    def scenario_show(as_json: bool, url: str | None, realm: str | None) -> None:
-        """Show the server-wide scenario that is on."""
-        state = _call("GET", _scenario_url(url, realm))
+    def scenario_show(as_json: bool, url: str | None, realm: str | None, provider_name: str | None) -> None:
+        """Show the server-wide scenario that is on (for each provider)."""
+        state = _call("GET", _scenario_url(url, realm, provider_name))
         click.echo(json.dumps(state, indent=2) if as_json else _show(state))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -39,9 +40,10 @@ def default_workers() -> int:
 
 def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str:
     scheme = "https" if tls else "http"
+    vipps = dataclasses.replace(settings, provider="vipps", userinfo_base_url="")  # as Realms.add_provider
     lines = [
         "=" * 78,
-        f" mock-bankid {__version__}: a MOCK of the BankID OpenID Connect provider",
+        f" mock-bankid {__version__}: a MOCK of the BankID OpenID Connect provider and of Vipps Login",
         " NOT FOR PRODUCTION. Tokens are signed with local test keys; anyone can sign in as anyone.",
         "=" * 78,
         f" listening      {scheme}://{settings.host}:{settings.port}  ({workers} workers)",
@@ -49,6 +51,8 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         f" discovery      {routes.url(routes.DISCOVERY, settings)}",
         f" back-channel   {settings.backchannel_issuer_base}" if settings.backchannel_base_url else None,
         f" login page     {routes.url(routes.AUTHORIZE, settings)} (via your client)",
+        f" vipps issuer   {vipps.issuer}  (MOCK Vipps Login: not Vipps)",
+        f" vipps discovery {routes.url(routes.DISCOVERY, vipps)}",
         f" console        {routes.url(routes.CONSOLE_HOME, settings)}"
         "  (open in a browser: personas, scenarios, debugger)",
         f" control        {settings.mock_base}/  (the same as JSON, for scripts: README.md, The control surface)",
