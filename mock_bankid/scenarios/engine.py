@@ -214,6 +214,7 @@ class Scenarios:
         p = on or self.acting_provider()
         if not definition.offered_for(p.name):
             raise ScenarioError(f"{definition.name} is for {', '.join(definition.providers)} only, not {p.name}")
+        self._seed_start(p)  # first, or the first read for this provider clears what is put now
         now = p.clock.now()
         for_seconds = activation.get("for_seconds")
         entry = {
