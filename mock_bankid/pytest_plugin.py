@@ -49,7 +49,7 @@ from mock_bankid.core.settings import Settings
 from mock_bankid.http import requestlog
 from mock_bankid.oidc import login_queue
 from mock_bankid.oidc.clients import Client
-from mock_bankid.oidc.mint import mint_for_tests
+from mock_bankid.oidc.mint import TEST_DEFAULTS, mint_for_tests
 from mock_bankid.oidc.provider import EXTENSION_KEY, Provider
 from mock_bankid.people.personas import Persona
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
@@ -132,9 +132,13 @@ class MockBankID:
     def clear_queue(self) -> None:
         login_queue.clear(self.provider)
 
-    def mint(self, persona: str | Persona = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
-             nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
+    def mint(self, persona: str | Persona = "adult", *, client_id: str | None = None, scope: str | None = None,
+             nonce: str | None = None, acr_values: str | None = None, provider: str = "bankid") -> dict[str, Any]:
         """A token response (``access_token``, ``id_token``, ...) as if ``persona`` had signed in.
+
+        ``provider="vipps"``: Vipps Login's tokens (its issuer, keys, pairwise ``sub``; client
+        ``ci-vipps`` and Vipps's scopes unless given); by default BankID's (client ``ci``, scope
+        ``openid profile nnin_altsub``).
 
         For tests of an API that only needs a valid bearer token: no browser, no code exchange.
         The access token works at userinfo like one from the token endpoint. The same minting as
@@ -142,12 +146,24 @@ class MockBankID:
         a scope the client is not registered for raises ``ValueError``; the result also has the
         decoded ``claims`` and a ``persona`` summary.
         """
-        p = self.provider
+        assert self.provider.realms is not None
+        with self.app.app_context():
+            p = self.provider.realms.of(provider)
+        default_client, default_scope = TEST_DEFAULTS[provider]
+        client_id = client_id or default_client
         who = persona if isinstance(persona, Persona) else self.persona(persona)
         if p.clients.get(client_id) is None:
-            raise LookupError(f"unknown client_id {client_id!r}; registered: {', '.join(self.clients)}")
+            registered = ", ".join(c.client_id for c in p.clients.all())
+            raise LookupError(f"unknown {provider} client_id {client_id!r}; registered: {registered}")
         with self.app.app_context():
-            return mint_for_tests(p, who, client_id=client_id, scope=scope, nonce=nonce, acr_values=acr_values)
+            return mint_for_tests(p, who, client_id=client_id, scope=scope or default_scope, nonce=nonce,
+                                  acr_values=acr_values)
+
+    def issuer_of(self, provider: str) -> str:
+        """The issuer of ``provider`` (``bankid``: ``issuer``; ``vipps``: ``{base}/access-management-1.0/access/``)."""
+        assert self.provider.realms is not None
+        with self.app.app_context():
+            return self.provider.realms.of(provider).issuer
 
     def jwks(self) -> dict[str, Any]:
         """The published JWKS (what ``jwks_uri`` serves)."""
@@ -236,12 +252,19 @@ class RemoteMockBankID:
     def clear_queue(self) -> None:
         self.control(routes.NEXT_LOGIN_CLEAR)
 
-    def mint(self, persona: str = "adult", *, client_id: str = "ci", scope: str = DEFAULT_SCOPE,
-             nonce: str | None = None, acr_values: str | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = self.control(routes.MINT, {"persona": persona, "client_id": client_id,
-                                                               "scope": scope, "nonce": nonce,
-                                                               "acr_values": acr_values})
-        return found
+    def mint(self, persona: str = "adult", *, client_id: str | None = None, scope: str | None = None,
+             nonce: str | None = None, acr_values: str | None = None, provider: str = "bankid") -> dict[str, Any]:
+        """As ``MockBankID.mint``; Vipps's tokens come from the home realm (Vipps has no other)."""
+        body = {"persona": persona, "client_id": client_id, "scope": scope, "nonce": nonce,
+                "acr_values": acr_values, "provider": provider}
+        if provider == "bankid":
+            found: dict[str, Any] = self.control(routes.MINT, body)
+            return found
+        response = self.http.post(self.url(routes.MINT.under_base), json=body, timeout=30)
+        if response.status_code >= 400:
+            raise AssertionError(f"POST {routes.MINT.under_base}: {response.status_code} {response.text[:300]}")
+        minted: dict[str, Any] = response.json()
+        return minted
 
     def jwks(self) -> dict[str, Any]:
         found: dict[str, Any] = self.http.get(self.issuer + routes.JWKS.path, timeout=30).json()

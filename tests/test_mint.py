@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from click.testing import CliRunner
 from conftest import FIXTURES
 
@@ -58,3 +59,30 @@ def test_authorize_and_client_credentials_check_scopes_the_same_way(client):
     body = response.get_json()
     assert response.status_code == 400 and body["error"] == "invalid_scope"
     assert "is not registered for scope: made-up (BankID grants scopes per client" in body["error_description"]
+
+
+@pytest.mark.serves
+def test_vipps_tokens_every_way_carry_vippss_issuer_and_no_number(mock_bankid, provider, settings, monkeypatch):
+    """``mock_bankid.mint(provider="vipps")``, ``mock-bankid token --provider vipps`` and
+    ``mint_for_tests`` on Vipps's provider: Vipps's issuer and client, a pairwise UUID sub, no number."""
+    vipps_issuer = mock_bankid.issuer_of("vipps")
+    assert vipps_issuer.endswith("/access-management-1.0/access/")
+    plugin = mock_bankid.mint("adult", provider="vipps")
+    direct = mint_for_tests(provider.realms.of("vipps"), "adult", client_id="ci-vipps", scope="openid nin")
+    result = cli_mint(settings, monkeypatch, "--provider", "vipps")
+    assert result.exit_code == 0, result.output
+    command = json.loads(result.output)
+    assert command["claims"]["id_token"]["iss"] == settings.base_url + "/access-management-1.0/access/"
+    for minted in (plugin, direct, command):
+        claims = minted["claims"]["id_token"]
+        assert "nnin_altsub" not in claims and "nin" not in claims and "acr" not in claims
+        assert claims["aud"] in ("ci-vipps", ["ci-vipps"]) and len(claims["sub"]) == 36
+    assert plugin["claims"]["id_token"]["iss"] == vipps_issuer
+    assert plugin["claims"]["id_token"]["sub"] != mock_bankid.mint("adult")["claims"]["id_token"]["sub"]
+    answer = requests.get(mock_bankid.url("/vipps-userinfo-api/userinfo"),
+                          headers={"Authorization": f"Bearer {plugin['access_token']}"}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["nin"] == plugin["persona"]["nnin"]
+    with pytest.raises(ValueError, match="no Vipps account"):
+        mock_bankid.mint("bankid-only", provider="vipps")
+    with pytest.raises(LookupError, match="unknown vipps client_id 'ci'"):
+        mock_bankid.mint("adult", provider="vipps", client_id="ci")
