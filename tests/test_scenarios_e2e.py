@@ -121,6 +121,27 @@ def test_cli_sets_shows_and_clears_a_running_server(server):
     assert cli("scenario", "show").stdout.strip() == "no scenario is on"
 
 
+def test_bankid_outage_with_vipps_up_over_real_http_across_workers(server):
+    """The runbook's fallback: BankID is down, Vipps Login serves, on every worker; set by the CLI."""
+    vipps_discovery = f"{server.base_url}/access-management-1.0/access/.well-known/openid-configuration"
+    done = subprocess.run([sys.executable, "-m", "mock_bankid.cli", "scenario", "set", "outage", "--provider", "bankid",
+                           "--url", server.base_url], capture_output=True, text=True, timeout=30, cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("outage (server)")
+    assert fresh_statuses(server.discovery_url, 12) == [503] * 12
+    assert fresh_statuses(vipps_discovery, 12) == [200] * 12
+    state = requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json()
+    assert state["providers"]["bankid"]["active"]["scenario"] == "outage" and state["providers"]["vipps"]["active"] is None
+    vipps = HttpRP(server, browser=requests.Session(), provider="vipps")
+    authz = vipps.sign_in("adult")
+    tokens = vipps.redeem(authz)
+    assert tokens.status_code == 200, tokens.text
+    assert vipps.userinfo(tokens.json()["access_token"]).json()["nin"]
+    shown = subprocess.run([sys.executable, "-m", "mock_bankid.cli", "scenario", "show", "--url", server.base_url],
+                           capture_output=True, text=True, timeout=30, cwd=PROJECT_ROOT)
+    assert shown.stdout.splitlines()[0].startswith("bankid: outage") and "vipps: no scenario is on" in shown.stdout
+
+
 # --- per sign-in: queue, persona, login page panel --------------------------------------------
 def test_next_login_queue_trap_is_refused_by_joserfc(server):
     rp = rp_on(server)
