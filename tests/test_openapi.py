@@ -118,3 +118,33 @@ def test_the_wheel_ships_the_description():
     pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     assert DESCRIPTION_FILE.name in pyproject["tool"]["setuptools"]["package-data"]["mock_bankid"]
     assert DESCRIPTION_FILE.parent.name == "mock_bankid"
+
+
+def test_the_provider_choice_is_described_where_the_control_api_takes_it(client):
+    """``provider`` on /_mock/scenario, /_mock/next-login and /_mock/token: the query parameter,
+    the body fields, and the state's shape, which the app's answers follow."""
+    from jsonschema import Draft202012Validator
+
+    from mock_bankid.core.routes import PROVIDERS
+
+    doc = packaged_description()
+    assert doc["components"]["parameters"]["ProviderQuery"]["schema"]["enum"] == list(PROVIDERS)
+    for path in ("/_mock/scenario", "/_mock/next-login", "/_mock/token"):
+        assert {"$ref": "#/components/parameters/ProviderQuery"} in doc["paths"][path]["parameters"], path
+    put = doc["paths"]["/_mock/scenario"]["put"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"][0]
+    push = doc["paths"]["/_mock/next-login"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    mint = doc["paths"]["/_mock/token"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    for schema in (put, push, mint):
+        assert schema["properties"]["provider"]["enum"] == list(PROVIDERS)
+    catalogue_item = doc["components"]["schemas"]["Catalogue"]["properties"]["scenarios"]["items"]
+    assert "providers" in catalogue_item["properties"]
+    state = Draft202012Validator(doc["components"]["schemas"]["ScenarioState"])
+    answers = [client.put("/_mock/scenario", json={"scenario": "outage", "provider": "bankid"}).get_json(),
+               client.get("/_mock/scenario").get_json(), client.get("/_mock/scenario?provider=vipps").get_json(),
+               client.get("/_mock/scenario?realm=w1").get_json()]
+    for answer in answers:
+        state.validate(answer)
+    assert answers[1]["providers"]["bankid"]["active"]["scenario"] == "outage"
+    assert answers[2] == {"provider": "vipps", "active": None}
+    broken = {"active": None, "providers": {"vipps": {"nothing": True}}}
+    assert not state.is_valid(broken)  # the shape is checked, not just any object
