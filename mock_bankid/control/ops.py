@@ -175,6 +175,15 @@ def chosen_provider(p: Provider, name: Any) -> Provider:
     raise InvalidRequest(f"provider must be one of {', '.join(choices)}, not {name!r}.")
 
 
+def providers_overview(p: Provider) -> list[dict[str, Any]]:
+    """Each provider of ``p``'s realm as the console shows it: name, label, issuer, discovery,
+    clients, its scenario state and its next-login queue."""
+    return [{"name": name, "label": target.dialect.name, "issuer": target.issuer,
+             "discovery": routes.url(routes.DISCOVERY, target.settings), "clients": target.clients.all(),
+             "scenario": engine().server_state(on=target), "queue": login_queue.entries(target)}
+            for name, target in realm_providers(p).items()]
+
+
 # --- server-wide scenarios -------------------------------------------------------------------
 def scenario_state(p: Provider, name: str | None = None) -> dict[str, Any]:
     """What is on: for provider ``name`` ``{"provider", "active"}``; without one, BankID's ``active``

@@ -20,6 +20,7 @@ def home() -> Response:
         "console/home.html", active="home", page_title=console_texts(locale())["home_title"],
         discovery=routes.url(routes.DISCOVERY, p.settings), clients=p.clients.all(),
         scenario=ops.scenario_state(p), clock=ops.clock_state(p), queue=ops.next_login_queue(p),
+        providers=ops.providers_overview(p),
         mock_index=href(routes.CONTROL_INDEX),
     )
 

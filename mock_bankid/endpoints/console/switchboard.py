@@ -86,6 +86,7 @@ def _switchboard(status: int = 200, **context: Any) -> Response:
     return page(
         "console/switchboard.html", status=status, active="switchboard", page_title=_t("nav_switchboard"),
         scenario=ops.scenario_state(p), groups=scenario_groups(), queue=ops.next_login_queue(p),
+        providers=(providers := ops.providers_overview(p)), provider_labels={x["name"]: x["label"] for x in providers},
         clock=ops.clock_state(p), keys=(keys := ops.keys(p)), key_algs=KEY_ALGS,
         current_since={k["alg"]: k["activates_at"] for k in keys if k["state"] == "current"},
         quick_advances=QUICK_ADVANCES,
@@ -106,7 +107,7 @@ def switchboard() -> Response:
 def scenario_on() -> Response:
     body = scenario_body(request.form)
     try:
-        ops.set_scenario(provider(), body)
+        ops.set_scenario(provider(), body, request.form.get("provider") or None)
     except InvalidRequest as exc:
         return _switchboard(400, error_message=exc.description, open_scenario=body.get("scenario"))
     return done("scenario", ok="scenario_on")
@@ -114,7 +115,7 @@ def scenario_on() -> Response:
 
 @routed(bp, routes.CONSOLE_SCENARIO_OFF)
 def scenario_off() -> Response:
-    ops.clear_scenario(provider())
+    ops.clear_scenario(provider(), request.form.get("provider") or None)
     return done("scenario", ok="scenario_off")
 
 
@@ -147,7 +148,7 @@ def keys_rotate() -> Response:
 @routed(bp, routes.CONSOLE_NEXT_LOGIN)
 def next_login() -> Response:
     """Queue a persona (``persona`` id, or any selector) with an optional per-sign-in scenario."""
-    body = {k: request.form.get(k, "").strip() for k in ("persona", "selector", "scenario")}
+    body = {k: request.form.get(k, "").strip() for k in ("persona", "selector", "scenario", "provider")}
     body = {k: v for k, v in body.items() if v}
     try:
         ops.queue_next_login(provider(), body)
@@ -160,7 +161,10 @@ def next_login() -> Response:
 
 @routed(bp, routes.CONSOLE_NEXT_LOGIN_CLEAR)
 def next_login_clear() -> Response:
-    ops.clear_next_login(provider())
+    chosen = request.form.get("provider") or None
+    for target in ops.realm_providers(provider()).values():
+        if chosen in (None, target.name):
+            ops.clear_next_login(target)
     return done("queue", ok="queue_cleared")
 
 

@@ -266,4 +266,9 @@ EN: dict[str, str] = {
     "d_permission_digest_fail": "got {got}, the statement pushed gives {want}",
     "d_userinfo_fail": "sub {got}, the ID token says {want}",
     "d_userinfo_status": "answered HTTP {status}",
+    "provider_choice": "Provider",
+    "provider_all": "All (BankID and Vipps)",
+    "provider_only": "only",
+    "the_providers": "Providers",
+    "provider_issuer_note": "a MOCK of it, not the real one",
 }

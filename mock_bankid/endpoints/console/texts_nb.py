@@ -273,4 +273,9 @@ NB: dict[str, str] = {
     "d_permission_digest_fail": "fikk {got}, erklæringen som ble sendt gir {want}",
     "d_userinfo_fail": "sub {got}, ID-tokenet sier {want}",
     "d_userinfo_status": "svarte HTTP {status}",
+    "provider_choice": "Leverandør",
+    "provider_all": "Alle (BankID og Vipps)",
+    "provider_only": "bare",
+    "the_providers": "Leverandører",
+    "provider_issuer_note": "en MOCK av den, ikke den ekte",
 }

@@ -184,18 +184,22 @@ def scenario_bar(loc: str, *, form: bool) -> dict[str, Any] | None:
     login and error pages cannot see the console's CSRF cookie, so they link to the switchboard.
     """
     try:
-        active = ops.scenario_state(provider())["active"]
+        state = ops.scenario_state(provider())
     except StoreUnavailable:
         return None
-    if not active:
+    on = [(name, one["active"]) for name, one in state["providers"].items() if one["active"]]
+    if not on:
         return None
+    active = on[0][1]  # BankID's when it is on, else the first other provider's
     t = console_texts(loc if loc in LOCALES else "en" if loc.startswith("en") else "nb")
     left = []
     if active.get("remaining_seconds") is not None:
         left.append(t["bar_seconds_left"].format(seconds=max(0, round(active["remaining_seconds"]))))
     if active.get("count") is not None:
         left.append(t["bar_requests_left"].format(n=active.get("remaining_count", 0)))
+    where = [name for name, one in on if one["scenario"] == active["scenario"]]
     return {"name": active["scenario"], "left": " · ".join(left), "form": form, "t": t,
+            "providers": where if len(where) < len(state["providers"]) else [],
             "clear_action": href(routes.CONSOLE_SCENARIO_OFF),
             "switchboard": href(routes.CONSOLE_SWITCHBOARD) + "#scenario"}
 

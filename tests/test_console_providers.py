@@ -1,0 +1,85 @@
+"""The console with two providers: the home page lists BankID and Vipps Login with their issuers,
+discovery and clients; the switchboard switches a scenario on for one provider or all, and queues
+the next login at a provider; the bar says where a scenario is on. Server-rendered, no JavaScript,
+nb and en (the Flask test client; the same forms as the JSON API, ``control/ops.py``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_console import CONSOLE, csrf_of, post, text_of
+
+from mock_bankid.endpoints.console import texts
+
+pytestmark = pytest.mark.unit
+
+VIPPS_ISSUER = "http://localhost:8080/access-management-1.0/access/"
+VIPPS_DISCOVERY = "/access-management-1.0/access/.well-known/openid-configuration"
+BANKID_DISCOVERY = "/auth/realms/current/.well-known/openid-configuration"
+
+
+def section(html: str, testid: str, end: str) -> str:
+    return html.split(f'data-testid="{testid}"', 1)[1].split(end, 1)[0]
+
+
+@pytest.mark.parametrize("locale", ["nb", "en"])
+def test_the_home_page_lists_each_provider_with_issuer_discovery_and_its_clients(client, locale):
+    html = client.get(f"/?ui_locales={locale}").get_data(as_text=True)
+    t = texts.NB if locale == "nb" else texts.EN
+    assert f"<h2>{t['the_providers']}</h2>" in html and t["provider_issuer_note"] in html
+    assert re.search(r'data-testid="issuer-bankid">http://localhost:8080/auth/realms/current<', html)
+    assert f'data-testid="issuer-vipps">{VIPPS_ISSUER}<' in html
+    assert f'data-testid="discovery-vipps">http://localhost:8080{VIPPS_DISCOVERY}<' in html
+    bankid_clients = section(html, "clients-of-bankid", 'data-testid="clients-of-vipps"')
+    vipps_clients = html.split('data-testid="clients-of-vipps"', 1)[1]
+    assert 'data-client="ci"' in bankid_clients and 'data-client="drop-web-vipps"' not in bankid_clients
+    assert {"drop-web-vipps", "drop-web-vipps-no-nin", "ci-vipps"} == set(re.findall(r'data-client="([^"]+)"',
+                                                                                       vipps_clients))
+
+
+def test_switching_a_scenario_on_for_vipps_only_from_the_switchboard(client):
+    token = csrf_of(client)
+    on = post(client, "/scenario", {"scenario": "outage", "provider": "vipps", "for_seconds": "60"}, token=token)
+    assert on.status_code == 303
+    state = client.get("/_mock/scenario").get_json()
+    assert state["providers"]["vipps"]["active"]["scenario"] == "outage" and state["active"] is None
+    assert client.get(VIPPS_DISCOVERY).status_code == 503 and client.get(BANKID_DISCOVERY).status_code == 200
+    html = client.get(f"{CONSOLE}/switchboard?ui_locales=en").get_data(as_text=True)
+    assert 'data-testid="active-scenario-vipps">outage<' in html and 'data-testid="active-scenario-none"' in html
+    assert 'data-testid="scenario-bar-providers">(vipps)<' in html  # the bar says where it is on
+    home = client.get("/").get_data(as_text=True)
+    assert 'data-testid="active-scenario-vipps">outage<' in home and 'active-scenario-none-bankid' in home
+    assert post(client, "/scenario/clear", {"provider": "vipps"}).status_code == 303
+    assert client.get("/_mock/scenario?provider=vipps").get_json() == {"provider": "vipps", "active": None}
+
+
+def test_the_switch_on_form_offers_a_provider_choice_only_where_there_is_one(client):
+    html = client.get(f"{CONSOLE}/switchboard?ui_locales=en").get_data(as_text=True)
+    outage = section(html, "provider-outage", "</select>")
+    assert re.findall(r'<option value="([^"]*)"', outage) == ["", "bankid", "vipps"]
+    assert texts.EN["provider_all"] in outage
+    assert 'data-testid="provider-bankid-error"' not in html  # BankID's error codes: BankID only
+    assert re.search(r'data-testid="only-bankid-error" data-provider="bankid">BankID only<', html)
+    refused = post(client, "/scenario", {"scenario": "bankid-error", "provider": "vipps"})
+    assert refused.status_code == 400 and "bankid-error is for bankid only, not vipps" in text_of(refused)
+    hostile = post(client, "/scenario", {"scenario": "outage", "provider": "<script>x</script>"})
+    body = hostile.get_data(as_text=True)
+    assert hostile.status_code == 400 and "<script>x" not in body and "&lt;script&gt;x" in body
+    assert "bankid, vipps" in text_of(hostile)
+    nb = client.get(f"{CONSOLE}/switchboard?ui_locales=nb").get_data(as_text=True)
+    assert texts.NB["provider_all"] in nb and texts.NB["provider_choice"] in nb
+
+
+def test_the_queue_form_queues_at_the_provider_chosen(client):
+    token = csrf_of(client)
+    html = client.get(f"{CONSOLE}/switchboard").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)"', section(html, "queue-provider", "</select>")) == ["bankid", "vipps"]
+    assert post(client, "/next-login", {"selector": "vipps-only", "provider": "vipps"}, token=token).status_code == 303
+    assert [e["selector"] for e in client.get("/_mock/next-login?provider=vipps").get_json()["queue"]] == ["vipps-only"]
+    refused = post(client, "/next-login", {"selector": "vipps-only", "provider": "bankid"}, token=token)
+    assert refused.status_code == 400 and "vipps-only has no BankID account" in text_of(refused)
+    listed = section(client.get(f"{CONSOLE}/switchboard").get_data(as_text=True), "queue-list", "</ol>")
+    assert 'data-provider="vipps">Vipps</span> <code>vipps-only</code>' in listed
+    assert post(client, "/next-login/clear", {}, token=token).status_code == 303
+    assert client.get("/_mock/next-login?provider=vipps").get_json()["queue"] == []
