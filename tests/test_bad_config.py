@@ -140,7 +140,8 @@ def test_the_banner_says_where_the_mock_is_and_how_other_commands_find_it():
     assert " console        http://localhost:9191/ " in text
     assert "   export MOCK_BANKID_BASE_URL=http://localhost:9191\n" in text
     # Vipps Login is served beside BankID: its issuer (with Vipps's trailing slash) and discovery, said to be a mock
-    assert " vipps issuer   http://localhost:9191/access-management-1.0/access/  (MOCK Vipps Login: not Vipps)\n" in text
+    vipps = "http://localhost:9191/access-management-1.0/access/"
+    assert f" vipps issuer   {vipps}  (MOCK Vipps Login: not Vipps)\n" in text
     assert (" vipps discovery http://localhost:9191/access-management-1.0/access/.well-known/openid-configuration\n"
             in text)
     assert "a MOCK of the BankID OpenID Connect provider and of Vipps Login" in text

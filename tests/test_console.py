@@ -25,6 +25,9 @@ from mock_bankid.oidc.clients import Client
 from mock_bankid.scenarios.definitions import GROUPS
 from mock_bankid.scenarios.engine import Scenarios
 
+NO_SCENARIO = {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+"""GET /_mock/scenario with nothing on: BankID's state as before Vipps, and each provider's."""
+
 CONSOLE = "/_mock/console"
 
 
@@ -192,7 +195,7 @@ def test_switching_a_scenario_on_and_off_is_the_json_apis_state(client):
     assert texts.NB["ok_scenario_on"] in page and "retry_after=7" in page and texts.NB["until"] in page
     assert client.get("/_mock/scenario").json["active"]["id"] == active["id"]
     assert post(client, "/scenario/clear", {}).status_code == 303
-    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").json == NO_SCENARIO
 
 
 def test_a_bad_parameter_shows_the_json_apis_message_on_the_page(client):
@@ -200,7 +203,7 @@ def test_a_bad_parameter_shows_the_json_apis_message_on_the_page(client):
     json_answer = client.put("/_mock/scenario", json={"scenario": "slow", "params": {"seconds": "9999"}})
     assert response.status_code == 400 and json_answer.status_code == 400
     assert json_answer.json["error_description"] in text_of(response)
-    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").json == NO_SCENARIO
 
 
 def test_an_unknown_scenario_is_refused_as_by_the_api(client):
@@ -412,7 +415,7 @@ def test_with_a_control_token_required_the_console_asks_for_it_and_keeps_it_in_a
     assert 'data-testid="token-form"' in page
     refused = post(client, "/scenario", {"scenario": "outage"})
     assert refused.status_code == 401 and texts.NB["refused_control_token"] in text_of(refused)
-    assert client.get("/_mock/scenario").json == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").json == NO_SCENARIO
     saved = post(client, "/control-token", {"token": "s3cret", "back": f"{CONSOLE}/switchboard"})
     cookie = saved.headers["Set-Cookie"]
     assert saved.status_code == 303 and "mock_bankid_control=s3cret" in cookie

@@ -11,6 +11,9 @@ import pytest
 import requests
 from conftest import CHROMIUM, start_server
 
+NO_SCENARIO = {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+"""GET /_mock/scenario with nothing on: BankID's state as before Vipps, and each provider's."""
+
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
@@ -119,7 +122,7 @@ def test_with_a_scenario_on_every_console_page_shows_the_bar_and_stays_usable(pa
     page.get_by_test_id("scenario-bar-off").click()
     page.get_by_test_id("active-scenario-none").wait_for()
     assert page.get_by_test_id("scenario-bar").count() == 0
-    assert requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json() == NO_SCENARIO
 
 
 EVERYWHERE = {"endpoints": ["discovery", "jwks", "authorize", "token", "userinfo"]}
@@ -165,7 +168,7 @@ def test_outage_switched_on_by_clicks_stops_the_next_sign_in_and_off_again(page,
     nav(page, "Switchboard")
     page.get_by_test_id("scenario-clear").click()
     page.get_by_test_id("active-scenario-none").wait_for()
-    assert requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json() == NO_SCENARIO
     debugger_sign_in(page, persona="adult")
     assert set(checks(page).values()) == {"pass"}
 

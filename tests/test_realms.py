@@ -16,6 +16,9 @@ from mock_bankid.oidc.provider import MAX_CACHED_REALMS, REALMS_NS
 from mock_bankid.store.scoped import REALM_TTL, realm_prefix
 from tests.rp.driver import FlaskRP, HttpRP, pkce_pair, query_of
 
+NO_SCENARIO = {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+"""GET /_mock/scenario with nothing on: BankID's state as before Vipps, and each provider's."""
+
 
 def test_a_realm_is_an_issuer_of_its_own(client):
     doc = client.get("/auth/realms/w1/.well-known/openid-configuration").json
@@ -183,8 +186,9 @@ def test_realms_over_real_http_across_workers(live_server):
     assert seen[two]["iat"] - seen[one]["iat"] >= 100  # only realm two's clock moved
     # realm one's outage is on for every worker there, and nowhere else
     assert requests.get(f"{base}/_mock/scenario?realm={one}", timeout=10).json()["active"]["scenario"] == "outage"
-    assert requests.get(f"{base}/_mock/scenario?realm={two}", timeout=10).json() == {"active": None, "providers": {"bankid": {"active": None}}}
-    assert requests.get(f"{base}/_mock/scenario", timeout=10).json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    only_bankid = {"active": None, "providers": {"bankid": {"active": None}}}  # another realm: BankID only
+    assert requests.get(f"{base}/_mock/scenario?realm={two}", timeout=10).json() == only_bankid
+    assert requests.get(f"{base}/_mock/scenario", timeout=10).json() == NO_SCENARIO
     assert requests.get(f"{base}/_mock/next-login", timeout=10).json() == {"queue": []}
     rp = HttpRP(live_server)
     assert rp.tokens("adult")["id_token"]  # the home realm signs in as before

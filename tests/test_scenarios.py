@@ -29,6 +29,9 @@ from mock_bankid.oidc.codes import CODE_NS, SCENARIO_MARK
 from mock_bankid.scenarios import ENGINE_KEY, REGISTRY, ScenarioError, Scenarios
 from mock_bankid.scenarios.builtin import BANKID_ERROR_CODES
 
+NO_SCENARIO = {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+"""GET /_mock/scenario with nothing on: BankID's state as before Vipps, and each provider's."""
+
 AUTH = "/auth/realms/current/precheck/auth"
 LOGIN = "/auth/realms/current/precheck/login"
 TOKEN = "/auth/realms/current/protocol/openid-connect/token"
@@ -70,7 +73,7 @@ def test_control_rejects_unknown_names_and_bad_parameters(client):
         response = client.put("/_mock/scenario", json=body)
         assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
         assert words in response.get_json()["error_description"], (body, response.get_json())
-    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").get_json() == NO_SCENARIO
 
 
 def test_put_get_delete_and_clearing_restores_service_at_once(client, rp):
@@ -80,7 +83,7 @@ def test_put_get_delete_and_clearing_restores_service_at_once(client, rp):
     assert client.get("/_mock/health").status_code == 200  # the control surface never goes down
     assert client.delete("/_mock/scenario").status_code == 204
     assert client.get(DISCOVERY).status_code == 200
-    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").get_json() == NO_SCENARIO
 
 
 def test_for_seconds_runs_on_the_mock_clock(client, rp):
@@ -91,7 +94,7 @@ def test_for_seconds_runs_on_the_mock_clock(client, rp):
     assert client.get(CERTS).status_code == 503
     client.put("/_mock/clock", json={"advance": 2})
     assert client.get(CERTS).status_code == 200
-    assert client.get("/_mock/scenario").get_json() == {"active": None, "providers": {"bankid": {"active": None}, "vipps": {"active": None}}}
+    assert client.get("/_mock/scenario").get_json() == NO_SCENARIO
 
 
 def test_count_switches_off_after_that_many_matching_requests(client, rp):

@@ -131,7 +131,8 @@ def test_bankid_outage_with_vipps_up_over_real_http_across_workers(server):
     assert fresh_statuses(server.discovery_url, 12) == [503] * 12
     assert fresh_statuses(vipps_discovery, 12) == [200] * 12
     state = requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json()
-    assert state["providers"]["bankid"]["active"]["scenario"] == "outage" and state["providers"]["vipps"]["active"] is None
+    assert state["providers"]["bankid"]["active"]["scenario"] == "outage"
+    assert state["providers"]["vipps"]["active"] is None
     vipps = HttpRP(server, browser=requests.Session(), provider="vipps")
     authz = vipps.sign_in("adult")
     tokens = vipps.redeem(authz)

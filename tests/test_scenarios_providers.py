@@ -213,3 +213,8 @@ def test_mint_vipps_tokens_over_the_control_api(client, vipps):
     assert bankid["claims"]["id_token"]["iss"] == BASE + "/auth/realms/current"
     refused = client.post("/_mock/token", json={"persona": "bankid-only", "provider": "vipps"})
     assert refused.status_code == 400 and "no Vipps account" in refused.get_json()["error_description"]
+
+
+def test_a_start_scenario_naming_no_such_provider_stops_the_start(settings):
+    with pytest.raises(ValueError, match="MOCK_BANKID_SCENARIO: provider must be one of bankid, vipps, not 'mobilepay'"):
+        create_app(dataclasses.replace(settings, scenario='{"scenario": "outage", "provider": "mobilepay"}'))

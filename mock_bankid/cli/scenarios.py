@@ -112,7 +112,8 @@ def register(group: click.Group) -> None:
             where = "/".join(w for w, on in (("server", s["server_wide"]), ("sign-in", s["per_sign_in"])) if on)
             params = " ".join(f"{k}={json.dumps(v)}" for k, v in s["params"].items())
             only = f" ({'/'.join(s['providers'])} only)" if s["providers"] != ["bankid", "vipps"] else ""
-            click.echo(f"{s['name'].ljust(width)}  [{where}]{only} {s['summary']}" + (f"  ({params})" if params else ""))
+            line = f"{s['name'].ljust(width)}  [{where}]{only} {s['summary']}"
+            click.echo(line + (f"  ({params})" if params else ""))
 
     @group.group("scenario")
     def scenario_group() -> None:

@@ -75,8 +75,7 @@ def _where(p: Provider) -> str:
     return f"{p.name}:{p.settings.realm}"
 
 
-def _request_key(p: Provider) -> str:
-    """Where a request keeps the scenario it found for ``p`` (read once per request)."""
+def _request_key(p: Provider) -> str:  # where a request keeps the scenario it found for ``p``
     return f"mock_bankid_scenario:{_where(p)}"
 
 
@@ -87,9 +86,10 @@ def split_provider(spec: str | Mapping[str, Any]) -> tuple[str | Mapping[str, An
             spec = jsontools.loads(spec.strip())
         except ValueError as exc:
             raise ScenarioError(f"not valid JSON: {exc}") from None
-    if isinstance(spec, Mapping) and "provider" in spec:
-        return {k: v for k, v in spec.items() if k != "provider"}, spec["provider"]
-    return spec, None
+    given = spec.get("provider") if isinstance(spec, Mapping) else None
+    if given is not None and given not in routes.PROVIDERS:
+        raise ScenarioError(f"provider must be one of {', '.join(routes.PROVIDERS)}, not {given!r}")
+    return ({k: v for k, v in spec.items() if k != "provider"} if isinstance(spec, Mapping) else spec), given
 
 
 class Scenarios:
@@ -100,7 +100,8 @@ class Scenarios:
         self.provider = provider
         """Passed in by ``attach``; None for an engine that only lists the catalogue (the CLI)."""
         self.definitions: dict[str, Definition] = dict(definitions if definitions is not None else REGISTRY)
-        start_spec, self.start_provider = split_provider(start) if start else ("", None)
+        start_spec, given = split_provider(start) if start else ("", None)
+        self.start_provider: str | None = given
         self.start = self.parse(start_spec) if start_spec else None
         """MOCK_BANKID_SCENARIO, switched on at start for ``start_provider`` (None: every provider)."""
         self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
