@@ -83,3 +83,31 @@ def test_the_queue_form_queues_at_the_provider_chosen(client):
     assert 'data-provider="vipps">Vipps</span> <code>vipps-only</code>' in listed
     assert post(client, "/next-login/clear", {}, token=token).status_code == 303
     assert client.get("/_mock/next-login?provider=vipps").get_json()["queue"] == []
+
+
+def test_the_personas_pages_queue_a_person_where_they_have_an_account(client):
+    listed = client.get(f"{CONSOLE}/personas").get_data(as_text=True)
+    card = listed.split('data-persona="vipps-only"', 1)[1].split("</li>", 1)[0]
+    assert '<input type="hidden" name="provider" value="vipps">' in card
+    assert post(client, "/next-login", {"persona": "vipps-only", "provider": "vipps",
+                                        "back": f"{CONSOLE}/personas"}).status_code == 303
+    assert [e["selector"] for e in client.get("/_mock/next-login?provider=vipps").get_json()["queue"]] == ["vipps-only"]
+    page = client.get(f"{CONSOLE}/personas/adult").get_data(as_text=True)
+    choice = section(page, "queue-persona-provider", "</select>")
+    assert re.findall(r'<option value="([^"]*)"', choice) == ["bankid", "vipps"]
+    only = client.get(f"{CONSOLE}/personas/bankid-only").get_data(as_text=True)
+    assert 'data-testid="queue-persona-provider"' not in only and 'name="provider" value="bankid"' in only
+
+
+def test_the_requests_page_shows_both_providers_requests_and_which_each_went_to(client):
+    assert client.get(BANKID_DISCOVERY).status_code == 200
+    assert client.get(VIPPS_DISCOVERY).status_code == 200
+    vipps_log = client.get("/_mock/requests?provider=vipps").get_json()["requests"]
+    assert [(e["path"], e["provider"]) for e in vipps_log] == [(VIPPS_DISCOVERY, "vipps")]
+    assert {e["provider"] for e in client.get("/_mock/requests").get_json()["requests"]} == {"bankid"}
+    html = client.get(f"{CONSOLE}/requests").get_data(as_text=True)
+    assert BANKID_DISCOVERY in html and VIPPS_DISCOVERY in html
+    assert re.search(r'data-provider="vipps" data-testid="request-provider">Vipps</span> <code>GET '
+                     + re.escape(VIPPS_DISCOVERY), html)
+    assert post(client, "/requests/clear", {}).status_code == 303
+    assert client.get("/_mock/requests?provider=vipps").get_json()["requests"] == []

@@ -222,15 +222,22 @@ def clear_scenario(p: Provider, name: str | None = None) -> None:
 
 
 # --- the request log -------------------------------------------------------------------------
-def recent_requests(p: Provider, path: str | None = None) -> list[dict[str, Any]]:
-    entries = requestlog.recent(p.store, p.settings.request_log_size)
+def recent_requests(p: Provider, path: str | None = None, every_provider: bool = False) -> list[dict[str, Any]]:
+    """The newest requests, oldest first, each with the ``provider`` it went to: ``p``'s (each
+    provider keeps its own log), or with ``every_provider`` those of every provider of the realm
+    merged by time (the console)."""
+    targets = list(realm_providers(p).values()) if every_provider else [p]
+    size = p.settings.request_log_size
+    entries = sorted(({**e, "provider": t.name} for t in targets for e in requestlog.recent(t.store, size)),
+                     key=lambda e: e["time"])[-size:] if size else []
     if path:
         entries = [e for e in entries if path in e["path"]]
     return entries
 
 
-def clear_requests(p: Provider) -> None:
-    requestlog.clear(p.store)
+def clear_requests(p: Provider, every_provider: bool = False) -> None:
+    for target in (realm_providers(p).values() if every_provider else [p]):
+        requestlog.clear(target.store)
 
 
 # --- realms ----------------------------------------------------------------------------------

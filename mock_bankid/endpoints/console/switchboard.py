@@ -240,7 +240,7 @@ def sign_ins(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def _requests_context() -> dict[str, Any]:
-    entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None)))
+    entries = list(reversed(ops.recent_requests(provider(), request.args.get("path") or None, every_provider=True)))
     return {"entries": entries, "groups": sign_ins(entries), "redacted": REDACTED,
             "path_filter": request.args.get("path", "")}
 
@@ -254,5 +254,5 @@ def requests_page() -> Response:
 
 @routed(bp, routes.CONSOLE_REQUESTS_CLEAR)
 def requests_clear() -> Response:
-    ops.clear_requests(provider())
+    ops.clear_requests(provider(), every_provider=True)
     return done(to=href(routes.CONSOLE_REQUESTS), ok="requests_cleared")
