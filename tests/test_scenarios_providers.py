@@ -9,7 +9,9 @@ provider of the realm the scenario is offered for. The Flask test client and the
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -218,3 +220,18 @@ def test_mint_vipps_tokens_over_the_control_api(client, vipps):
 def test_a_start_scenario_naming_no_such_provider_stops_the_start(settings):
     with pytest.raises(ValueError, match="MOCK_BANKID_SCENARIO: provider must be one of bankid, vipps, not 'mobilepay'"):
         create_app(dataclasses.replace(settings, scenario='{"scenario": "outage", "provider": "mobilepay"}'))
+
+
+def test_the_login_page_panel_offers_vipps_only_the_scenarios_vipps_has(vipps, rp):
+    vipps_page = vipps.login_page().html
+    assert 'name="scenario"' in vipps_page and 'value="cancel"' in vipps_page
+    assert not any(f'value="{name}"' in vipps_page for name in BANKID_ONLY)
+    assert 'value="bankid-error"' in rp.login_page().html
+
+
+def test_docs_scenarios_md_names_the_bankid_only_scenarios_the_catalogue_has():
+    doc = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text()
+    section = doc.split("### Per provider: BankID, Vipps Login, or both", 1)[1].split("\n## ", 1)[0]
+    paragraph = section.split("These\n  are for BankID only", 1)[1].split("Switching one of them on", 1)[0]
+    assert set(re.findall(r"`([a-z0-9-]+)`", paragraph)) - {"sub"} == BANKID_ONLY
+    assert BANKID_ONLY == {name for name, d in CATALOGUE.items() if d.providers == ("bankid",) and d.uses is None}
