@@ -249,3 +249,20 @@ def test_the_request_log_refreshes_by_itself(page, server):
     page.locator("#live").wait_for(state="visible")
     requests.get(f"{server.base_url}/auth/realms/current/.well-known/openid-configuration", timeout=10)
     page.locator("#request-log").get_by_text("/.well-known/openid-configuration").first.wait_for(timeout=6_000)
+
+
+def test_bankid_outage_with_vipps_up_switched_on_by_clicks_with_the_provider_choice(page, server):
+    """The runbook's fallback situation by clicks: outage for BankID only, chosen in the form (no JavaScript needed)."""
+    nav(page, "Switchboard")
+    page.locator('details[data-scenario="outage"] > summary').click()
+    page.get_by_test_id("provider-outage").select_option("bankid")
+    page.get_by_test_id("switch-on-outage").click()
+    assert page.get_by_test_id("active-scenario").inner_text() == "outage"
+    assert page.get_by_test_id("active-scenario-none-vipps").is_visible()
+    vipps = f"{server.base_url}/access-management-1.0/access/.well-known/openid-configuration"
+    assert requests.get(server.discovery_url, timeout=10).status_code == 503
+    assert requests.get(vipps, timeout=10).status_code == 200
+    assert page.get_by_test_id("scenario-bar-providers").inner_text() == "(bankid)"
+    page.get_by_test_id("scenario-clear").click()
+    page.get_by_test_id("active-scenario-none").wait_for()
+    assert requests.get(server.discovery_url, timeout=10).status_code == 200

@@ -218,7 +218,8 @@ def test_mint_vipps_tokens_over_the_control_api(client, vipps):
 
 
 def test_a_start_scenario_naming_no_such_provider_stops_the_start(settings):
-    with pytest.raises(ValueError, match="MOCK_BANKID_SCENARIO: provider must be one of bankid, vipps, not 'mobilepay'"):
+    words = "MOCK_BANKID_SCENARIO: provider must be one of bankid, vipps, not 'mobilepay'"
+    with pytest.raises(ValueError, match=words):
         create_app(dataclasses.replace(settings, scenario='{"scenario": "outage", "provider": "mobilepay"}'))
 
 
@@ -234,4 +235,17 @@ def test_docs_scenarios_md_names_the_bankid_only_scenarios_the_catalogue_has():
     section = doc.split("### Per provider: BankID, Vipps Login, or both", 1)[1].split("\n## ", 1)[0]
     paragraph = section.split("These\n  are for BankID only", 1)[1].split("Switching one of them on", 1)[0]
     assert set(re.findall(r"`([a-z0-9-]+)`", paragraph)) - {"sub"} == BANKID_ONLY
-    assert BANKID_ONLY == {name for name, d in CATALOGUE.items() if d.providers == ("bankid",) and d.uses is None}
+    assert {name for name, d in CATALOGUE.items() if d.providers == ("bankid",) and d.uses is None} == BANKID_ONLY
+
+
+def test_the_cli_catalogue_marks_the_bankid_only_scenarios(monkeypatch):
+    from click.testing import CliRunner
+
+    from mock_bankid.cli import cli
+
+    monkeypatch.setenv("MOCK_BANKID_FIXTURES_DIR", str(FIXTURES))
+    result = CliRunner().invoke(cli, ["scenarios"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert all("(bankid only)" in lines[name] for name in BANKID_ONLY)
+    assert "only)" not in lines["outage"] and "only)" not in lines["cancel"]
