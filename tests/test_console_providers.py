@@ -111,3 +111,13 @@ def test_the_requests_page_shows_both_providers_requests_and_which_each_went_to(
                      + re.escape(VIPPS_DISCOVERY), html)
     assert post(client, "/requests/clear", {}).status_code == 303
     assert client.get("/_mock/requests?provider=vipps").get_json()["requests"] == []
+
+
+def test_the_home_page_shows_each_providers_queue_and_the_index_names_the_provider_choice(client):
+    assert client.post("/_mock/next-login", json={"persona": "vipps-only", "provider": "vipps"}).status_code == 201
+    html = client.get("/").get_data(as_text=True)
+    assert "<code>vipps-only</code>" in section(html, "queue-vipps", "</span>")
+    assert "vipps-only" not in section(html, "queue-bankid", "</span>")
+    calls = client.get("/_mock/").get_json()["control"]
+    assert "provider: bankid|vipps" in calls["scenario"] and "provider: bankid|vipps" in calls["next_login"]
+    assert "provider" in calls["token"]

@@ -25,7 +25,9 @@ def _json_body() -> dict[str, Any]:
 
 INDEX_NOTES = {
     "last_callback": " (what callback-replay recorded)",
-    "token": " {persona, client_id, scope}: tokens without a browser",
+    "token": " {persona, client_id, scope, provider}: tokens without a browser",
+    "scenario": "; provider: bankid|vipps (absent: every provider of the realm)",
+    "next_login": "; provider: bankid|vipps (absent: bankid)",
     "realms": "; ?realm=<name> on any call",
 }
 """What the index says besides a call's methods and paths."""
