@@ -14,14 +14,17 @@ export async function vippsConfig(clientId = "drop-web-vipps", clientSecret = "d
   });
 }
 
+// Vipps's scope names. nin (the national identity number) only for a client Vipps allowed it: a
+// client without that permission must leave it out (Vipps answers invalid_scope).
+export const SCOPE = "openid name email phoneNumber birthDate nin";
+
 // GET /api/auth/vipps: keep `checks` in the user's session, redirect the browser to `url`.
-export async function startSignIn(config) {
+export async function startSignIn(config, scope = SCOPE) {
   const verifier = client.randomPKCECodeVerifier();
   const checks = { pkceCodeVerifier: verifier, expectedState: client.randomState(), expectedNonce: client.randomNonce() };
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: REDIRECT_URI,
-    // Vipps's scope names; nin (the national identity number) only for a client Vipps allowed it.
-    scope: "openid name email phoneNumber birthDate nin",
+    scope,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: "S256",
     state: checks.expectedState,  // Vipps wants at least 8 characters; randomState() gives 43
