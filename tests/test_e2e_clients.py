@@ -223,7 +223,9 @@ def test_authlib_vipps_recipe(live_server, personas):
     url, pending = recipe.start_sign_in(config)
     assert "nonce=" in url and "code_challenge_method=S256" in url and len(pending["state"]) >= 8
     queue(live_server, "adult", provider="vipps")
-    location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, f"the queued sign-in did not happen: {answer.status_code} {answer.text[:300]}"
+    location = answer.headers["Location"]
     assert location.startswith(recipe.REDIRECT_URI + "?")
     out = recipe.finish_sign_in(config, location, pending)  # the token request authenticated with Basic
     assert_vipps_identity(out, personas["adult"], live_server)
