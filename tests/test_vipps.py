@@ -7,7 +7,9 @@ with joserfc against the Vipps JWKS as a relying party would.
 from __future__ import annotations
 
 import re
+import tomllib
 import uuid
+from pathlib import Path
 
 import pytest
 from joserfc import jwt
@@ -190,3 +192,74 @@ def test_a_person_signs_in_only_where_they_have_an_account(vipps, client):
     assert bankid.authorize(login_hint="vipps-only").params.get("error") == "access_denied"
     assert "vipps-only" not in set(re.findall(r'data-persona="([^"]+)"', bankid.login_page().html))
     assert vipps.authorize(login_hint="vipps-only").params.get("code")
+
+
+@pytest.fixture
+def strict(client) -> FlaskRP:
+    return FlaskRP(client, provider="vipps", client_id="vipps-strict", login_hint=None)
+
+
+def test_strict_matches_redirect_uris_exactly(strict):
+    assert strict.authorize(redirect_uri="http://127.0.0.1:5555/callback").status == 200  # the login page
+    assert strict.authorize(redirect_uri="http://127.0.0.1:5556/callback").status == 400  # a page, nothing sent
+    assert strict.authorize(redirect_uri="http://localhost:3000/api/auth/vipps/callback/").status == 400
+
+
+def test_strict_takes_no_mock_login_hint_and_no_post(strict):
+    hinted = strict.authorize(login_hint="adult", redirect_uri="http://127.0.0.1:5555/callback")
+    assert hinted.params.get("error") == "invalid_request" and "next-login" in hinted.params["error_description"]
+    assert strict.authorize(method="POST").status in (400, 405)
+
+
+def test_strict_signs_in_through_the_login_page_and_the_queue(strict):
+    tokens = sign_in(strict, redirect_uri="http://127.0.0.1:5555/callback")
+    assert strict.userinfo(tokens["access_token"]).get_json()["nin"]
+    strict.queue("vipps-only")
+    queued = strict.authorize(redirect_uri="http://127.0.0.1:5555/callback")
+    assert queued.params.get("code"), queued.location
+
+
+def test_the_app_flow_parameters_are_accepted_and_ignored(vipps):
+    answer = vipps.authorize(requested_flow="automatic_return_from_vipps_app", final_redirect_is_app="false",
+                             app_callback_uri="drop://vipps")
+    assert answer.params.get("code"), answer.location
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_the_guides_url_table_is_what_discovery_says(client):
+    doc = client.get(VIPPS_ISSUER_PATH + ".well-known/openid-configuration").get_json()
+    table = dict(re.findall(r"^\| (\w[\w ]*?) \| `([^`]+)`", (DOCS / "vipps.md").read_text(), re.M))
+    urls = {name: value.replace("{issuer}", doc["issuer"]).split(" ")[0] for name, value in table.items()}
+    assert urls["issuer"] == doc["issuer"]
+    assert urls["discovery"] == doc["issuer"] + ".well-known/openid-configuration"
+    for name, key in (("authorize", "authorization_endpoint"), ("token", "token_endpoint"), ("JWKS", "jwks_uri"),
+                      ("revoke", "revocation_endpoint"), ("logout", "end_session_endpoint"),
+                      ("userinfo", "userinfo_endpoint")):
+        assert urls[name] == doc[key], name
+
+
+def test_the_guides_client_table_is_the_fixture_file():
+    clients = tomllib.loads((Path(__file__).resolve().parent.parent / "fixtures" / "clients.toml").read_text())
+    vipps_clients = {c["client_id"]: c for c in clients["client"] if c.get("provider") == "vipps"}
+    rows = re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| (yes|no) \| (dev|strict) \|",
+                      (DOCS / "vipps.md").read_text(), re.M)
+    assert {row[0] for row in rows} == set(vipps_clients)
+    for client_id, secret, nin, profile in rows:
+        entry = vipps_clients[client_id]
+        assert entry["client_secret"] == secret and ("nin" in entry["scopes"]) == (nin == "yes")
+        assert entry.get("profile", "dev") == profile
+
+
+@pytest.mark.parametrize("doc", ["fidelity.md", "fidelity-vipps.md"])
+def test_every_test_a_fidelity_row_names_exists(doc):
+    """"Held by" names tests as ``file.py: test_a, test_b``; each must be a test function in that file."""
+    tests = Path(__file__).resolve().parent
+    missing = []
+    for row in re.findall(r"^\|.*\|([^|]*)\|\s*$", (DOCS / doc).read_text(), re.M):
+        for file, names in re.findall(r"(test_\w+\.py): ([\w, ]+)", row):
+            source = (tests / file).read_text() if (tests / file).exists() else ""
+            missing += [f"{file}: {name}" for name in re.findall(r"test_\w+", names)
+                        if not re.search(rf"^(?:async )?def {name}\(", source, re.M)]
+    assert not missing, f"{doc} names tests that do not exist: {missing}"

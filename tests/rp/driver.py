@@ -37,7 +37,8 @@ DEFAULT_BASE_URL = "http://localhost:8080"  # conftest's unit-level Settings
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
 SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret",
            "ci-secret-jwt": "ci-secret-jwt-shared-secret-at-least-32-bytes", "ci-vipps": "ci-vipps-secret",
-           "drop-web-vipps": "drop-web-vipps-secret", "drop-web-vipps-no-nin": "drop-web-vipps-no-nin-secret"}
+           "drop-web-vipps": "drop-web-vipps-secret", "drop-web-vipps-no-nin": "drop-web-vipps-no-nin-secret",
+           "vipps-strict": "vipps-strict-secret"}
 PATHS = {  # under the issuer, as fixtures and discovery have them
     "authorize": "/precheck/auth",
     "login": "/precheck/login",
