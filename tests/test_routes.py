@@ -51,7 +51,10 @@ def _hits(route: Route, literal: str) -> bool:
     if route.path == "/" and route.mount != "control":  # the console's home page: "/" is everywhere
         return False
     pattern, own = _written(route)
-    return (own != "/" and literal == own) or pattern.search(literal) is not None
+    elsewhere = [re.escape(routes.mount_path(route.mount, "", provider) + path) + r"(?![\w/-]|\.\w)"
+                 for provider, path in route.elsewhere]  # Vipps's paths, written out in full
+    return ((own != "/" and literal == own) or pattern.search(literal) is not None
+            or any(re.search(other, literal) for other in elsewhere))
 
 
 def test_each_path_is_written_in_one_module():
@@ -80,6 +83,8 @@ def test_templates_link_through_the_table():
 def test_the_check_finds_a_path_written_out():
     """The scan above sees the forms a path takes in code (so its silence means something)."""
     assert _hits(routes.TOKEN, "https://x/auth/realms/r/protocol/openid-connect/token")
+    assert _hits(routes.TOKEN, "http://x/access-management-1.0/access/oauth2/token")
+    assert not _hits(routes.TOKEN, "/access-management-1.0/access/oauth2/token/other")
     assert not _hits(routes.TOKEN, "/protocol/openid-connect/token/introspect")
     assert _hits(routes.SCENARIO_GET, "PUT /_mock/scenario instead.") and _hits(routes.SCENARIO_GET, "/scenario")
     assert not _hits(routes.SCENARIO_GET, "/_mock/scenarios") and not _hits(routes.CONSOLE_HOME, "/")
