@@ -101,14 +101,15 @@ def test_every_rule_of_the_app_is_declared_and_every_route_served(settings, wher
     settings = settings.with_(**where)
     served = _rules(create_app(settings))
     base_path = urlsplit(settings.base_url).path.rstrip("/")
-    declared = {route.endpoint(provider): (base_path + under_base(route, provider), set(route.methods))
-                for route in ROUTES for provider in route.providers}
+    declared = {name: (base_path + under_base(route, provider, in_realm), set(route.methods))
+                for route in ROUTES for name, provider, in_realm in route.endpoints()}
     assert served == declared
 
 
 def test_the_openapi_description_has_the_tables_paths():
     described = set(packaged_description()["paths"])
-    assert described == {openapi_path(under_base(r, provider)) for r in ROUTES for provider in r.providers}
+    assert described == {openapi_path(under_base(r, provider, in_realm))
+                         for r in ROUTES for _name, provider, in_realm in r.endpoints()}
 
 
 def test_names_and_facts_are_consistent():
@@ -126,6 +127,7 @@ class _Default:
     userinfo_base_url = ""
     realm = "current"
     provider = "bankid"
+    home_realm = ""
 
 
 # --- what the readers make of it, over HTTP ---------------------------------------------
