@@ -69,6 +69,7 @@ def test_discovery_is_vippss_document(vipps, client):
     assert "acr_values_supported" not in doc and "introspection_endpoint" not in doc
     assert "pushed_authorization_request_endpoint" not in doc
     assert doc["mock"] is True and "not Vipps" in doc["release"]
+    assert response.headers["Cache-Control"] == "max-age=3600"
 
 
 def test_bankid_discovery_is_unchanged_beside_it(client):
