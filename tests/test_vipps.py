@@ -69,6 +69,7 @@ def test_discovery_is_vippss_document(vipps, client):
     assert "acr_values_supported" not in doc and "introspection_endpoint" not in doc
     assert "pushed_authorization_request_endpoint" not in doc
     assert doc["mock"] is True and "not Vipps" in doc["release"]
+    assert response.headers["Cache-Control"] == "max-age=3600"
 
 
 def test_bankid_discovery_is_unchanged_beside_it(client):
@@ -263,3 +264,26 @@ def test_every_test_a_fidelity_row_names_exists(doc):
             missing += [f"{file}: {name}" for name in re.findall(r"test_\w+", names)
                         if not re.search(rf"^(?:async )?def {name}\(", source, re.M)]
     assert not missing, f"{doc} names tests that do not exist: {missing}"
+
+
+def test_each_realm_has_its_own_vipps(client):
+    """A realm is a world of its own: BankID at /auth/realms/<name> and Vipps at /vipps/<name>/...,
+    each with its own queue; the home realm's Vipps is at Vipps's own paths."""
+    w1, w2 = FlaskRP(client, provider="vipps", realm="w1", login_hint=None), \
+        FlaskRP(client, provider="vipps", realm="w2", login_hint=None)
+    doc = w1.discovery()
+    assert doc["issuer"] == BASE + "/vipps/w1" + VIPPS_ISSUER_PATH
+    assert doc["userinfo_endpoint"] == BASE + "/vipps/w1/vipps-userinfo-api/userinfo"
+    w1.queue("vipps-only")
+    w2.queue("adult-25")
+    one, two = w1.authorized(), w2.authorized()
+    t1, t2 = w1.redeem(one).get_json(), w2.redeem(two).get_json()
+    assert w1.claims(t1["id_token"])["iss"] == doc["issuer"]
+    people = {p["id"]: p for p in client.get("/_mock/personas").get_json()["personas"]}
+    assert w1.userinfo(t1["access_token"]).get_json()["nin"] == people["vipps-only"]["nnin"]
+    assert w2.userinfo(t2["access_token"]).get_json()["nin"] == people["adult-25"]["nnin"]
+    home = FlaskRP(client, provider="vipps", login_hint=None)
+    assert home.userinfo(t1["access_token"]).status_code == 401, "a realm's token is not the home Vipps's"
+    assert home.authorize().status == 200, "the home Vipps's queue is untouched: the login page"
+    assert client.delete("/_mock/realms/w1").status_code in (200, 204)
+    assert w1.userinfo(t1["access_token"]).status_code == 401, "forgetting a realm forgets its Vipps too"

@@ -235,7 +235,8 @@ class RP:
         self.realm = realm
         self.provider = provider
         vipps = provider == "vipps"
-        self.issuer = self.base_url + VIPPS_ISSUER_PATH if vipps else f"{self.base_url}/auth/realms/{realm}"
+        vipps_host = self.base_url + ("" if realm == "current" else f"/vipps/{realm}")
+        self.issuer = vipps_host + VIPPS_ISSUER_PATH if vipps else f"{self.base_url}/auth/realms/{realm}"
         client_id = client_id or ("ci-vipps" if vipps else "ci")
         scope = scope or ("openid name birthDate nin" if vipps else "openid profile nnin_altsub")
         self.client_id = client_id
@@ -276,7 +277,8 @@ class RP:
     def endpoint(self, name: str) -> str:
         """Where to send a request for ``name`` (a key of PATHS, or ``userinfo``)."""
         if self.provider == "vipps":
-            return self._url(VIPPS_USERINFO if name == "userinfo" else VIPPS_ISSUER_PATH + VIPPS_PATHS[name])
+            host = "" if self.realm == "current" else f"/vipps/{self.realm}"
+            return self._url(host + (VIPPS_USERINFO if name == "userinfo" else VIPPS_ISSUER_PATH + VIPPS_PATHS[name]))
         if name == "userinfo":
             return self._url("/userinfo")
         return self._url(urlsplit(self.issuer).path + PATHS[name])
