@@ -39,6 +39,7 @@ import pytest
 import requests
 from conftest import CHROMIUM, FIXTURES, free_port
 from rp import Discovered, pkce_pair, query_of, verify_id_token
+from rp.driver import VIPPS_ISSUER_PATH
 
 from mock_bankid.people.personas import PersonaRegistry
 
@@ -88,7 +89,7 @@ def queue(live_server, persona: str, provider: str | None = None) -> None:
 
 def vipps_issuer(live_server) -> str:
     """The mock's Vipps Login issuer: Vipps's path under the base URL, with its trailing slash."""
-    return f"{live_server.base_url}/access-management-1.0/access/"
+    return live_server.base_url + VIPPS_ISSUER_PATH
 
 
 def assert_identity(got: dict, persona: dict, acr: str) -> None:
