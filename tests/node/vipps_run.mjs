@@ -1,6 +1,6 @@
 // Test harness for vipps.mjs (tests/test_e2e_clients.py): no browser, so the authorization URL is
 // fetched and its redirect read; the mock signs in whoever the test queued for Vipps
-// (POST /_mock/next-login {"persona": ..., "provider": "vipps"}). argv: [client_id, client_secret, scope].
+// (POST /_mock/next-login?provider=vipps). argv: [client_id, client_secret, scope].
 import { vippsConfig, startSignIn, finishSignIn } from "./vipps.mjs";
 
 const [clientId, clientSecret, scope] = process.argv.slice(2);
