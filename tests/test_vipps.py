@@ -108,6 +108,7 @@ def test_a_client_without_nin_permission_gets_no_number(vipps):
     vipps.client_id = "drop-web-vipps-no-nin"
     refused = vipps.authorize(scope="openid name nin", redirect_uri="http://localhost:3000/api/auth/vipps/callback")
     assert refused.params.get("error") == "invalid_scope", refused.location
+    assert "Vipps grants scopes per client" in refused.params["error_description"]
     vipps.scope = "openid name birthDate"
     tokens = sign_in(vipps, redirect_uri="http://localhost:3000/api/auth/vipps/callback")
     info = vipps.userinfo(tokens["access_token"]).get_json()
