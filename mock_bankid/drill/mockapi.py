@@ -105,17 +105,23 @@ class MockAPI:
         items = answer.get("scenarios", answer) if isinstance(answer, dict) else answer
         return {s["name"]: s for s in items}
 
-    def queue(self, persona: str, scenario: Any = None) -> None:
-        body: dict[str, Any] = {"persona": persona}
+    # Each provider (BankID, Vipps) has its own next-login queue; BankID's is the one a call without
+    # ``provider`` means, so a drill of BankID cases runs against a mock that serves BankID only.
+    @staticmethod
+    def _provider(provider: str) -> dict[str, str] | None:
+        return {"provider": provider} if provider != "bankid" else None
+
+    def queue(self, persona: str, scenario: Any = None, provider: str = "bankid") -> None:
+        body: dict[str, Any] = {"persona": persona, **(self._provider(provider) or {})}
         if scenario:
             body["scenario"] = scenario
         self.call(routes.NEXT_LOGIN_PUSH, body)
 
-    def queued(self) -> list[Any]:
-        return self.call(routes.NEXT_LOGIN_LIST).get("queue", [])
+    def queued(self, provider: str = "bankid") -> list[Any]:
+        return self.call(routes.NEXT_LOGIN_LIST, query=self._provider(provider)).get("queue", [])
 
-    def clear_queue(self) -> None:
-        self.call(routes.NEXT_LOGIN_CLEAR)
+    def clear_queue(self, provider: str = "bankid") -> None:
+        self.call(routes.NEXT_LOGIN_CLEAR, query=self._provider(provider))
 
     def server_scenario(self) -> dict[str, Any] | None:
         return self.call(routes.SCENARIO_GET).get("active")
