@@ -65,6 +65,8 @@ client allowed nin). ``trust-vipps-without-nin`` changes nothing there (Vipps se
 caught with the client that gets no nin (``NO_NIN_CAUGHT``)."""
 
 NO_NIN_CLIENT = ("drop-web-vipps-no-nin", "drop-web-vipps-no-nin-secret")
+NO_NIN_SCOPE = "openid name phoneNumber birthDate"
+"""What a client without Vipps's nin permission asks for (asking for nin too is invalid_scope)."""
 NO_NIN_CAUGHT = {"adult-vipps", "vipps-only", "vipps-phone-changed-vipps", "outage-bankid-fallback-vipps",
                  "adult-25-bankid-then-vipps"}
 """With the Vipps client that gets no nin and the policy ``vipps_nin = false`` every Vipps sign-in must
@@ -161,6 +163,8 @@ def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60
     })
     if vipps_client:
         env["VIPPS_CLIENT_ID"], env["VIPPS_CLIENT_SECRET"] = vipps_client
+        if vipps_client == NO_NIN_CLIENT:
+            env["VIPPS_SCOPE"] = NO_NIN_SCOPE
     log_path = tmp / f"bff-{port}.log"
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([NODE or "node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(port)],

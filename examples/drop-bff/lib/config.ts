@@ -108,7 +108,9 @@ export function vipps(): Idp | null {
     clientId: setting("VIPPS_CLIENT_ID", c.mock),
     clientSecret: setting("VIPPS_CLIENT_SECRET", c.mock),
     redirectUri: setting("VIPPS_REDIRECT_URI", c.mock, `${c.baseUrl}/api/auth/vipps/callback`),
-    scope: "openid name phoneNumber birthDate nin",
+    // A client without Vipps's nin permission must leave nin out (Vipps answers invalid_scope): then
+    // no Vipps sign-in can be linked, and each is refused (lib/signin.ts).
+    scope: process.env.VIPPS_SCOPE || "openid name phoneNumber birthDate nin",
     timeoutMs: Number(process.env.VIPPS_TIMEOUT_MS || c.timeoutMs),
   };
   if (c.mock) console.warn(`BANKID_MOCK=true: Vipps sign-in goes to the mock at ${issuer} (NOT Vipps)`);
