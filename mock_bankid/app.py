@@ -35,12 +35,13 @@ from mock_bankid.http.web import apply_cache_policy, render_error
 from mock_bankid.oidc.client_auth import request_client_id
 from mock_bankid.oidc.dialect import Dialect
 from mock_bankid.oidc.hooks import RequestContext
-from mock_bankid.oidc.provider import EXTENSION_KEY, REALM_NAME, Provider, bind_path_realm
+from mock_bankid.oidc.provider import EXTENSION_KEY, REALM_NAME, Provider, bind_path_provider, bind_path_realm
 from mock_bankid.oidc.provider import provider as current_provider
 from mock_bankid.scenarios import ENGINE_KEY, Scenarios
 from mock_bankid.serving.fast_path import KEY as FAST_DOCUMENTS_KEY
 from mock_bankid.serving.fast_path import FastDocuments
 from mock_bankid.store import Store
+from mock_bankid.vipps.dialect import VIPPS
 
 log = logging.getLogger("mock_bankid")
 
@@ -60,12 +61,23 @@ def mount_blueprints(app: Flask, settings: Settings) -> None:
     """
     base_path = urlsplit(settings.base_url).path.rstrip("/")
     for bp in BLUEPRINTS:
-        prefix = base_path + routes.mount_path(routes.blueprint_mount(bp.name), routes.REALM_VARIABLE)
+        mount = routes.blueprint_mount(bp.name)
+        prefix = base_path + routes.mount_path(mount, routes.REALM_VARIABLE)
         app.register_blueprint(bp, url_prefix=prefix or None)
+        for other in routes.PROVIDERS[1:]:  # Vipps: the same views again, at its layout's paths
+            if any(route.path_for(other) is not None for route in routes.all_of(bp.name)):
+                prefix = base_path + routes.mount_path(mount, routes.REALM_VARIABLE, other)
+                app.register_blueprint(bp, name=f"{other}_{bp.name}", url_prefix=prefix or None, provider=other)
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None, dialect: Dialect = BANKID) -> Flask:
-    """The app serving ``settings``; ``dialect`` is what its tokens say (BankID's unless a test gives another)."""
+OTHER_PROVIDERS: dict[str, Dialect] = {"vipps": VIPPS}
+"""The providers served beside the home one (BankID), each at its own URL layout (``core/routes.py``)."""
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, dialect: Dialect = BANKID,
+               others: dict[str, Dialect] | None = None) -> Flask:
+    """The app serving ``settings``; ``dialect`` is what its tokens say (BankID's unless a test gives
+    another), ``others`` the providers beside it (default: ``OTHER_PROVIDERS``)."""
     settings = control_token.ensure_control_token(settings or Settings.from_env())
     app = Flask(__name__, static_folder=None)  # the console serves mock_bankid/static (routes.CONSOLE_STATIC)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # no request needs more; refuse big bodies early
@@ -76,7 +88,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     # every URL the mock hands out comes from the configured base URL, never from Host.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
-    provider = Provider.build(settings, dialect, store=store)
+    provider = Provider.build(settings, dialect, store=store, others=OTHER_PROVIDERS if others is None else others)
     scenarios = Scenarios.attach(provider)
     app.extensions[EXTENSION_KEY] = provider
     app.extensions[ENGINE_KEY] = scenarios
@@ -89,7 +101,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     control_token.init_app(app, settings)  # before the scenario hook: refused changes never reach it
 
     @app.url_value_preprocessor
-    def _realm_in_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    def _realm_in_path(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if routes.provider_of(endpoint) != routes.HOME_PROVIDER:
+            bind_path_provider(routes.provider_of(endpoint))
         if values and "realm" in values:
             name = values.pop("realm")
             if name != settings.realm and not REALM_NAME.match(name):

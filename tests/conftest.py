@@ -27,6 +27,7 @@ from rp import CI_REDIRECT, FlaskRP, pkce_pair, query_of
 from mock_bankid.app import create_app
 from mock_bankid.core.settings import PROJECT_ROOT, Settings
 from mock_bankid.keys import KeyManager
+from mock_bankid.keys.rotation import uuid_kid
 
 FIXTURES = PROJECT_ROOT / "fixtures"
 __all__ = ["CI_REDIRECT", "FIXTURES", "FakeClock", "LiveServer", "free_port", "pkce_pair", "query_of", "start_server"]
@@ -82,6 +83,7 @@ def keys_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     was most of a unit test's set-up. Every ``settings`` gets its own copy, so tests stay independent."""
     path = tmp_path_factory.mktemp("keys-template") / "keys"
     KeyManager(path).ensure()
+    KeyManager(path / "vipps", kid_of=uuid_kid).ensure()  # Vipps Login's own keys (oidc/provider.py)
     return path
 
 

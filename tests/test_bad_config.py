@@ -117,6 +117,8 @@ def test_a_port_in_use_is_one_line(tmp_path):
      "clients.toml: client drop-web: pid_claim must be true or false, not 'false'"),
     ("personas.toml", "purpse =", "purpose =", "unknown key 'purpse' (did you mean 'purpose'?)"),
     ("personas.toml", "[[persona]\n", '[[persona]]\n', "personas.toml: not valid TOML: "),
+    ("personas.toml", 'providers = ["vips"]', 'providers = ["vipps"]',
+     "(id vipps-only): providers: unknown provider 'vips' (did you mean 'vipps'?). Known: bankid, vipps"),
     ("scenarios.toml", "\nfor_second = 30", "\nfor_seconds = 30",
      "scenarios.toml: preset outage-30s: unknown key 'for_second' (did you mean 'for_seconds'?)"),
     ("scenarios.toml", "name = outage-30s", 'name = "outage-30s"', "scenarios.toml: not valid TOML: Invalid value"),

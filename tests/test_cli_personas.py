@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -55,10 +56,12 @@ def test_personas_table_lists_everyone(run):
         row = next(line for line in lines if line.strip().startswith(p.id + " "))
         for column in (p.name, p.kind):
             assert column in row
+        assert f"  {','.join(p.providers)}  " in row, row
         assert (p.nnin if len(p.nnin) == 11 and p.nnin.isdigit() else json.dumps(p.nnin)) in row
         age = p.age(TODAY)
         assert f"  {'-' if age is None else age}  " in row
-    assert "id  " in lines[3] and "purpose" in lines[3]
+    assert "id  " in lines[3] and re.search(r"  kind  +providers  +purpose$", lines[3]), lines[3]
+    assert "  vipps  " in next(line for line in lines if line.strip().startswith("vipps-only "))
     for group in ("adults:", "minors:", "edge:", "malformed:"):
         assert group in lines
     # the ages the table shows are the day's ages
@@ -94,6 +97,17 @@ def test_personas_show(run):
         assert text in r.output
     r = run("personas", "show", "impossible-date", "--on", ON)
     assert "none (no birthdate claim)" in r.output and "31.02.1999 does not exist" in r.output
+
+
+def test_personas_json_and_show_say_who_has_bankid_and_vipps(run):
+    data = {d["id"]: d for d in json.loads(run("personas", "--on", ON, "--json").output)}
+    assert data["vipps-only"]["providers"] == ["vipps"] and data["adult"]["providers"] == ["bankid", "vipps"]
+    assert data["bad-k2"]["providers"] == ["bankid"]
+    assert data["vipps-phone-changed"]["previous_phone_number"] == "+4791234567"
+    shown = run("personas", "show", "vipps-phone-changed", "--on", ON).output
+    assert "providers              bankid, vipps" in shown and "previous_phone_number  +4791234567" in shown
+    assert "previous_phone_number" not in run("personas", "show", "adult", "--on", ON).output
+    assert "providers      vipps\n" in run("personas", "show", "age:16,providers:vipps", "--on", ON).output
 
 
 def test_personas_show_any_selector(run):

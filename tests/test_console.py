@@ -295,6 +295,36 @@ def test_persona_search(client):
     assert client.get(f"{CONSOLE}/personas/no-such-person").status_code == 404
 
 
+def badges(html: str, persona_id: str) -> list[str]:
+    """The provider badges on a persona's card (the list) or in its details (the persona page)."""
+    if f'data-persona="{persona_id}"' in html:
+        html = html.split(f'data-persona="{persona_id}"', 1)[1].split("</li>", 1)[0]
+    shown = html.split('data-testid="providers"', 1)[1].split("</span></span>", 1)[0] + "</span>"
+    return re.findall(r'data-provider="([a-z]+)">([^<]+)</span>', shown)
+
+
+def test_every_persona_says_whether_it_has_bankid_vipps_or_both(client, provider):
+    listed = {x["id"]: x["providers"] for x in client.get("/_mock/personas").json["personas"]}
+    assert (listed["vipps-only"], listed["bankid-only"], listed["adult"], listed["bad-k2"]) == (
+        ["vipps"], ["bankid"], ["bankid", "vipps"], ["bankid"])
+    queued = client.post("/_mock/next-login", json={"persona": "under-18-vipps"}).json
+    assert queued["persona"]["providers"] == ["vipps"]
+    client.delete("/_mock/next-login")
+    html = client.get(f"{CONSOLE}/personas").get_data(as_text=True)
+    assert badges(html, "vipps-only") == [("vipps", "Vipps")]
+    assert badges(html, "bankid-only") == [("bankid", "BankID")]
+    assert badges(html, "adult") == [("bankid", "BankID"), ("vipps", "Vipps")]
+    for locale, label in (("nb", texts.NB["providers"]), ("en", texts.EN["providers"])):
+        page = client.get(f"{CONSOLE}/personas/under-18-vipps?ui_locales={locale}").get_data(as_text=True)
+        assert f"<dt>{label}</dt>" in page and badges(page, "under-18-vipps") == [("vipps", "Vipps")]
+    assert texts.NB["providers"] != texts.EN["providers"]
+    page = text_of(client.get(f"{CONSOLE}/personas/vipps-phone-changed"))
+    assert "previous_phone_number" in page and "+4791234567" in page
+    found = re.findall(r'<li class="card" data-persona="([^"]+)"',
+                       client.get(f"{CONSOLE}/personas?q=vipps minors").get_data(as_text=True))
+    assert "under-18-vipps" in found and "under-18" in found and "bad-k2" not in found
+
+
 def test_persona_tabs_show_one_group_with_counts_and_keep_the_search(client):
     html = client.get(f"{CONSOLE}/personas?group=minors").get_data(as_text=True)
     shown = re.findall(r'<li class="card" data-persona="([^"]+)"', html)

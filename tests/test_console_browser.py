@@ -216,7 +216,10 @@ def test_no_page_scrolls_sideways_at_390_px(chromium, server):
             measure(f"switchboard {locale}")
             page.goto(f"{server.base_url}/_mock/console/personas")
             measure(f"personas {locale}")
-            page.goto(f"{server.base_url}/_mock/console/personas/adult")
+            card = page.locator('[data-persona="vipps-only"] [data-testid="providers"]')
+            assert card.inner_text() == "Vipps" and card.locator(".badge").is_visible()  # no BankID badge
+            page.goto(f"{server.base_url}/_mock/console/personas/vipps-phone-changed")
+            assert page.get_by_test_id("providers").inner_text().split() == ["BankID", "Vipps"]
             measure(f"persona {locale}")
             page.goto(f"{server.base_url}/_mock/console/debugger")
             measure(f"debugger form {locale}")

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from conftest import free_port, start_server
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, setting_fields
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 CONSTRAINTS = PROJECT_ROOT / "constraints.txt"
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
-SETTING_NAMES = {ENV_PREFIX + f.name.upper() for f in fields(Settings)}
+SETTING_NAMES = {ENV_PREFIX + f.name.upper() for f in setting_fields()}
 
 
 def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:

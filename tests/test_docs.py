@@ -8,7 +8,6 @@ the ``package.json`` files), so a new setting or option fails here until it is d
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import subprocess
@@ -21,7 +20,7 @@ import requests
 from click.testing import CliRunner
 
 from mock_bankid.cli import cli
-from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+from mock_bankid.core.settings import ENV_PREFIX, PROJECT_ROOT, Settings, setting_fields
 
 DOCS = PROJECT_ROOT / "docs"
 README = PROJECT_ROOT / "README.md"
@@ -51,7 +50,7 @@ def _settings_rows() -> dict[str, str]:
 
 def test_settings_doc_has_a_row_for_every_setting_and_no_other():
     rows = _settings_rows()
-    fields = {_env_name(f.name) for f in dataclasses.fields(Settings)}
+    fields = {_env_name(f.name) for f in setting_fields()}
     assert sorted(fields - rows.keys()) == [], "settings without a row in docs/settings.md"
     assert sorted(rows.keys() - fields) == [], "rows in docs/settings.md for settings that do not exist"
 
@@ -60,7 +59,7 @@ def test_settings_doc_states_the_real_defaults():
     defaults = Settings()
     rows = _settings_rows()
     checked = 0
-    for f in dataclasses.fields(Settings):
+    for f in setting_fields():
         cell = rows[_env_name(f.name)]
         value = getattr(defaults, f.name)
         shown = re.match(r"`([^`]*)`", cell)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from mock_bankid.drill.catalogue import POLICY, CatalogueError, Policy, load_cat
 from mock_bankid.drill.follow import Trace
 from mock_bankid.drill.mockapi import MockAPI
 from mock_bankid.drill.run import SuccessRule, classify
+from mock_bankid.people.personas import PersonaRegistry
 from mock_bankid.scenarios import REGISTRY, Scenarios
 
 CATALOGUE = load_catalogue(FIXTURES / "drills.toml")
@@ -28,10 +29,11 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 # --- the catalogue ---------------------------------------------------------------------------
-def test_every_persona_and_every_trap_has_a_case_named_after_it():
+def test_every_bankid_persona_and_every_trap_has_a_case_named_after_it():
+    """The drill signs in through BankID: every persona who has a BankID gets a case."""
     Scenarios.load(Settings(fixtures_dir=FIXTURES))  # registers the built-ins
-    ids = {p["id"] for p in tomllib.loads((FIXTURES / "personas.toml").read_text())["persona"]}
-    assert len(ids) > 40
+    ids = {p.id for p in PersonaRegistry.load(FIXTURES).for_provider("bankid", date(2026, 6, 15))}
+    assert len(ids) > 40 and "bankid-only" in ids and "vipps-only" not in ids
     assert ids <= set(BY_NAME), sorted(ids - set(BY_NAME))
     traps = {name for name, d in REGISTRY.items() if d.kind == "trap"}
     assert traps <= set(BY_NAME), sorted(traps - set(BY_NAME))

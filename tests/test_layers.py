@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("mock_bankid", "core")),
     ("foundations", ("store", "keys", "people")),
     ("oidc", ("oidc",)),  # provider-neutral: what a provider says comes through oidc/dialect.py
-    ("providers", ("bankid",)),
+    ("providers", ("bankid", "vipps")),
     ("http", ("http",)),
     ("scenarios", ("scenarios",)),
     ("control", ("control",)),  # what /_mock does, shared by its JSON endpoints and the console

@@ -61,6 +61,8 @@ RECIPE_AGES = {  # id -> (kind, age on every day)
     "under-18": ("fnr", 17), "turns-18-tomorrow": ("fnr", 17), "minor-child": ("fnr", 11),
     "infant": ("fnr", 0), "d-number-minor": ("dnr", 15), "tenor-minor": ("tenor", 14),
     "turns-18-today": ("fnr", 18), "turned-18-yesterday": ("fnr", 18), "tenor-18-today": ("tenor", 18),
+    "bankid-only": ("fnr", 52), "vipps-only": ("dnr", 29), "under-18-vipps": ("fnr", 16),
+    "vipps-phone-changed": ("fnr", 38),
 }
 MALFORMED = {  # id -> (number, birthdate claim); the claim is None where the number has no date
     "bad-checksum": ("01010050035", date(2000, 1, 1)),
@@ -75,6 +77,10 @@ MALFORMED = {  # id -> (number, birthdate claim); the claim is None where the nu
     "feb29-1900": ("29020049942", None),
     "all-zeros": ("00000000000", None),
     "unknown-century": ("01014569940", None),
+}
+PROVIDERS = {  # id -> providers, where a persona has other than BankID and Vipps
+    "bankid-only": ("bankid",), "vipps-only": ("vipps",), "under-18-vipps": ("vipps",),
+    "fh-number": ("bankid",), **{pid: ("bankid",) for pid in MALFORMED}, "future-birth": ("bankid",),
 }
 MALFORMED_REASON = {
     "bad-checksum": "k1 (10th digit) is 3, should be 5", "bad-k1": "k1 (10th digit) is 5, should be 1",
@@ -95,8 +101,9 @@ def test_contract_shape():
     names = [f.name for f in dataclasses.fields(Persona)]
     assert names == ["id", "purpose", "group", "nnin", "kind", "birthdate", "gender", "given_name",
                      "family_name", "email", "phone_number", "address", "sub", "bankid_altsub",
-                     "scenario", "purpose_nb", "method", "biometrics"]
-    assert [f.default for f in dataclasses.fields(Persona)[-4:]] == [None, None, "app", True]  # optional fields
+                     "scenario", "purpose_nb", "method", "biometrics", "providers", "previous_phone_number"]
+    assert [f.default for f in dataclasses.fields(Persona)[-6:]] == [  # optional fields
+        None, None, "app", True, ("bankid", "vipps"), None]
     assert issubclass(PersonaError, ValueError)
 
 
@@ -142,6 +149,9 @@ def check_day(registry: PersonaRegistry, today: date) -> None:
             assert (p.kind, age, plain_age(p.birthdate, today)) == (kind, years, years), p.id
         if p.id in MALFORMED:
             assert (p.nnin, p.birthdate) == MALFORMED[p.id], p.id
+        assert p.providers == PROVIDERS.get(p.id, ("bankid", "vipps")), p.id
+        # Vipps only knows valid national identity numbers and D-numbers (docs/personas.md)
+        assert not p.has("vipps") or (e.valid and not p.kind.startswith("fh")), p.id
 
     by = {p.id: p for p in people}
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
@@ -246,8 +256,9 @@ def test_details_are_stable_unique_and_well_formed(registry):
         assert uuid.UUID(p.sub).version == 5
         assert re.fullmatch(r"9578-6000-4-\d{6,7}", p.bankid_altsub)
         a = p.address
-        assert set(a) == {"formatted", "street_address", "postal_code", "locality", "country"}
+        assert set(a) == {"formatted", "street_address", "postal_code", "locality", "region", "country"}
         assert a["country"] == "NO" and re.fullmatch(r"\d{4}", a["postal_code"])
+        assert a["region"] == a["locality"] and a["region"]  # the town: Vipps's name and BankID's
         assert a["formatted"] == f"{a['street_address']}\n{a['postal_code']} {a['locality']}"
         assert p.name == f"{p.given_name} {p.family_name}"
 
@@ -446,9 +457,102 @@ def test_as_dict_is_dataclasses_asdict_plus_name_and_a_copy(registry: PersonaReg
     persona, and hand out a copy (claims code may change it without touching the persona)."""
     for p in registry.all(date(2026, 12, 2)):
         expected = {**dataclasses.asdict(p), "birthdate": p.birthdate.isoformat() if p.birthdate else None,
-                    "name": p.name}
+                    "name": p.name, "providers": list(p.providers)}
         assert p.as_dict() == expected, p.id
         copy = p.as_dict(date(2026, 12, 2))
         assert copy["age"] == p.age(date(2026, 12, 2))
         copy["address"]["street_address"] = "changed"
         assert p.address.get("street_address") != "changed"
+
+
+# --- BankID, Vipps or both ----------------------------------------------------------------------
+
+def test_each_provider_has_its_own_people(registry):
+    bankid = [p.id for p in registry.for_provider("bankid", TODAY)]
+    vipps = [p.id for p in registry.for_provider("vipps", TODAY)]
+    assert bankid == [pid for pid in registry.ids if pid in bankid]  # file order
+    assert "bankid-only" in bankid and "bankid-only" not in vipps
+    for pid in ("vipps-only", "under-18-vipps"):
+        assert pid in vipps and pid not in bankid
+    assert "vipps-phone-changed" in bankid and "vipps-phone-changed" in vipps
+    assert not set(MALFORMED) & set(vipps) and "fh-number" not in vipps and "adult" in vipps
+    assert set(bankid) | set(vipps) == set(registry.ids)  # everyone has one at least
+    with pytest.raises(PersonaError, match=re.escape("unknown provider 'mitid'; known: bankid, vipps")):
+        registry.for_provider("mitid", TODAY)
+
+
+def test_the_provider_personas_are_what_they_say(registry):
+    vipps_only, minor = registry.get("vipps-only", TODAY), registry.get("under-18-vipps", TODAY)
+    assert (vipps_only.kind, vipps_only.group, vipps_only.has("vipps"), vipps_only.has("bankid")) == (
+        "dnr", "edge", True, False)
+    assert (minor.age(TODAY), minor.group, minor.providers) == (16, "minors", ("vipps",))
+    assert registry.get("bankid-only", TODAY).as_dict()["providers"] == ["bankid"]
+    assert registry.get("adult", TODAY).as_dict()["providers"] == ["bankid", "vipps"]
+    assert all(p.purpose_nb for p in registry.all(TODAY))
+
+
+def test_a_changed_vipps_phone_number_keeps_the_one_stored_before(registry):
+    people = registry.all(TODAY)
+    changed = registry.get("vipps-phone-changed", TODAY)
+    assert changed.has("bankid") and changed.has("vipps")
+    assert changed.previous_phone_number == "+4791234567" != changed.phone_number
+    assert changed.as_dict()["previous_phone_number"] == "+4791234567"
+    assert changed.previous_phone_number not in {p.phone_number for p in people}  # nobody else's
+    assert [p.id for p in people if p.previous_phone_number] == ["vipps-phone-changed"]
+
+
+def test_vipps_reads_phone_email_address_and_birthdate_from_as_dict(registry):
+    """What a Vipps userinfo needs: the fields exist for everyone with Vipps, and stay the same every day."""
+    days = (date(2026, 6, 15), date(2031, 2, 28))
+    for p in registry.for_provider("vipps", days[0]):
+        d = p.as_dict()
+        assert re.fullmatch(r"\+47\d{8}", d["phone_number"]) and d["email"].endswith("@example.com"), p.id
+        assert {"street_address", "postal_code", "region", "country"} <= set(d["address"]), p.id
+        assert d["address"]["country"] == "NO" and d["birthdate"], p.id
+        later = registry.get(p.id, days[1]).as_dict()
+        assert (later["phone_number"], later["email"], later["address"]) == (
+            d["phone_number"], d["email"], d["address"]), p.id
+
+
+def test_made_up_people_get_default_providers_and_recipes_may_choose(registry):
+    assert registry.resolve("age:17", TODAY).providers == ("bankid", "vipps")
+    assert registry.resolve("nnin:12345678901", TODAY).providers == ("bankid",)  # malformed
+    assert registry.resolve("nnin:" + nnin.generate_fh(5), TODAY).providers == ("bankid",)
+    teen = registry.resolve("age:16, providers:Vipps", TODAY)
+    assert (teen.id, teen.providers, teen.age(TODAY)) == ("gen:age=16,providers=vipps", ("vipps",), 16)
+    assert registry.resolve(teen.id, TODAY) == teen
+    both = registry.resolve("providers:vipps+bankid", TODAY)
+    assert (both.id, both.providers) == ("gen:providers=bankid+vipps", ("bankid", "vipps"))
+    with pytest.raises(PersonaError, match=re.escape("unknown provider 'vips' (did you mean 'vipps'?)")):
+        registry.resolve("age:16,providers:vips", TODAY)
+    with pytest.raises(PersonaError, match="non-empty list"):
+        registry.resolve("age:16,providers:+", TODAY)
+
+
+ENTRY = '[[persona]]\nid="x"\npurpose="p"\ngroup="adults"\nage=30\n'
+
+
+@pytest.mark.parametrize("extra,message", [
+    ('providers=["bankid","vips"]\n',
+     "personas.toml: persona #1 (id x): providers: unknown provider 'vips' (did you mean 'vipps'?). "
+     "Known: bankid, vipps"),
+    ("providers=[]\n", "personas.toml: persona #1 (id x): providers must be a non-empty list drawn from bankid, vipps"),
+    ('providers="vipps"\n', "(id x): providers must be a non-empty list"),
+    ("providers=[1]\n", "(id x): providers: unknown provider 1"),
+    ("previous_phone_number=4791234567\n", "(id x): previous_phone_number must be quoted E.164 text"),
+    ('previous_phone_number="91234567"\n', "(id x): previous_phone_number must be quoted E.164 text"),
+    ('providrs=["vipps"]\n', "(id x): unknown key 'providrs' (did you mean 'providers'?)"),
+])
+def test_a_bad_providers_or_phone_key_is_one_line_naming_file_persona_and_key(tmp_path, extra, message):
+    with pytest.raises(PersonaError, match=re.escape(message)) as raised:
+        load_text(tmp_path, ENTRY + extra)
+    assert str(tmp_path / "personas.toml") in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_providers_as_written_and_a_previous_number_that_is_the_current_one(tmp_path):
+    reg = load_text(tmp_path, ENTRY + 'providers=["vipps","bankid","vipps"]\n')
+    assert reg.get("x", TODAY).providers == ("bankid", "vipps")  # PROVIDERS order, once each
+    phone = reg.get("x", TODAY).phone_number
+    reg = load_text(tmp_path, ENTRY + f'previous_phone_number="{phone}"\n')
+    with pytest.raises(PersonaError, match=re.escape(f"persona x: previous_phone_number {phone} is the persona's")):
+        reg.all(TODAY)

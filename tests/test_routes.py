@@ -21,7 +21,7 @@ import mock_bankid
 from mock_bankid.app import create_app
 from mock_bankid.core import routes
 from mock_bankid.core.routes import ROUTES, Route
-from mock_bankid.endpoints.openapi import openapi_path, packaged_description
+from mock_bankid.endpoints.openapi import openapi_path, packaged_description, under_base
 from mock_bankid.http.requestlog import REDACTED
 
 pytestmark = pytest.mark.unit
@@ -96,13 +96,14 @@ def test_every_rule_of_the_app_is_declared_and_every_route_served(settings, wher
     settings = settings.with_(**where)
     served = _rules(create_app(settings))
     base_path = urlsplit(settings.base_url).path.rstrip("/")
-    declared = {route.name: (base_path + route.under_base, set(route.methods)) for route in ROUTES}
+    declared = {route.endpoint(provider): (base_path + under_base(route, provider), set(route.methods))
+                for route in ROUTES for provider in route.providers}
     assert served == declared
 
 
 def test_the_openapi_description_has_the_tables_paths():
     described = set(packaged_description()["paths"])
-    assert described == {openapi_path(r.under_base) for r in ROUTES}
+    assert described == {openapi_path(under_base(r, provider)) for r in ROUTES for provider in r.providers}
 
 
 def test_names_and_facts_are_consistent():
@@ -119,6 +120,7 @@ class _Default:
     backchannel_base_url = ""
     userinfo_base_url = ""
     realm = "current"
+    provider = "bankid"
 
 
 # --- what the readers make of it, over HTTP ---------------------------------------------

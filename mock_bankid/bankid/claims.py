@@ -47,6 +47,8 @@ USERINFO_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "nnin": ("nnin",),
 }
 CONSENT_SCOPES = ("nnin", "email", "phone", "address")
+ADDRESS_FIELDS = ("formatted", "street_address", "postal_code", "locality", "country")
+"""The parts of BankID's ``address`` claim; a persona's address also has Vipps's ``region``."""
 TINFO_SCOPES = ("profile", "email", "phone", "address", "nnin")
 """Scopes that are TINFO's (the userinfo resource server): its roles in the access token."""
 RETIRED_SCOPES = tuple(s for s in TINFO_SCOPES if s not in USERINFO_SCOPE_CLAIMS)
@@ -193,10 +195,17 @@ def userinfo_claims(grant: Grant) -> dict[str, Any]:
     persona = grant.persona
     available = dict(_profile(persona, certificate_issued_at(persona)))
     available.update(email=persona.get("email"), phone_number=persona.get("phone_number"),
-                     address=persona.get("address") or None, nnin=persona.get("nnin"))
+                     address=_address(persona.get("address")), nnin=persona.get("nnin"))
     claims: dict[str, Any] = {"sub": persona["sub"]}
     for scope in grant.scope:
         for name in USERINFO_SCOPE_CLAIMS.get(scope, ()):
             if available.get(name) is not None:
                 claims[name] = available[name]
     return claims
+
+
+def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    """BankID's ``address`` claim: the persona's address with BankID's parts only (``ADDRESS_FIELDS``)."""
+    if not address:
+        return None
+    return {k: address[k] for k in ADDRESS_FIELDS if k in address}

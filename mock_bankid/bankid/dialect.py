@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_bankid.bankid import claims, login_hint, permissions
+from mock_bankid.keys.rotation import thumbprint_kid
 from mock_bankid.oidc.authorization_details import of_grant
 from mock_bankid.oidc.grants import Grant
 
@@ -20,6 +21,20 @@ class BankIDDialect:
     consent_scopes: tuple[str, ...] = claims.CONSENT_SCOPES
     access_token_audience: str = claims.ACCESS_TOKEN_AUDIENCE
     authorization_detail_types: tuple[str, ...] = permissions.TYPES
+    all_or_none_consent: bool = False
+    min_state_length: int = 0
+    response_modes: tuple[str, ...] = ("query", "fragment", "form_post")
+    token_ttl: int | None = None
+    signing_algs: tuple[str, ...] = ("RS256", "ES256")
+    encryption_key: bool = True
+    signed_userinfo: bool = True
+
+    @staticmethod
+    def kid_of(thumbprint: str) -> str:
+        return thumbprint_kid(thumbprint)
+
+    def discovery(self, document: dict[str, Any]) -> dict[str, Any]:
+        return document
 
     def check_authorization_details(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return permissions.check(items)

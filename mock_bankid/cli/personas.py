@@ -20,7 +20,7 @@ from mock_bankid.people import nnin
 if TYPE_CHECKING:
     from mock_bankid.people.personas import PersonaRegistry
 
-TABLE_COLUMNS = ("id", "name", "number", "age", "kind", "purpose")
+TABLE_COLUMNS = ("id", "name", "number", "age", "kind", "providers", "purpose")
 
 
 def _today(on: str | None) -> date:
@@ -87,7 +87,7 @@ def _table(rows: list[list[str]], last_free: bool) -> list[str]:
 @click.pass_context
 @one_line_errors
 def personas_cmd(ctx: click.Context, as_json: bool, on: str | None, group_: str | None) -> None:
-    """The fixture personas: id, name, number, age, kind, purpose."""
+    """The fixture personas: id, name, number, age, kind, providers (bankid, vipps), purpose."""
     if ctx.invoked_subcommand is not None:
         return
     from mock_bankid.people.personas import GROUPS
@@ -108,7 +108,7 @@ def personas_cmd(ctx: click.Context, as_json: bool, on: str | None, group_: str 
         for p in members:
             age = p.age(today)
             rows.append([p.id, p.name, _show_number(p.nnin), "-" if age is None else str(age),
-                         p.kind, p.purpose])
+                         p.kind, ",".join(p.providers), p.purpose])
         click.echo(f"\n{g}:")
         for line in _table(rows, last_free=True):
             click.echo("  " + line)
@@ -137,7 +137,9 @@ def personas_show(selector: str, as_json: bool, on: str | None) -> None:
         ("birthdate", born + (f"   (age {age} on {today.isoformat()})" if age is not None else "")),
         ("gender", p.gender or "none"),
         ("sub", p.sub), ("bankid_altsub", p.bankid_altsub),
+        ("providers", ", ".join(p.providers)),
         ("email", p.email), ("phone_number", p.phone_number),
+        *([("previous_phone_number", p.previous_phone_number)] if p.previous_phone_number else []),
         ("address", p.address["formatted"].replace("\n", ", ") + f" ({p.address['country']})"),
         ("scenario", p.scenario or "none"),
         ("number check", exp.summary()),

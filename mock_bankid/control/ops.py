@@ -29,7 +29,8 @@ from mock_bankid.people.personas import Persona, PersonaError
 from mock_bankid.scenarios import ScenarioError, engine
 
 SELECTOR_FIELDS = ("persona", "nnin", "login_hint", "selector")
-SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario")
+SUMMARY_FIELDS = ("id", "name", "nnin", "kind", "group", "age", "birthdate", "purpose", "purpose_nb", "sub", "scenario",
+                  "providers")
 MAX_ACTIVATE_AFTER = 86400
 
 

@@ -116,5 +116,34 @@ def pick_locale(ui_locales: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-def texts(locale: str) -> dict[str, str]:
-    return TEXTS.get(locale, TEXTS[DEFAULT_LOCALE])
+PROVIDER_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    "vipps": {
+        "nb": {
+            "mock_banner": "MOCK – dette er ikke Vipps. Kun for utvikling og testing; ingen ekte identitet.",
+            "title": "Logg inn med Vipps (mock)",
+            "logged_out": "Du er logget ut av Vipps (mock).",
+            "consent_all": "Ved å logge inn deler du dette med tjenesten (alt eller ingenting; Avbryt for å nekte):",
+        },
+        "nn": {
+            "mock_banner": "MOCK – dette er ikkje Vipps. Berre for utvikling og testing; inga ekte identitet.",
+            "title": "Logg inn med Vipps (mock)",
+            "logged_out": "Du er logga ut av Vipps (mock).",
+            "consent_all": "Når du loggar inn, deler du dette med tenesta (alt eller ingenting; Avbryt for å nekte):",
+        },
+        "en": {
+            "mock_banner": "MOCK – this is not Vipps. For development and testing only; no real identity.",
+            "title": "Sign in with Vipps (mock)",
+            "logged_out": "You are signed out of Vipps (mock).",
+            "consent_all": "Signing in shares this with the service (all or nothing; Cancel to refuse):",
+        },
+    },
+}
+"""What a page says differently for another provider than BankID (its name; Vipps's all-or-none consent)."""
+
+
+def texts(locale: str, provider: str = "bankid") -> dict[str, str]:
+    found = TEXTS.get(locale, TEXTS[DEFAULT_LOCALE])
+    other = PROVIDER_TEXTS.get(provider)
+    if other is None:
+        return found
+    return {**found, **other.get(locale, other[DEFAULT_LOCALE])}

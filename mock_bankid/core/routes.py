@@ -32,6 +32,8 @@ Surface = Literal["json", "browser"]
 Cors = Literal["none", "any", "client"]
 """``any``: every origin (public metadata); ``client``: the registered origins of the client the
 request names (``http/cors.py``); ``none``: no CORS headers."""
+ProviderName = Literal["bankid", "vipps"]
+"""Which provider a URL belongs to: each has its own URL layout on the same server."""
 Channel = Literal["front", "back", "userinfo"]
 """Which base URL a client uses: the browser's (``base_url``), the servers' (``backchannel_base_url``),
 or userinfo's own host (``userinfo_base_url``, else the back channel's), as BankID's TINFO."""
@@ -49,9 +51,19 @@ class Settings(Protocol):
     def userinfo_base_url(self) -> str: ...
     @property
     def realm(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
 
 
+PROVIDERS: tuple[ProviderName, ...] = ("bankid", "vipps")
+"""Every provider the server speaks for; the first is the home provider (BankID's layout, realms)."""
+HOME_PROVIDER = PROVIDERS[0]
 ISSUER_MOUNT = "/auth/realms/{realm}"
+ISSUER_MOUNTS: dict[str, str] = {"bankid": ISSUER_MOUNT, "vipps": "/access-management-1.0/access"}
+"""Each provider's issuer mount. Vipps's has no realm: it serves the home realm only."""
+ISSUER_TAILS: dict[str, str] = {"bankid": "", "vipps": "/"}
+"""What the issuer identifier adds to its mount: Vipps's issuer ends in a slash (its discovery says
+so, and clients compare the issuer as a string)."""
 REALM_VARIABLE = "<realm>"
 """The issuer mount's realm as a Flask URL variable: every realm is an issuer of its own (``app.py``
 binds the request to it)."""
@@ -87,6 +99,9 @@ class Route:
     """Discovery metadata keys whose value is this endpoint's URL."""
     client_auth: bool = False
     """It authenticates the client: its URLs are accepted as a client assertion's ``aud``."""
+    elsewhere: tuple[tuple[str, str], ...] = ()
+    """``(provider, path)`` for each other provider that serves this view at its own path (relative
+    to that provider's mount): Vipps's ``oauth2/token`` is BankID's token view at Vipps's layout."""
     hook: str = ""
     """The name scenarios use for it: an entry of a server-wide scenario's ``endpoints``, its
     blueprint's name (and, for discovery, JWKS, token and userinfo, the hook point of its own
@@ -99,6 +114,17 @@ class Route:
     @property
     def view(self) -> str:
         return self.name.split(".", 1)[1]
+
+    def path_for(self, provider: str) -> str | None:
+        """Its path for ``provider`` (None: that provider does not serve it)."""
+        if provider == HOME_PROVIDER:
+            return self.path
+        return dict(self.elsewhere).get(provider)
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The providers that serve it, the home provider first."""
+        return (HOME_PROVIDER, *(name for name, _path in self.elsewhere))
 
     @property
     def under_base(self) -> str:
@@ -113,19 +139,38 @@ class Route:
     @property
     def rule(self) -> str:
         """The Flask rule within its blueprint, whose mount may be the base URL (the console's)."""
+        return self.rule_for(HOME_PROVIDER) or ""
+
+    def rule_for(self, provider: str) -> str | None:
+        """The Flask rule of ``provider``'s registration of its blueprint (None: not served there)."""
+        path = self.path_for(provider)
+        if path is None:
+            return None
         if self.mount == blueprint_mount(self.blueprint):
-            return self.path
-        return mount_path(self.mount, "") + self.path
+            return path
+        return mount_path(self.mount, "", provider) + path
+
+    def endpoint(self, provider: str = HOME_PROVIDER) -> str:
+        """Its Flask endpoint name as ``provider`` serves it (another provider's registration of a
+        blueprint is named ``<provider>_<blueprint>``; "" when ``provider`` does not serve it)."""
+        if self.path_for(provider) is None:
+            return ""
+        return self.name if provider == HOME_PROVIDER else f"{provider}_{self.name}"
 
 
-def _r(name: str, path: str, *methods: str, mount: Mount = "issuer", **facts: Any) -> Route:
-    return Route(name, path, methods, mount, **facts)
+def _r(name: str, path: str, *methods: str, mount: Mount = "issuer", vipps: str | None = None,
+       **facts: Any) -> Route:
+    """A route; ``vipps``: its path in Vipps Login's layout, when Vipps serves it too."""
+    elsewhere = (("vipps", vipps),) if vipps is not None else ()
+    return Route(name, path, methods, mount, elsewhere=elsewhere, **facts)
 
 
 # --- the provider: what clients call ------------------------------------------------------
-DISCOVERY = _r("discovery.openid_configuration", "/.well-known/openid-configuration", "GET", cors="any",
+DISCOVERY = _r("discovery.openid_configuration", "/.well-known/openid-configuration", "GET",
+               vipps="/.well-known/openid-configuration", cors="any",
                cache=(("Cache-Control", "no-cache, must-revalidate, no-transform, no-store"),), hook="discovery")
-AUTHORIZE = _r("authorize.authorize", "/precheck/auth", "GET", "POST", surface="browser", cache=NO_STORE,
+AUTHORIZE = _r("authorize.authorize", "/precheck/auth", "GET", "POST", vipps="/oauth2/auth",
+               surface="browser", cache=NO_STORE,
                redacts=frozenset({"id_token_hint", "id_login_hint"}), discovery=("authorization_endpoint",),
                hook="authorize")
 PAR = _r("authorize.par", "/protocol/openid-connect/ext/par/request", "POST", channel="back", cors="client",
@@ -133,27 +178,33 @@ PAR = _r("authorize.par", "/protocol/openid-connect/ext/par/request", "POST", ch
          discovery=("pushed_authorization_request_endpoint",), client_auth=True)
 """RFC 9126 (PAR). Keycloak's path (BankID runs Keycloak); BankID's own path is an inference. In the
 authorize blueprint because it validates a request as authorize does (its checks and request parsing)."""
-LOGIN = _r("authorize.login_submit", "/precheck/login", "POST", surface="browser", cache=NO_STORE,
+LOGIN = _r("authorize.login_submit", "/precheck/login", "POST", vipps="/oauth2/auth/login",
+           surface="browser", cache=NO_STORE,
            redacts=frozenset({"session", "csrf_token"}), hook="authorize")
-TOKEN = _r("token.token", "/protocol/openid-connect/token", "POST", channel="back", cors="client",
+TOKEN = _r("token.token", "/protocol/openid-connect/token", "POST", vipps="/oauth2/token",
+           channel="back", cors="client",
            cache=(("Cache-Control", "no-store"), ("Pragma", "no-cache")),  # RFC 6749 section 5.1
            redacts=CLIENT_CREDENTIALS | {"assertion", "code", "code_verifier", "refresh_token", "subject_token",
                                          "actor_token"},
            discovery=("token_endpoint",), client_auth=True, hook="token")
-JWKS = _r("jwks.certs", "/protocol/openid-connect/certs", "GET", channel="back", cors="any",
+JWKS = _r("jwks.certs", "/protocol/openid-connect/certs", "GET", vipps="/.well-known/jwks.json",
+          channel="back", cors="any",
           cache=(("Cache-Control", f"public, max-age={JWKS_MAX_AGE}, must-revalidate, no-transform"),),
           discovery=("jwks_uri",), hook="jwks")
 INTROSPECT = _r("introspect.introspect", "/protocol/openid-connect/token/introspect", "POST", channel="back",
                 cache=NO_STORE, redacts=CLIENT_CREDENTIALS | {"token"},
                 discovery=("introspection_endpoint", "token_introspection_endpoint"),  # the second: BankID's older name
                 client_auth=True)
-REVOKE = _r("revoke.revoke", "/protocol/openid-connect/revoke", "POST", channel="back", cors="client",
+REVOKE = _r("revoke.revoke", "/protocol/openid-connect/revoke", "POST", vipps="/oauth2/revoke",
+            channel="back", cors="client",
             cache=NO_STORE, redacts=CLIENT_CREDENTIALS | {"token"}, discovery=("revocation_endpoint",),
             client_auth=True)
-LOGOUT = _r("logout.logout", "/protocol/openid-connect/logout", "GET", "POST", surface="browser", cors="client",
+LOGOUT = _r("logout.logout", "/protocol/openid-connect/logout", "GET", "POST", vipps="/oauth2/sessions/logout",
+            surface="browser", cors="client",
             cache=NO_STORE, redacts=frozenset({"id_token_hint", "id_login_hint"}),
             discovery=("end_session_endpoint",))
-USERINFO = _r("userinfo.userinfo", "/userinfo", "GET", mount="base", channel="userinfo", cors="client",
+USERINFO = _r("userinfo.userinfo", "/userinfo", "GET", mount="base", vipps="/vipps-userinfo-api/userinfo",
+              channel="userinfo", cors="client",
               cache=NO_STORE, redacts=frozenset({"access_token"}), discovery=("userinfo_endpoint",), hook="userinfo")
 
 # --- the control surface: JSON for tests, under {base}/_mock --------------------------------
@@ -215,13 +266,25 @@ CONSOLE_TOKEN_FORM = _page("console.control_token_form", f"{_C}/control-token", 
 
 ROUTES: tuple[Route, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Route))
 """Every route, in the order declared (discovery lists its endpoints in this order)."""
-BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
+BY_NAME: dict[str, Route] = {route.endpoint(provider): route for route in ROUTES for provider in route.providers}
 """Flask endpoint name -> its route: what a request's ``request.endpoint`` looks up."""
+PROVIDER_OF: dict[str, str] = {route.endpoint(provider): provider for route in ROUTES for provider in route.providers}
+"""Flask endpoint name -> the provider whose layout it is."""
 
 
 def named(name: str | None) -> Route | None:
     """The route a request was routed to (``request.endpoint``), None when it matched none."""
     return BY_NAME.get(name or "")
+
+
+def provider_of(endpoint: str | None) -> str:
+    """The provider whose URL a request was routed to (the home provider for every ``/_mock`` URL)."""
+    return PROVIDER_OF.get(endpoint or "", HOME_PROVIDER)
+
+
+def served_by(provider: str) -> tuple[Route, ...]:
+    """The routes ``provider`` serves, in table order."""
+    return tuple(route for route in ROUTES if route.path_for(provider) is not None)
 
 
 def blueprint_mount(blueprint: str) -> Mount:
@@ -231,11 +294,17 @@ def blueprint_mount(blueprint: str) -> Mount:
     return mounts.pop() if len(mounts) == 1 else "base"
 
 
-def mount_path(mount: Mount, realm: str) -> str:
-    """A mount's path under the base URL's path: the one place the issuer's path is made."""
+def mount_path(mount: Mount, realm: str, provider: str = HOME_PROVIDER) -> str:
+    """A mount's path under the base URL's path: the one place an issuer's path is made."""
     if mount == "issuer":
-        return ISSUER_MOUNT.format(realm=realm)
+        return ISSUER_MOUNTS[provider].format(realm=realm)
     return CONTROL_MOUNT if mount == "control" else ""
+
+
+def issuer(settings: Settings) -> str:
+    """The issuer identifier of the settings' provider and realm."""
+    provider = settings.provider
+    return settings.base_url.rstrip("/") + mount_path("issuer", settings.realm, provider) + ISSUER_TAILS[provider]
 
 
 def channel_base(channel: Channel, settings: Settings) -> str:
@@ -246,14 +315,23 @@ def channel_base(channel: Channel, settings: Settings) -> str:
     return back if channel == "back" else settings.base_url.rstrip("/")
 
 
+def _path_in(route: Route, settings: Settings) -> str:
+    provider = settings.provider
+    path = route.path_for(provider)
+    if path is None:
+        raise LookupError(f"{route.name} is not served by {provider}")
+    return mount_path(route.mount, settings.realm, provider) + path
+
+
 def url(route: Route, settings: Settings, channel: Channel | None = None) -> str:
-    """The absolute URL of ``route`` on its own channel (or on ``channel``)."""
-    return channel_base(channel or route.channel, settings) + mount_path(route.mount, settings.realm) + route.path
+    """The absolute URL of ``route`` on its own channel (or on ``channel``), in the settings'
+    provider's layout and realm."""
+    return channel_base(channel or route.channel, settings) + _path_in(route, settings)
 
 
 def path(route: Route, settings: Settings) -> str:
     """The path of ``route`` under the browser's base URL, in the settings' realm (for links and cookies)."""
-    return urlsplit(settings.base_url).path.rstrip("/") + mount_path(route.mount, settings.realm) + route.path
+    return urlsplit(settings.base_url).path.rstrip("/") + _path_in(route, settings)
 
 
 def redacted_names() -> frozenset[str]:

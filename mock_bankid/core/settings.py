@@ -88,6 +88,9 @@ class Settings:
     control_token: str = field(default="", repr=False)
     """Needed for state changes under /_mock when bound to a non-loopback address (generated if unset)."""
     request_log_size: int = 200
+    provider: str = field(default=routes.HOME_PROVIDER, metadata={"setting": False})
+    """Which provider's layout these settings make URLs in (``core/routes.py``); not a setting: the
+    app makes one copy per provider (``oidc/provider.py``)."""
 
     def __post_init__(self) -> None:
         if not self.base_url:
@@ -97,12 +100,12 @@ class Settings:
     # --- derived -------------------------------------------------------------------------
     @property
     def issuer(self) -> str:
-        return f"{self.base_url.rstrip('/')}{routes.mount_path('issuer', self.realm)}"
+        return routes.issuer(self)
 
     @property
     def backchannel_issuer_base(self) -> str:
         """Issuer-shaped prefix on the back-channel host (same path, other host)."""
-        return routes.channel_base("back", self) + routes.mount_path("issuer", self.realm)
+        return routes.channel_base("back", self) + routes.mount_path("issuer", self.realm, self.provider)
 
     @property
     def userinfo_endpoint(self) -> str:
@@ -121,7 +124,7 @@ class Settings:
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in setting_fields():
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is not None and raw != "":
                 values[f.name] = _coerce(f.name, f.type, raw)
@@ -152,6 +155,11 @@ def default_base_url(scheme: str, host: str, port: int) -> str:
     or wildcard bind, else the bound host."""
     shown = "localhost" if is_loopback(host) or host in WILDCARD_HOSTS else host
     return f"{scheme}://{shown}:{port}"
+
+
+def setting_fields() -> tuple[Any, ...]:
+    """The fields that are settings (``MOCK_BANKID_<NAME>``, docs/settings.md)."""
+    return tuple(f for f in fields(Settings) if f.metadata.get("setting", True))
 
 
 def _field_type(cls: type, name: str) -> str:

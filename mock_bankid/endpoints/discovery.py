@@ -16,7 +16,7 @@ from mock_bankid import __version__
 from mock_bankid.core import routes
 from mock_bankid.core.i18n import ALIASES, TEXTS
 from mock_bankid.http.cached_json import cached_json
-from mock_bankid.http.web import RESPONSE_MODES, routed
+from mock_bankid.http.web import routed
 from mock_bankid.oidc import grant_types, request_objects
 from mock_bankid.oidc.client_auth import SUPPORTED_AUTH_METHODS
 from mock_bankid.oidc.hooks import DiscoveryContext
@@ -38,12 +38,12 @@ def discovery_document() -> dict[str, Any]:
     s = p.settings
     doc: dict[str, Any] = {"issuer": p.issuer}
     for route in routes.ROUTES:
-        if route.discovery and route.name in current_app.view_functions:
+        if route.discovery and route.endpoint(p.name) in current_app.view_functions:
             doc.update(dict.fromkeys(route.discovery, routes.url(route, s)))
     doc.update(
         {
             "response_types_supported": ["code"],
-            "response_modes_supported": list(RESPONSE_MODES),
+            "response_modes_supported": list(p.dialect.response_modes),
             "grant_types_supported": list(grant_types.names()),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": SIGNING_ALGS,
@@ -66,7 +66,7 @@ def discovery_document() -> dict[str, Any]:
             "require_pushed_authorization_requests": False,
             "tls_client_certificate_bound_access_tokens": False,
             "authorization_response_iss_parameter_supported": True,
-            "release": f"mock-bankid {__version__} (MOCK - not BankID, not for production)",
+            "release": f"mock-bankid {__version__} (MOCK - not {p.dialect.name}, not for production)",
             "service_documentation": f"{s.mock_base}/",
             "mock": True,
         }
@@ -77,14 +77,14 @@ def discovery_document() -> dict[str, Any]:
     if "introspection_endpoint" in doc:
         doc["introspection_endpoint_auth_methods_supported"] = list(ADVERTISED_AUTH_METHODS)
         doc["introspection_endpoint_auth_signing_alg_values_supported"] = list(ASSERTION_SIGNING_ALGS)
-    return doc
+    return p.dialect.discovery(doc)
 
 
 @routed(bp, routes.DISCOVERY)
 def openid_configuration() -> Response:
     p = provider()
     if not p.hooks.may_act("discovery"):
-        return cached_json("discovery", p.settings.realm, discovery_document)  # the settings: one per realm
+        return cached_json("discovery", (p.name, p.settings.realm), discovery_document)  # one per issuer
     ctx = DiscoveryContext(document=discovery_document())
     short_circuit = p.hooks.at(ctx)
     if short_circuit is not None:

@@ -55,19 +55,30 @@ def description_for(settings: Settings) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
     doc["components"]["parameters"]["Realm"]["schema"]["default"] = settings.realm
-    described = {openapi_path(routes.mount_path(r.mount, routes.REALM_VARIABLE) + r.path): r for r in routes.ROUTES}
+    described = {openapi_path(under_base(r, provider)): (r, channel_of(r, provider))
+                 for r in routes.ROUTES for provider in r.providers}
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
-        route = described.get(path)
-        host = routes.channel_base(route.channel, settings) if route is not None else base
-        if route is not None and host != base and route.channel in HOSTS:
-            item["servers"] = [{"url": host, "description": HOSTS[route.channel]}]
+        route, channel = described.get(path, (None, "front"))
+        host = routes.channel_base(channel, settings) if route is not None else base
+        if route is not None and host != base and channel in HOSTS:
+            item["servers"] = [{"url": host, "description": HOSTS[channel]}]
         operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
         if GRANTS_OPERATION in operation_ids:
             grant_type_schema(item)["enum"] = list(grant_types.names())
         paths[path] = item
     doc["paths"] = paths
     return doc
+
+
+def under_base(route: routes.Route, provider: str) -> str:
+    """The route's path under the base URL as ``provider`` serves it (the realm a variable)."""
+    return routes.mount_path(route.mount, routes.REALM_VARIABLE, provider) + (route.path_for(provider) or "")
+
+
+def channel_of(route: routes.Route, provider: str) -> routes.Channel:
+    """Vipps's userinfo API is on its API host (the back channel), not on BankID's TINFO host."""
+    return "back" if route.channel == "userinfo" and provider != routes.HOME_PROVIDER else route.channel
 
 
 def grant_type_schema(path_item: dict[str, Any]) -> dict[str, Any]:

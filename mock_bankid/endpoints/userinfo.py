@@ -36,7 +36,9 @@ def userinfo() -> Response:
     if header[:7].lower() != "bearer " or not header[7:].strip():
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
     token = header[7:].strip()
-    p = bind(provider_of_token(p, token))  # every realm's tokens are answered here
+    owner = provider_of_token(p, token)
+    if owner.name == p.name:  # every realm's tokens are answered here, but only this provider's
+        p = bind(owner)
     access, grant = read_access_token(p, token)
     if not grant.persona:
         raise InvalidToken("This access token is about a client (client_credentials), not a person: no userinfo.")
@@ -48,7 +50,7 @@ def userinfo() -> Response:
         return short_circuit
     body = p.dialect.userinfo_claims(grant)
     client = p.clients.get(grant.client_id)
-    alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked()
+    alg = (client.userinfo_signed_response_alg if client is not None else None) or _jwt_if_asked(p)
     if client is not None and alg:
         iss = p.issuer if client.profile.userinfo_oidc_issuer else tinfo_issuer(p)
         signed = dict(body, iss=iss, aud=client.client_id, iat=p.now(), exp=int(access["exp"]))
@@ -65,7 +67,10 @@ def tinfo_issuer(p: Provider) -> str:
         routes.USERINFO.mount, p.settings.realm)
 
 
-def _jwt_if_asked() -> str | None:
-    """RS256 when the request prefers a JWT over JSON (``Accept: application/jwt``), else None."""
+def _jwt_if_asked(p: Provider) -> str | None:
+    """RS256 when the request prefers a JWT over JSON (``Accept: application/jwt``) and the provider
+    signs userinfo (BankID's TINFO; Vipps's Userinfo API answers JSON only), else None."""
+    if not p.dialect.signed_userinfo:
+        return None
     best = request.accept_mimetypes.best_match(["application/json", "application/jwt"])
     return "RS256" if best == "application/jwt" else None

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
 
 from mock_bankid import __version__
 from mock_bankid.core import routes
@@ -43,7 +44,19 @@ def routed(bp: Blueprint, route: Route) -> Callable[[_View], _View]:
     methods, endpoint name), so its path is written only in ``core/routes.py``."""
     if route.blueprint != bp.name:
         raise ValueError(f"{route.name} is not a route of blueprint {bp.name!r}")
-    return bp.route(route.rule, methods=list(route.methods), endpoint=route.view)
+
+    def register(view: _View) -> _View:
+        def add(state: BlueprintSetupState) -> None:
+            # The app registers a blueprint once per provider that serves its routes
+            # (``app.mount_blueprints``, option ``provider``); each gets the rule of its layout.
+            rule = route.rule_for(state.options.get("provider", routes.HOME_PROVIDER))
+            if rule is not None:
+                state.add_url_rule(rule, route.view, view, methods=list(route.methods))
+
+        bp.record(add)
+        return view
+
+    return register
 
 
 PAGE_EXTRAS: list[Callable[[str, str], Mapping[str, Any]]] = []
@@ -63,7 +76,7 @@ def apply_cache_policy(response: Response) -> Response:
 def render_page(template: str, locale: str, **context: Any) -> str:
     for extra in PAGE_EXTRAS:
         context = {**extra(template, locale), **context}
-    return render_template(template, t=texts(locale), locale=locale, version=__version__,
+    return render_template(template, t=texts(locale, provider().name), locale=locale, version=__version__,
                            issuer=provider().issuer, **context)
 
 

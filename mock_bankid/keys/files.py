@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -16,7 +17,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, RSAKey
 
 from mock_bankid.keys import certs
-from mock_bankid.keys.rotation import Entry
+from mock_bankid.keys.rotation import Entry, thumbprint_kid
 
 KTY = {"RS256": "RSA", "ES256": "EC"}
 KEY_CLASS: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
@@ -38,7 +39,7 @@ def utc(ts: float) -> _dt.datetime:
 pem_private = certs.private_pem
 
 
-def load_own_private_key(pem: bytes, entry: Entry) -> Key | None:
+def load_own_private_key(pem: bytes, entry: Entry, kid_of: Callable[[str], str] = thumbprint_kid) -> Key | None:
     """Parse a PEM this module wrote, as a joserfc key with kid/alg/use; None if it is not that key.
 
     cryptography's RSA key validation costs ~40 ms per load (joserfc's ``import_key`` always
@@ -55,7 +56,7 @@ def load_own_private_key(pem: bytes, entry: Entry) -> Key | None:
         return None
     cls = KEY_CLASS[KTY[entry.alg]]
     key = cls(native, native, {"kid": entry.kid, "alg": entry.alg, "use": "sig"})  # type: ignore[arg-type]
-    if key.thumbprint() != entry.kid:
+    if kid_of(key.thumbprint()) != entry.kid:
         return None
     probe = jwt.encode({"alg": entry.alg}, {"probe": entry.kid}, key, algorithms=[entry.alg])
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from mock_bankid.keys import certs
 from mock_bankid.keys.files import KEY_CLASS, KTY, b64url, pem_private, utc, write_atomic
-from mock_bankid.keys.rotation import Entry
+from mock_bankid.keys.rotation import Entry, pem_name, thumbprint_kid
 
 ENC_ALG = "RSA-OAEP-256"
 """BankID's request-object encryption keys are RSA with RSA-OAEP-256 (developer.bankid.no api/jwks)."""
@@ -67,6 +68,7 @@ def new_key(
     *,
     activates_at: float | None,
     ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
+    kid_of: Callable[[str], str] = thumbprint_kid,
 ) -> Entry:
     """Generate a key, write its PEM, and return its entry (call with the file lock held)."""
     native: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -76,7 +78,7 @@ def new_key(
         native = ec.generate_private_key(ec.SECP256R1())
     pem = pem_private(native)
     key = KEY_CLASS[KTY[alg]].import_key(pem)
-    kid = key.thumbprint()
+    kid = kid_of(key.thumbprint())
     if any(e.kid == kid for e in entries):  # pragma: no cover - 2^-128
         raise ValueError("generated a key whose kid already exists; try again")
     public = {k: v for k, v in key.as_dict(private=False).items() if k not in PRIVATE_MEMBERS}
@@ -89,7 +91,7 @@ def new_key(
         # RFC 7517 4.8: x5t is the SHA-1 thumbprint by definition (x5t#S256 is the SHA-256 one)
         jwk["x5t"] = b64url(hashlib.sha1(leaf_der, usedforsecurity=False).digest())
         jwk["x5t#S256"] = b64url(hashlib.sha256(leaf_der).digest())
-    write_atomic(keys_dir / f"{kid}.pem", pem)
+    write_atomic(keys_dir / pem_name(kid), pem)
     return Entry(
         kid=kid,
         alg=alg,

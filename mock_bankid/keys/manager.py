@@ -92,10 +92,13 @@ class KeyManager:
         clock: Callable[[], float] = time.time,
         *,
         rotation_grace: float = 300.0,
+        kid_of: Callable[[str], str] = rotation.thumbprint_kid,
     ) -> None:
+        """``kid_of``: a key's kid from its thumbprint (the provider's kid shape: ``rotation.py``)."""
         self.keys_dir = Path(keys_dir).expanduser()
         self.clock = clock
         self.rotation_grace = check_seconds("rotation_grace", rotation_grace)
+        self.kid_of = kid_of
         self.state_path = self.keys_dir / STATE_FILE
         self.ca_certificate_path = self.keys_dir / generate.CA_CERT_FILE
         self._lock = threading.RLock()
@@ -132,7 +135,8 @@ class KeyManager:
             for alg in ALGORITHMS:
                 for role in rotation.missing(entries, alg, now):
                     activates_at = None if role == "next" else now
-                    entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=activates_at, ca=ca))
+                    entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=activates_at, ca=ca,
+                                                      kid_of=self.kid_of))
                     changed = True
             if changed:
                 self._write_entries(entries)
@@ -244,12 +248,14 @@ class KeyManager:
             now = self.clock()
             ca = generate.ensure_ca(self.keys_dir, now)  # every key gets an x5c chain, RSA too
             if next_key(entries, alg, now) is None:  # pragma: no cover - ensure() just made one
-                entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca))
+                entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca,
+                                                kid_of=self.kid_of))
             entries = self._prune(entries, now)
             promoted = next_key(entries, alg, now)
             assert promoted is not None
             entries = rotation.plan_rotation(entries, alg, now, now + after, self.rotation_grace)
-            entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca))
+            entries.append(generate.new_key(self.keys_dir, alg, entries, now, activates_at=None, ca=ca,
+                                                kid_of=self.kid_of))
             entries = self._prune(entries, now)
             self._write_entries(entries)
         self._refresh(force=True)
@@ -268,7 +274,7 @@ class KeyManager:
         for alg in {e.alg for e in entries}:
             retired = sorted((e for e in entries if e.alg == alg and e.retired(now)), key=lambda e: e.order)
             for e in retired:
-                (self.keys_dir / f"{e.kid}.pem").unlink(missing_ok=True)
+                (self.keys_dir / rotation.pem_name(e.kid)).unlink(missing_ok=True)
             keep += retired[-KEEP_RETIRED:]
         kept = {id(e) for e in keep}
         return [e for e in entries if not e.retired(now) or id(e) in kept]
@@ -332,7 +338,7 @@ class KeyManager:
             key = self._private.get(entry.kid)
             if key is not None:
                 return key
-            path = self.keys_dir / f"{entry.kid}.pem"
+            path = self.keys_dir / rotation.pem_name(entry.kid)
             try:
                 pem = path.read_bytes()
             except FileNotFoundError:
@@ -340,7 +346,7 @@ class KeyManager:
                     f"{path} is missing but keys.json lists it as a signing key; "
                     f"restore it or empty {self.keys_dir} to start over"
                 ) from None
-            key = load_own_private_key(pem, entry)
+            key = load_own_private_key(pem, entry, self.kid_of)
             if key is None:
                 raise ValueError(f"{path} does not hold a working private key for kid {entry.kid}")
             self._private[entry.kid] = key
@@ -387,8 +393,8 @@ class KeyManager:
     def _check_files(self, snap: _Snapshot) -> None:
         now = self.clock()
         for e in snap.entries:
-            if not e.retired(now) and not (self.keys_dir / f"{e.kid}.pem").exists():
+            if not e.retired(now) and not (self.keys_dir / rotation.pem_name(e.kid)).exists():
                 raise LookupError(
-                    f"{self.keys_dir / (e.kid + '.pem')} is missing but keys.json lists it; "
+                    f"{self.keys_dir / rotation.pem_name(e.kid)} is missing but keys.json lists it; "
                     f"restore it or empty {self.keys_dir} to start over"
                 )

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import itertools
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,23 @@ STATES: tuple[str, ...] = ("next", "current", "previous", "retiring", "retired")
 PUBLISHED_STATES = frozenset({"next", "current", "previous", "retiring"})
 FIRST_SET: tuple[str, ...] = ("previous", "current", "next")
 """What a key set starts with per algorithm: BankID's three keys at once, oldest first."""
+
+
+def pem_name(kid: str) -> str:
+    """The file a key's private PEM is kept in (a kid may hold a ':', which not every file system takes)."""
+    return kid.replace(":", "_") + ".pem"
+
+
+def thumbprint_kid(thumbprint: str) -> str:
+    """BankID's kids: the key's RFC 7638 thumbprint."""
+    return thumbprint
+
+
+def uuid_kid(thumbprint: str) -> str:
+    """Vipps's (ORY Hydra's) kids: ``public:`` and a UUID; here one derived from the thumbprint, so a
+    key's kid still follows from the key (``files.load_own_private_key`` checks it)."""
+    digest = hashlib.sha256(thumbprint.encode("ascii")).digest()
+    return f"public:{uuid.UUID(bytes=digest[:16], version=4)}"
 
 
 @dataclass
@@ -70,7 +89,7 @@ class Entry:
             "created": self.created,
             "activates_at": self.activates_at,
             "retires_at": self.retires_at,
-            "file": f"{self.kid}.pem",
+            "file": pem_name(self.kid),
             "jwk": self.jwk,
         }
 

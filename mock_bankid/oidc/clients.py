@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_bankid.core import routes
 from mock_bankid.core.fixture_files import read_toml, unknown_keys
 from mock_bankid.oidc.grant_types import names as grant_type_names
 from mock_bankid.oidc.profiles import Profile, profile_from
@@ -44,6 +45,8 @@ class Client:
     require_pushed_authorization_requests: bool = False
     """RFC 9126 §5: the authorize endpoint takes this client's requests only through PAR (``request_uri``)."""
     allowed_origins: tuple[str, ...] | None = None
+    provider: str = routes.HOME_PROVIDER
+    """The provider it is registered with (``bankid`` or ``vipps``): another provider does not know it."""
     """Browser origins that may call token/userinfo/revocation/logout (CORS); None = from redirect_uris."""
     extra: dict = field(default_factory=dict)
 
@@ -159,6 +162,10 @@ class ClientRegistry:
     def all(self) -> list[Client]:
         return list(self._clients.values())
 
+    def only(self, provider: str) -> ClientRegistry:
+        """The clients registered with ``provider`` (each provider knows only its own)."""
+        return ClientRegistry([c for c in self._clients.values() if c.provider == provider])
+
 
 _KINDS: dict[str, tuple[str, Any]] = {
     "bool": ("true or false", lambda v: isinstance(v, bool)),
@@ -202,6 +209,9 @@ def client_from_dict(entry: dict[str, Any], source: str = "clients", strict: boo
     if "client_id" not in values or "redirect_uris" not in values:
         named = where if "client_id" in values else source
         raise ValueError(f"{named}: every client needs client_id and redirect_uris")
+    if values.get("provider", routes.HOME_PROVIDER) not in routes.PROVIDERS:
+        raise ValueError(f"{where}: provider must be one of {', '.join(routes.PROVIDERS)}, "
+                         f"not {values['provider']!r}")
     bad = set(values.get("auth_methods", ())) - set(AUTH_METHODS)
     if bad:
         raise ValueError(f"{source}: client {values['client_id']}: unknown auth_methods {sorted(bad)}")

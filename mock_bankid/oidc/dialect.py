@@ -43,6 +43,41 @@ class Dialect(Protocol):
         """``aud`` of access and refresh tokens: the resource server that serves userinfo."""
 
     @property
+    def all_or_none_consent(self) -> bool:
+        """True: the login page lists every requested scope and the user accepts all or cancels
+        (Vipps); False: ``consent_scopes`` are consented to one by one (BankID)."""
+
+    @property
+    def min_state_length(self) -> int:
+        """The shortest ``state`` authorize accepts (0: any)."""
+
+    @property
+    def response_modes(self) -> tuple[str, ...]:
+        """The response modes authorize accepts (discovery's ``response_modes_supported``)."""
+
+    @property
+    def token_ttl(self) -> int | None:
+        """The provider's own ID and access token lifetime (None: the ``token_ttl`` setting's)."""
+
+    @property
+    def signing_algs(self) -> tuple[str, ...]:
+        """The algorithms its ID tokens may be signed with: the JWKS publishes these keys only."""
+
+    @property
+    def signed_userinfo(self) -> bool:
+        """Whether userinfo answers a signed JWT to a request that prefers one (``Accept: application/jwt``)."""
+
+    @property
+    def encryption_key(self) -> bool:
+        """Whether its JWKS publishes the request-object encryption key (``use=enc``)."""
+
+    def kid_of(self, thumbprint: str) -> str:
+        """A signing key's ``kid`` from its RFC 7638 thumbprint (``keys/rotation.py``)."""
+
+    def discovery(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The discovery document as this provider publishes it, from the machinery's."""
+
+    @property
     def extra_token_claims(self) -> dict[str, Any]:
         """Claims the provider puts into every token it signs, refresh tokens too (BankID: ``api_ver``)."""
 

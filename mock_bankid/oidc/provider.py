@@ -11,13 +11,15 @@ registers at its ``hooks`` (``Scenarios.attach``).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -33,7 +35,7 @@ from mock_bankid.oidc.hooks import Hooks
 from mock_bankid.people.personas import PersonaError, PersonaRegistry
 from mock_bankid.store import Store, open_store
 from mock_bankid.store.generation import Generation, PerGeneration, generation_of
-from mock_bankid.store.scoped import REALM_TTL, ScopedStore, realm_prefix
+from mock_bankid.store.scoped import REALM_TTL, ScopedStore, provider_prefix, realm_prefix
 
 EXTENSION_KEY = "mock_bankid"
 CLOCK_NS = "clock"
@@ -51,6 +53,7 @@ MAX_CACHED_REALMS = 256
 """Realm providers one worker keeps; an evicted one is rebuilt from the store on its next request."""
 _BOUND = "mock_bankid_provider"
 _PATH_REALM = "mock_bankid_path_realm"
+_PATH_PROVIDER = "mock_bankid_path_provider"
 _reading = threading.local()
 
 
@@ -91,7 +94,10 @@ class Provider:
         self._shift_key = f"mock_bankid_clock_shift:{self.settings.realm}"
 
     @classmethod
-    def build(cls, settings: Settings, dialect: Dialect, *, store: Store | None = None) -> Provider:
+    def build(cls, settings: Settings, dialect: Dialect, *, store: Store | None = None,
+              others: Mapping[str, Dialect] | None = None) -> Provider:
+        """The home provider (``dialect``, every realm) and, in its realm, each of ``others``
+        (provider name -> its dialect: Vipps) with its own URL layout, keys, clients and state."""
         clock = Clock(offset=settings.clock_offset)
         store = store or open_store(settings.store, settings.data_dir, _request_clock(clock))
         keys = KeyManager(settings.keys_dir, clock, rotation_grace=max(300, settings.token_ttl))
@@ -101,12 +107,14 @@ class Provider:
             clock=clock,
             store=store,
             keys=keys,
-            clients=ClientRegistry.load(settings.fixtures_dir),
+            clients=ClientRegistry.load(settings.fixtures_dir).only(settings.provider),
             personas=PersonaRegistry.load(settings.fixtures_dir),
             dialect=dialect,
         )
-        clock.shift = provider._stored_clock_shift
         provider.realms = Realms(provider)
+        for name, other in (others or {}).items():  # their keys made before the clock reads the store
+            provider.realms.add_provider(name, other)
+        clock.shift = provider._stored_clock_shift
         provider.check_auto_login()
         return provider
 
@@ -184,6 +192,11 @@ class Provider:
     def issuer(self) -> str:
         return self.settings.issuer
 
+    @property
+    def name(self) -> str:
+        """Which provider it is (``bankid``, ``vipps``): whose URL layout, keys and clients."""
+        return self.settings.provider
+
 
     def realm(self, name: str) -> Provider:
         """The provider of realm ``name`` on this server (this one for its own name)."""
@@ -204,10 +217,45 @@ class Realms:
         self._cache: OrderedDict[str, tuple[Provider, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._on_create: list[Callable[[Provider], None]] = []
+        self.others: dict[str, Provider] = {}
+        """The home realm's other providers by name (Vipps): each has its own layout, keys, clients
+        and store namespaces (``provider.<name>.``), and shares the home's clock and personas."""
 
     def on_create(self, callback: Callable[[Provider], None]) -> None:
-        """Call ``callback(provider)`` for the home provider now and for each realm made later."""
+        """Call ``callback(provider)`` for the other providers now and for each realm made later
+        (the caller has the home provider already)."""
         self._on_create.append(callback)
+        for other in self.others.values():
+            callback(other)
+
+    def add_provider(self, name: str, dialect: Dialect) -> Provider:
+        """Serve provider ``name`` (its routes are in ``core/routes.py``) in the home realm."""
+        home = self.home
+        settings = replace(home.settings, provider=name, userinfo_base_url="")  # its userinfo: its own API host
+        keys = KeyManager(Path(home.settings.keys_dir) / name, home.clock, rotation_grace=max(300, settings.token_ttl),
+                          kid_of=dialect.kid_of)
+        keys.ensure()
+        other = Provider(settings=settings, clock=home.clock, keys=keys,
+                         store=ScopedStore(home.store, name, prefix=provider_prefix(name), max_ttl=math.inf),
+                         clients=ClientRegistry.load(settings.fixtures_dir).only(name), personas=home.personas,
+                         dialect=dialect, generation=home.generation, realms=self)
+        self.others[name] = other
+        for callback in self._on_create:
+            callback(other)
+        return other
+
+    def of(self, provider: str, realm: str | None = None) -> Provider:
+        """Provider ``provider`` of ``realm`` (default: the home realm)."""
+        if provider == self.home.name:
+            return self.get(realm or self.home.settings.realm)
+        other = self.others.get(provider)
+        if other is None:
+            raise InvalidRequest(f"No such provider {provider!r}: this server serves "
+                                 f"{', '.join([self.home.name, *self.others])}.")
+        if realm not in (None, self.home.settings.realm):
+            raise InvalidRequest(f"{other.dialect.name} is served in the home realm only "
+                                 f"({self.home.settings.realm!r}), not in realm {realm!r}.")
+        return other
 
     @staticmethod
     def check_name(name: str) -> str:
@@ -238,6 +286,9 @@ class Realms:
 
     def by_issuer(self, issuer: str) -> Provider | None:
         """The provider whose issuer is ``issuer`` (a token's ``iss``), or None."""
+        for other in self.others.values():
+            if issuer == other.issuer:
+                return other
         head = self.home.settings.issuer[: -len(self.home.settings.realm)]
         if not isinstance(issuer, str) or not issuer.startswith(head):
             return None
@@ -290,6 +341,12 @@ def _request_clock(home: Clock) -> Callable[[], float]:
     return now
 
 
+def bind_path_provider(name: str) -> None:
+    """The provider whose URL layout the request's path is in (``/access-management-1.0/...``:
+    Vipps); the app calls this while routing."""
+    setattr(g._get_current_object(), _PATH_PROVIDER, name)
+
+
 def bind_path_realm(name: str) -> None:
     """The realm named in the request's path (``/auth/realms/<realm>/...``); the app calls this
     while routing, before any view asks for ``provider()``."""
@@ -310,8 +367,12 @@ def provider() -> Provider:
     if found is None:
         home: Provider = current_app.extensions[EXTENSION_KEY]
         name = here.__dict__.get(_PATH_REALM) or request.args.get("realm")
+        kind = here.__dict__.get(_PATH_PROVIDER) or request.args.get("provider")
         found = bind(home)  # so the error below (and its page) still has a provider
-        if name:
+        if kind and kind != home.name:
+            assert home.realms is not None
+            found = bind(home.realms.of(kind, name))
+        elif name:
             found = bind(home.realm(name))
     return found
 

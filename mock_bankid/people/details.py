@@ -63,6 +63,9 @@ def person_details(seed_key: str, gender: str, given_name: str | None = None,
                    family_name: str | None = None) -> dict[str, Any]:
     """Names, e-mail, phone and address for a seed key: the same key gives the same person.
 
+    The address has every part either provider names: BankID's ``locality`` and Vipps's ``region``
+    are both the town (*poststed*); each provider's claims pick their own keys.
+
     Names are built from ``first_name_male/female`` + ``last_name`` because ``no_NO`` has no
     gendered name formats (``name_male()`` returns women's names about half the time). Phone
     numbers are Norwegian mobiles (+47, 8 digits starting 4 or 9): Faker's own formats include
@@ -84,7 +87,8 @@ def person_details(seed_key: str, gender: str, given_name: str | None = None,
         "given_name": given, "family_name": family, "email": email, "phone_number": phone,
         "address": {
             "formatted": f"{street}\n{postcode} {city}",
-            "street_address": street, "postal_code": postcode, "locality": city, "country": "NO",
+            "street_address": street, "postal_code": postcode, "locality": city, "region": city,
+            "country": "NO",
         },
     }
 

@@ -40,7 +40,7 @@ from mock_bankid.people.details import (
     stable_altsub,
     stable_sub,
 )
-from mock_bankid.people.person import Declared, Persona
+from mock_bankid.people.person import PROVIDERS, Declared, Persona, default_providers
 from mock_bankid.people.recipes import (
     DEFAULT_AGE,
     FIXTURE_KEYS,
@@ -52,6 +52,7 @@ from mock_bankid.people.recipes import (
     birthday_from_key,
     born_for_age,
     bounded_int,
+    check_providers,
     check_spec,
     looks_like_recipe,
     parse_date,
@@ -133,6 +134,12 @@ class PersonaRegistry:
     def get(self, persona_id: str, today: date) -> Persona | None:
         return self._resolved(today)[1].get(persona_id)
 
+    def for_provider(self, provider: str, today: date) -> list[Persona]:
+        """The fixture personas who have ``provider`` (``PROVIDERS``), in file order: whom its login page offers."""
+        if provider not in PROVIDERS:
+            raise PersonaError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+        return [p for p in self._resolved(today)[0] if provider in p.providers]
+
     def _resolved(self, today: date) -> tuple[list[Persona], dict[str, Persona], dict[str, Persona]]:
         hit = self._cache.get(today)
         if hit is None:
@@ -207,13 +214,18 @@ class PersonaRegistry:
         used.add(number)
         details = person_details(seed, gender or hash_gender(seed),
                                  raw.get("given_name"), raw.get("family_name"))
+        previous = raw.get("previous_phone_number")
+        if previous is not None and previous == details["phone_number"]:
+            raise PersonaError(f"persona {spec.id}: previous_phone_number {previous} is the persona's phone_number")
+        providers = (check_providers(raw["providers"], f"persona {spec.id}: providers")
+                     if "providers" in raw else default_providers(kind))
         return Persona(id=spec.id, purpose=spec.purpose, group=spec.group, nnin=number, kind=kind,
                        birthdate=birthdate, gender=gender, sub=stable_sub(f"persona:{spec.id}"),
                        bankid_altsub=stable_altsub(f"persona:{spec.id}"),
                        scenario=raw.get("scenario"),
                        purpose_nb=" ".join(str(raw["purpose_nb"]).split()) if raw.get("purpose_nb") else None,
                        method=raw.get("method", "app"), biometrics=raw.get("biometrics", True),
-                       **details)
+                       providers=providers, previous_phone_number=previous, **details)
 
     # --- on demand ------------------------------------------------------------------------
     def persona_for_number(self, number: str, today: date) -> Persona:
@@ -245,8 +257,8 @@ class PersonaRegistry:
         Accepted: a persona id; ``BID:<number>``, ``nnin:<number>``, ``pid:<number>``,
         ``:<number>`` or a bare 11-character number (any characters, even malformed);
         ``BIM:<8-digit phone>:<ddmmyy>``; a JSON hint ``{"scheme": "nnin", "value": ...}``;
-        a recipe ``age:17,kind:tenor`` (keys age, born, kind, gender; ``gen:`` prefix and ``=``
-        allowed). Anything else raises PersonaError with a hint.
+        a recipe ``age:17,kind:tenor`` (keys age, born, kind, gender, providers; ``gen:`` prefix and
+        ``=`` allowed). Anything else raises PersonaError with a hint.
         """
         if selector is None:
             return None
@@ -314,9 +326,9 @@ class PersonaRegistry:
     def generated(self, recipe: str, today: date) -> Persona:
         """A fresh valid person for a recipe such as ``age:17,kind:tenor`` (deterministic per date).
 
-        Keys: ``age`` N (default 35), ``born`` YYYY-MM-DD, ``kind`` (fnr, dnr, hnr, tenor,
-        tenor-dnr, fnr-2032, ...), ``gender`` m|f. The birthday of an ``age`` recipe is fixed per
-        recipe, so the person only changes once a year.
+        Keys: ``age`` N (default 35), ``born`` YYYY-MM-DD, ``kind`` (fnr, dnr, hnr, tenor, tenor-dnr,
+        fnr-2032, ...), ``gender`` m|f, ``providers`` (vipps, bankid+vipps, ...; else ``default_providers``).
+        The birthday of an ``age`` recipe is fixed per recipe, so the person only changes once a year.
         """
         parts = parse_recipe(recipe)
         canon = ",".join(f"{k}={parts[k]}" for k in RECIPE_KEYS if k in parts)
@@ -351,17 +363,16 @@ class PersonaRegistry:
         except ValueError as exc:
             raise PersonaError(f"recipe {recipe!r}: {exc}") from None
         exp = nnin.explain(number, today)
-        p = _synthesize(number, exp, today, pid, f"generated from recipe {canon or 'age=35'}",
-                        birthdate=birthdate, gender=gender)
-        return p
+        return _synthesize(number, exp, today, pid, f"generated from recipe {canon or 'age=35'}", birthdate=birthdate,
+                           gender=gender, providers=tuple(filter(None, parts.get("providers", "").split("+"))))
 
 
 def _kind_or_malformed(kind: Any) -> str:
     return "malformed" if kind == "malformed" else nnin.normalise_kind(str(kind))
 
 
-def _synthesize(number: str, exp: nnin.Explanation, today: date, pid: str, purpose: str,
-                birthdate: date | None = None, gender: str | None = None) -> Persona:
+def _synthesize(number: str, exp: nnin.Explanation, today: date, pid: str, purpose: str, birthdate: date | None = None,
+                gender: str | None = None, providers: tuple[str, ...] | None = None) -> Persona:
     """A persona for a number nobody in the fixtures has; everything keyed on the number."""
     birthdate = birthdate or exp.birthdate
     gender = gender or exp.gender
@@ -374,7 +385,8 @@ def _synthesize(number: str, exp: nnin.Explanation, today: date, pid: str, purpo
     key = f"nnin:{number}"
     details = person_details(key, gender or hash_gender(key))
     return Persona(id=pid, purpose=purpose, group=group, nnin=number, kind=kind, birthdate=birthdate,
-                   gender=gender, sub=stable_sub(key), bankid_altsub=stable_altsub(key), **details)
+                   gender=gender, sub=stable_sub(key), bankid_altsub=stable_altsub(key),
+                   providers=providers or default_providers(kind), **details)
 
 
 def persona_for_number(registry: PersonaRegistry, number: str, today: date) -> Persona:
@@ -382,7 +394,7 @@ def persona_for_number(registry: PersonaRegistry, number: str, today: date) -> P
     return registry.persona_for_number(number, today)
 
 
-__all__ = ["GROUPS", "IDP_SELECTORS", "Declared", "Persona", "PersonaError", "PersonaRegistry", "ascii_fold",
-           "person_details", "persona_for_number", "stable_altsub", "stable_sub",
+__all__ = ["GROUPS", "IDP_SELECTORS", "PROVIDERS", "Declared", "Persona", "PersonaError", "PersonaRegistry",
+           "ascii_fold", "default_providers", "person_details", "persona_for_number", "stable_altsub", "stable_sub",
            "ALTSUB_PREFIX", "DEFAULT_AGE", "EMAIL_DOMAIN", "FIXTURE_KEYS", "NAMESPACE", "RECIPE_FIXTURE_KEYS",
            "RECIPE_KEYS"]

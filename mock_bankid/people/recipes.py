@@ -15,19 +15,23 @@ from typing import Any
 from mock_bankid.core.fixture_files import did_you_mean
 from mock_bankid.people import nnin
 from mock_bankid.people.details import hash_int
+from mock_bankid.people.person import PROVIDERS
 
 GROUPS = ("adults", "minors", "edge", "malformed")
 DEFAULT_AGE = 35
-RECIPE_KEYS = ("age", "born", "kind", "gender")
+RECIPE_KEYS = ("age", "born", "kind", "gender", "providers")
 FIXTURE_KEYS = {
     "id", "purpose", "purpose_nb", "group", "nnin", "kind", "gender", "birthdate", "birthdate_mismatch",
     "given_name", "family_name", "scenario", "index", "reserve_900", "method", "biometrics",
+    "providers", "previous_phone_number",
     # recipes
     "age", "birthday", "days", "born", "turns", "on", "leap_day_near", "born_in_days",
 }
 METHODS = ("app", "otp")
 """How a persona signs in to BankID High: the BankID app (``bid-app``) or a code device (``bid-otp``)."""
 RECIPE_FIXTURE_KEYS = ("age", "born", "turns", "leap_day_near", "born_in_days")
+PHONE_NUMBER = re.compile(r"\+[1-9]\d{7,14}")
+"""A phone number as a fixture gives it: E.164, ``+`` and country code (``+4791234567``)."""
 
 
 class PersonaError(ValueError):
@@ -84,6 +88,12 @@ def check_spec(raw: dict, where: str) -> Spec:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
         raise PersonaError(f"{where}: id {pid!r} must be lowercase letters, digits and hyphens")
     where = f"{where} (id {pid})"
+    if "providers" in raw:
+        check_providers(raw["providers"], f"{where}: providers")
+    if "previous_phone_number" in raw and not (isinstance(raw["previous_phone_number"], str)
+                                               and PHONE_NUMBER.fullmatch(raw["previous_phone_number"])):
+        raise PersonaError(f"{where}: previous_phone_number must be quoted E.164 text such as \"+4791234567\", "
+                           f"not {raw['previous_phone_number']!r}")
     if raw["group"] not in GROUPS:
         raise PersonaError(f"{where}: group must be one of {', '.join(GROUPS)}, not {raw['group']!r}")
     recipes = [k for k in RECIPE_FIXTURE_KEYS if k in raw]
@@ -132,6 +142,19 @@ def check_spec(raw: dict, where: str) -> Spec:
     if "index" in raw:
         bounded_int(raw["index"], f"{where}: index", 0, 999)
     return Spec(pid, " ".join(raw["purpose"].split()), raw["group"], raw)
+
+
+def check_providers(value: Any, what: str) -> tuple[str, ...]:
+    """A ``providers`` list as written (fixture list, or recipe names joined by ``+``): a non-empty
+    selection of ``PROVIDERS``, returned in ``PROVIDERS`` order without repeats."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise PersonaError(f"{what} must be a non-empty list drawn from {', '.join(PROVIDERS)} "
+                           f"(e.g. [\"bankid\", \"vipps\"]), not {value!r}")
+    unknown = [v for v in value if v not in PROVIDERS]
+    if unknown:
+        named = "; ".join(f"{v!r}{did_you_mean(str(v), PROVIDERS)}" for v in unknown)
+        raise PersonaError(f"{what}: unknown provider {named}. Known: {', '.join(PROVIDERS)}")
+    return tuple(p for p in PROVIDERS if p in value)
 
 
 def _birthday(value: Any, where: str) -> tuple[int, int]:
@@ -210,7 +233,7 @@ def parse_recipe(recipe: str) -> dict[str, str]:
         m = re.fullmatch(r"([A-Za-z_]+)\s*[:=]\s*(.+)", part)
         if not m or m[1].lower() not in RECIPE_KEYS:
             raise PersonaError(f"recipe part {part!r} is not key:value with a key of "
-                               f"{', '.join(RECIPE_KEYS)} (e.g. age:17,kind:tenor,gender:f)")
+                               f"{', '.join(RECIPE_KEYS)} (e.g. age:17,kind:tenor,gender:f,providers:vipps)")
         key, value = m[1].lower(), m[2].strip()
         if key == "kind":
             try:
@@ -224,5 +247,8 @@ def parse_recipe(recipe: str) -> dict[str, str]:
                 raise PersonaError(str(exc)) from None
         if key == "age":
             value = str(bounded_int(value, "age", 0, 150))
+        if key == "providers":
+            names = [v.strip().lower() for v in value.split("+") if v.strip()]
+            value = "+".join(check_providers(names, f"recipe part {part!r}"))
         out[key] = value
     return out

@@ -27,15 +27,20 @@ def realm_prefix(realm: str) -> str:
     return f"realm.{realm}."
 
 
+def provider_prefix(provider: str) -> str:
+    """The namespace prefix of another provider's state in the home realm (Vipps's: ``provider.vipps.``)."""
+    return f"provider.{provider}."
+
+
 class ScopedStore(Store):
     """``base`` with every namespace prefixed; ttls capped at ``max_ttl`` except in ``uncapped``."""
 
     def __init__(self, base: Store, realm: str, *, max_ttl: float = REALM_TTL,
-                 uncapped: Collection[str] = ()) -> None:
+                 uncapped: Collection[str] = (), prefix: str | None = None) -> None:
         self.base = base
         self.clock: Callable[[], float] = base.clock
         self.realm = realm
-        self.prefix = realm_prefix(realm)
+        self.prefix = realm_prefix(realm) if prefix is None else prefix
         self.max_ttl = max_ttl
         self.uncapped = frozenset(uncapped)
         self.journal: Any = None

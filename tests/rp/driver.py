@@ -36,7 +36,8 @@ CI_REDIRECT = "http://127.0.0.1:5555/callback"  # loopback: any port matches (RF
 DEFAULT_BASE_URL = "http://localhost:8080"  # conftest's unit-level Settings
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
 SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret",
-           "ci-secret-jwt": "ci-secret-jwt-shared-secret-at-least-32-bytes"}
+           "ci-secret-jwt": "ci-secret-jwt-shared-secret-at-least-32-bytes", "ci-vipps": "ci-vipps-secret",
+           "drop-web-vipps": "drop-web-vipps-secret", "drop-web-vipps-no-nin": "drop-web-vipps-no-nin-secret"}
 PATHS = {  # under the issuer, as fixtures and discovery have them
     "authorize": "/precheck/auth",
     "login": "/precheck/login",
@@ -47,6 +48,17 @@ PATHS = {  # under the issuer, as fixtures and discovery have them
     "jwks": "/protocol/openid-connect/certs",
     "discovery": "/.well-known/openid-configuration",
 }
+VIPPS_ISSUER_PATH = "/access-management-1.0/access/"
+VIPPS_PATHS = {  # Vipps Login's layout, under its issuer (which ends in "/")
+    "authorize": "oauth2/auth",
+    "login": "oauth2/auth/login",
+    "token": "oauth2/token",
+    "revoke": "oauth2/revoke",
+    "logout": "oauth2/sessions/logout",
+    "jwks": ".well-known/jwks.json",
+    "discovery": ".well-known/openid-configuration",
+}
+VIPPS_USERINFO = "/vipps-userinfo-api/userinfo"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 STRICT_CLIENTS = ("bankid-strict",)  # the strict profile takes no mock login_hint forms (docs/clients.md)
 
@@ -215,12 +227,16 @@ class RP:
     selector) signs in headlessly; ``None`` for any default leaves that parameter out.
     """
 
-    def __init__(self, *, base_url: str, realm: str = "current", client_id: str = "ci",
-                 scope: str = "openid profile nnin_altsub", login_hint: str | None = "adult",
-                 state: str | None = None, nonce: str | None = None) -> None:
+    def __init__(self, *, base_url: str, realm: str = "current", client_id: str | None = None,
+                 scope: str | None = None, login_hint: str | None = "adult",
+                 state: str | None = None, nonce: str | None = None, provider: str = "bankid") -> None:
         self.base_url = base_url.rstrip("/")
         self.realm = realm
-        self.issuer = f"{self.base_url}/auth/realms/{realm}"
+        self.provider = provider
+        vipps = provider == "vipps"
+        self.issuer = self.base_url + VIPPS_ISSUER_PATH if vipps else f"{self.base_url}/auth/realms/{realm}"
+        client_id = client_id or ("ci-vipps" if vipps else "ci")
+        scope = scope or ("openid name birthDate nin" if vipps else "openid profile nnin_altsub")
         self.client_id = client_id
         self.scope = scope
         self.login_hint = login_hint
@@ -251,11 +267,15 @@ class RP:
 
     # -- endpoints ---------------------------------------------------------------------------------
     def control(self, path: str) -> str:
-        """A ``/_mock`` URL acting on this RP's realm (``?realm=`` unless it is the default)."""
-        return self._url(path) + ("" if self.realm == "current" else f"?realm={self.realm}")
+        """A ``/_mock`` URL acting on this RP's realm (``?realm=`` unless it is the default) and provider."""
+        query = {**({} if self.realm == "current" else {"realm": self.realm}),
+                 **({} if self.provider == "bankid" else {"provider": self.provider})}
+        return self._url(path) + (f"?{urlencode(query)}" if query else "")
 
     def endpoint(self, name: str) -> str:
         """Where to send a request for ``name`` (a key of PATHS, or ``userinfo``)."""
+        if self.provider == "vipps":
+            return self._url(VIPPS_USERINFO if name == "userinfo" else VIPPS_ISSUER_PATH + VIPPS_PATHS[name])
         if name == "userinfo":
             return self._url("/userinfo")
         return self._url(urlsplit(self.issuer).path + PATHS[name])

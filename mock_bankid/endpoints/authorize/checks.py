@@ -22,7 +22,6 @@ from mock_bankid.core.errors import (
 from mock_bankid.core.numbers import whole_number
 from mock_bankid.endpoints.authorize import profile_checks
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
-from mock_bankid.http.web import RESPONSE_MODES
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.grants import check_scopes
 from mock_bankid.oidc.provider import Provider
@@ -68,8 +67,9 @@ def check_duplicates(req: AuthorizationRequest, client: Client, p: Provider) -> 
 
 
 def check_response_mode(req: AuthorizationRequest, client: Client, p: Provider) -> None:
-    if req.response_mode not in RESPONSE_MODES:
-        raise InvalidRequest(f"response_mode must be one of {', '.join(RESPONSE_MODES)}.")
+    modes = p.dialect.response_modes
+    if req.response_mode not in modes:
+        raise InvalidRequest(f"response_mode must be {' or '.join(modes)}.")
 
 
 def check_response_type(req: AuthorizationRequest, client: Client, p: Provider) -> None:
@@ -108,8 +108,11 @@ def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
 def check_state(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if req.state is None and client.require_state:
         raise InvalidRequest(
-            "state is required (BankID API v4). To relax this for a test client set require_state = false."
+            f"state is required ({p.dialect.name}). To relax this for a test client set require_state = false."
         )
+    shortest = p.dialect.min_state_length
+    if req.state is not None and len(req.state) < shortest:
+        raise InvalidRequest(f"state must be at least {shortest} characters ({p.dialect.name}).")
 
 
 def check_nonce(req: AuthorizationRequest, client: Client, p: Provider) -> None:

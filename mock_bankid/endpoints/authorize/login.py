@@ -61,6 +61,8 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     groups: dict[str, list[dict]] = {"adults": [], "minors": [], "edge": [], "malformed": []}
     query = query.strip()[:MAX_QUERY]
     for persona in p.personas.all(today):
+        if not persona.has(p.name):
+            continue  # no account with this provider: not offered on its login page
         shown = {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
                  "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
         if not query or matches(shown, query):
@@ -79,6 +81,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         approvals=(p.dialect.describe_authorization_details(authorization_details.parse(req.authorization_details))
                    if req.authorization_details else []),
         consent=[scope for scope in req.scope if scope in p.dialect.consent_scopes],
+        consent_all=[scope for scope in req.scope if scope != "openid"] if p.dialect.all_or_none_consent else [],
     )
     response = make_response(html, 200)
     response.headers["X-Frame-Options"] = "DENY"

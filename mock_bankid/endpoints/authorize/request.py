@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from mock_bankid.core.i18n import pick_locale
 from mock_bankid.http.web import RESPONSE_MODES
+from mock_bankid.oidc.provider import provider
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 SINGLE_VALUED = (
@@ -88,5 +89,6 @@ class AuthorizationRequest:
         return pick_locale(self.ui_locales)
 
     def reply_mode(self) -> str:
-        """Where errors go: the requested mode if it is one we speak, else ``query``."""
-        return self.response_mode if self.response_mode in RESPONSE_MODES else "query"
+        """Where errors go: the requested mode if the provider speaks it, else ``query``."""
+        speaks = provider().dialect.response_modes
+        return self.response_mode if self.response_mode in RESPONSE_MODES and self.response_mode in speaks else "query"

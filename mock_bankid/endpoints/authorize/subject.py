@@ -11,7 +11,7 @@ import uuid
 
 from flask import Response, request
 
-from mock_bankid.core.errors import InvalidRequest, LoginRequired, OAuthError
+from mock_bankid.core.errors import AccessDenied, InvalidRequest, LoginRequired, OAuthError
 from mock_bankid.endpoints.authorize.request import AuthorizationRequest
 from mock_bankid.http import web
 from mock_bankid.http.web import authorization_response
@@ -100,6 +100,9 @@ def sign_in(
         expires_at = int(session.get("expires_at", auth_time + p.settings.sso_session_ttl))
     else:
         assert persona is not None
+        if not persona.has(p.name):  # as the person would: they have no such account, so they cancel
+            raise AccessDenied(f"The person {persona.id} has no {p.dialect.name} account "
+                               f"(providers: {', '.join(persona.providers)}).")
         persona_data, sid, auth_time = persona.as_dict(), str(uuid.uuid4()), now
         acr, amr = p.dialect.acr_for(p.dialect.requested_acr_values(req.acr_values, req.login_hint), persona_data)
         expires_at = now + p.settings.sso_session_ttl

@@ -165,10 +165,12 @@ def next_login_clear() -> Response:
 
 
 def persona_matches(persona: dict[str, Any], query: str) -> bool:
-    """Search by id, name, number, kind, group or purpose (either language), case-insensitively."""
+    """Search by id, name, number, kind, group, purpose (either language) or provider (``vipps``),
+    case-insensitively."""
     words = query.lower().split()
     text = " ".join(str(persona.get(k) or "") for k in
                     ("id", "name", "nnin", "kind", "group", "purpose", "purpose_nb", "age", "birthdate")).lower()
+    text += " " + " ".join(persona.get("providers") or ())
     return all(w in text for w in words)
 
 

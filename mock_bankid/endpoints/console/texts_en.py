@@ -144,6 +144,10 @@ EN: dict[str, str] = {
     "search": "Search",
     "persona_none_found": "No match.",
     "age": "age",
+    "providers": "Signs in with",
+    "provider_bankid": "BankID",
+    "provider_vipps": "Vipps",
+    "providers_help": "What this person can sign in with: BankID, Vipps, or both.",
     "sign_in_in_debugger": "Sign in as this person in the debugger",
     "requests_lead": "The latest requests clients sent (not the console and /_mock themselves). Secrets are redacted; "
                      "JWTs are shown decoded, without their signature.",

@@ -150,6 +150,10 @@ NB: dict[str, str] = {
     "search": "Søk",
     "persona_none_found": "Ingen treff.",
     "age": "alder",
+    "providers": "Logger inn med",
+    "provider_bankid": "BankID",
+    "provider_vipps": "Vipps",
+    "providers_help": "Hva denne personen kan logge inn med: BankID, Vipps eller begge.",
     "sign_in_in_debugger": "Logg inn som denne personen i feilsøkeren",
     "requests_lead": "De siste forespørslene klientene sendte (ikke konsollen og /_mock selv). Hemmeligheter er "
                      "skjult; JWT-er er vist dekodet uten signatur.",

@@ -1,0 +1,192 @@
+"""Vipps Login beside BankID: its layout, discovery, rules, tokens and userinfo (docs/vipps.md).
+
+The Flask test client, one RP driver (``tests/rp``) told ``provider="vipps"``; ID tokens verified
+with joserfc against the Vipps JWKS as a relying party would.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from rp.driver import VIPPS_ISSUER_PATH, FlaskRP, basic
+
+pytestmark = pytest.mark.unit
+
+BASE = "http://localhost:8080"
+ISSUER = BASE + VIPPS_ISSUER_PATH
+
+
+@pytest.fixture
+def vipps(client) -> FlaskRP:
+    return FlaskRP(client, provider="vipps")
+
+
+def sign_in(rp: FlaskRP, persona: str = "adult", **params) -> dict:
+    """A code flow with PKCE through the login page; returns the token response."""
+    page = rp.login_page(**params)
+    authz = rp.submit_login(page, persona=persona)
+    assert authz.params.get("code"), (authz.status, authz.location, authz.text[:300])
+    assert authz.params.get("iss") == ISSUER and authz.params.get("state") == authz.state
+    response = rp.redeem(authz)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    tokens = response.get_json()
+    tokens["_nonce"] = authz.nonce
+    return tokens
+
+
+def verified(rp: FlaskRP, id_token: str, client_id: str, nonce: str | None) -> dict:
+    jwks = rp.jwks()
+    decoded = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=["RS256"])
+    claims = decoded.claims
+    jwt.JWTClaimsRegistry(iss={"essential": True, "value": ISSUER}, aud={"essential": True, "value": client_id},
+                          nonce={"essential": nonce is not None, "value": nonce}).validate(claims)
+    assert decoded.header["kid"] in {k["kid"] for k in jwks["keys"]}
+    return claims
+
+
+def test_discovery_is_vippss_document(vipps, client):
+    response = client.get(VIPPS_ISSUER_PATH + ".well-known/openid-configuration")
+    doc = response.get_json()
+    assert doc["issuer"] == ISSUER and doc["issuer"].endswith("/access/")
+    assert doc["authorization_endpoint"] == ISSUER + "oauth2/auth"
+    assert doc["token_endpoint"] == ISSUER + "oauth2/token"
+    assert doc["jwks_uri"] == ISSUER + ".well-known/jwks.json"
+    assert doc["revocation_endpoint"] == ISSUER + "oauth2/revoke"
+    assert doc["end_session_endpoint"] == ISSUER + "oauth2/sessions/logout"
+    assert doc["userinfo_endpoint"] == BASE + "/vipps-userinfo-api/userinfo"
+    assert doc["response_types_supported"] == ["code"] and doc["response_modes_supported"] == ["query"]
+    assert doc["subject_types_supported"] == ["pairwise"]
+    assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert doc["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+    assert set(doc["scopes_supported"]) == {"openid", "address", "name", "email", "phoneNumber", "nin", "birthDate"}
+    assert doc["claims_parameter_supported"] is False and doc["request_parameter_supported"] is True
+    assert "acr_values_supported" not in doc and "introspection_endpoint" not in doc
+    assert "pushed_authorization_request_endpoint" not in doc
+    assert doc["mock"] is True and "not Vipps" in doc["release"]
+
+
+def test_bankid_discovery_is_unchanged_beside_it(client):
+    doc = client.get("/auth/realms/current/.well-known/openid-configuration").get_json()
+    assert doc["issuer"] == BASE + "/auth/realms/current" and doc["subject_types_supported"] == ["public"]
+    assert doc["userinfo_endpoint"] == BASE + "/userinfo"
+
+
+def test_jwks_holds_rs256_keys_with_vippss_kid_shape(vipps):
+    keys = vipps.jwks()["keys"]
+    assert keys and {k["alg"] for k in keys} == {"RS256"} and {k["use"] for k in keys} == {"sig"}
+    for key in keys:
+        prefix, _, rest = key["kid"].partition(":")
+        assert prefix == "public" and uuid.UUID(rest)
+    bankid = FlaskRP(vipps.client).jwks()["keys"]
+    assert not {k["kid"] for k in keys} & {k["kid"] for k in bankid}, "Vipps signs with keys of its own"
+
+
+def test_code_flow_gives_an_id_token_without_the_number_and_userinfo_with_it(vipps):
+    vipps.client_id, vipps.scope = "drop-web-vipps", "openid name phoneNumber birthDate nin"
+    persona = vipps.client.get("/_mock/personas").get_json()
+    adult = next(p for p in (persona["personas"] if isinstance(persona, dict) else persona) if p["id"] == "adult")
+    tokens = sign_in(vipps, redirect_uri="http://localhost:3000/api/auth/vipps/callback")
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600 and "refresh_token" not in tokens
+    claims = verified(vipps, tokens["id_token"], "drop-web-vipps", tokens["_nonce"])
+    assert claims["aud"] == ["drop-web-vipps"] and uuid.UUID(claims["sub"])
+    assert {"at_hash", "auth_time", "exp", "iat", "iss", "jti", "nonce", "rat", "sub"} <= set(claims)
+    assert adult["nnin"] not in str(claims) and not {"nin", "nnin", "pid", "acr", "amr"} & set(claims)
+    info = vipps.userinfo(tokens["access_token"]).get_json()
+    assert info["sub"] == claims["sub"] and info["nin"] == adult["nnin"]
+    assert re.fullmatch(r"47\d{8}", info["phone_number"]), info["phone_number"]
+    assert info["birthdate"] == adult["birthdate"] and info["name"] and info["given_name"]
+
+
+def test_a_client_without_nin_permission_gets_no_number(vipps):
+    vipps.client_id = "drop-web-vipps-no-nin"
+    refused = vipps.authorize(scope="openid name nin", redirect_uri="http://localhost:3000/api/auth/vipps/callback")
+    assert refused.params.get("error") == "invalid_scope", refused.location
+    vipps.scope = "openid name birthDate"
+    tokens = sign_in(vipps, redirect_uri="http://localhost:3000/api/auth/vipps/callback")
+    info = vipps.userinfo(tokens["access_token"]).get_json()
+    assert "nin" not in info and info["name"]
+
+
+def test_sub_is_pairwise_per_client_and_stable_per_person(vipps):
+    subs = {}
+    for client_id in ("drop-web-vipps", "drop-web-vipps-no-nin", "ci-vipps"):
+        vipps.client_id, vipps.scope = client_id, "openid name"
+        redirect = "http://127.0.0.1:5555/callback" if client_id == "ci-vipps" else \
+            "http://localhost:3000/api/auth/vipps/callback"
+        first = sign_in(vipps, redirect_uri=redirect, prompt="login")
+        again = sign_in(vipps, redirect_uri=redirect, prompt="login")
+        subs[client_id] = vipps.claims(first["id_token"])["sub"]
+        assert vipps.claims(again["id_token"])["sub"] == subs[client_id]
+    assert len(set(subs.values())) == 3
+
+
+def test_state_must_have_eight_characters(vipps):
+    short = vipps.authorize(state="1234567")
+    assert short.params.get("error") == "invalid_request" and "8" in short.params.get("error_description", "")
+    assert short.params.get("state") == "1234567"
+    assert vipps.authorize(state="12345678").params.get("code")
+
+
+def test_only_the_query_response_mode(vipps):
+    answer = vipps.authorize(response_mode="fragment")
+    assert "#" not in (answer.location or "") and answer.params.get("error") == "invalid_request"
+
+
+def test_each_provider_knows_only_its_own_clients(vipps, client):
+    assert vipps.authorize(client_id="ci", redirect_uri="http://127.0.0.1:5555/callback").status == 400
+    bankid = FlaskRP(client)
+    assert bankid.authorize(client_id="ci-vipps").status == 400
+    wrong = vipps.redeem("x" * 20, "v" * 43, auth=basic("ci", "ci-secret"))
+    assert wrong.status_code == 401 and wrong.get_json()["error"] == "invalid_client"
+
+
+def test_bankid_nnin_altsub_equals_vipps_nin_for_one_person(vipps, client):
+    bankid = FlaskRP(client, scope="openid nnin_altsub")
+    bankid_claims = bankid.claims(bankid.tokens("adult")["id_token"])
+    vipps.scope = "openid nin"
+    tokens = sign_in(vipps)
+    assert vipps.userinfo(tokens["access_token"]).get_json()["nin"] == bankid_claims["nnin_altsub"]
+
+
+def test_login_page_names_vipps_and_asks_consent_for_every_scope_at_once(vipps):
+    vipps.scope = "openid name email nin"
+    page = vipps.login_page(ui_locales="en")
+    assert "Sign in with Vipps (mock)" in page.html and "this is not Vipps" in page.html
+    consent = re.search(r'data-testid="consent-all">(.*?)</p>', page.html, re.S)
+    assert consent and re.findall(r'data-consent="([^"]+)"', consent.group(1)) == ["name", "email", "nin"]
+    assert 'type="checkbox" name="consent"' not in page.html, "all or none: no per-scope choice"
+    cancelled = vipps.submit_login(page, action="cancel")
+    assert cancelled.params.get("error") == "access_denied" and cancelled.params.get("state") == cancelled.state
+
+
+def test_the_userinfo_api_is_json_and_refuses_bankid_tokens(vipps, client):
+    tokens = sign_in(vipps)
+    answer = vipps.userinfo(tokens["access_token"], headers={"Accept": "application/jwt"})
+    assert answer.mimetype == "application/json"
+    bankid_token = FlaskRP(client).tokens("adult")["access_token"]
+    refused = vipps.userinfo(bankid_token)
+    assert refused.status_code == 401
+
+
+def test_revoke_and_logout_at_vippss_paths(vipps):
+    tokens = sign_in(vipps)
+    assert vipps.revoke(tokens["access_token"]).status_code == 200
+    assert vipps.userinfo(tokens["access_token"]).status_code == 401
+    logout = vipps.client.get(VIPPS_ISSUER_PATH + "oauth2/sessions/logout")
+    assert logout.status_code in (200, 302, 303)
+
+
+def test_a_person_signs_in_only_where_they_have_an_account(vipps, client):
+    page = vipps.login_page()
+    listed = set(re.findall(r'data-persona="([^"]+)"', page.html))
+    assert {"vipps-only", "under-18-vipps", "adult"} <= listed and "bankid-only" not in listed
+    refused = vipps.authorize(login_hint="bankid-only")
+    assert refused.params.get("error") == "access_denied" and "no Vipps account" in refused.params["error_description"]
+    bankid = FlaskRP(client)
+    assert bankid.authorize(login_hint="vipps-only").params.get("error") == "access_denied"
+    assert "vipps-only" not in set(re.findall(r'data-persona="([^"]+)"', bankid.login_page().html))
+    assert vipps.authorize(login_hint="vipps-only").params.get("code")
