@@ -31,6 +31,7 @@ def test_the_catalogue_rehearses_the_fallback_and_the_dedupe():
     fallback = BY_NAME["outage-bankid-fallback-vipps"]
     assert fallback.provider == "bankid" and fallback.fallback == "vipps" and fallback.final_provider == "vipps"
     assert fallback.server_scenario == {"scenario": "outage", "provider": "bankid", "endpoints": ["token"]}
+    assert fallback.unavailable_ok  # a 503 page without the link is refused (not met), not an error
     dedupe = BY_NAME["adult-25-bankid-then-vipps"]
     assert (dedupe.provider, dedupe.then, dedupe.providers) == ("bankid", "vipps", ("bankid", "vipps"))
     for name in VIPPS_CASES:  # the person decides, as for BankID; the policy says what a Vipps client without nin gets

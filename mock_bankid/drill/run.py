@@ -233,7 +233,7 @@ class Drill:
     def _clean(self) -> None:
         for provider in self.queues:
             self.mock.clear_queue(provider)
-        self.mock.clear_scenario()
+            self.mock.clear_scenario(provider)
 
     # --- one case ----------------------------------------------------------------------------
     def expectation(self, case: Case) -> tuple[tuple[str, ...], str]:
