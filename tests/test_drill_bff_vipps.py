@@ -169,3 +169,19 @@ def test_the_vipps_start_and_whoami(mock, bff):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("vipps_state=") and "HttpOnly" in cookie and "Path=/api/auth/vipps" in cookie
     assert requests.get(bff.whoami_url, timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("defect", ["", "no-fallback"])
+def test_a_cold_start_in_a_bankid_outage_offers_vipps_at_discovery(mock, defect, tmp_path):
+    """A BFF that never read BankID's discovery document (just deployed) meets the outage at
+    discovery, on the start URL itself: the page offers Vipps there too (not with no-fallback)."""
+    app = start_bff(mock, tmp_path, defect)
+    requests.put(f"{mock.base_url}/_mock/scenario", json={"scenario": "outage"}, timeout=10)
+    try:
+        page = requests.get(app.start_url, allow_redirects=False, timeout=30)
+    finally:
+        requests.delete(f"{mock.base_url}/_mock/scenario", timeout=10)
+        app.stop()
+    assert page.status_code == 503 and "<title>BankID is unavailable" in page.text
+    assert ('data-testid="vipps-sign-in"' in page.text) == (not defect)
+    assert 'href="/api/auth/bankid"' in page.text  # trying BankID again stays possible
