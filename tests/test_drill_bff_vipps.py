@@ -82,6 +82,7 @@ def test_the_bff_with_vipps_meets_every_case(mock, bff):
     cases = {c["name"]: c for c in report["cases"]}
     assert {n: cases[n]["seen"] for n in ("adult-vipps", "vipps-only", "under-18-vipps")} == {
         "adult-vipps": "signed-in", "vipps-only": "signed-in", "under-18-vipps": "refused"}
+    assert "/api/auth/vipps/callback" in cases["under-18-vipps"]["trace"]["final"]["url"]  # the BFF said no
     fallback = cases["outage-bankid-fallback-vipps"]
     assert fallback["seen"] == "signed-in" and fallback["group"] == "vipps"
     assert any("followed the page's link to " + bff.vipps_start_url in n for n in fallback["notes"]), fallback
@@ -185,3 +186,48 @@ def test_a_cold_start_in_a_bankid_outage_offers_vipps_at_discovery(mock, defect,
     assert page.status_code == 503 and "<title>BankID is unavailable" in page.text
     assert ('data-testid="vipps-sign-in"' in page.text) == (not defect)
     assert 'href="/api/auth/bankid"' in page.text  # trying BankID again stays possible
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (scripts/setup-test installs it)")
+def test_chromium_falls_back_to_vipps_when_bankid_is_down(mock, bff):
+    """The fallback as a person meets it: BankID's token endpoint is down, the page offers Vipps, one
+    click later the Vipps login page (the mock's, same form), a persona, the dashboard."""
+    from playwright.sync_api import sync_playwright
+
+    from mock_bankid.drill.browser import CHROMIUM_ARGS
+
+    requests.delete(f"{mock.base_url}/_mock/next-login", timeout=10)
+    requests.put(f"{mock.base_url}/_mock/scenario", json={"scenario": "outage", "endpoints": ["token"]}, timeout=10)
+    requests.post(f"{mock.base_url}/_mock/next-login", json={"persona": "adult-67"}, timeout=10)
+    try:
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = chromium.new_context().new_page()
+                page.goto(bff.base_url + "/")
+                page.get_by_test_id("bankid-sign-in").click()
+                page.wait_for_selector('[data-testid="vipps-sign-in"]')
+                assert page.get_by_role("heading").inner_text() == "BankID is unavailable"
+                page.get_by_test_id("vipps-sign-in").click()
+                page.wait_for_selector('[data-persona="adult-67"]')
+                assert page.url.startswith(f"{mock.base_url}/access-management-1.0/access/oauth2/auth?")
+                page.locator('[data-persona="adult-67"]').click()
+                page.wait_for_url(bff.base_url + "/dashboard")
+                assert page.get_by_test_id("auth-provider").inner_text() == "Vipps"
+            finally:
+                chromium.close()
+    finally:
+        requests.delete(f"{mock.base_url}/_mock/scenario", timeout=10)
+        requests.delete(f"{mock.base_url}/_mock/next-login", timeout=10)
+
+    # and the drill in Chromium: the plain Vipps cases click through Vipps's login page
+    code, report, output = drill(mock, bff, "--browser", "--cases", "adult-vipps,vipps-only,under-18-vipps")
+    assert code == 0 and report["mode"] == "browser", output[-4000:]
+    assert {c["name"]: c["seen"] for c in report["cases"]} == {
+        "adult-vipps": "signed-in", "vipps-only": "signed-in", "under-18-vipps": "refused"}
+    minor = next(c for c in report["cases"] if c["name"] == "under-18-vipps")
+    assert "/api/auth/vipps/callback" in minor["trace"]["final"]["url"]  # the BFF said no (not the login page)
