@@ -1,9 +1,9 @@
-import { vipps } from "@/lib/config";
+import { vippsIfConfigured } from "@/lib/config";
 
 export const dynamic = "force-dynamic";
 
 export default function Home() {
-  const withVipps = vipps() !== null; // ADR-007 Phase 2: Vipps Login by choice, and as BankID's fallback
+  const withVipps = vippsIfConfigured() !== null; // ADR-007 Phase 2: Vipps Login by choice, and as BankID's fallback
   return (
     <main>
       <h1>Drop</h1>

@@ -116,3 +116,16 @@ export function vipps(): Idp | null {
   if (c.mock) console.warn(`BANKID_MOCK=true: Vipps sign-in goes to the mock at ${issuer} (NOT Vipps)`);
   return vippsIdp;
 }
+
+/**
+ * Vipps for the pages that only offer it (the home page, BankID's outage page): a Vipps setting
+ * missing is logged and Vipps is not offered, so it can never break signing in with BankID.
+ */
+export function vippsIfConfigured(): Idp | null {
+  try {
+    return vipps();
+  } catch (error) {
+    console.error(`Vipps is not offered: ${(error as Error).message}`);
+    return null;
+  }
+}

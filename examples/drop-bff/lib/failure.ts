@@ -10,7 +10,7 @@
  */
 import { NextResponse } from "next/server";
 
-import { type ProviderName, vipps } from "./config";
+import { type ProviderName, vippsIfConfigured } from "./config";
 import { defect } from "./defects";
 import { ProviderFailure, Refusal } from "./errors";
 import { discover } from "./oidc";
@@ -74,7 +74,7 @@ export function describeFailure(error: unknown): Failure {
 
 /** Is Vipps there to fall back to? Configured, and its discovery answers (cached an hour, as BankID's). */
 async function vippsAvailable(): Promise<boolean> {
-  const idp = vipps();
+  const idp = vippsIfConfigured();
   if (!idp) return false;
   try {
     await discover(idp);
