@@ -26,6 +26,20 @@ VIPPS = "http://rp.test:3000/api/auth/vipps"
 WHOAMI = "http://rp.test:3000/api/me"
 
 
+def test_every_vipps_only_persona_has_a_vipps_case_named_after_it():
+    from datetime import date
+
+    from mock_bankid.people.personas import PersonaRegistry
+
+    people = PersonaRegistry.load(FIXTURES)
+    only = ({p.id for p in people.for_provider("vipps", date(2026, 6, 15))}
+            - {p.id for p in people.for_provider("bankid", date(2026, 6, 15))})
+    assert {"vipps-only", "under-18-vipps"} <= only
+    for persona in only:
+        cases = [c for c in CATALOGUE if c.persona == persona and c.provider == "vipps"]
+        assert any(c.name.startswith(persona) for c in cases), persona
+
+
 def test_the_catalogue_rehearses_the_fallback_and_the_dedupe():
     assert {c.name for c in CATALOGUE if "vipps" in c.providers} == VIPPS_CASES
     fallback = BY_NAME["outage-bankid-fallback-vipps"]
