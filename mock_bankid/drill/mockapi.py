@@ -106,11 +106,11 @@ class MockAPI:
         return {s["name"]: s for s in items}
 
     # Each provider (BankID, Vipps) has its own next-login queue and scenario, chosen by the control
-    # calls' ``provider`` query parameter; BankID's is the one a call without it means, so a drill of
-    # BankID cases runs against a mock that serves BankID only.
+    # calls' ``provider`` query parameter, always sent when the drill knows it (a mock that serves
+    # BankID only ignores it). A server scenario without one is every provider's.
     @staticmethod
     def _provider(provider: str | None) -> dict[str, str] | None:
-        return {"provider": provider} if provider and provider != "bankid" else None
+        return {"provider": provider} if provider else None
 
     def queue(self, persona: str, scenario: Any = None, provider: str = "bankid") -> None:
         body: dict[str, Any] = {"persona": persona}
