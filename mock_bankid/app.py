@@ -66,8 +66,9 @@ def mount_blueprints(app: Flask, settings: Settings) -> None:
         app.register_blueprint(bp, url_prefix=prefix or None)
         for other in routes.PROVIDERS[1:]:  # Vipps: the same views again, at its layout's paths
             if any(route.path_for(other) is not None for route in routes.all_of(bp.name)):
-                prefix = base_path + routes.mount_path(mount, routes.REALM_VARIABLE, other)
-                app.register_blueprint(bp, name=f"{other}_{bp.name}", url_prefix=prefix or None, provider=other)
+                for in_realm, name in ((False, f"{other}_{bp.name}"), (True, f"{other}realm_{bp.name}")):
+                    prefix = base_path + routes.mount_path(mount, routes.REALM_VARIABLE, other, in_realm)
+                    app.register_blueprint(bp, name=name, url_prefix=prefix or None, provider=other)
 
 
 OTHER_PROVIDERS: dict[str, Dialect] = {"vipps": VIPPS}

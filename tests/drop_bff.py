@@ -24,9 +24,12 @@ import requests
 from conftest import LiveServer, free_port
 
 from mock_bankid.core.settings import PROJECT_ROOT
-from mock_bankid.drill.catalogue import POLICY, Policy, load_catalogue
+from mock_bankid.drill.catalogue import POLICY, Case, Policy, load_catalogue
 
 CATALOGUE = load_catalogue(PROJECT_ROOT / "fixtures" / "drills.toml")
+BANKID_CASES = [c for c in CATALOGUE if "vipps" not in c.providers]
+"""What a drill without --start-vipps runs (the mobile path, a BankID-only relying party)."""
+VIPPS_CASES = [c for c in CATALOGUE if "vipps" in c.providers]
 
 BFF_DIR = PROJECT_ROOT / "examples" / "drop-bff"
 NEXT_BIN = BFF_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
@@ -51,6 +54,25 @@ DEFECTS: dict[str, set[str]] = {
 """The cases each of the BFF's deliberate defects (lib/defects.ts) must fail, on the web and the mobile
 path alike; ``skip-age``'s set depends on today's date (``skip_age_set``)."""
 
+VIPPS_DEFECTS: dict[str, set[str]] = {
+    # BankID, then Vipps: the provider's sub differs, so the same person is two users (whoami says so).
+    "dedupe-by-sub": {"adult-25-bankid-then-vipps"},
+    # BankID is down and the page offers no Vipps: the person never gets to sign in.
+    "no-fallback": {"outage-bankid-fallback-vipps"},
+}
+"""Phase 2's defects, caught over the whole catalogue with --start-vipps and --whoami (the BFF's Vipps
+client allowed nin). ``trust-vipps-without-nin`` changes nothing there (Vipps sends the number); it is
+caught with the client that gets no nin (``NO_NIN_CAUGHT``)."""
+
+NO_NIN_CLIENT = ("drop-web-vipps-no-nin", "drop-web-vipps-no-nin-secret")
+NO_NIN_SCOPE = "openid name phoneNumber birthDate"
+"""What a client without Vipps's nin permission asks for (asking for nin too is invalid_scope)."""
+NO_NIN_CAUGHT = {"adult-vipps", "vipps-only", "vipps-phone-changed-vipps", "outage-bankid-fallback-vipps",
+                 "adult-25-bankid-then-vipps"}
+"""With the Vipps client that gets no nin and the policy ``vipps_nin = false`` every Vipps sign-in must
+be refused; ``trust-vipps-without-nin`` lets in every adult (under-18-vipps is still refused: its
+birth date comes from userinfo)."""
+
 
 # The headless drill runs where only mock-bankid's runtime dependencies are: the test libraries are
 # blocked in the process that runs it (requests above all; the walk is urllib's).
@@ -74,12 +96,12 @@ def personas(mock: LiveServer) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in requests.get(f"{mock.base_url}/_mock/personas", timeout=10).json()["personas"]}
 
 
-def skip_age_set(mock: LiveServer) -> set[str]:
+def skip_age_set(mock: LiveServer, cases: list[Case] = BANKID_CASES) -> set[str]:
     """Every persona case the age gate alone refuses under the default policy: the minors today
     (leap-day too, on 28 Feb of a non-leap year) and the FH-number, whose age cannot be known."""
     people = personas(mock)
-    return {c.name for c in CATALOGUE if c.expect == POLICY
-            and Policy().expect_for(people[c.persona])[0] == "refused"}
+    return {c.name for c in cases if c.expect == POLICY
+            and Policy().expect_for(people[c.persona], c.final_provider)[0] == "refused"}
 
 
 @dataclass
@@ -96,6 +118,14 @@ class Bff:
     def mobile_start_url(self, app_redirect: str = APP_REDIRECT, **extra: str) -> str:
         """Where the mobile app starts its sign-in, in the system browser."""
         return f"{self.start_url}?" + urlencode({"client": "mobile", "app_redirect": app_redirect, **extra})
+
+    @property
+    def vipps_start_url(self) -> str:
+        return f"{self.base_url}/api/auth/vipps"
+
+    @property
+    def whoami_url(self) -> str:
+        return f"{self.base_url}/api/me"
 
     @property
     def exchange_url(self) -> str:
@@ -115,7 +145,8 @@ class Bff:
                 self.process.wait(5)
 
 
-def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60.0) -> Bff:
+def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60.0,
+              vipps_client: tuple[str, str] | None = None) -> Bff:
     port = free_port()
     base_url = f"http://localhost:{port}"  # drop-web's registered host; bound on 127.0.0.1 below
     env = dict(os.environ)
@@ -123,12 +154,17 @@ def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60
         "BANKID_MOCK": "true",
         "BANKID_ISSUER": mock.issuer,
         "BANKID_TIMEOUT_MS": "2000",
+        "VIPPS_ISSUER": mock.base_url + "/access-management-1.0/access/",
         "DROP_BFF_BASE_URL": base_url,
         "DROP_BFF_DB": str(tmp / f"drop-{port}.sqlite"),
         "DROP_BFF_DEFECT": defect,
         "NEXT_TELEMETRY_DISABLED": "1",
         "NODE_ENV": "production",
     })
+    if vipps_client:
+        env["VIPPS_CLIENT_ID"], env["VIPPS_CLIENT_SECRET"] = vipps_client
+        if vipps_client == NO_NIN_CLIENT:
+            env["VIPPS_SCOPE"] = NO_NIN_SCOPE
     log_path = tmp / f"bff-{port}.log"
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen([NODE or "node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(port)],

@@ -100,7 +100,8 @@ def test_every_console_page_stays_usable_and_shows_the_bar_during_every_scenario
         assert page.status_code == 200, (name, path, page.status_code)
         html = page.get_data(as_text=True)
         assert 'data-testid="scenario-bar"' in html and f'data-testid="scenario-bar-name">{name}<' in html, path
-        assert re.search(r"\b(30|29) s igjen", text_of(page)) and f'action="{CONSOLE}/scenario/clear"' in html
+        # 30 s, less what a loaded machine took to get here
+        assert re.search(r"\b(30|2\d) s igjen", text_of(page)) and f'action="{CONSOLE}/scenario/clear"' in html
     off = post(client, "/scenario/clear", {"back": f"{CONSOLE}/personas"})
     assert off.status_code == 303 and off.headers["Location"].startswith(f"{CONSOLE}/personas")
     assert 'data-testid="scenario-bar"' not in client.get(f"{CONSOLE}/personas").get_data(as_text=True)

@@ -27,7 +27,18 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from conftest import LiveServer, start_server
-from drop_bff import APP_REDIRECT, BUILT, CATALOGUE, DEFECTS, NODE, NOT_BUILT, Bff, run_drill, skip_age_set, start_bff
+from drop_bff import (
+    APP_REDIRECT,
+    BANKID_CASES,
+    BUILT,
+    DEFECTS,
+    NODE,
+    NOT_BUILT,
+    Bff,
+    run_drill,
+    skip_age_set,
+    start_bff,
+)
 
 EXPO = Path(__file__).parent / "clients" / "expo"
 
@@ -62,7 +73,7 @@ def test_the_mobile_path_meets_every_case(mock, bff, tmp_path):
     junit = tmp_path / "drill.xml"
     code, report, output = drill(mock, bff, "--json", "--junit", str(junit))
     assert code == 0, output[-4000:] + bff.log()[-3000:]
-    assert report["summary"] == {"cases": len(CATALOGUE), "met": len(CATALOGUE), "not_met": []}
+    assert report["summary"] == {"cases": len(BANKID_CASES), "met": len(BANKID_CASES), "not_met": []}
     assert report["success"].startswith("drop://auth/done with a one-time code")
     cases = {c["name"]: c for c in report["cases"]}
     assert cases["adult"]["seen"] == cases["rate-limit"]["seen"] == "signed-in"

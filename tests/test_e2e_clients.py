@@ -1,11 +1,12 @@
 """The relying-party libraries teams use, each running its docs/clients.md recipe against a real
 ``mock-bankid serve`` with the shipped fixtures, unchanged.
 
-- Auth.js (next-auth 5, ``next-auth/providers/bankid-no``) in a built Next.js 15 app
-  (tests/clients/authjs), signed in through the real login page in Chromium;
+- Auth.js (next-auth 5, ``next-auth/providers/bankid-no`` and ``next-auth/providers/vipps``) in a
+  built Next.js 15 app (tests/clients/authjs), signed in through the real login page in Chromium;
 - oidc-client-ts 3 on a page served from another origin than the mock, in Chromium (drop-spa,
   and drop-mobile as Expo's web mode uses it);
-- openid-client 5 and 6, and Authlib, headless (the next-login queue picks who signs in);
+- openid-client 5 and 6, and Authlib, headless (the next-login queue picks who signs in), with
+  BankID and with Vipps Login;
 - the requests expo-auth-session sends for ``drop-mobile`` (public client, PKCE, ``drop://``
   redirect): a dev convenience BankID will not register. The Expo recipe BankID allows goes through
   the BFF; its HTTP part is tests/test_drill_bff_mobile.py.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -28,14 +30,18 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import CHROMIUM, free_port
+from conftest import CHROMIUM, FIXTURES, free_port
 from rp import Discovered, pkce_pair, query_of, verify_id_token
+from rp.driver import VIPPS_ISSUER_PATH
+
+from mock_bankid.people.personas import PersonaRegistry
 
 HERE = Path(__file__).parent
 CLIENTS = HERE / "clients"
@@ -44,6 +50,7 @@ DOC = HERE.parent / "docs" / "clients.md"
 NODE = shutil.which("node")
 SETUP_ADVICE = ("run scripts/setup-test (make test does): it runs npm ci in tests/node and tests/clients/*, "
                 "and next build")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 BIS = "urn:bankid:bis;LOA=3"
 BID = "urn:bankid:bid;LOA=4"
 
@@ -58,21 +65,38 @@ def require(path: Path) -> None:
         pytest.fail(f"{path.relative_to(HERE.parent)} is missing: {SETUP_ADVICE}")
 
 
+def empty_queues(live_server) -> None:
+    """Nobody queued at either provider (a Vipps sign-in refused before its login leaves its entry)."""
+    for provider in ("bankid", "vipps"):
+        requests.delete(f"{live_server.base_url}/_mock/next-login", params={"provider": provider}, timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def empty_queue(live_server):
-    requests.delete(f"{live_server.base_url}/_mock/next-login", timeout=10)
+    empty_queues(live_server)
     yield
-    requests.delete(f"{live_server.base_url}/_mock/next-login", timeout=10)
+    empty_queues(live_server)
 
 
 @pytest.fixture(scope="module")
 def personas(live_server) -> dict[str, dict]:
-    return {p["id"]: p for p in requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()["personas"]}
+    """/_mock/personas, each with the details it leaves out (e-mail, phone, address) from the same
+    fixtures, as ``mock-bankid personas show`` prints them."""
+    listed = requests.get(f"{live_server.base_url}/_mock/personas", timeout=10).json()
+    registry, today = PersonaRegistry.load(FIXTURES), date.fromisoformat(listed["today"])
+    return {p["id"]: registry.get(p["id"], today).as_dict(today) | p for p in listed["personas"]}
 
 
-def queue(live_server, persona: str) -> None:
-    response = requests.post(f"{live_server.base_url}/_mock/next-login", json={"persona": persona}, timeout=10)
+def queue(live_server, persona: str, provider: str = "bankid") -> None:
+    """Who signs in next at ``provider``: ``?provider=`` binds a control call to that provider's queue."""
+    response = requests.post(f"{live_server.base_url}/_mock/next-login", params={"provider": provider},
+                             json={"persona": persona}, timeout=10)
     assert response.status_code in (200, 201), response.text
+
+
+def vipps_issuer(live_server) -> str:
+    """The mock's Vipps Login issuer: Vipps's path under the base URL, with its trailing slash."""
+    return live_server.base_url + VIPPS_ISSUER_PATH
 
 
 def assert_identity(got: dict, persona: dict, acr: str) -> None:
@@ -82,9 +106,14 @@ def assert_identity(got: dict, persona: dict, acr: str) -> None:
 
 
 # --- headless: openid-client 5 and 6, Authlib ----------------------------------------------------
-def run_node(script: Path, live_server) -> dict:
-    env = dict(os.environ, BANKID_ISSUER=live_server.issuer)
-    done = subprocess.run([NODE, script.name], cwd=script.parent, env=env, capture_output=True, text=True, timeout=60)
+def node(script: Path, live_server, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, BANKID_ISSUER=live_server.issuer, VIPPS_ISSUER=vipps_issuer(live_server))
+    return subprocess.run([NODE, script.name, *args], cwd=script.parent, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def run_node(script: Path, live_server, *args: str) -> dict:
+    done = node(script, live_server, *args)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -113,11 +142,62 @@ def test_openid_client_6_recipe(live_server, personas):
     assert out["userinfo"]["sub"] == out["claims"]["sub"] and "nnin" not in out["userinfo"]
 
 
-def load_authlib_recipe(live_server):
-    spec = importlib.util.spec_from_file_location("bankid_authlib", CLIENTS / "authlib" / "bankid_authlib.py")
+# --- Vipps Login: openid-client 6 and 5 --------------------------------------------------------------
+VIPPS_NIN = ("drop-web-vipps", "drop-web-vipps-secret")
+VIPPS_NO_NIN = ("drop-web-vipps-no-nin", "drop-web-vipps-no-nin-secret")
+
+
+def assert_vipps_identity(out: dict, persona: dict, live_server) -> None:
+    """What every Vipps recipe returns for a client allowed nin: the person from userinfo, nothing
+    about them in the ID token but its pairwise sub."""
+    claims, info = out["claims"], out["userinfo"]
+    assert claims["iss"] == vipps_issuer(live_server)
+    assert isinstance(claims["aud"], list) and claims["aud"][0] in (VIPPS_NIN[0], VIPPS_NO_NIN[0])
+    assert UUID_RE.fullmatch(claims["sub"]) and claims["sub"] != persona["sub"], "a pairwise UUID, not BankID's sub"
+    assert not {"nin", "nnin", "nnin_altsub", "pid", "name", "birthdate"} & claims.keys(), claims
+    assert out["sub"] == info["sub"] == claims["sub"]
+    assert out["name"] == persona["name"]
+    assert out.get("nin") == persona["nnin"], "nin, from userinfo, is BankID's number for the same person"
+    assert out["birthdate"] == persona["birthdate"]
+    assert out["phone_number"] == persona["phone_number"].removeprefix("+") and out["phone_number"].isdigit(), \
+        "country code, no +"
+
+
+@needs_node
+@pytest.mark.node
+def test_openid_client_6_vipps_recipe(live_server, personas):
+    require(NODE_DIR / "node_modules" / "openid-client")
+    persona = personas["adult"]
+    queue(live_server, "adult", provider="vipps")
+    allowed = run_node(NODE_DIR / "vipps_run.mjs", live_server, *VIPPS_NIN)
+    assert_vipps_identity(allowed, persona, live_server)
+    assert allowed["claims"]["aud"] == [VIPPS_NIN[0]]
+    # A client without Vipps's permission for nin: asking for it is refused, at the callback.
+    queue(live_server, "adult", provider="vipps")
+    asked = node(NODE_DIR / "vipps_run.mjs", live_server, *VIPPS_NO_NIN)
+    assert asked.returncode != 0 and "invalid_scope" in asked.stderr, asked.stderr[-2000:]
+    empty_queues(live_server)
+    queue(live_server, "adult", provider="vipps")
+    other = run_node(NODE_DIR / "vipps_run.mjs", live_server, *VIPPS_NO_NIN, "openid name email phoneNumber birthDate")
+    assert other["name"] == persona["name"] and other["claims"]["aud"] == [VIPPS_NO_NIN[0]]
+    assert "nin" not in other["userinfo"], "only a client Vipps allowed nin gets the number"
+    assert other["sub"] != allowed["sub"], "sub is pairwise: another client, another sub for the same person"
+
+
+@needs_node
+@pytest.mark.node
+def test_openid_client_5_vipps_recipe(live_server, personas):
+    require(CLIENTS / "openid-client-5" / "node_modules" / "openid-client")
+    queue(live_server, "adult", provider="vipps")
+    out = run_node(CLIENTS / "openid-client-5" / "run_vipps.cjs", live_server)  # the recipe's default: drop-web-vipps
+    assert_vipps_identity(out, personas["adult"], live_server)
+
+
+def load_authlib_recipe(live_server, name: str = "bankid_authlib"):
+    spec = importlib.util.spec_from_file_location(name, CLIENTS / "authlib" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.ISSUER = live_server.issuer
+    module.ISSUER = vipps_issuer(live_server) if name == "vipps_authlib" else live_server.issuer
     return module
 
 
@@ -142,6 +222,21 @@ def test_authlib_recipe_refuses_a_tampered_callback(live_server):
     location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
     with pytest.raises(Exception, match=r"(?i)state"):
         recipe.finish_sign_in(config, location.replace("state=", "state=x"), pending)
+
+
+def test_authlib_vipps_recipe(live_server, personas):
+    recipe = load_authlib_recipe(live_server, "vipps_authlib")
+    config = recipe.discover()
+    assert config["issuer"] == recipe.ISSUER
+    url, pending = recipe.start_sign_in(config)
+    assert "nonce=" in url and "code_challenge_method=S256" in url and len(pending["state"]) >= 8
+    queue(live_server, "adult", provider="vipps")
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, f"the queued sign-in did not happen: {answer.status_code} {answer.text[:300]}"
+    location = answer.headers["Location"]
+    assert location.startswith(recipe.REDIRECT_URI + "?")
+    out = recipe.finish_sign_in(config, location, pending)  # the token request authenticated with Basic
+    assert_vipps_identity(out, personas["adult"], live_server)
 
 
 # --- drop-mobile: the dev convenience BankID will not register -----------------------------------
@@ -205,7 +300,9 @@ def authjs_app(live_server, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ, AUTH_SECRET=secrets.token_urlsafe(32), AUTH_TRUST_HOST="true",
                AUTH_BANKID_NO_ISSUER=live_server.issuer, AUTH_BANKID_NO_ID="drop-web",
-               AUTH_BANKID_NO_SECRET="drop-web-secret", NEXT_TELEMETRY_DISABLED="1", NODE_ENV="production")
+               AUTH_BANKID_NO_SECRET="drop-web-secret", AUTH_VIPPS_ISSUER=vipps_issuer(live_server),
+               AUTH_VIPPS_ID="drop-web-vipps", AUTH_VIPPS_SECRET="drop-web-vipps-secret",
+               NEXT_TELEMETRY_DISABLED="1", NODE_ENV="production")
     log = tmp_path_factory.mktemp("authjs") / "next.log"
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         command = [NODE, "node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", str(port)]
@@ -250,6 +347,30 @@ def test_authjs_bankid_provider_signs_in_through_the_login_page(authjs_app, page
     assert session["nnin"] == persona["nnin"], "from the ID token's nnin_altsub"
     assert session["acr"] == BIS, "login_hint=BIS signs in with BankID biometrics, as at BankID"
     assert session["amr"] == ["bis-mfa", "bis-hwk"]  # biometrics, no step-up (understanding-authentication-methods)
+
+
+@needs_node
+@pytest.mark.node
+@pytest.mark.browser
+def test_authjs_vipps_provider_signs_in_through_the_login_page(authjs_app, page, live_server, personas):
+    """next-auth/providers/vipps with nothing overridden but its issuer: discovery at the issuer with
+    its trailing slash, client_secret_basic, PKCE, state and nonce, the profile from userinfo."""
+    page.goto(authjs_app + "/")
+    page.get_by_test_id("sign-in-vipps").click()
+    page.wait_for_url(vipps_issuer(live_server) + "oauth2/auth**", timeout=20_000)
+    sent = query_of(page.url)
+    assert sent["client_id"] == "drop-web-vipps" and sent["scope"] == "openid name email"
+    assert sent["redirect_uri"] == authjs_app + "/api/auth/callback/vipps"
+    assert sent["code_challenge_method"] == "S256" and sent["nonce"] and len(sent["state"]) >= 8
+    assert "MOCK" in page.title()
+    page.locator('[data-persona="adult"]').click()
+    page.wait_for_url(authjs_app + "/", timeout=20_000)
+    session = json.loads(page.get_by_test_id("session").inner_text())
+    persona = personas["adult"]
+    assert session["provider"] == "vipps"
+    assert session["user"]["name"] == persona["name"], "Auth.js's profile, from Vipps's userinfo"
+    assert session["user"]["email"] == persona["email"]
+    assert "nnin" not in session and "acr" not in session, "nothing from BankID's ID token claims"
 
 
 class StaticSite(ThreadingHTTPServer):
@@ -361,8 +482,11 @@ RECIPE_FILES = [
     CLIENTS / "authjs" / "app" / "api" / "auth" / "[...nextauth]" / "route.js",
     CLIENTS / "oidc-client-ts" / "app.js",
     CLIENTS / "openid-client-5" / "bankid.cjs",
+    CLIENTS / "openid-client-5" / "vipps.cjs",
     NODE_DIR / "bankid.mjs",
+    NODE_DIR / "vipps.mjs",
     CLIENTS / "authlib" / "bankid_authlib.py",
+    CLIENTS / "authlib" / "vipps_authlib.py",
     CLIENTS / "expo" / "bankid.json",
     CLIENTS / "expo" / "signIn.js",
 ]

@@ -7,7 +7,9 @@ with joserfc against the Vipps JWKS as a relying party would.
 from __future__ import annotations
 
 import re
+import tomllib
 import uuid
+from pathlib import Path
 
 import pytest
 from joserfc import jwt
@@ -67,6 +69,7 @@ def test_discovery_is_vippss_document(vipps, client):
     assert "acr_values_supported" not in doc and "introspection_endpoint" not in doc
     assert "pushed_authorization_request_endpoint" not in doc
     assert doc["mock"] is True and "not Vipps" in doc["release"]
+    assert response.headers["Cache-Control"] == "max-age=3600"
 
 
 def test_bankid_discovery_is_unchanged_beside_it(client):
@@ -105,6 +108,7 @@ def test_a_client_without_nin_permission_gets_no_number(vipps):
     vipps.client_id = "drop-web-vipps-no-nin"
     refused = vipps.authorize(scope="openid name nin", redirect_uri="http://localhost:3000/api/auth/vipps/callback")
     assert refused.params.get("error") == "invalid_scope", refused.location
+    assert "Vipps grants scopes per client" in refused.params["error_description"]
     vipps.scope = "openid name birthDate"
     tokens = sign_in(vipps, redirect_uri="http://localhost:3000/api/auth/vipps/callback")
     info = vipps.userinfo(tokens["access_token"]).get_json()
@@ -190,3 +194,97 @@ def test_a_person_signs_in_only_where_they_have_an_account(vipps, client):
     assert bankid.authorize(login_hint="vipps-only").params.get("error") == "access_denied"
     assert "vipps-only" not in set(re.findall(r'data-persona="([^"]+)"', bankid.login_page().html))
     assert vipps.authorize(login_hint="vipps-only").params.get("code")
+
+
+@pytest.fixture
+def strict(client) -> FlaskRP:
+    return FlaskRP(client, provider="vipps", client_id="vipps-strict", login_hint=None)
+
+
+def test_strict_matches_redirect_uris_exactly(strict):
+    assert strict.authorize(redirect_uri="http://127.0.0.1:5555/callback").status == 200  # the login page
+    assert strict.authorize(redirect_uri="http://127.0.0.1:5556/callback").status == 400  # a page, nothing sent
+    assert strict.authorize(redirect_uri="http://localhost:3000/api/auth/vipps/callback/").status == 400
+
+
+def test_strict_takes_no_mock_login_hint_and_no_post(strict):
+    hinted = strict.authorize(login_hint="adult", redirect_uri="http://127.0.0.1:5555/callback")
+    assert hinted.params.get("error") == "invalid_request" and "next-login" in hinted.params["error_description"]
+    assert strict.authorize(method="POST").status in (400, 405)
+
+
+def test_strict_signs_in_through_the_login_page_and_the_queue(strict):
+    tokens = sign_in(strict, redirect_uri="http://127.0.0.1:5555/callback")
+    assert strict.userinfo(tokens["access_token"]).get_json()["nin"]
+    strict.queue("vipps-only")
+    queued = strict.authorize(redirect_uri="http://127.0.0.1:5555/callback")
+    assert queued.params.get("code"), queued.location
+
+
+def test_the_app_flow_parameters_are_accepted_and_ignored(vipps):
+    answer = vipps.authorize(requested_flow="automatic_return_from_vipps_app", final_redirect_is_app="false",
+                             app_callback_uri="drop://vipps")
+    assert answer.params.get("code"), answer.location
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_the_guides_url_table_is_what_discovery_says(client):
+    doc = client.get(VIPPS_ISSUER_PATH + ".well-known/openid-configuration").get_json()
+    table = dict(re.findall(r"^\| (\w[\w ]*?) \| `([^`]+)`", (DOCS / "vipps.md").read_text(), re.M))
+    urls = {name: value.replace("{issuer}", doc["issuer"]).split(" ")[0] for name, value in table.items()}
+    assert urls["issuer"] == doc["issuer"]
+    assert urls["discovery"] == doc["issuer"] + ".well-known/openid-configuration"
+    for name, key in (("authorize", "authorization_endpoint"), ("token", "token_endpoint"), ("JWKS", "jwks_uri"),
+                      ("revoke", "revocation_endpoint"), ("logout", "end_session_endpoint"),
+                      ("userinfo", "userinfo_endpoint")):
+        assert urls[name] == doc[key], name
+
+
+def test_the_guides_client_table_is_the_fixture_file():
+    clients = tomllib.loads((Path(__file__).resolve().parent.parent / "fixtures" / "clients.toml").read_text())
+    vipps_clients = {c["client_id"]: c for c in clients["client"] if c.get("provider") == "vipps"}
+    rows = re.findall(r"^\| `([\w-]+)` \| `([\w-]+)` \| (yes|no) \| (dev|strict) \|",
+                      (DOCS / "vipps.md").read_text(), re.M)
+    assert {row[0] for row in rows} == set(vipps_clients)
+    for client_id, secret, nin, profile in rows:
+        entry = vipps_clients[client_id]
+        assert entry["client_secret"] == secret and ("nin" in entry["scopes"]) == (nin == "yes")
+        assert entry.get("profile", "dev") == profile
+
+
+@pytest.mark.parametrize("doc", ["fidelity.md", "fidelity-vipps.md"])
+def test_every_test_a_fidelity_row_names_exists(doc):
+    """"Held by" names tests as ``file.py: test_a, test_b``; each must be a test function in that file."""
+    tests = Path(__file__).resolve().parent
+    missing = []
+    for row in re.findall(r"^\|.*\|([^|]*)\|\s*$", (DOCS / doc).read_text(), re.M):
+        for file, names in re.findall(r"(test_\w+\.py): ([\w, ]+)", row):
+            source = (tests / file).read_text() if (tests / file).exists() else ""
+            missing += [f"{file}: {name}" for name in re.findall(r"test_\w+", names)
+                        if not re.search(rf"^(?:async )?def {name}\(", source, re.M)]
+    assert not missing, f"{doc} names tests that do not exist: {missing}"
+
+
+def test_each_realm_has_its_own_vipps(client):
+    """A realm is a world of its own: BankID at /auth/realms/<name> and Vipps at /vipps/<name>/...,
+    each with its own queue; the home realm's Vipps is at Vipps's own paths."""
+    w1, w2 = FlaskRP(client, provider="vipps", realm="w1", login_hint=None), \
+        FlaskRP(client, provider="vipps", realm="w2", login_hint=None)
+    doc = w1.discovery()
+    assert doc["issuer"] == BASE + "/vipps/w1" + VIPPS_ISSUER_PATH
+    assert doc["userinfo_endpoint"] == BASE + "/vipps/w1/vipps-userinfo-api/userinfo"
+    w1.queue("vipps-only")
+    w2.queue("adult-25")
+    one, two = w1.authorized(), w2.authorized()
+    t1, t2 = w1.redeem(one).get_json(), w2.redeem(two).get_json()
+    assert w1.claims(t1["id_token"])["iss"] == doc["issuer"]
+    people = {p["id"]: p for p in client.get("/_mock/personas").get_json()["personas"]}
+    assert w1.userinfo(t1["access_token"]).get_json()["nin"] == people["vipps-only"]["nnin"]
+    assert w2.userinfo(t2["access_token"]).get_json()["nin"] == people["adult-25"]["nnin"]
+    home = FlaskRP(client, provider="vipps", login_hint=None)
+    assert home.userinfo(t1["access_token"]).status_code == 401, "a realm's token is not the home Vipps's"
+    assert home.authorize().status == 200, "the home Vipps's queue is untouched: the login page"
+    assert client.delete("/_mock/realms/w1").status_code in (200, 204)
+    assert w1.userinfo(t1["access_token"]).status_code == 401, "forgetting a realm forgets its Vipps too"

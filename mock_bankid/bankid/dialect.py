@@ -28,6 +28,7 @@ class BankIDDialect:
     signing_algs: tuple[str, ...] = ("RS256", "ES256")
     encryption_key: bool = True
     signed_userinfo: bool = True
+    discovery_cache_control: str | None = None
 
     @staticmethod
     def kid_of(thumbprint: str) -> str:

@@ -17,6 +17,7 @@ from mock_bankid.core.settings import Settings
 from mock_bankid.drill.browser import BrowserUnavailable, BrowserWalker
 from mock_bankid.drill.catalogue import CATALOGUE_FILE, CatalogueError, Policy, load_catalogue, select
 from mock_bankid.drill.mockapi import ControlError, MockAPI, Unreachable
+from mock_bankid.drill.providers import RelyingParty, resolve
 from mock_bankid.drill.report import RunInfo, as_json, header, junit, row, summary
 from mock_bankid.drill.run import DEFAULT_TIMEOUT, Drill, HeadlessWalker, SuccessRule, Verdict, Walker
 
@@ -32,6 +33,13 @@ def register(group: click.Group) -> None:
     @group.command("drill")
     @click.option("--start", metavar="URL",
                   help="The relying party's sign-in URL, e.g. http://localhost:3000/api/auth/bankid.")
+    @click.option("--start-vipps", metavar="URL|PATH",
+                  help="Where the relying party's Vipps Login sign-in starts (a path: at --start's origin), "
+                       "e.g. /api/auth/vipps. The Vipps cases (fallback, one user on both) need it.")
+    @click.option("--whoami", metavar="URL|PATH",
+                  help="The relying party's whoami (a path: at --start's origin), e.g. /api/me: GET with the "
+                       "session cookie answers {\"user_id\": ..., \"auth_provider\": ...}. Asked after every "
+                       "sign-in; the cases with then = ... need it.")
     @click.option("--success", metavar="URL|PATH",
                   help="Where a signed-in user lands: a path prefix (/dashboard) or a URL. "
                        "`/` matches only itself. Without it the drill guesses (weaker). A mobile app's "
@@ -57,7 +65,8 @@ def register(group: click.Group) -> None:
     @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True,
                   help="Seconds one sign-in may take before it counts as timeout.")
     @click.option("--list", "list_only", is_flag=True, help="List the cases and exit.")
-    def drill_cmd(start: str | None, success: str | None, exchange: str | None, url: str | None, realm: str | None,
+    def drill_cmd(start: str | None, start_vipps: str | None, whoami: str | None, success: str | None,
+                  exchange: str | None, url: str | None, realm: str | None,
                   cases: str | None, policy: Path | None, catalogue: Path | None, junit_path: Path | None,
                   as_json_flag: bool, browser: bool, timeout: float, list_only: bool) -> None:
         """Rehearse a relying party: every persona, scenario and trap, and how it reacted.
@@ -92,6 +101,19 @@ def register(group: click.Group) -> None:
         if rule.app_link and browser:
             _fail("--browser cannot follow an app's deep link (Chromium has no app to open): "
                   "drill a mobile sign-in headless")
+        starts = {"bankid": start}
+        if start_vipps:
+            starts["vipps"] = resolve(start_vipps, start)
+        rp = RelyingParty(starts, resolve(whoami, start) if whoami else None)
+        for option, value in (("--start-vipps", starts.get("vipps")), ("--whoami", rp.whoami)):
+            if value is not None and not value.startswith(("http://", "https://")):
+                _fail(f"{option} must be an http(s) URL or a path, not {value!r}")
+        left_out = [c for c in chosen if rp.missing(c, browser)]
+        chosen = [c for c in chosen if c not in left_out]
+        if left_out and cases:  # named on purpose: say what it lacks rather than skip it
+            _fail(f"case {left_out[0].name} {rp.missing(left_out[0], browser)}")
+        if not chosen:
+            _fail("no case left to run")
         mock = MockAPI(url or settings.base_url, realm=realm)
         walker: Walker = HeadlessWalker(mock, timeout)
         if browser:
@@ -99,7 +121,10 @@ def register(group: click.Group) -> None:
                 walker = BrowserWalker(mock, timeout)
             except BrowserUnavailable as exc:
                 _fail(str(exc))
-        drill = Drill(mock, start, rule, rules, walker, timeout)
+        drill = Drill(mock, start, rule, rules, walker, timeout, rp)
+        if left_out:
+            drill.warnings.append(f"{len(left_out)} cases left out (they need --start-vipps, --whoami or a headless "
+                                  f"run): {', '.join(c.name for c in left_out)}")
         try:
             drill.prepare(chosen)
         except (Unreachable, ControlError, CatalogueError) as exc:
@@ -107,7 +132,7 @@ def register(group: click.Group) -> None:
             _fail(str(exc))
         info = RunInfo(start=start, success=rule.describe(), mock=mock.base_url, policy=rules.as_dict(),
                        policy_text=rules.describe(), mode=walker.name, catalogue=str(catalogue_path),
-                       warnings=drill.warnings)
+                       warnings=drill.warnings, start_vipps=starts.get("vipps"), whoami=rp.whoami)
         if not as_json_flag:
             for line in header(info):
                 click.echo(line)

@@ -53,6 +53,8 @@ class Settings(Protocol):
     def realm(self) -> str: ...
     @property
     def provider(self) -> str: ...
+    @property
+    def home_realm(self) -> str: ...
 
 
 PROVIDERS: tuple[ProviderName, ...] = ("bankid", "vipps")
@@ -60,7 +62,11 @@ PROVIDERS: tuple[ProviderName, ...] = ("bankid", "vipps")
 HOME_PROVIDER = PROVIDERS[0]
 ISSUER_MOUNT = "/auth/realms/{realm}"
 ISSUER_MOUNTS: dict[str, str] = {"bankid": ISSUER_MOUNT, "vipps": "/access-management-1.0/access"}
-"""Each provider's issuer mount. Vipps's has no realm: it serves the home realm only."""
+"""Each provider's issuer mount (BankID's names the realm)."""
+REALM_HOSTS: dict[str, str] = {"vipps": "/vipps/{realm}"}
+"""Where another provider's layout starts for a realm other than the home one, as if it were that
+provider's host: Vipps's issuer in realm ``w1`` is ``{base}/vipps/w1/access-management-1.0/access/``
+and its userinfo ``{base}/vipps/w1/vipps-userinfo-api/userinfo``."""
 ISSUER_TAILS: dict[str, str] = {"bankid": "", "vipps": "/"}
 """What the issuer identifier adds to its mount: Vipps's issuer ends in a slash (its discovery says
 so, and clients compare the issuer as a string)."""
@@ -150,12 +156,20 @@ class Route:
             return path
         return mount_path(self.mount, "", provider) + path
 
-    def endpoint(self, provider: str = HOME_PROVIDER) -> str:
-        """Its Flask endpoint name as ``provider`` serves it (another provider's registration of a
-        blueprint is named ``<provider>_<blueprint>``; "" when ``provider`` does not serve it)."""
+    def endpoint(self, provider: str = HOME_PROVIDER, in_realm: bool = False) -> str:
+        """Its Flask endpoint name as ``provider`` serves it: another provider's registration of a
+        blueprint is named ``<provider>_<blueprint>``, and ``<provider>realm_<blueprint>`` for the
+        realms other than the home one (``REALM_HOSTS``); "" when ``provider`` does not serve it."""
         if self.path_for(provider) is None:
             return ""
-        return self.name if provider == HOME_PROVIDER else f"{provider}_{self.name}"
+        if provider == HOME_PROVIDER:
+            return self.name
+        return f"{provider}realm_{self.name}" if in_realm else f"{provider}_{self.name}"
+
+    def endpoints(self) -> tuple[tuple[str, str, bool], ...]:
+        """``(endpoint, provider, in_realm)`` for every registration of its view."""
+        return tuple((self.endpoint(provider, in_realm), provider, in_realm) for provider in self.providers
+                     for in_realm in ((False,) if provider == HOME_PROVIDER else (False, True)))
 
 
 def _r(name: str, path: str, *methods: str, mount: Mount = "issuer", vipps: str | None = None,
@@ -266,9 +280,9 @@ CONSOLE_TOKEN_FORM = _page("console.control_token_form", f"{_C}/control-token", 
 
 ROUTES: tuple[Route, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Route))
 """Every route, in the order declared (discovery lists its endpoints in this order)."""
-BY_NAME: dict[str, Route] = {route.endpoint(provider): route for route in ROUTES for provider in route.providers}
+BY_NAME: dict[str, Route] = {name: route for route in ROUTES for name, _provider, _in_realm in route.endpoints()}
 """Flask endpoint name -> its route: what a request's ``request.endpoint`` looks up."""
-PROVIDER_OF: dict[str, str] = {route.endpoint(provider): provider for route in ROUTES for provider in route.providers}
+PROVIDER_OF: dict[str, str] = {name: provider for route in ROUTES for name, provider, _in_realm in route.endpoints()}
 """Flask endpoint name -> the provider whose layout it is."""
 
 
@@ -294,17 +308,25 @@ def blueprint_mount(blueprint: str) -> Mount:
     return mounts.pop() if len(mounts) == 1 else "base"
 
 
-def mount_path(mount: Mount, realm: str, provider: str = HOME_PROVIDER) -> str:
-    """A mount's path under the base URL's path: the one place an issuer's path is made."""
+def mount_path(mount: Mount, realm: str, provider: str = HOME_PROVIDER, in_realm: bool = False) -> str:
+    """A mount's path under the base URL's path: the one place an issuer's path is made.
+    ``in_realm``: for a realm other than the home one (another provider's ``REALM_HOSTS``)."""
+    host = REALM_HOSTS[provider].format(realm=realm) if in_realm and provider in REALM_HOSTS else ""
     if mount == "issuer":
-        return ISSUER_MOUNTS[provider].format(realm=realm)
-    return CONTROL_MOUNT if mount == "control" else ""
+        return host + ISSUER_MOUNTS[provider].format(realm=realm)
+    return CONTROL_MOUNT if mount == "control" else host
+
+
+def in_other_realm(settings: Settings) -> bool:
+    """Whether the settings are a realm's other than the home one (``Realms`` sets ``home_realm``)."""
+    return bool(settings.home_realm) and settings.realm != settings.home_realm
 
 
 def issuer(settings: Settings) -> str:
     """The issuer identifier of the settings' provider and realm."""
     provider = settings.provider
-    return settings.base_url.rstrip("/") + mount_path("issuer", settings.realm, provider) + ISSUER_TAILS[provider]
+    return (settings.base_url.rstrip("/") + mount_path("issuer", settings.realm, provider, in_other_realm(settings))
+            + ISSUER_TAILS[provider])
 
 
 def channel_base(channel: Channel, settings: Settings) -> str:
@@ -320,7 +342,7 @@ def _path_in(route: Route, settings: Settings) -> str:
     path = route.path_for(provider)
     if path is None:
         raise LookupError(f"{route.name} is not served by {provider}")
-    return mount_path(route.mount, settings.realm, provider) + path
+    return mount_path(route.mount, settings.realm, provider, in_other_realm(settings)) + path
 
 
 def url(route: Route, settings: Settings, channel: Channel | None = None) -> str:

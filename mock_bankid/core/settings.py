@@ -91,6 +91,8 @@ class Settings:
     provider: str = field(default=routes.HOME_PROVIDER, metadata={"setting": False})
     """Which provider's layout these settings make URLs in (``core/routes.py``); not a setting: the
     app makes one copy per provider (``oidc/provider.py``)."""
+    home_realm: str = field(default="", metadata={"setting": False})
+    """The home realm's name in a copy made for another realm (empty: these are the home realm's)."""
 
     def __post_init__(self) -> None:
         if not self.base_url:
@@ -105,7 +107,8 @@ class Settings:
     @property
     def backchannel_issuer_base(self) -> str:
         """Issuer-shaped prefix on the back-channel host (same path, other host)."""
-        return routes.channel_base("back", self) + routes.mount_path("issuer", self.realm, self.provider)
+        return routes.channel_base("back", self) + routes.mount_path("issuer", self.realm, self.provider,
+                                                                     routes.in_other_realm(self))
 
     @property
     def userinfo_endpoint(self) -> str:

@@ -23,8 +23,11 @@ POLICY = "policy"
 
 CATALOGUE_FILE = "drills.toml"
 CASE_KEYS = {"name", "rehearses", "expect", "persona", "scenario", "server_scenario", "unavailable_ok",
-             "replay_callback", "use_up_quota", "timeout", "browser", "start"}
+             "replay_callback", "use_up_quota", "timeout", "browser", "start", "provider", "fallback", "then"}
 QUOTA_ENDPOINTS = ("token",)
+PROVIDERS = ("bankid", "vipps")
+"""The providers one mock serves; a case signs in with one (``provider``), falls back to another
+(``fallback``) or signs in again with another (``then``)."""
 
 
 class CatalogueError(ValueError):
@@ -43,6 +46,9 @@ class Policy:
     min_age: int = 18
     accept: tuple[str, ...] | None = None
     source: str = "default"
+    vipps_nin: bool = True
+    """The relying party's Vipps client is allowed the ``nin`` scope. Without it a Vipps sign-in brings
+    no number to link the account by, and the policy is to refuse it (``vipps_nin = false``)."""
 
     @classmethod
     def load(cls, path: Path | None) -> Policy:
@@ -54,19 +60,27 @@ class Policy:
             raise CatalogueError(f"policy {path}: {exc.strerror or exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise CatalogueError(f"policy {path}: {exc}") from None
-        unknown = sorted(set(data) - {"min_age", "accept"})
+        unknown = sorted(set(data) - {"min_age", "accept", "vipps_nin"})
         if unknown:
-            raise CatalogueError(f"policy {path}: unknown key {', '.join(unknown)} (keys: min_age, accept)")
+            raise CatalogueError(f"policy {path}: unknown key {', '.join(unknown)} (keys: min_age, accept, vipps_nin)")
+        vipps_nin = data.get("vipps_nin", True)
+        if not isinstance(vipps_nin, bool):
+            raise CatalogueError(f"policy {path}: vipps_nin is true or false "
+                                 "(is the relying party's Vipps client allowed nin?)")
         min_age = data.get("min_age", 18)
         if not isinstance(min_age, int) or isinstance(min_age, bool) or not 0 <= min_age <= 150:
             raise CatalogueError(f"policy {path}: min_age must be a whole number of years, not {min_age!r}")
         accept = data.get("accept")
         if accept is not None and (not isinstance(accept, list) or not all(isinstance(k, str) for k in accept)):
             raise CatalogueError(f'policy {path}: accept must be a list of kinds, e.g. ["fnr", "dnr"]')
-        return cls(min_age, tuple(k.strip().lower() for k in accept) if accept is not None else None, str(path))
+        return cls(min_age, tuple(k.strip().lower() for k in accept) if accept is not None else None, str(path),
+                   vipps_nin)
 
-    def expect_for(self, persona: Mapping[str, Any]) -> tuple[str, str]:
-        """(``signed-in`` | ``refused``, why) for a persona as the mock resolves it today."""
+    def expect_for(self, persona: Mapping[str, Any], provider: str = "bankid") -> tuple[str, str]:
+        """(``signed-in`` | ``refused``, why) for a persona as the mock resolves it today, signing in
+        with ``provider``."""
+        if provider == "vipps" and not self.vipps_nin:
+            return "refused", "the Vipps client gets no nin, so a Vipps sign-in cannot be linked to an account"
         kind, age = persona.get("kind"), persona.get("age")
         if not kind or kind == "malformed":
             return "refused", "the number is not valid"
@@ -80,11 +94,12 @@ class Policy:
 
     def describe(self) -> str:
         kinds = "every valid kind" if self.accept is None else ", ".join(self.accept) or "none"
-        return f"min age {self.min_age}, accepts {kinds} ({self.source})"
+        nin = "" if self.vipps_nin else ", Vipps without nin: refused"
+        return f"min age {self.min_age}, accepts {kinds}{nin} ({self.source})"
 
     def as_dict(self) -> dict[str, Any]:
         return {"min_age": self.min_age, "accept": list(self.accept) if self.accept is not None else None,
-                "source": self.source}
+                "vipps_nin": self.vipps_nin, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,26 @@ class Case:
     """``--browser``: ``panel`` clicks the persona (and picks the scenario) on the real login page;
     ``queue`` arranges it through the next-login queue as headless runs do (scenario parameters the
     login page cannot choose)."""
+    provider: str = "bankid"
+    """Who the persona signs in with: the walk begins at that provider's start URL (``--start``,
+    ``--start-vipps``) and the persona is queued with that provider."""
+    fallback: str | None = None
+    """``"vipps"``: the sign-in begins with ``provider`` as usual; where it ends at the relying party
+    without signing in, the drill follows the page's link to the fallback's start URL (same browser),
+    the persona queued there too. Judged: where that ends (``--whoami``: signed in with the fallback)."""
+    then: str | None = None
+    """``"vipps"``: once signed in, the same persona signs in again with this provider in a fresh
+    browser; ``--whoami`` must name the same user both times (one person, one user). Judged: the second."""
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """Every provider the case signs in with, in order."""
+        return tuple(dict.fromkeys(p for p in (self.provider, self.fallback, self.then) if p))
+
+    @property
+    def final_provider(self) -> str:
+        """The provider of the sign-in that is judged."""
+        return self.then or self.fallback or self.provider
 
     @property
     def scenario_name(self) -> str | None:
@@ -168,8 +203,20 @@ def parse_case(raw: Mapping[str, Any], where: str) -> Case:
     server = _scenario_spec(raw.get("server_scenario"), where, "server_scenario")
     if isinstance(server, str):
         server = {"scenario": server}
-    if expect == POLICY and (scenario or server):
-        raise CatalogueError(f"{where}: expect = \"policy\" is for persona cases without a scenario")
+    if server and server.get("provider", "bankid") not in PROVIDERS:
+        raise CatalogueError(f"{where}: server_scenario's provider must be one of {', '.join(PROVIDERS)} (absent: all)")
+    provider, fallback, then = raw.get("provider", "bankid"), raw.get("fallback"), raw.get("then")
+    for key, value in (("provider", provider), ("fallback", fallback), ("then", then)):
+        if value is not None and value not in PROVIDERS:
+            raise CatalogueError(f"{where}: {key} must be one of {', '.join(PROVIDERS)}, not {value!r}")
+    if fallback is not None and then is not None:
+        raise CatalogueError(f"{where}: fallback and then do not go together (one second sign-in per case)")
+    if (fallback or then) == provider:
+        raise CatalogueError(f"{where}: {'fallback' if fallback else 'then'} names the provider "
+                             "the case already signs in with")
+    if expect == POLICY and (scenario or (server and not fallback)):
+        raise CatalogueError(f"{where}: expect = \"policy\" is for persona cases without a scenario "
+                             "(a server_scenario only with fallback)")
     quota = raw.get("use_up_quota")
     if quota is not None:
         if quota not in QUOTA_ENDPOINTS:
@@ -196,6 +243,7 @@ def parse_case(raw: Mapping[str, Any], where: str) -> Case:
         scenario=scenario, server_scenario=server, unavailable_ok=raw.get("unavailable_ok", False),
         replay_callback=raw.get("replay_callback", False), use_up_quota=quota,
         timeout=float(timeout) if timeout is not None else None, browser=browser, start=start,
+        provider=provider, fallback=fallback, then=then,
     )
 
 
@@ -235,4 +283,5 @@ def select(cases: list[Case], names: str | None) -> list[Case]:
     return [c for c in cases if c.name in set(wanted)]
 
 
-__all__ = ["OUTCOMES", "POLICY", "Case", "Policy", "CatalogueError", "load_catalogue", "select", "parse_case"]
+__all__ = ["OUTCOMES", "POLICY", "PROVIDERS", "Case", "Policy", "CatalogueError", "load_catalogue", "select",
+           "parse_case"]

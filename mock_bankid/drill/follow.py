@@ -17,6 +17,7 @@ import copy
 import html
 import http.client
 import http.cookiejar
+import json
 import re
 import socket
 import time
@@ -81,6 +82,11 @@ class Trace:
     """The walk ended on a redirect to an app's deep link (``drop://...``: no browser follows it),
     unredacted: a one-time code in it is what the drill exchanges. Never reported (``final_url``
     has it redacted)."""
+    links: list[str] = field(default_factory=list)
+    """The links (``<a href>``, absolute) on the page the walk ended on: where a relying party offers
+    another way to sign in (a fallback)."""
+    jar: http.cookiejar.CookieJar | None = None
+    """The cookie jar the walk ended with (its session): for ``--whoami`` and a fallback's walk."""
 
     def as_dict(self) -> dict[str, object]:
         return {"final": {"url": self.final_url, "status": self.final_status, "title": self.title,
@@ -106,6 +112,7 @@ class _Page(HTMLParser):
         self.title = ""
         self.text: list[str] = []
         self.forms: list[dict[str, Any]] = []
+        self.links: list[str] = []
         self._in_title = self._skip = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -119,6 +126,8 @@ class _Page(HTMLParser):
                                "id": a.get("id", ""), "fields": [], "testids": []})
         elif tag == "input" and self.forms and a.get("name"):
             self.forms[-1]["fields"].append((a.get("type", "text").lower(), a["name"], a.get("value", "")))
+        elif tag == "a" and a.get("href"):
+            self.links.append(a["href"])
         elif tag == "button" and self.forms and a.get("data-persona"):
             self.forms[-1]["testids"].append(a["data-persona"])
 
@@ -169,6 +178,24 @@ def exchange_code(url: str, code: str, timeout: float) -> tuple[int, str]:
         return 0, f"no answer ({getattr(exc, 'reason', exc) or type(exc).__name__})"
 
 
+def whoami(url: str, jar: http.cookiejar.CookieJar | None, timeout: float) -> tuple[int, dict[str, Any] | None, str]:
+    """GET the relying party's whoami URL with a walk's cookies: (status, the JSON object or None,
+    the start of the answer); status 0 = no answer. The contract (docs/drill.md): 200 with
+    ``{"user_id": ..., "auth_provider": ...}`` for a signed-in session."""
+    handlers: list[Any] = [_PassThrough()] + ([urllib.request.HTTPCookieProcessor(jar)] if jar is not None else [])
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})  # noqa: S310 - --whoami is checked: http(s)
+    try:
+        with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as response:
+            status, text = response.status, response.read(20_000).decode("utf-8", errors="replace")
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as exc:
+        return 0, None, f"no answer ({getattr(exc, 'reason', exc) or type(exc).__name__})"
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    return status, body if isinstance(body, dict) else None, text[:200]
+
+
 class Follower:
     """Walks one sign-in. ``is_mock`` tells the mock's URLs from the relying party's;
     ``on_authorize(url)`` runs once, just before the first authorize request is sent."""
@@ -183,7 +210,7 @@ class Follower:
              data: dict[str, str] | None = None) -> Trace:
         jar = jar if jar is not None else http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _PassThrough())
-        trace = Trace()
+        trace = Trace(jar=jar)
         started = time.monotonic()
         deadline = started + self.timeout
         body: bytes | None = urlencode(data).encode() if data is not None else None
@@ -237,6 +264,7 @@ class Follower:
                 if page is not None:
                     trace.title = html.unescape(page.title).strip()
                     trace.excerpt = excerpt_of(page.text)
+                    trace.links = [urljoin(url, html.unescape(href)) for href in page.links]
                 else:
                     trace.title, trace.excerpt = "", excerpt_of([text])
                 post = self._self_posting_form(page, url, at_mock)

@@ -105,26 +105,36 @@ class MockAPI:
         items = answer.get("scenarios", answer) if isinstance(answer, dict) else answer
         return {s["name"]: s for s in items}
 
-    def queue(self, persona: str, scenario: Any = None) -> None:
+    # Each provider (BankID, Vipps) has its own next-login queue and scenario, chosen by the control
+    # calls' ``provider`` query parameter, always sent when the drill knows it (a mock that serves
+    # BankID only ignores it). A server scenario without one is every provider's.
+    @staticmethod
+    def _provider(provider: str | None) -> dict[str, str] | None:
+        return {"provider": provider} if provider else None
+
+    def queue(self, persona: str, scenario: Any = None, provider: str = "bankid") -> None:
         body: dict[str, Any] = {"persona": persona}
         if scenario:
             body["scenario"] = scenario
-        self.call(routes.NEXT_LOGIN_PUSH, body)
+        self.call(routes.NEXT_LOGIN_PUSH, body, query=self._provider(provider))
 
-    def queued(self) -> list[Any]:
-        return self.call(routes.NEXT_LOGIN_LIST).get("queue", [])
+    def queued(self, provider: str = "bankid") -> list[Any]:
+        return self.call(routes.NEXT_LOGIN_LIST, query=self._provider(provider)).get("queue", [])
 
-    def clear_queue(self) -> None:
-        self.call(routes.NEXT_LOGIN_CLEAR)
+    def clear_queue(self, provider: str = "bankid") -> None:
+        self.call(routes.NEXT_LOGIN_CLEAR, query=self._provider(provider))
 
     def server_scenario(self) -> dict[str, Any] | None:
         return self.call(routes.SCENARIO_GET).get("active")
 
     def set_scenario(self, spec: dict[str, Any]) -> None:
-        self.call(routes.SCENARIO_SET, spec)
+        """A server-wide scenario; ``provider`` in the spec (a case's ``server_scenario``) picks whose."""
+        spec = dict(spec)
+        provider = spec.pop("provider", None)
+        self.call(routes.SCENARIO_SET, spec, query=self._provider(provider))
 
-    def clear_scenario(self) -> None:
-        self.call(routes.SCENARIO_CLEAR)
+    def clear_scenario(self, provider: str = "bankid") -> None:
+        self.call(routes.SCENARIO_CLEAR, query=self._provider(provider))
 
     def clock(self) -> dict[str, Any]:
         return self.call(routes.CLOCK_GET)

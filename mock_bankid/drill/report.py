@@ -33,6 +33,8 @@ class RunInfo:
     catalogue: str
     warnings: list[str]
     started_at: str = ""
+    start_vipps: str | None = None
+    whoami: str | None = None
 
     def __post_init__(self) -> None:
         self.started_at = self.started_at or datetime.now(UTC).isoformat(timespec="seconds")
@@ -40,6 +42,8 @@ class RunInfo:
 
 def group_of(verdict: Verdict) -> str:
     case = verdict.case
+    if "vipps" in case.providers:
+        return "vipps"
     name = case.scenario_name or (case.server_scenario or {}).get("scenario")
     if name and name.startswith("trap-"):
         return "trap"
@@ -52,6 +56,8 @@ def header(info: RunInfo) -> list[str]:
     return [
         f"mock-bankid drill ({info.mode}) — a rehearsal against a MOCK of BankID",
         f"  relying party: {info.start}   success: {info.success}",
+        *([f"  vipps start:   {info.start_vipps}"] if info.start_vipps else []),
+        *([f"  whoami:        {info.whoami}"] if info.whoami else []),
         f"  mock-bankid:   {info.mock}   catalogue: {info.catalogue}",
         f"  policy:        {info.policy_text}",
         *(f"  warning: {w}" for w in info.warnings),
@@ -122,7 +128,8 @@ def walk_text(v: Verdict) -> str:
 def as_json(verdicts: list[Verdict], info: RunInfo, seconds: float) -> str:
     return json.dumps({
         "mock_bankid_drill": __version__, "started_at": info.started_at, "mode": info.mode,
-        "relying_party": info.start, "success": info.success, "mock": info.mock, "catalogue": info.catalogue,
+        "relying_party": info.start, "start_vipps": info.start_vipps, "whoami": info.whoami,
+        "success": info.success, "mock": info.mock, "catalogue": info.catalogue,
         "policy": info.policy, "warnings": info.warnings, "seconds": round(seconds, 3),
         "summary": {"cases": len(verdicts), "met": sum(v.met for v in verdicts),
                     "not_met": [v.case.name for v in verdicts if not v.met]},

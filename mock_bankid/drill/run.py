@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from mock_bankid.drill.catalogue import POLICY, Case, CatalogueError, Policy
 from mock_bankid.drill.follow import Follower, Trace, exchange_code
 from mock_bankid.drill.mockapi import QUOTA_MARK, ControlError, MockAPI, Unreachable
+from mock_bankid.drill.providers import Across, RelyingParty, queue_all
 from mock_bankid.drill.success import SuccessRule
 
 DEFAULT_TIMEOUT = 30.0
@@ -87,6 +88,10 @@ class HeadlessWalker:
                 before_token: Callable[[str], None] | None) -> Trace:
         follower = Follower(self.mock.is_mock, self.mock.is_authorize, self.timeout, before_token)
         return follower.walk(start)
+
+    def follow(self, url: str, jar: Any) -> Trace:
+        """Go on in the same browser (its cookies): a link the relying party offered."""
+        return Follower(self.mock.is_mock, self.mock.is_authorize, self.timeout).walk(url, jar)
 
     def deliver(self, callback: dict[str, Any], state: Any) -> Trace:
         follower = Follower(self.mock.is_mock, self.mock.is_authorize, self.timeout)
@@ -166,9 +171,12 @@ class Drill:
     """Everything one run needs: the mock, the relying party's two URLs, the policy, a walker."""
 
     def __init__(self, mock: MockAPI, start: str, success: SuccessRule, policy: Policy,
-                 walker: Walker, timeout: float = DEFAULT_TIMEOUT) -> None:
+                 walker: Walker, timeout: float = DEFAULT_TIMEOUT, rp: RelyingParty | None = None) -> None:
         self.mock, self.start, self.success, self.policy = mock, start, success, policy
         self.walker, self.timeout = walker, timeout
+        self.rp = rp or RelyingParty({"bankid": start})
+        self.queues: tuple[str, ...] = ("bankid",)
+        """The providers whose next-login queues the run uses (and so cleans)."""
         self.personas: dict[str, dict[str, Any]] = {}
         self.scenarios: dict[str, dict[str, Any]] = {}
         self.baseline_shift = 0.0
@@ -181,6 +189,7 @@ class Drill:
         self._probe_relying_party()
         self.personas = self.mock.personas()
         self.scenarios = self.mock.scenarios()
+        self.queues = tuple(dict.fromkeys(p for case in cases for p in ("bankid", *case.providers)))
         for case in cases:
             self._check_case(case)
         if self.mock.server_scenario():
@@ -203,6 +212,11 @@ class Drill:
         if case.expect == POLICY and case.persona not in self.personas:
             raise CatalogueError(f"{where_}: expect = \"policy\" needs a fixture persona; "
                                  f"this mock has no {case.persona!r}")
+        has = self.personas.get(case.persona, {}).get("providers")
+        missing = [p for p in case.providers if p not in has] if isinstance(has, list) else []
+        if missing:
+            raise CatalogueError(f"{where_}: persona {case.persona} has no {missing[0]} on this mock "
+                                 f"(it has {', '.join(map(str, has or [])) or 'none'})")
         for spec, key in ((case.scenario, "scenario"), (case.server_scenario, "server_scenario")):
             if not spec:
                 continue
@@ -217,13 +231,14 @@ class Drill:
                 raise CatalogueError(f"{where_}: {name} acts on one sign-in only: use scenario")
 
     def _clean(self) -> None:
-        self.mock.clear_queue()
-        self.mock.clear_scenario()
+        for provider in self.queues:
+            self.mock.clear_queue(provider)
+            self.mock.clear_scenario(provider)
 
     # --- one case ----------------------------------------------------------------------------
     def expectation(self, case: Case) -> tuple[tuple[str, ...], str]:
         if case.expect == POLICY:
-            outcome, why = self.policy.expect_for(self.personas[case.persona])
+            outcome, why = self.policy.expect_for(self.personas[case.persona], case.final_provider)
             return (outcome,), f"policy: {why}"
         return tuple(case.expect), "the catalogue"
 
@@ -251,17 +266,21 @@ class Drill:
                 self.mock.set_scenario(dict(case.server_scenario))
             pick = self._pick(case)
             if pick is None:
-                self.mock.queue(case.persona, case.scenario)
+                queue_all(case, self.mock.queue)
             quota = _Quota(self.mock) if case.use_up_quota else None
-            start = case_start(self.start, case.start)
+            start = case_start(self.rp.starts[case.provider], case.start)
             trace = self.walker.sign_in(start, pick, quota.use_up if quota else None)
-            if pick is None and self.mock.queued():
+            if pick is None and self.mock.queued(case.provider):
                 notes.append("the relying party never sent the browser to mock-bankid's authorize endpoint")
             first = None
             if case.replay_callback:
                 first, trace = trace, self._replay(trace)
             seen, detail = classify(trace, case, self.success, self.mock)
             problem = ""
+            if isinstance(self.walker, HeadlessWalker) and (case.fallback or case.then or self.rp.whoami):
+                outcome = Across(self.rp, _Walks(self, case), self.timeout).after_first(case, trace, seen, detail)
+                seen, detail, trace, problem = outcome.seen, outcome.detail, outcome.trace, outcome.problem
+                notes.extend(outcome.notes)
             if seen == "signed-in" and trace.app_link and self.success.exchange:
                 seen, detail, problem = self._exchange(trace, detail, notes)
             verdict = Verdict(case, expected, why, seen, detail, trace, first, notes, problem=problem)
@@ -340,6 +359,24 @@ class Drill:
         i = statuses.index(429)
         if i + 1 < len(statuses):
             verdict.notes.append(f"the relying party retried {times[i + 1] - times[i]:.1f} s after the 429")
+
+
+class _Walks:
+    """The run's walker and classification, as providers.Across uses them for one case."""
+
+    def __init__(self, drill: Drill, case: Case) -> None:
+        self.drill, self.case = drill, case
+        assert isinstance(drill.walker, HeadlessWalker)
+        self.walker = drill.walker
+
+    def follow(self, url: str, trace: Trace) -> Trace:
+        return self.walker.follow(url, trace.jar)
+
+    def sign_in(self, start: str) -> Trace:
+        return self.walker.sign_in(start, None, None)
+
+    def classify(self, trace: Trace) -> tuple[str, str]:
+        return classify(trace, self.case, self.drill.success, self.drill.mock)
 
 
 class _Quota:

@@ -84,9 +84,13 @@ def discovery_document() -> dict[str, Any]:
 def openid_configuration() -> Response:
     p = provider()
     if not p.hooks.may_act("discovery"):
-        return cached_json("discovery", (p.name, p.settings.realm), discovery_document)  # one per issuer
-    ctx = DiscoveryContext(document=discovery_document())
-    short_circuit = p.hooks.at(ctx)
-    if short_circuit is not None:
-        return short_circuit
-    return jsonify(ctx.document)
+        response = cached_json("discovery", (p.name, p.settings.realm), discovery_document)  # one per issuer
+    else:
+        ctx = DiscoveryContext(document=discovery_document())
+        short_circuit = p.hooks.at(ctx)
+        if short_circuit is not None:
+            return short_circuit
+        response = jsonify(ctx.document)
+    if p.dialect.discovery_cache_control:  # the provider's own caching (the route's is BankID's)
+        response.headers["Cache-Control"] = p.dialect.discovery_cache_control
+    return response

@@ -55,13 +55,15 @@ def description_for(settings: Settings) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     doc["servers"] = [{"url": base, "description": "This mock (MOCK - not BankID, not for production)."}]
     doc["components"]["parameters"]["Realm"]["schema"]["default"] = settings.realm
-    described = {openapi_path(under_base(r, provider)): (r, channel_of(r, provider))
-                 for r in routes.ROUTES for provider in r.providers}
+    described: dict[str, tuple[routes.Route, routes.Channel]] = {
+        openapi_path(under_base(r, provider, in_realm)): (r, channel_of(r, provider))
+        for r in routes.ROUTES for _name, provider, in_realm in r.endpoints()}
     paths: dict[str, Any] = {}
     for path, item in doc["paths"].items():
-        route, channel = described.get(path, (None, "front"))
-        host = routes.channel_base(channel, settings) if route is not None else base
-        if route is not None and host != base and channel in HOSTS:
+        found = described.get(path)
+        channel: routes.Channel = found[1] if found is not None else "front"
+        host = routes.channel_base(channel, settings) if found is not None else base
+        if found is not None and host != base and channel in HOSTS:
             item["servers"] = [{"url": host, "description": HOSTS[channel]}]
         operation_ids = {op.get("operationId") for op in item.values() if isinstance(op, dict)}
         if GRANTS_OPERATION in operation_ids:
@@ -71,9 +73,10 @@ def description_for(settings: Settings) -> dict[str, Any]:
     return doc
 
 
-def under_base(route: routes.Route, provider: str) -> str:
+def under_base(route: routes.Route, provider: str, in_realm: bool = False) -> str:
     """The route's path under the base URL as ``provider`` serves it (the realm a variable)."""
-    return routes.mount_path(route.mount, routes.REALM_VARIABLE, provider) + (route.path_for(provider) or "")
+    return (routes.mount_path(route.mount, routes.REALM_VARIABLE, provider, in_realm)
+            + (route.path_for(provider) or ""))
 
 
 def channel_of(route: routes.Route, provider: str) -> routes.Channel:

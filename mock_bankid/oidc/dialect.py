@@ -78,6 +78,10 @@ class Dialect(Protocol):
         """The discovery document as this provider publishes it, from the machinery's."""
 
     @property
+    def discovery_cache_control(self) -> str | None:
+        """Its discovery's ``Cache-Control`` when not the route table's (BankID's)."""
+
+    @property
     def extra_token_claims(self) -> dict[str, Any]:
         """Claims the provider puts into every token it signs, refresh tokens too (BankID: ``api_ver``)."""
 

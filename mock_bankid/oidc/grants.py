@@ -54,7 +54,9 @@ def parse_scopes(scope: str | Iterable[str]) -> list[str]:
     return list(dict.fromkeys(scope.split() if isinstance(scope, str) else scope))
 
 
-def check_scopes(client: Client, scopes: list[str], *, known: Collection[str] | None) -> list[str]:
+
+def check_scopes(client: Client, scopes: list[str], *, known: Collection[str] | None,
+                 provider_name: str = "BankID") -> list[str]:
     """``scopes`` if the provider knows them (for a person: its dialect's ``supported_scopes``; None
     for a client acting for itself) and ``client`` is registered for each; else ``InvalidScope``."""
     if known is not None:
@@ -65,7 +67,7 @@ def check_scopes(client: Client, scopes: list[str], *, known: Collection[str] | 
     if not_allowed:
         raise InvalidScope(
             f"Client {client.client_id!r} is not registered for scope: {' '.join(not_allowed)} "
-            "(BankID grants scopes per client; see scopes in fixtures/clients.toml)."
+            f"({provider_name} grants scopes per client; see scopes in fixtures/clients.toml)."
         )
     return scopes
 

@@ -48,7 +48,8 @@ def mint_for_tests(
     if client is None:
         raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
     try:
-        scopes = check_scopes(client, parse_scopes(scope), known=p.dialect.supported_scopes)
+        scopes = check_scopes(client, parse_scopes(scope), known=p.dialect.supported_scopes,
+                              provider_name=p.dialect.name)
     except InvalidScope as exc:
         raise ValueError(exc.description) from None
     found = persona_id if isinstance(persona_id, Persona) else p.personas.require(persona_id, p.today())

@@ -215,7 +215,7 @@ class Realms:
     def __init__(self, home: Provider) -> None:
         self.home = home
         self._cache: OrderedDict[str, tuple[Provider, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a Vipps realm is made while its BankID realm is got
         self._on_create: list[Callable[[Provider], None]] = []
         self.others: dict[str, Provider] = {}
         """The home realm's other providers by name (Vipps): each has its own layout, keys, clients
@@ -252,10 +252,9 @@ class Realms:
         if other is None:
             raise InvalidRequest(f"No such provider {provider!r}: this server serves "
                                  f"{', '.join([self.home.name, *self.others])}.")
-        if realm not in (None, self.home.settings.realm):
-            raise InvalidRequest(f"{other.dialect.name} is served in the home realm only "
-                                 f"({self.home.settings.realm!r}), not in realm {realm!r}.")
-        return other
+        if realm in (None, self.home.settings.realm):
+            return other
+        return self.get(realm, provider)
 
     @staticmethod
     def check_name(name: str) -> str:
@@ -264,23 +263,25 @@ class Realms:
                                  "or digit.")
         return name
 
-    def get(self, name: str) -> Provider:
-        if name == self.home.settings.realm:
+    def get(self, name: str, provider: str | None = None) -> Provider:
+        """Realm ``name``'s provider (the home provider's, or ``provider``'s: Vipps in that realm)."""
+        if name == self.home.settings.realm and provider in (None, self.home.name):
             return self.home
         self.check_name(name)
+        key = name if provider in (None, self.home.name) else f"{provider}:{name}"
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(name)
+            cached = self._cache.get(key)
             if cached is not None:
-                self._cache.move_to_end(name)
+                self._cache.move_to_end(key)
             else:
-                cached = (self._make(name), -MARK_EVERY - 1.0)
+                cached = (self._make(name, provider), -MARK_EVERY - 1.0)
                 if len(self._cache) >= MAX_CACHED_REALMS:
                     self._cache.popitem(last=False)
             p, marked = cached
             stale = now - marked > MARK_EVERY
-            self._cache[name] = (p, now if stale else marked)
-        if stale:  # listed by GET /_mock/realms for as long as its state lives
+            self._cache[key] = (p, now if stale else marked)
+        if stale and key == name:  # listed by GET /_mock/realms for as long as its state lives
             self.home.store.put(REALMS_NS, name, {"realm": name, "issuer": p.issuer, "marked": p.now()}, REALM_TTL)
         return p
 
@@ -311,13 +312,23 @@ class Realms:
         self.home.store.clear_prefix(realm_prefix(name))
         self.home.store.delete(REALMS_NS, name)
         with self._lock:
-            self._cache.pop(name, None)
+            for key in [name, *(f"{other}:{name}" for other in self.others)]:
+                self._cache.pop(key, None)
         self.home.state_changed()
 
-    def _make(self, name: str) -> Provider:
+    def _make(self, name: str, provider: str | None = None) -> Provider:
         home = self.home
+        if provider not in (None, home.name):  # another provider in this realm: the realm's clock, its own state
+            other, realm = self.others[provider], self.get(name)
+            p = Provider(settings=replace(other.settings, realm=name, home_realm=home.settings.realm),
+                         clock=realm.clock, keys=other.keys, clients=other.clients, personas=home.personas,
+                         store=ScopedStore(home.store, name, prefix=realm_prefix(name) + provider_prefix(provider)),
+                         dialect=other.dialect, generation=home.generation, realms=self)
+            for callback in self._on_create:
+                callback(p)
+            return p
         clock = Clock(offset=home.clock.offset)
-        p = Provider(settings=replace(home.settings, realm=name), clock=clock,
+        p = Provider(settings=replace(home.settings, realm=name, home_realm=home.settings.realm), clock=clock,
                      store=ScopedStore(home.store, name, uncapped=(CLOCK_NS,)), keys=home.keys,
                      clients=home.clients, personas=home.personas, dialect=home.dialect, generation=home.generation,
                      realms=self)

@@ -53,6 +53,8 @@ class VippsDialect:
     signing_algs: tuple[str, ...] = ("RS256",)
     encryption_key: bool = False
     signed_userinfo: bool = False
+    discovery_cache_control: str | None = "max-age=3600"
+    """Vipps serves its discovery document cacheable for an hour."""
     sso_on_login_hint_only: bool = False
 
     @staticmethod

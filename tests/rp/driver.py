@@ -37,7 +37,8 @@ DEFAULT_BASE_URL = "http://localhost:8080"  # conftest's unit-level Settings
 REDIRECTS = {"drop-web": "http://localhost:3000/api/auth/bankid/callback", "drop-mobile": "drop://auth/callback"}
 SECRETS = {"ci": "ci-secret", "drop-web": "drop-web-secret", "bankid-strict": "bankid-strict-secret",
            "ci-secret-jwt": "ci-secret-jwt-shared-secret-at-least-32-bytes", "ci-vipps": "ci-vipps-secret",
-           "drop-web-vipps": "drop-web-vipps-secret", "drop-web-vipps-no-nin": "drop-web-vipps-no-nin-secret"}
+           "drop-web-vipps": "drop-web-vipps-secret", "drop-web-vipps-no-nin": "drop-web-vipps-no-nin-secret",
+           "vipps-strict": "vipps-strict-secret"}
 PATHS = {  # under the issuer, as fixtures and discovery have them
     "authorize": "/precheck/auth",
     "login": "/precheck/login",
@@ -234,7 +235,8 @@ class RP:
         self.realm = realm
         self.provider = provider
         vipps = provider == "vipps"
-        self.issuer = self.base_url + VIPPS_ISSUER_PATH if vipps else f"{self.base_url}/auth/realms/{realm}"
+        vipps_host = self.base_url + ("" if realm == "current" else f"/vipps/{realm}")
+        self.issuer = vipps_host + VIPPS_ISSUER_PATH if vipps else f"{self.base_url}/auth/realms/{realm}"
         client_id = client_id or ("ci-vipps" if vipps else "ci")
         scope = scope or ("openid name birthDate nin" if vipps else "openid profile nnin_altsub")
         self.client_id = client_id
@@ -275,7 +277,8 @@ class RP:
     def endpoint(self, name: str) -> str:
         """Where to send a request for ``name`` (a key of PATHS, or ``userinfo``)."""
         if self.provider == "vipps":
-            return self._url(VIPPS_USERINFO if name == "userinfo" else VIPPS_ISSUER_PATH + VIPPS_PATHS[name])
+            host = "" if self.realm == "current" else f"/vipps/{self.realm}"
+            return self._url(host + (VIPPS_USERINFO if name == "userinfo" else VIPPS_ISSUER_PATH + VIPPS_PATHS[name]))
         if name == "userinfo":
             return self._url("/userinfo")
         return self._url(urlsplit(self.issuer).path + PATHS[name])

@@ -1,4 +1,9 @@
+import { vippsIfConfigured } from "@/lib/config";
+
+export const dynamic = "force-dynamic";
+
 export default function Home() {
+  const withVipps = vippsIfConfigured() !== null; // ADR-007 Phase 2: Vipps Login by choice, and as BankID's fallback
   return (
     <main>
       <h1>Drop</h1>
@@ -6,6 +11,11 @@ export default function Home() {
       <p>
         <a href="/api/auth/bankid" data-testid="bankid-sign-in">Sign in with BankID</a>
       </p>
+      {withVipps && (
+        <p>
+          <a href="/api/auth/vipps" data-testid="vipps-sign-in">Sign in with Vipps</a>
+        </p>
+      )}
     </main>
   );
 }

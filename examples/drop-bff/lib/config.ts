@@ -23,6 +23,10 @@ const MOCK_DEFAULTS = {
   BANKID_ISSUER: "http://localhost:8080/auth/realms/current",
   BANKID_CLIENT_ID: "drop-web",
   BANKID_CLIENT_SECRET: "drop-web-secret",
+  // Vipps Login on the same mock (ADR-007 Phase 2: the fallback); the issuer keeps Vipps's trailing slash.
+  VIPPS_ISSUER: "http://localhost:8080/access-management-1.0/access/",
+  VIPPS_CLIENT_ID: "drop-web-vipps",
+  VIPPS_CLIENT_SECRET: "drop-web-vipps-secret",
   DROP_SESSION_SECRET: "mock-only-session-secret-change-me-0123456789",
 } as const;
 
@@ -56,4 +60,72 @@ export function config(): BankIdConfig {
   };
   if (mock) console.warn(`BANKID_MOCK=true: signing in against mock-bankid at ${cached.issuer} (NOT BankID)`);
   return cached;
+}
+
+export type ProviderName = "bankid" | "vipps";
+
+/** One OpenID provider as lib/oidc.ts talks to it: BankID, or Vipps Login (Phase 2's fallback). */
+export interface Idp {
+  name: ProviderName;
+  /** For people and the runbook's log lines: "BankID", "Vipps". */
+  label: string;
+  issuer: string;
+  discoveryUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  scope: string;
+  timeoutMs: number;
+}
+
+let bankIdIdp: Idp | undefined;
+
+export function bankid(): Idp {
+  if (bankIdIdp) return bankIdIdp;
+  const c = config();
+  bankIdIdp = {
+    name: "bankid", label: "BankID", issuer: c.issuer, discoveryUrl: `${c.issuer}/.well-known/openid-configuration`,
+    clientId: c.clientId, clientSecret: c.clientSecret, redirectUri: c.redirectUri, scope: c.scope, timeoutMs: c.timeoutMs,
+  };
+  return bankIdIdp;
+}
+
+/**
+ * Vipps Login, or null when it is not configured (outside mock mode VIPPS_CLIENT_ID turns it on;
+ * then VIPPS_ISSUER and VIPPS_CLIENT_SECRET are required). Vipps's issuer ends in a slash and its
+ * discovery document sits right under it. `nin` is a scope only merchants with Vipps's permission
+ * get; without it this BFF cannot link a Vipps user to an account and refuses the sign-in.
+ */
+let vippsIdp: Idp | null | undefined;
+
+export function vipps(): Idp | null {
+  if (vippsIdp !== undefined) return vippsIdp;
+  const c = config();
+  if (!c.mock && !process.env.VIPPS_CLIENT_ID) return (vippsIdp = null);
+  const issuer = setting("VIPPS_ISSUER", c.mock).replace(/\/?$/, "/");
+  vippsIdp = {
+    name: "vipps", label: "Vipps", issuer, discoveryUrl: `${issuer}.well-known/openid-configuration`,
+    clientId: setting("VIPPS_CLIENT_ID", c.mock),
+    clientSecret: setting("VIPPS_CLIENT_SECRET", c.mock),
+    redirectUri: setting("VIPPS_REDIRECT_URI", c.mock, `${c.baseUrl}/api/auth/vipps/callback`),
+    // A client without Vipps's nin permission must leave nin out (Vipps answers invalid_scope): then
+    // no Vipps sign-in can be linked, and each is refused (lib/signin.ts).
+    scope: process.env.VIPPS_SCOPE || "openid name phoneNumber birthDate nin",
+    timeoutMs: Number(process.env.VIPPS_TIMEOUT_MS || c.timeoutMs),
+  };
+  if (c.mock) console.warn(`BANKID_MOCK=true: Vipps sign-in goes to the mock at ${issuer} (NOT Vipps)`);
+  return vippsIdp;
+}
+
+/**
+ * Vipps for the pages that only offer it (the home page, BankID's outage page): a Vipps setting
+ * missing is logged and Vipps is not offered, so it can never break signing in with BankID.
+ */
+export function vippsIfConfigured(): Idp | null {
+  try {
+    return vipps();
+  } catch (error) {
+    console.error(`Vipps is not offered: ${(error as Error).message}`);
+    return null;
+  }
 }

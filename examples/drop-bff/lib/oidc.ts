@@ -1,16 +1,18 @@
 /**
- * BankID's OpenID Connect endpoints, as ADR-007 uses them: discovery (cached), the code exchange
- * with client_secret_basic and exponential backoff on 429, and the ID token verified with `jose`
- * against the JWKS (signature, alg allow-list, iss, aud, exp, iat; nonce and at_hash by hand).
+ * The providers' OpenID Connect endpoints, as ADR-007 uses them: discovery (cached), the code
+ * exchange with client_secret_basic and exponential backoff on 429, and the ID token verified with
+ * `jose` against the JWKS (signature, alg allow-list, iss, aud, exp, iat; nonce and at_hash by
+ * hand); userinfo for Vipps, whose ID token carries no number. BankID by default; every function
+ * takes the provider (lib/config.ts `bankid()`, `vipps()`) last. Log lines name the provider.
  */
 import { createHash } from "node:crypto";
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 
-import { config } from "./config";
+import { bankid, type Idp } from "./config";
 import { defect } from "./defects";
-import { BankIdFailure, Refusal } from "./errors";
+import { ProviderFailure, Refusal } from "./errors";
 
-export const ALLOWED_ALGS = ["RS256", "ES256"]; // what BankID signs with; never "none", never HS*
+export const ALLOWED_ALGS = ["RS256", "ES256"]; // what BankID and Vipps sign with; never "none", never HS*
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 const MAX_TOKEN_ATTEMPTS = 4;
 const MAX_WAIT_MS = 10_000;
@@ -21,33 +23,36 @@ export interface Discovery {
   pushed_authorization_request_endpoint?: string;
   token_endpoint: string;
   jwks_uri: string;
+  userinfo_endpoint?: string;
 }
 
 type Cache = { discovery?: Discovery; at?: number; jwks?: ReturnType<typeof createRemoteJWKSet>; jwksUri?: string };
-const cache: Cache = ((globalThis as { __bankid?: Cache }).__bankid ??= {});
+const caches: Record<string, Cache> = ((globalThis as { __idps?: Record<string, Cache> }).__idps ??= {});
+const cacheOf = (idp: Idp): Cache => (caches[idp.name] ??= {});
 
-async function call(url: string, init: RequestInit = {}): Promise<Response> {
+async function call(idp: Idp, url: string, init: RequestInit = {}): Promise<Response> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(config().timeoutMs), cache: "no-store" });
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(idp.timeoutMs), cache: "no-store" });
   } catch (error) {
     const name = (error as Error).name;
     if (name === "TimeoutError" || name === "AbortError") {
-      console.error(`BankID API timeout: ${new URL(url).pathname} after ${config().timeoutMs} ms`);
-      throw new BankIdFailure("timeout", `no answer from ${new URL(url).pathname}`);
+      console.error(`${idp.label} API timeout: ${new URL(url).pathname} after ${idp.timeoutMs} ms`);
+      throw new ProviderFailure(idp.name, "timeout", `no answer from ${new URL(url).pathname}`);
     }
-    console.error(`BankID API unreachable: ${new URL(url).pathname}: ${(error as Error).message}`);
-    throw new BankIdFailure("unavailable", `cannot reach ${new URL(url).pathname}`);
+    console.error(`${idp.label} API unreachable: ${new URL(url).pathname}: ${(error as Error).message}`);
+    throw new ProviderFailure(idp.name, "unavailable", `cannot reach ${new URL(url).pathname}`);
   }
 }
 
 /** The discovery document, cached for an hour (and kept when a refresh fails). */
-export async function discover(): Promise<Discovery> {
+export async function discover(idp: Idp = bankid()): Promise<Discovery> {
+  const cache = cacheOf(idp);
   if (cache.discovery && Date.now() - (cache.at ?? 0) < DISCOVERY_TTL_MS) return cache.discovery;
   try {
-    const response = await call(`${config().issuer}/.well-known/openid-configuration`);
-    if (!response.ok) throw new BankIdFailure("unavailable", `discovery answered ${response.status}`);
+    const response = await call(idp, idp.discoveryUrl);
+    if (!response.ok) throw new ProviderFailure(idp.name, "unavailable", `discovery answered ${response.status}`);
     const document = (await response.json()) as Discovery;
-    if (document.issuer !== config().issuer) throw new BankIdFailure("unavailable", "discovery names another issuer");
+    if (document.issuer !== idp.issuer) throw new ProviderFailure(idp.name, "unavailable", "discovery names another issuer");
     cache.discovery = document;
     cache.at = Date.now();
     return document;
@@ -57,9 +62,10 @@ export async function discover(): Promise<Discovery> {
   }
 }
 
-function jwks(uri: string) {
+function jwks(idp: Idp, uri: string) {
+  const cache = cacheOf(idp);
   if (!cache.jwks || cache.jwksUri !== uri) {
-    cache.jwks = createRemoteJWKSet(new URL(uri), { timeoutDuration: config().timeoutMs, cacheMaxAge: 10 * 60_000 });
+    cache.jwks = createRemoteJWKSet(new URL(uri), { timeoutDuration: idp.timeoutMs, cacheMaxAge: 10 * 60_000 });
     cache.jwksUri = uri;
   }
   return cache.jwks;
@@ -78,11 +84,11 @@ function basicAuth(id: string, secret: string): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The code exchange. A 429 waits Retry-After (or 0.5, 1, 2 s, whichever is longer) and tries again. */
-export async function exchangeCode(code: string, verifier: string): Promise<TokenSet> {
-  const { token_endpoint } = await discover();
-  const { clientId, clientSecret, redirectUri } = config();
+export async function exchangeCode(code: string, verifier: string, idp: Idp = bankid()): Promise<TokenSet> {
+  const { token_endpoint } = await discover(idp);
+  const { clientId, clientSecret, redirectUri } = idp;
   for (let attempt = 1; ; attempt++) {
-    const response = await call(token_endpoint, {
+    const response = await call(idp, token_endpoint, {
       method: "POST",
       headers: { Authorization: basicAuth(clientId, clientSecret), "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier }),
@@ -91,22 +97,22 @@ export async function exchangeCode(code: string, verifier: string): Promise<Toke
       const retryAfter = Number(response.headers.get("Retry-After")) || 0;
       const wait = Math.max(retryAfter * 1000, 500 * 2 ** (attempt - 1));
       if (defect("no-backoff") || attempt >= MAX_TOKEN_ATTEMPTS || wait > MAX_WAIT_MS) {
-        console.error(`BankID rate limit: 429 from the token endpoint (attempt ${attempt}), giving up`);
-        throw new BankIdFailure("rate_limited", "the token endpoint kept answering 429", "temporarily_unavailable", retryAfter);
+        console.error(`${idp.label} rate limit: 429 from the token endpoint (attempt ${attempt}), giving up`);
+        throw new ProviderFailure(idp.name, "rate_limited", "the token endpoint kept answering 429", "temporarily_unavailable", retryAfter);
       }
-      console.warn(`BankID rate limit: 429 from the token endpoint, retrying in ${wait} ms (attempt ${attempt})`);
+      console.warn(`${idp.label} rate limit: 429 from the token endpoint, retrying in ${wait} ms (attempt ${attempt})`);
       await sleep(wait);
       continue;
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, string>;
     if (response.ok && body.id_token && body.access_token) return body as unknown as TokenSet;
     if (response.status >= 500) {
-      console.error(`BankID unavailable: token endpoint answered ${response.status}`);
-      throw new BankIdFailure("unavailable", `token endpoint answered ${response.status}`, body.error,
+      console.error(`${idp.label} unavailable: token endpoint answered ${response.status}`);
+      throw new ProviderFailure(idp.name, "unavailable", `token endpoint answered ${response.status}`, body.error,
         Number(response.headers.get("Retry-After")) || undefined);
     }
-    console.error(`BankID OAuth error: ${body.error || response.status}`);
-    throw new BankIdFailure("oauth", body.error_description || `token endpoint answered ${response.status}`, body.error || "invalid_response");
+    console.error(`${idp.label} OAuth error: ${body.error || response.status}`);
+    throw new ProviderFailure(idp.name, "oauth", body.error_description || `token endpoint answered ${response.status}`, body.error || "invalid_response");
   }
 }
 
@@ -115,8 +121,8 @@ function atHash(accessToken: string): string {
   return createHash("sha256").update(accessToken, "ascii").digest().subarray(0, 16).toString("base64url");
 }
 
-function invalid(why: string): Refusal {
-  return new Refusal(`id_token_invalid: ${why}`, 403, "BankID's answer could not be verified. Please try again.");
+function invalid(why: string, idp: Idp = bankid()): Refusal {
+  return new Refusal(`id_token_invalid: ${why}`, 403, `${idp.label}'s answer could not be verified. Please try again.`, idp.name);
 }
 
 /** Only for the skip-signature defect: the claim checks jose would make, without the signature. */
@@ -129,16 +135,16 @@ function checkClaimsUnverified(payload: JWTPayload, issuer: string, audience: st
   if (typeof payload.iat !== "number" || payload.iat > now + 5 || payload.iat < now - 600) throw invalid("iat");
 }
 
-export async function verifyIdToken(idToken: string, accessToken: string, nonce: string): Promise<JWTPayload> {
-  const discovery = await discover();
-  const { clientId } = config();
+export async function verifyIdToken(idToken: string, accessToken: string, nonce: string, idp: Idp = bankid()): Promise<JWTPayload> {
+  const discovery = await discover(idp);
+  const { clientId } = idp;
   let payload: JWTPayload;
   if (defect("skip-signature")) {
     payload = decodeJwt(idToken); // DEFECT: the signature is never checked
     checkClaimsUnverified(payload, discovery.issuer, clientId);
   } else {
     try {
-      ({ payload } = await jwtVerify(idToken, jwks(discovery.jwks_uri), {
+      ({ payload } = await jwtVerify(idToken, jwks(idp, discovery.jwks_uri), {
         algorithms: ALLOWED_ALGS,
         issuer: discovery.issuer,
         audience: clientId,
@@ -147,19 +153,40 @@ export async function verifyIdToken(idToken: string, accessToken: string, nonce:
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout) {
-        console.error("BankID API timeout: JWKS");
-        throw new BankIdFailure("timeout", "no answer from the JWKS");
+        console.error(`${idp.label} API timeout: JWKS`);
+        throw new ProviderFailure(idp.name, "timeout", "no answer from the JWKS");
       }
       if (!(error instanceof joseErrors.JOSEError) || /JSON Web Key Set HTTP response/.test((error as Error).message)) {
-        console.error(`BankID unavailable: JWKS: ${(error as Error).message}`);
-        throw new BankIdFailure("unavailable", "cannot read the JWKS");
+        console.error(`${idp.label} unavailable: JWKS: ${(error as Error).message}`);
+        throw new ProviderFailure(idp.name, "unavailable", "cannot read the JWKS");
       }
-      throw invalid((error as joseErrors.JOSEError).code + ": " + (error as Error).message);
+      throw invalid((error as joseErrors.JOSEError).code + ": " + (error as Error).message, idp);
     }
   }
-  if (!defect("skip-nonce") && payload.nonce !== nonce) throw invalid("nonce");
-  if (payload.at_hash !== atHash(accessToken)) throw invalid("at_hash");
+  if (!defect("skip-nonce") && payload.nonce !== nonce) throw invalid("nonce", idp);
+  if (payload.at_hash !== atHash(accessToken)) throw invalid("at_hash", idp);
   return payload;
+}
+
+/**
+ * The userinfo endpoint with the access token as Bearer (Vipps: a separate API, named by its
+ * discovery document). Its `sub` must be the ID token's (OIDC Core §5.3.2), else it is someone else's.
+ */
+export async function fetchUserinfo(accessToken: string, sub: string, idp: Idp): Promise<Record<string, unknown>> {
+  const { userinfo_endpoint } = await discover(idp);
+  if (!userinfo_endpoint) throw new ProviderFailure(idp.name, "unavailable", "discovery lists no userinfo_endpoint");
+  const response = await call(idp, userinfo_endpoint, { headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" } });
+  if (response.status >= 500) {
+    console.error(`${idp.label} unavailable: userinfo answered ${response.status}`);
+    throw new ProviderFailure(idp.name, "unavailable", `userinfo answered ${response.status}`);
+  }
+  const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!response.ok || !body) {
+    console.error(`${idp.label} OAuth error: userinfo answered ${response.status}`);
+    throw new ProviderFailure(idp.name, "oauth", `userinfo answered ${response.status}`, "invalid_token");
+  }
+  if (body.sub !== sub) throw invalid("userinfo is for another sub", idp);
+  return body;
 }
 
 /**
@@ -168,21 +195,22 @@ export async function verifyIdToken(idToken: string, accessToken: string, nonce:
  * browser to (client_id and request_uri only).
  */
 export async function pushAuthorizationRequest(params: Record<string, string>): Promise<URL> {
-  const discovery = await discover();
+  const idp = bankid();
+  const discovery = await discover(idp);
   if (!discovery.pushed_authorization_request_endpoint) {
-    throw new BankIdFailure("unavailable", "discovery lists no pushed_authorization_request_endpoint");
+    throw new ProviderFailure(idp.name, "unavailable", "discovery lists no pushed_authorization_request_endpoint");
   }
-  const { clientId, clientSecret } = config();
-  const response = await call(discovery.pushed_authorization_request_endpoint, {
+  const { clientId, clientSecret } = idp;
+  const response = await call(idp, discovery.pushed_authorization_request_endpoint, {
     method: "POST",
     headers: { Authorization: basicAuth(clientId, clientSecret), "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ client_id: clientId, ...params }),
   });
   const body = (await response.json().catch(() => ({}))) as Record<string, string>;
-  if (response.status >= 500) throw new BankIdFailure("unavailable", `PAR endpoint answered ${response.status}`);
+  if (response.status >= 500) throw new ProviderFailure(idp.name, "unavailable", `PAR endpoint answered ${response.status}`);
   if (response.status !== 201 || !body.request_uri) {
     console.error(`BankID OAuth error at PAR: ${body.error || response.status}`);
-    throw new BankIdFailure("oauth", body.error_description || `PAR endpoint answered ${response.status}`, body.error || "invalid_response");
+    throw new ProviderFailure(idp.name, "oauth", body.error_description || `PAR endpoint answered ${response.status}`, body.error || "invalid_response");
   }
   const url = new URL(discovery.authorization_endpoint);
   url.search = new URLSearchParams({ client_id: clientId, request_uri: body.request_uri }).toString();

@@ -84,7 +84,7 @@ def check_response_type(req: AuthorizationRequest, client: Client, p: Provider) 
 def check_scope(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if "openid" not in req.scope:
         raise InvalidScope("scope must contain openid.")
-    check_scopes(client, req.scope, known=p.dialect.supported_scopes)
+    check_scopes(client, req.scope, known=p.dialect.supported_scopes, provider_name=p.dialect.name)
 
 
 def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:

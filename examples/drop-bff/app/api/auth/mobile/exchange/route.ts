@@ -40,7 +40,7 @@ export async function POST(request: NextRequest) {
       { status: 400, headers: NO_STORE });
   }
   return NextResponse.json({
-    access_token: await issueSession(user.id),
+    access_token: await issueSession(user.id, "bankid"), // the app signs in with BankID only
     token_type: "Bearer",
     expires_in: SESSION_TTL_S,
     user: { id: user.id, given_name: user.given_name, kyc_status: user.kyc_status, kyc_method: user.kyc_method },
