@@ -254,17 +254,11 @@ class RemoteMockBankID:
 
     def mint(self, persona: str = "adult", *, client_id: str | None = None, scope: str | None = None,
              nonce: str | None = None, acr_values: str | None = None, provider: str = "bankid") -> dict[str, Any]:
-        """As ``MockBankID.mint``; Vipps's tokens come from the home realm (Vipps has no other)."""
+        """As ``MockBankID.mint``, in this realm (``provider="vipps"``: its Vipps Login's tokens)."""
         body = {"persona": persona, "client_id": client_id, "scope": scope, "nonce": nonce,
                 "acr_values": acr_values, "provider": provider}
-        if provider == "bankid":
-            found: dict[str, Any] = self.control(routes.MINT, body)
-            return found
-        response = self.http.post(self.url(routes.MINT.under_base), json=body, timeout=30)
-        if response.status_code >= 400:
-            raise AssertionError(f"POST {routes.MINT.under_base}: {response.status_code} {response.text[:300]}")
-        minted: dict[str, Any] = response.json()
-        return minted
+        found: dict[str, Any] = self.control(routes.MINT, body)
+        return found
 
     def jwks(self) -> dict[str, Any]:
         found: dict[str, Any] = self.http.get(self.issuer + routes.JWKS.path, timeout=30).json()

@@ -52,7 +52,7 @@ def test_two_realms_keep_queue_scenario_and_clock_apart(client):
     # b: no queued persona (its sign-in is the hinted one), no outage, no clock shift
     assert client.get("/auth/realms/rb/.well-known/openid-configuration").status_code == 200
     assert client.get("/_mock/clock?realm=rb").json["shift"] == 0.0
-    assert client.get("/_mock/scenario?realm=rb").json == {"active": None, "providers": {"bankid": {"active": None}}}
+    assert client.get("/_mock/scenario?realm=rb").json == NO_SCENARIO
     assert client.get("/_mock/next-login?realm=rb").json == {"queue": []}
     signed_in = b.tokens("adult")
     assert signed_in["id_token"]
@@ -186,8 +186,7 @@ def test_realms_over_real_http_across_workers(live_server):
     assert seen[two]["iat"] - seen[one]["iat"] >= 100  # only realm two's clock moved
     # realm one's outage is on for every worker there, and nowhere else
     assert requests.get(f"{base}/_mock/scenario?realm={one}", timeout=10).json()["active"]["scenario"] == "outage"
-    only_bankid = {"active": None, "providers": {"bankid": {"active": None}}}  # another realm: BankID only
-    assert requests.get(f"{base}/_mock/scenario?realm={two}", timeout=10).json() == only_bankid
+    assert requests.get(f"{base}/_mock/scenario?realm={two}", timeout=10).json() == NO_SCENARIO
     assert requests.get(f"{base}/_mock/scenario", timeout=10).json() == NO_SCENARIO
     assert requests.get(f"{base}/_mock/next-login", timeout=10).json() == {"queue": []}
     rp = HttpRP(live_server)

@@ -145,7 +145,6 @@ def test_a_trap_on_vipps_changes_vippss_id_token_only(client, rp, vipps):
     ("", {"scenario": "outage", "provider": "mobilepay"}, "provider must be one of bankid, vipps"),
     ("", {"scenario": "outage", "provider": 7}, "provider must be one of bankid, vipps"),
     ("?provider=mobilepay", {"scenario": "outage"}, "bankid, vipps"),
-    ("?realm=w1", {"scenario": "outage", "provider": "vipps"}, "home realm only"),
 ])
 def test_a_bad_provider_is_a_400_naming_the_choices(client, query, body, words):
     response = client.put("/_mock/scenario" + query, json=body)
@@ -154,11 +153,15 @@ def test_a_bad_provider_is_a_400_naming_the_choices(client, query, body, words):
     assert client.get("/_mock/scenario?provider=mobilepay").status_code == 400
 
 
-def test_another_realm_has_bankid_only(client):
-    assert client.put("/_mock/scenario?realm=w2", json={"scenario": "outage"}).status_code == 200
-    assert state(client, "?realm=w2")["providers"].keys() == {"bankid"}
-    assert client.get("/auth/realms/w2/.well-known/openid-configuration").status_code == 503
-    assert client.get(VIPPS_DISCOVERY).status_code == 200 and client.get(BANKID_DISCOVERY).status_code == 200
+def test_another_realm_has_both_providers_each_with_its_own_scenario(client):
+    on = client.put("/_mock/scenario?realm=w2", json={"scenario": "outage", "provider": "vipps"})
+    assert on.status_code == 200 and on.get_json() == client.get("/_mock/scenario?realm=w2&provider=vipps").get_json()
+    shown = state(client, "?realm=w2")
+    assert shown["providers"].keys() == {"bankid", "vipps"} and shown["active"] is None
+    assert client.get("/vipps/w2/access-management-1.0/access/.well-known/openid-configuration").status_code == 503
+    assert client.get("/auth/realms/w2/.well-known/openid-configuration").status_code == 200
+    assert client.get(VIPPS_DISCOVERY).status_code == 200  # the home realm's Vipps: untouched
+    assert state(client)["providers"]["vipps"]["active"] is None
 
 
 def test_a_start_scenario_may_name_its_provider(settings):

@@ -29,7 +29,7 @@ _realm_option = click.option(
 
 _provider_option = click.option(
     "--provider", "provider_name", type=click.Choice(["bankid", "vipps"]), default=None,
-    help="Only this provider's scenario (default: every provider of the realm: BankID and, in the home realm, Vipps).",
+    help="Only this provider's scenario (default: every provider of the realm, BankID and Vipps).",
 )
 
 

@@ -157,11 +157,10 @@ def rotate_key(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- which provider ----------------------------------------------------------------------------
 def realm_providers(p: Provider) -> dict[str, Provider]:
-    """The providers of ``p``'s realm by name: BankID's and, in the home realm, Vipps's."""
+    """The providers of ``p``'s realm by name: BankID's and Vipps's (every realm has both)."""
     assert p.realms is not None
-    base = p.realms.get(p.settings.realm)
-    others = p.realms.others if base is p.realms.home else {}
-    return {base.name: base, **others}
+    realm = p.settings.realm
+    return {p.realms.home.name: p.realms.get(realm), **{name: p.realms.of(name, realm) for name in p.realms.others}}
 
 
 def chosen_provider(p: Provider, name: Any) -> Provider:
@@ -169,9 +168,6 @@ def chosen_provider(p: Provider, name: Any) -> Provider:
     choices = realm_providers(p)
     if isinstance(name, str) and name in choices:
         return choices[name]
-    if isinstance(name, str) and name in routes.PROVIDERS:
-        assert p.realms is not None
-        return p.realms.of(name, p.settings.realm)  # refused: served in the home realm only
     raise InvalidRequest(f"provider must be one of {', '.join(choices)}, not {name!r}.")
 
 
