@@ -177,7 +177,7 @@ def test_a_cold_start_in_a_bankid_outage_offers_vipps_at_discovery(mock, defect,
     """A BFF that never read BankID's discovery document (just deployed) meets the outage at
     discovery, on the start URL itself: the page offers Vipps there too (not with no-fallback)."""
     app = start_bff(mock, tmp_path, defect)
-    requests.put(f"{mock.base_url}/_mock/scenario", json={"scenario": "outage"}, timeout=10)
+    requests.put(f"{mock.base_url}/_mock/scenario", json={"scenario": "outage", "provider": "bankid"}, timeout=10)
     try:
         page = requests.get(app.start_url, allow_redirects=False, timeout=30)
     finally:
@@ -201,7 +201,8 @@ def test_chromium_falls_back_to_vipps_when_bankid_is_down(mock, bff):
     from mock_bankid.drill.browser import CHROMIUM_ARGS
 
     requests.delete(f"{mock.base_url}/_mock/next-login", timeout=10)
-    requests.put(f"{mock.base_url}/_mock/scenario", json={"scenario": "outage", "endpoints": ["token"]}, timeout=10)
+    requests.put(f"{mock.base_url}/_mock/scenario", timeout=10,
+                 json={"scenario": "outage", "endpoints": ["token"], "provider": "bankid"})
     requests.post(f"{mock.base_url}/_mock/next-login", json={"persona": "adult-67"}, timeout=10)
     try:
         with sync_playwright() as pw:

@@ -125,7 +125,10 @@ class MockAPI:
         self.call(routes.NEXT_LOGIN_CLEAR, query=self._provider(provider))
 
     def server_scenario(self) -> dict[str, Any] | None:
-        return self.call(routes.SCENARIO_GET).get("active")
+        """The server-wide scenario on for any provider (BankID's first), or None."""
+        answer = self.call(routes.SCENARIO_GET)
+        others = [state.get("active") for state in (answer.get("providers") or {}).values() if isinstance(state, dict)]
+        return answer.get("active") or next((active for active in others if active), None)
 
     def set_scenario(self, spec: dict[str, Any]) -> None:
         """A server-wide scenario; ``provider`` in the spec (a case's ``server_scenario``) picks whose."""
@@ -133,7 +136,8 @@ class MockAPI:
         provider = spec.pop("provider", None)
         self.call(routes.SCENARIO_SET, spec, query=self._provider(provider))
 
-    def clear_scenario(self, provider: str = "bankid") -> None:
+    def clear_scenario(self, provider: str | None = None) -> None:
+        """Switch the server-wide scenario off for ``provider`` (None: every provider)."""
         self.call(routes.SCENARIO_CLEAR, query=self._provider(provider))
 
     def clock(self) -> dict[str, Any]:

@@ -233,7 +233,7 @@ class Drill:
     def _clean(self) -> None:
         for provider in self.queues:
             self.mock.clear_queue(provider)
-            self.mock.clear_scenario(provider)
+        self.mock.clear_scenario()  # every provider's: a scenario set without one is on for all
 
     # --- one case ----------------------------------------------------------------------------
     def expectation(self, case: Case) -> tuple[tuple[str, ...], str]:
