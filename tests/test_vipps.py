@@ -288,3 +288,11 @@ def test_each_realm_has_its_own_vipps(client):
     assert home.authorize().status == 200, "the home Vipps's queue is untouched: the login page"
     assert client.delete("/_mock/realms/w1").status_code in (200, 204)
     assert w1.userinfo(t1["access_token"]).status_code == 401, "forgetting a realm forgets its Vipps too"
+
+
+def test_the_vipps_login_page_shows_the_scenario_bar_with_a_console_link(vipps, client):
+    """A scenario on for Vipps shows on its login page, which links to the console (the server's
+    own page, not Vipps's)."""
+    assert client.put("/_mock/scenario?provider=vipps", json={"scenario": "slow", "seconds": 0}).status_code == 200
+    page = vipps.login_page()
+    assert 'data-testid="scenario-bar"' in page.html and 'href="/_mock/console/' in page.html

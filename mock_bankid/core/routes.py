@@ -340,6 +340,8 @@ def channel_base(channel: Channel, settings: Settings) -> str:
 def _path_in(route: Route, settings: Settings) -> str:
     provider = settings.provider
     path = route.path_for(provider)
+    if path is None and route.mount != "issuer":  # the server's own pages and /_mock: one for every provider
+        provider, path = HOME_PROVIDER, route.path
     if path is None:
         raise LookupError(f"{route.name} is not served by {provider}")
     return mount_path(route.mount, settings.realm, provider, in_other_realm(settings)) + path
