@@ -74,3 +74,21 @@ test("a refused call throws the mock's error", async ({ mockBankid }) => {
   const refused = mockBankid.queueLogin("nobody-by-this-name");
   await expect(refused).rejects.toMatchObject({ name: "MockBankidError", status: 400, error: "invalid_request" });
 });
+
+test("the realm's Vipps Login has its own issuer, queue and scenario", async ({ mockBankid }) => {
+  const discovery = await (await fetch(mockBankid.vippsDiscoveryUrl)).json();
+  expect(discovery.issuer).toBe(mockBankid.vippsIssuer);
+  expect(mockBankid.vippsIssuer.endsWith("/access-management-1.0/access/")).toBe(true);
+  await mockBankid.queueLogin("vipps-only", { provider: "vipps" });
+  expect(await mockBankid.queuedLogins("vipps")).toEqual([{ selector: "vipps-only", scenario: null }]);
+  expect(await mockBankid.queuedLogins()).toEqual([]); // BankID's queue is its own
+  await mockBankid.clearQueuedLogins("vipps");
+  await mockBankid.setScenario("outage", { provider: "bankid" }); // the fallback situation
+  expect((await fetch(mockBankid.discoveryUrl)).status).toBe(503);
+  expect((await fetch(mockBankid.vippsDiscoveryUrl)).status).toBe(200);
+  expect((await mockBankid.scenario("vipps")).active).toBeNull();
+  await mockBankid.clearScenario();
+  const tokens = await mockBankid.mint("adult", { provider: "vipps" });
+  expect(tokens.claims.id_token?.iss).toBe(mockBankid.vippsIssuer);
+  expect(tokens.claims.id_token?.nin).toBeUndefined(); // Vipps's ID token has no number
+});

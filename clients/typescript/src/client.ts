@@ -50,6 +50,9 @@ export interface MockBankidOptions {
   fetch?: typeof fetch;
 }
 
+/** The providers the mock serves: BankID, and Vipps Login beside it (each realm has both). */
+export type Provider = "bankid" | "vipps";
+
 /** A realm name the mock accepts: it is a path segment of the issuer. */
 export const REALM_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const DEFAULT_REALM = "current";
@@ -137,6 +140,17 @@ export class MockBankid {
     return `${this.issuer}/.well-known/openid-configuration`;
   }
 
+  /** The realm's Vipps Login issuer (`VIPPS_ISSUER`): Vipps's layout, ending in `/`; another realm's
+   * Vipps is under `{baseUrl}/vipps/<realm>`. */
+  get vippsIssuer(): string {
+    const host = this.realm === DEFAULT_REALM ? this.baseUrl : `${this.baseUrl}/vipps/${this.realm}`;
+    return `${host}/access-management-1.0/access/`;
+  }
+
+  get vippsDiscoveryUrl(): string {
+    return `${this.vippsIssuer}.well-known/openid-configuration`;
+  }
+
   /** The same mock, another realm (nothing is sent: a realm is created on first use). */
   withRealm(realm: string): MockBankid {
     return new MockBankid({ baseUrl: this.baseUrl, realm, controlToken: this.controlToken, fetch: this.fetchImpl });
@@ -165,18 +179,19 @@ export class MockBankid {
 
   // --- who signs in ---------------------------------------------------------------------------
   /** Queue who signs in next in this realm (a persona id, or a selector), optionally with a
-   * scenario for that one sign-in. Each entry is used by exactly one sign-in, oldest first. */
-  async queueLogin(who: string | LoginSelector, options: { scenario?: string } = {}): Promise<Queued> {
+   * scenario for that one sign-in, at `provider` (default BankID; each provider has its own queue).
+   * Each entry is used by exactly one sign-in, oldest first. */
+  async queueLogin(who: string | LoginSelector, options: { scenario?: string; provider?: Provider } = {}): Promise<Queued> {
     const selector = typeof who === "string" ? { persona: who } : who;
     return this.call("/_mock/next-login", "post", { status: 201, body: { ...selector, ...options } });
   }
 
-  async queuedLogins(): Promise<QueueEntry[]> {
-    return (await this.call("/_mock/next-login", "get", { status: 200 })).queue;
+  async queuedLogins(provider?: Provider): Promise<QueueEntry[]> {
+    return (await this.call("/_mock/next-login", "get", { status: 200, query: { provider } })).queue;
   }
 
-  async clearQueuedLogins(): Promise<void> {
-    await this.call("/_mock/next-login", "delete", { status: 204 });
+  async clearQueuedLogins(provider?: Provider): Promise<void> {
+    await this.call("/_mock/next-login", "delete", { status: 204, query: { provider } });
   }
 
   async personas(): Promise<Persona[]> {
@@ -185,26 +200,30 @@ export class MockBankid {
 
   // --- tokens without a browser ---------------------------------------------------------------
   /** Tokens as if `persona` (default `adult`: an id, a number or a recipe such as `age:17`) had
-   * signed in to `options.client_id` (default `ci`) in this realm: no browser, no code exchange.
-   * The access token works at `{baseUrl}/userinfo`; `offline_access` in the scope adds a refresh token. */
+   * signed in to `options.client_id` (default `ci`; `ci-vipps` with `provider: "vipps"`) in this
+   * realm: no browser, no code exchange. The access token works at `{baseUrl}/userinfo` (Vipps's:
+   * at its userinfo API); `offline_access` in the scope adds a refresh token. */
   async mint(persona?: string, options: MintOptions = {}): Promise<Minted> {
     const body = persona === undefined ? { ...options } : { persona, ...options };
     return (await this.call("/_mock/token", "post", { status: 200, body })) as Minted;
   }
 
   // --- scenarios ------------------------------------------------------------------------------
-  /** Switch one scenario on for the realm (replacing any other): `"outage"`, or with parameters. */
-  async setScenario(scenario: string | ScenarioChange): Promise<ScenarioState> {
+  /** Switch one scenario on for the realm (replacing any other): `"outage"`, or with parameters;
+   * for one provider (`{ provider: "bankid" }`: BankID down, Vipps up), else for every provider. */
+  async setScenario(scenario: string | ScenarioChange, options: { provider?: Provider } = {}): Promise<ScenarioState> {
     const body = typeof scenario === "string" ? { scenario } : scenario;
-    return this.call("/_mock/scenario", "put", { status: 200, body });
+    return this.call("/_mock/scenario", "put", { status: 200, body, query: { provider: options.provider } });
   }
 
-  async scenario(): Promise<ScenarioState> {
-    return this.call("/_mock/scenario", "get", { status: 200 });
+  /** What is on: BankID's as `active` and each provider's under `providers`; or one provider's. */
+  async scenario(provider?: Provider): Promise<ScenarioState> {
+    return this.call("/_mock/scenario", "get", { status: 200, query: { provider } });
   }
 
-  async clearScenario(): Promise<void> {
-    await this.call("/_mock/scenario", "delete", { status: 204 });
+  /** Switch the scenario off for `provider`, or for every provider. */
+  async clearScenario(provider?: Provider): Promise<void> {
+    await this.call("/_mock/scenario", "delete", { status: 204, query: { provider } });
   }
 
   /** The catalogue: every scenario's name, kind and parameters. */
