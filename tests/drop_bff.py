@@ -15,13 +15,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 import requests
-from conftest import LiveServer, free_port
+from conftest import LiveServer, free_port, start_server
 
 from mock_bankid.core.settings import PROJECT_ROOT
 from mock_bankid.drill.catalogue import POLICY, Case, Policy, load_catalogue
@@ -182,3 +184,31 @@ def start_bff(mock: LiveServer, tmp: Path, defect: str = "", timeout: float = 60
         time.sleep(0.2)
     bff.stop()
     raise RuntimeError(f"the BFF did not answer within {timeout} s:\n{bff.log()}")
+
+
+PYTESTMARK = [
+    pytest.mark.e2e,
+    pytest.mark.node,
+    pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
+    pytest.mark.skipif(not BUILT, reason=NOT_BUILT),
+]
+"""The marks of every test module that runs the BFF (``pytestmark = PYTESTMARK``)."""
+
+
+def mock_and_bff(name: str) -> tuple[Any, Any]:
+    """A module's ``mock`` (a 4-worker mock-bankid) and ``bff`` (the BFF against it) fixtures:
+    ``mock, bff = mock_and_bff("vipps")`` at module level."""
+
+    @pytest.fixture(scope="module")
+    def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+        server = start_server(tmp_path_factory.mktemp(f"{name}-mock"), workers=4)
+        yield server
+        server.stop()
+
+    @pytest.fixture(scope="module")
+    def bff(mock: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bff]:
+        app = start_bff(mock, tmp_path_factory.mktemp(f"{name}-bff"))
+        yield app
+        app.stop()
+
+    return mock, bff

@@ -15,37 +15,28 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer, free_port, start_server
-from drop_bff import BANKID_CASES, BUILT, DEFECTS, NODE, NOT_BUILT, Bff, personas, run_drill, skip_age_set, start_bff
+from conftest import LiveServer, free_port
+from drop_bff import (
+    BANKID_CASES,
+    DEFECTS,
+    PYTESTMARK,
+    Bff,
+    mock_and_bff,
+    personas,
+    run_drill,
+    skip_age_set,
+    start_bff,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.node,
-    pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
-    pytest.mark.skipif(not BUILT, reason=NOT_BUILT),
-]
-
-
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory) -> Iterator[LiveServer]:
-    server = start_server(tmp_path_factory.mktemp("drill-mock"), workers=4)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bff(mock, tmp_path_factory) -> Iterator[Bff]:
-    app = start_bff(mock, tmp_path_factory.mktemp("drill-bff"))
-    yield app
-    app.stop()
+pytestmark = PYTESTMARK
+mock, bff = mock_and_bff("drill")
 
 
 def drill(mock: LiveServer, bff: Bff, *args: str, timeout: float = 600) -> tuple[int, dict[str, Any] | None, str]:

@@ -19,22 +19,20 @@ import base64
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import LiveServer, start_server
+from conftest import LiveServer
 from drop_bff import (
     APP_REDIRECT,
     BANKID_CASES,
-    BUILT,
     DEFECTS,
-    NODE,
-    NOT_BUILT,
+    PYTESTMARK,
     Bff,
+    mock_and_bff,
     run_drill,
     skip_age_set,
     start_bff,
@@ -42,26 +40,8 @@ from drop_bff import (
 
 EXPO = Path(__file__).parent / "clients" / "expo"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.node,
-    pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
-    pytest.mark.skipif(not BUILT, reason=NOT_BUILT),
-]
-
-
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory) -> Iterator[LiveServer]:
-    server = start_server(tmp_path_factory.mktemp("mobile-mock"), workers=4)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bff(mock, tmp_path_factory) -> Iterator[Bff]:
-    app = start_bff(mock, tmp_path_factory.mktemp("mobile-bff"))
-    yield app
-    app.stop()
+pytestmark = PYTESTMARK
+mock, bff = mock_and_bff("mobile")
 
 
 def drill(mock: LiveServer, bff: Bff, *args: str) -> tuple[int, dict[str, Any] | None, str]:

@@ -12,49 +12,29 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import LiveServer, start_server
+from conftest import LiveServer
 from drop_bff import (
-    BUILT,
     CATALOGUE,
     NO_NIN_CAUGHT,
     NO_NIN_CLIENT,
-    NODE,
-    NOT_BUILT,
+    PYTESTMARK,
     VIPPS_CASES,
     VIPPS_DEFECTS,
     Bff,
+    mock_and_bff,
     personas,
     run_drill,
     start_bff,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.node,
-    pytest.mark.skipif(NODE is None, reason="node is not installed (scripts/setup-test installs nodejs)"),
-    pytest.mark.skipif(not BUILT, reason=NOT_BUILT),
-]
-
-
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory) -> Iterator[LiveServer]:
-    server = start_server(tmp_path_factory.mktemp("vipps-mock"), workers=4)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bff(mock, tmp_path_factory) -> Iterator[Bff]:
-    app = start_bff(mock, tmp_path_factory.mktemp("vipps-bff"))
-    yield app
-    app.stop()
+pytestmark = PYTESTMARK
+mock, bff = mock_and_bff("vipps")
 
 
 def drill(mock: LiveServer, bff: Bff, *args: str) -> tuple[int, dict[str, Any] | None, str]:
