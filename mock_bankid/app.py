@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,6 +106,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     def _realm_in_path(endpoint: str | None, values: dict[str, Any] | None) -> None:
         if routes.provider_of(endpoint) != routes.HOME_PROVIDER:
             bind_path_provider(routes.provider_of(endpoint))
+            if values and values.get("realm") == settings.realm:  # the home realm's is at the provider's own paths
+                raise UnknownRealm(f"The home realm's {routes.provider_of(endpoint)} is at "
+                                   f"{routes.issuer(replace(settings, provider=routes.provider_of(endpoint)))}",
+                                   untrusted=True)
         if values and "realm" in values:
             name = values.pop("realm")
             if name != settings.realm and not REALM_NAME.match(name):

@@ -95,8 +95,11 @@ def test_the_request_log_is_per_realm(client):
 def test_realms_are_made_listed_and_removed_over_the_control_surface(client, provider):
     made = client.post("/_mock/realms", json={"realm": "suite-1"})
     assert made.status_code == 201
+    vipps = "http://localhost:8080/vipps/suite-1/access-management-1.0/access/"
     assert made.json == {"realm": "suite-1", "issuer": "http://localhost:8080/auth/realms/suite-1",
-                         "discovery_url": "http://localhost:8080/auth/realms/suite-1/.well-known/openid-configuration"}
+                         "discovery_url": "http://localhost:8080/auth/realms/suite-1/.well-known/openid-configuration",
+                         "providers": {"vipps": {"issuer": vipps,
+                                                 "discovery_url": vipps + ".well-known/openid-configuration"}}}
     fresh = client.post("/_mock/realms").json["realm"]
     assert fresh.startswith("r-") and fresh != "suite-1"
     listed = [r["realm"] for r in client.get("/_mock/realms").json["realms"]]

@@ -296,3 +296,35 @@ def test_the_vipps_login_page_shows_the_scenario_bar_with_a_console_link(vipps, 
     assert client.put("/_mock/scenario?provider=vipps", json={"scenario": "slow", "seconds": 0}).status_code == 200
     page = vipps.login_page()
     assert 'data-testid="scenario-bar"' in page.html and 'href="/_mock/console/' in page.html
+
+
+def test_newcomer_findings_at_vipps_name_vipps(vipps, client):
+    """Answers at Vipps speak of Vipps, and say why a BankID client or token is not Vipps's."""
+    plain = vipps.authorize(code_challenge_method="plain")
+    assert "BankID refuses" not in plain.params["error_description"]
+    assert "No Vipps session" in vipps.authorize(prompt="none", login_hint=None).params["error_description"]
+    acr = vipps.authorize(acr_values="urn:bankid:bis")
+    assert acr.params.get("code"), "a provider without acr values ignores acr_values"
+    bankid_client = vipps.authorize(client_id="drop-web", redirect_uri="http://localhost:3000/api/auth/vipps/callback")
+    assert bankid_client.status == 400 and "registered with another provider (bankid)" in bankid_client.text
+    bankid_token = FlaskRP(client).tokens("adult")["access_token"]
+    wrong = vipps.userinfo(bankid_token)
+    assert wrong.status_code == 401 and "BankID access token" in wrong.get_json()["error_description"]
+    strict = FlaskRP(client, provider="vipps", client_id="vipps-strict")
+    hinted = strict.authorize(login_hint="BID", redirect_uri="http://127.0.0.1:5555/callback")
+    assert "provider vipps" in hinted.params["error_description"]
+    page = vipps.login_page(ui_locales="en", prompt="login")
+    assert "invalid ones too" not in page.html
+    assert "scenario-bankid-error" not in page.html, "a persona whose scenario Vipps lacks is not offered"
+
+
+def test_a_realms_vipps_answers_only_its_own_tokens(client):
+    home = FlaskRP(client, provider="vipps")
+    token = home.tokens("adult")["access_token"]
+    w1 = FlaskRP(client, provider="vipps", realm="w1")
+    assert w1.userinfo(token).status_code == 401
+    assert client.get("/vipps/current/access-management-1.0/access/.well-known/openid-configuration").status_code == 404
+    made = client.post("/_mock/realms", json={"realm": "w3"}).get_json()
+    assert made["providers"]["vipps"]["issuer"] == BASE + "/vipps/w3" + VIPPS_ISSUER_PATH
+    minted = client.post("/_mock/token", json={"persona": "adult", "provider": "vipps"}).get_json()
+    assert minted["persona"]["sub"] == minted["claims"]["id_token"]["sub"]

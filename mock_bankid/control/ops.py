@@ -251,8 +251,11 @@ def create_realm(p: Provider, body: Mapping[str, Any]) -> dict[str, Any]:
     assert p.realms is not None
     name = body.get("realm") or f"r-{secrets.token_hex(6)}"
     realm = p.realms.get(p.realms.check_name(name))
+    others = {other: p.realms.of(other, realm.settings.realm) for other in p.realms.others}
     return {"realm": realm.settings.realm, "issuer": realm.issuer,
-            "discovery_url": routes.url(routes.DISCOVERY, realm.settings)}
+            "discovery_url": routes.url(routes.DISCOVERY, realm.settings),
+            "providers": {other: {"issuer": q.issuer, "discovery_url": routes.url(routes.DISCOVERY, q.settings)}
+                          for other, q in others.items()}}
 
 
 def delete_realm(p: Provider, name: str) -> None:

@@ -123,18 +123,21 @@ PROVIDER_TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "title": "Logg inn med Vipps (mock)",
             "logged_out": "Du er logget ut av Vipps (mock).",
             "consent_all": "Ved å logge inn deler du dette med tjenesten (alt eller ingenting; Avbryt for å nekte):",
+            "any_number": "Logg inn med et hvilket som helst gyldig fødselsnummer eller D-nummer",
         },
         "nn": {
             "mock_banner": "MOCK – dette er ikkje Vipps. Berre for utvikling og testing; inga ekte identitet.",
             "title": "Logg inn med Vipps (mock)",
             "logged_out": "Du er logga ut av Vipps (mock).",
             "consent_all": "Når du loggar inn, deler du dette med tenesta (alt eller ingenting; Avbryt for å nekte):",
+            "any_number": "Logg inn med kva gyldig fødselsnummer eller D-nummer som helst",
         },
         "en": {
             "mock_banner": "MOCK – this is not Vipps. For development and testing only; no real identity.",
             "title": "Sign in with Vipps (mock)",
             "logged_out": "You are signed out of Vipps (mock).",
             "consent_all": "Signing in shares this with the service (all or nothing; Cancel to refuse):",
+            "any_number": "Sign in with any valid national identity number or D-number",
         },
     },
 }

@@ -37,7 +37,10 @@ def userinfo() -> Response:
         raise InvalidToken("Send the access token as Authorization: Bearer <token>.", status=401)
     token = header[7:].strip()
     owner = provider_of_token(p, token)
-    if owner.name == p.name:  # every realm's tokens are answered here, but only this provider's
+    if owner.name != p.name:
+        raise InvalidToken(f"This is a {owner.dialect.name} access token; this userinfo endpoint is "
+                           f"{p.dialect.name}'s.", status=401)
+    if p.name == routes.HOME_PROVIDER:  # {base}/userinfo answers every realm's BankID tokens
         p = bind(owner)
     access, grant = read_access_token(p, token)
     if not grant.persona:

@@ -77,7 +77,7 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
         return client, "client_secret_post"
     client = _registered(p, client_id, "none")
     if not client.profile.public_clients:  # also for a client made in code, past the start-up check
-        raise InvalidClient(f"Client {client_id!r} must authenticate: BankID has no public clients "
+        raise InvalidClient(f"Client {client_id!r} must authenticate: {p.dialect.name} has no public clients "
                             "(profile switch public_clients).", headers=BASIC_CHALLENGE)
     return client, "none"
 
@@ -85,7 +85,7 @@ def authenticate_client(p: Provider, req: Request) -> tuple[Client, str]:
 def _registered(p: Provider, client_id: str, method: str, headers: dict | None = None) -> Client:
     client = p.clients.get(client_id)
     if client is None:
-        raise InvalidClient(f"Unknown client {client_id!r}.", headers=headers)
+        raise InvalidClient(f"{p.clients.unknown(client_id)}.", headers=headers)
     if method not in client.auth_methods:
         allowed = ", ".join(client.auth_methods)
         raise InvalidClient(

@@ -140,8 +140,10 @@ def _localhost_any_port(registered: str, uri: str) -> bool:
 
 
 class ClientRegistry:
-    def __init__(self, clients: list[Client]) -> None:
+    def __init__(self, clients: list[Client], elsewhere: dict[str, str] | None = None) -> None:
         self._clients = {c.client_id: c for c in clients}
+        self._elsewhere = elsewhere or {}
+        """client_id -> the other provider it is registered with (for messages: ``unknown``)."""
 
     @classmethod
     def load(cls, fixtures_dir: Path) -> ClientRegistry:
@@ -164,7 +166,15 @@ class ClientRegistry:
 
     def only(self, provider: str) -> ClientRegistry:
         """The clients registered with ``provider`` (each provider knows only its own)."""
-        return ClientRegistry([c for c in self._clients.values() if c.provider == provider])
+        return ClientRegistry([c for c in self._clients.values() if c.provider == provider],
+                              {c.client_id: c.provider for c in self._clients.values() if c.provider != provider})
+
+    def unknown(self, client_id: str | None) -> str:
+        """Why ``client_id`` is not one of these clients, in a message's words."""
+        other = self._elsewhere.get(client_id or "")
+        if other is not None:
+            return f"Client {client_id!r} is registered with another provider ({other}), not this one"
+        return f"Unknown client {client_id!r} (register it in fixtures/clients.toml)"
 
 
 _KINDS: dict[str, tuple[str, Any]] = {

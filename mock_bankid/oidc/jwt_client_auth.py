@@ -105,7 +105,7 @@ def authenticate_assertion(p: Provider, form: Any) -> tuple[Client, str]:
         raise InvalidClient("client_id in the body differs from the client_assertion's iss/sub.")
     client = p.clients.get(client_id)
     if client is None:
-        raise InvalidClient(f"Unknown client {client_id!r}.")
+        raise InvalidClient(f"{p.clients.unknown(client_id)}.")
 
     alg = header.get("alg")
     if alg in SECRET_ALGS:

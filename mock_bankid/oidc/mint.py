@@ -46,7 +46,8 @@ def mint_for_tests(
     """
     client = p.clients.get(client_id)
     if client is None:
-        raise ValueError(f"unknown client {client_id!r} (see fixtures/clients.toml)")
+        why = p.clients.unknown(client_id)
+        raise ValueError(why[:1].lower() + why[1:])
     try:
         scopes = check_scopes(client, parse_scopes(scope), known=p.dialect.supported_scopes,
                               provider_name=p.dialect.name)
@@ -65,5 +66,6 @@ def mint_for_tests(
     }
     if "id_token" in body:
         body["claims"]["id_token"] = dict(jwt.decode(body["id_token"], p.keys.key_set()).claims)
-    body["persona"] = {"id": found.id, "nnin": found.nnin, "name": found.name, "sub": found.sub}
+    sub = body["claims"]["access_token"].get("sub", found.sub)  # the provider's: Vipps's is per client
+    body["persona"] = {"id": found.id, "nnin": found.nnin, "name": found.name, "sub": sub}
     return body

@@ -24,7 +24,7 @@ from mock_bankid.endpoints.authorize import profile_checks
 from mock_bankid.endpoints.authorize.request import PROMPTS, AuthorizationRequest
 from mock_bankid.oidc.clients import Client
 from mock_bankid.oidc.grants import check_scopes
-from mock_bankid.oidc.provider import Provider
+from mock_bankid.oidc.provider import Provider, provider
 from mock_bankid.oidc.tokens import read_id_token_hint
 from mock_bankid.people.personas import PersonaError
 
@@ -41,7 +41,7 @@ def check_client(req: AuthorizationRequest, p: Provider) -> Client:
     client = p.clients.get(req.client_id)
     if client is None:
         raise InvalidClient(
-            f"Unknown client_id {req.client_id!r}. Register it in fixtures/clients.toml.", status=400, untrusted=True
+            f"{p.clients.unknown(req.client_id)}.", status=400, untrusted=True
         )
     return client
 
@@ -50,11 +50,12 @@ def check_redirect_uri(req: AuthorizationRequest, client: Client) -> None:
     if not req.redirect_uri:
         if req.request_object or req.request_uri:  # JAR puts redirect_uri inside: nowhere to send the refusal
             raise RequestNotSupported(profile_checks.REQUEST_OBJECT_REFUSED, untrusted=True)
-        raise InvalidRequest("The request has no redirect_uri (BankID requires one).", untrusted=True)
+        raise InvalidRequest(f"The request has no redirect_uri ({provider().dialect.name} requires one).",
+                             untrusted=True)
     if not client.redirect_uri_allowed(req.redirect_uri):
         raise InvalidRequest(
             f"redirect_uri_mismatch: {req.redirect_uri!r} is not registered for client {client.client_id!r}. "
-            "BankID requires an exact match with a registered redirect URI. "
+            f"{provider().dialect.name} requires an exact match with a registered redirect URI. "
             f"Registered: {', '.join(client.redirect_uris)} (fixtures/clients.toml).",
             untrusted=True,
         )
@@ -74,9 +75,10 @@ def check_response_mode(req: AuthorizationRequest, client: Client, p: Provider) 
 
 def check_response_type(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if not req.response_type:
-        raise InvalidRequest("response_type is required (BankID API v4).")
+        raise InvalidRequest(f"response_type is required ({p.dialect.name}).")
     if req.response_type != "code":
-        raise UnsupportedResponseType("BankID supports only the authorization code flow: response_type=code.")
+        raise UnsupportedResponseType(
+            f"{p.dialect.name} supports only the authorization code flow: response_type=code.")
     if "authorization_code" not in client.grant_types:
         raise UnauthorizedClient(f"Client {client.client_id!r} is not registered for the authorization code flow.")
 
@@ -96,11 +98,12 @@ def check_pkce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
                 " To relax this for a test client set require_pkce = false in fixtures/clients.toml."
             )
             raise InvalidRequest(
-                f"PKCE is required (BankID API v4): send code_challenge with code_challenge_method=S256.{relax}"
+                f"PKCE is required ({p.dialect.name}): send code_challenge with code_challenge_method=S256.{relax}"
             )
         return
     if (req.code_challenge_method or "plain") != "S256":
-        raise InvalidRequest("code_challenge_method must be S256; BankID refuses plain PKCE.")
+        raise InvalidRequest("code_challenge_method must be S256: the mock refuses plain PKCE, as BankID does "
+                             "(Vipps documents plain too; docs/fidelity-vipps.md).")
     if not PKCE_CHALLENGE.match(req.code_challenge):
         raise InvalidRequest("code_challenge must be the base64url SHA-256 of the verifier (43 characters).")
 
@@ -118,12 +121,14 @@ def check_state(req: AuthorizationRequest, client: Client, p: Provider) -> None:
 def check_nonce(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     if req.nonce is None and client.require_nonce:
         raise InvalidRequest(
-            "nonce is required (BankID API v4). To relax this for a test client set require_nonce = false."
+            f"nonce is required ({p.dialect.name}). To relax this for a test client set require_nonce = false."
         )
 
 
 def check_acr_values(req: AuthorizationRequest, client: Client, p: Provider) -> None:
     known = p.dialect.acr_values
+    if not known:  # a provider without acr values (Vipps) ignores the parameter, as OIDC lets it
+        return
     if req.acr_values and not any(v in known for v in req.acr_values.split()):
         raise InvalidRequest(f"acr_values must name {' or '.join(known)}.")
 

@@ -60,9 +60,11 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
     today = p.today()
     groups: dict[str, list[dict]] = {"adults": [], "minors": [], "edge": [], "malformed": []}
     query = query.strip()[:MAX_QUERY]
+    offered = engine().login_panel()
+    unoffered = {d.name for d in engine().definitions.values()} - {d.name for d in offered}
     for persona in p.personas.all(today):
-        if not persona.has(p.name):
-            continue  # no account with this provider: not offered on its login page
+        if not persona.has(p.name) or persona.scenario in unoffered:
+            continue  # no account with this provider, or a scenario it does not have: not on its page
         shown = {"id": persona.id, "name": persona.name, "nnin": persona.nnin, "age": persona.age(today),
                  "kind": persona.kind, "purpose": persona.purpose_in(req.locale)}
         if not query or matches(shown, query):
@@ -77,7 +79,7 @@ def login_page(req: AuthorizationRequest, client: Client, p: Provider, message: 
         csrf_token=csrf,
         message=message,
         query=query,
-        scenarios=engine().login_panel(),
+        scenarios=offered,
         approvals=(p.dialect.describe_authorization_details(authorization_details.parse(req.authorization_details))
                    if req.authorization_details else []),
         consent=[scope for scope in req.scope if scope in p.dialect.consent_scopes],
@@ -127,7 +129,7 @@ def submit() -> Response:
     record = p.store.get(AUTH_NS, session_id) if session_id else None
     if record is None:
         return error_page(SessionExpired(
-            "The BankID login session has expired or is unknown (it lasts "
+            f"The {p.dialect.name} login session has expired or is unknown (it lasts "
             f"{p.settings.auth_session_ttl // 60} minutes). Start again from the service you came from.",
         ))
     req = AuthorizationRequest(**record["request"])

@@ -89,10 +89,16 @@ def check_login_hint_form(req: AuthorizationRequest, client: Client, p: Provider
         selector = p.personas.resolve(req.login_hint, p.today()) is None
     except PersonaError:
         selector = False  # not a selector either
+    queue = f"POST {routes.NEXT_LOGIN_PUSH.under_base}"
+    if not p.dialect.acr_values:  # a provider without BankID's selectors (Vipps) names nobody by a hint
+        raise InvalidRequest(
+            f"login_hint is not taken from this client (strict profile): {p.dialect.name}'s browser flow has no "
+            f"login_hint, and persona ids and recipes are mock-only. Choose who signs in on the login page or "
+            f"with {queue} and provider {p.name} in its body."
+        )
     if not selector:
         raise InvalidRequest(
             "login_hint may only be BID, BIS or BIM for this client (strict profile): BankID API v4 refuses "
             f"a national identity number in a plain login_hint (push it to {routes.PAR.under_base}), and persona "
-            "ids and recipes are "
-            f"mock-only. Choose who signs in on the login page or with POST {routes.NEXT_LOGIN_PUSH.under_base}."
+            f"ids and recipes are mock-only. Choose who signs in on the login page or with {queue}."
         )

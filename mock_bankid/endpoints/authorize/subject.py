@@ -57,7 +57,7 @@ def choose_subject(req: AuthorizationRequest, client: Client, p: Provider) -> Re
             if persona is not None:
                 return sign_in(req, client, p, persona)
     if "none" in req.prompt:
-        raise LoginRequired("No BankID session: the user must sign in (prompt=none was requested).")
+        raise LoginRequired(f"No {p.dialect.name} session: the user must sign in (prompt=none was requested).")
     return None
 
 
