@@ -122,3 +122,19 @@ def test_the_home_page_shows_each_providers_queue_and_the_index_names_the_provid
     calls = client.get("/_mock/").get_json()["control"]
     assert "provider: bankid|vipps" in calls["scenario"] and "provider: bankid|vipps" in calls["next_login"]
     assert "provider" in calls["token"]
+
+
+@pytest.mark.parametrize("locale", ["nb", "en"])
+def test_the_home_page_says_what_is_on_for_each_provider_and_no_summary_of_bankid_alone(client, locale):
+    """With Vipps in outage and a sign-in queued at Vipps, the home page said at the top that no
+    scenario was on and the queue was empty (BankID's alone): now each provider's panel says it."""
+    t = texts.NB if locale == "nb" else texts.EN
+    assert client.put("/_mock/scenario?provider=vipps", json={"scenario": "outage"}).status_code == 200
+    assert client.post("/_mock/next-login?provider=vipps", json={"persona": "vipps-only"}).status_code == 201
+    html = client.get(f"/?ui_locales={locale}").get_data(as_text=True)
+    top = html.split(f"<h2>{t['the_providers']}</h2>", 1)[0]
+    assert t["no_scenario_active"] not in top and t["active_scenario"] not in top and t["queue"] not in top
+    assert 'data-testid="active-scenario-vipps">outage<' in html
+    assert f'data-testid="active-scenario-none-bankid">{t["no_scenario_active"]}<' in html
+    assert '<span data-testid="queue-vipps"><code>vipps-only</code>' in html
+    assert f'<span data-testid="queue-bankid">{t["queue_empty"]}<' in html
