@@ -252,3 +252,15 @@ def test_the_cli_catalogue_marks_the_bankid_only_scenarios(monkeypatch):
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert all("(bankid only)" in lines[name] for name in BANKID_ONLY)
     assert "only)" not in lines["outage"] and "only)" not in lines["cancel"]
+
+
+def test_the_cli_names_the_provider_of_the_state_it_prints():
+    """`scenario set outage --provider bankid` printed `outage (server)`, not whose it was."""
+    from mock_bankid.cli.scenarios import _show
+
+    outage = {"scenario": "outage", "source": "server", "params": {}}
+    assert _show({"provider": "bankid", "active": outage}) == "bankid: outage (server)"
+    assert _show({"provider": "vipps", "active": None}) == "vipps: no scenario is on"
+    every = {"active": outage, "providers": {"bankid": {"active": outage}, "vipps": {"active": None}}}
+    assert _show(every) == "bankid: outage (server)\nvipps: no scenario is on"
+    assert _show({"active": None, "providers": {"bankid": {"active": None}}}) == "no scenario is on"
