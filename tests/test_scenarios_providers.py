@@ -264,3 +264,14 @@ def test_the_cli_names_the_provider_of_the_state_it_prints():
     every = {"active": outage, "providers": {"bankid": {"active": outage}, "vipps": {"active": None}}}
     assert _show(every) == "bankid: outage (server)\nvipps: no scenario is on"
     assert _show({"active": None, "providers": {"bankid": {"active": None}}}) == "no scenario is on"
+
+
+def test_a_scenario_for_both_providers_is_described_without_naming_bankid_as_the_provider():
+    """`outage` at Vipps said "BankID is down" in the catalogue and the switchboard: a summary of a
+    scenario for both says "the provider" (a mention of real BankID's issuer is a fact, not the actor)."""
+    settings = Settings(fixtures_dir=FIXTURES)
+    both = [d for d in Scenarios.load(settings).definitions.values() if {"bankid", "vipps"} <= set(d.providers)]
+    assert {"outage", "outage-30s", "server-error", "temporarily-unavailable", "cancel"} <= {d.name for d in both}
+    for d in both:
+        for text in (d.summary, d.summary_nb):
+            assert "BankID" not in re.sub(r"(real|ekte) BankID", "", text or ""), (d.name, text)
