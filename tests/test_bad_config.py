@@ -77,6 +77,8 @@ def fixtures_with(tmp_path: Path, name: str, text: str, replace: str | None = No
     (["--workers", "-1"], {}, "MOCK_BANKID_WORKERS (--workers) must be 0"),
     ([], {"MOCK_BANKID_TLS": "maybe"}, "MOCK_BANKID_TLS must be true or false, not 'maybe'"),
     ([], {"MOCK_BANKID_SCENARIO": "outag"}, "MOCK_BANKID_SCENARIO"),
+    ([], {"MOCK_BANKID_SCENARIO": '{"scenario": "bankid-error", "provider": "vipps"}'},
+     "MOCK_BANKID_SCENARIO: bankid-error is for bankid only, not vipps"),
     (["--host", "0.0.0.0"], {}, "refusing to bind 0.0.0.0"),
     (["--host", "192.0.2.1", "--allow-public-bind"], {}, "cannot listen on 192.0.2.1:"),  # TEST-NET: not ours
     (["--base-url", "localhost:8080"], {}, "MOCK_BANKID_BASE_URL (--base-url) must be an http(s) URL"),
@@ -138,6 +140,7 @@ def test_the_banner_says_where_the_mock_is_and_how_other_commands_find_it():
 
     text = banner(Settings(port=9191), workers=2)
     assert " console        http://localhost:9191/ " in text
+    assert "start scenario" not in text
     assert "   export MOCK_BANKID_BASE_URL=http://localhost:9191\n" in text
     # Vipps Login is served beside BankID: its issuer (with Vipps's trailing slash) and discovery, said to be a mock
     vipps = "http://localhost:9191/access-management-1.0/access/"
@@ -177,3 +180,24 @@ def test_token_warns_when_the_server_it_reaches_has_another_issuer(tmp_path):
 
 def other_base(server: LiveServer) -> str:
     return server.issuer.replace("127.0.0.1", "localhost")
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("outage", " start scenario outage  (for every provider it is offered for)\n"),
+    ('{"scenario": "outage", "provider": "vipps"}', ' start scenario {"scenario": "outage"}  (for vipps only)\n'),
+    ('{"scenario": "bankid-error", "provider": "bankid", "for_seconds": 30}',
+     ' start scenario {"scenario": "bankid-error", "for_seconds": 30}  (for bankid only)\n'),
+])
+def test_the_banner_shows_the_start_scenario_and_whose_it_is(raw, shown):
+    from mock_bankid.cli.serve import banner
+    from mock_bankid.core.settings import Settings
+
+    assert shown in banner(Settings(port=9191, scenario=raw), workers=2)
+
+
+def test_a_start_scenario_not_offered_for_its_provider_is_refused_as_the_control_call_refuses_it():
+    from mock_bankid.scenarios.engine import ScenarioError, Scenarios
+
+    with pytest.raises(ScenarioError, match=r"^bankid-error is for bankid only, not vipps$"):
+        Scenarios(start='{"scenario": "bankid-error", "provider": "vipps"}')
+    assert Scenarios(start='{"scenario": "bankid-error", "provider": "bankid"}').start_provider == "bankid"

@@ -11,6 +11,7 @@ import pytest
 from test_console import CONSOLE, csrf_of, post, text_of
 
 from mock_bankid.endpoints.console import texts
+from mock_bankid.scenarios.engine import ENGINE_KEY
 
 pytestmark = pytest.mark.unit
 
@@ -122,3 +123,57 @@ def test_the_home_page_shows_each_providers_queue_and_the_index_names_the_provid
     calls = client.get("/_mock/").get_json()["control"]
     assert "provider: bankid|vipps" in calls["scenario"] and "provider: bankid|vipps" in calls["next_login"]
     assert "provider" in calls["token"]
+
+
+@pytest.mark.parametrize("locale", ["nb", "en"])
+def test_the_home_page_says_what_is_on_for_each_provider_and_no_summary_of_bankid_alone(client, locale):
+    """With Vipps in outage and a sign-in queued at Vipps, the home page said at the top that no
+    scenario was on and the queue was empty (BankID's alone): now each provider's panel says it."""
+    t = texts.NB if locale == "nb" else texts.EN
+    assert client.put("/_mock/scenario?provider=vipps", json={"scenario": "outage"}).status_code == 200
+    assert client.post("/_mock/next-login?provider=vipps", json={"persona": "vipps-only"}).status_code == 201
+    html = client.get(f"/?ui_locales={locale}").get_data(as_text=True)
+    top = html.split(f"<h2>{t['the_providers']}</h2>", 1)[0]
+    assert t["no_scenario_active"] not in top and t["active_scenario"] not in top and t["queue"] not in top
+    assert 'data-testid="active-scenario-vipps">outage<' in html
+    assert f'data-testid="active-scenario-none-bankid">{t["no_scenario_active"]}<' in html
+    assert '<span data-testid="queue-vipps"><code>vipps-only</code>' in html
+    assert f'<span data-testid="queue-bankid">{t["queue_empty"]}<' in html
+
+
+def _options(html: str, testid_or_name: str) -> list[str]:
+    select = html.split(testid_or_name, 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]+)"', select)
+
+
+def panel(app, name: str) -> set[str]:
+    return {d.name for d in app.extensions[ENGINE_KEY].login_panel(name)}
+
+
+def test_the_debugger_offers_only_people_with_a_bankid_and_refuses_one_without(app, client, provider):
+    """The debugger signs in at BankID: a Vipps-only persona in its list came back as access_denied."""
+    html = client.get(f"{CONSOLE}/debugger").get_data(as_text=True)
+    offered = set(_options(html, 'data-testid="debugger-persona"'))
+    assert offered == {x.id for x in provider.personas.for_provider("bankid", provider.today())}
+    assert "adult" in offered and "vipps-only" not in offered and "under-18-vipps" not in offered
+    bankid_only = panel(app, "bankid") - panel(app, "vipps")
+    assert bankid_only <= set(_options(html, 'name="scenario"'))  # the debugger's scenarios: BankID's
+    refused = post(client, "/debugger/start", {"persona": "vipps-only", "scope": ["openid"]},
+                   token=csrf_of(client, f"{CONSOLE}/debugger"))
+    assert refused.status_code == 400 and "vipps-only has no BankID account" in text_of(refused)
+
+
+def test_a_persona_without_bankid_has_no_debugger_link_and_only_scenarios_of_their_providers(app, client):
+    for_vipps, for_bankid = panel(app, "vipps"), panel(app, "bankid")
+    assert for_bankid - for_vipps  # there are BankID-only ones (bankid-error, ...) to leave out
+    vipps_only = client.get(f"{CONSOLE}/personas/vipps-only").get_data(as_text=True)
+    assert set(_options(vipps_only, 'name="scenario"')) == for_vipps
+    assert 'data-testid="debugger-link"' not in vipps_only and "/debugger?persona=vipps-only" not in vipps_only
+    adult = client.get(f"{CONSOLE}/personas/adult").get_data(as_text=True)  # BankID and Vipps: both sets
+    assert set(_options(adult, 'name="scenario"')) == for_bankid | for_vipps
+    assert 'data-testid="debugger-link"' in adult
+    listing = client.get(f"{CONSOLE}/personas").get_data(as_text=True)
+    assert 'data-testid="debugger-link-adult"' in listing and "/debugger?persona=vipps-only" not in listing
+    for name in sorted(for_vipps):  # every scenario the page offers can be queued for them
+        queued = post(client, "/next-login", {"persona": "vipps-only", "provider": "vipps", "scenario": name})
+        assert queued.status_code == 303, (name, text_of(queued))

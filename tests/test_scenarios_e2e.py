@@ -127,7 +127,7 @@ def test_bankid_outage_with_vipps_up_over_real_http_across_workers(server):
     done = subprocess.run([sys.executable, "-m", "mock_bankid.cli", "scenario", "set", "outage", "--provider", "bankid",
                            "--url", server.base_url], capture_output=True, text=True, timeout=30, cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().startswith("outage (server)")
+    assert done.stdout.strip().startswith("bankid: outage (server)")  # says whose
     assert fresh_statuses(server.discovery_url, 12) == [503] * 12
     assert fresh_statuses(vipps_discovery, 12) == [200] * 12
     state = requests.get(f"{server.base_url}/_mock/scenario", timeout=10).json()

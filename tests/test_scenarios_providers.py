@@ -252,3 +252,26 @@ def test_the_cli_catalogue_marks_the_bankid_only_scenarios(monkeypatch):
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
     assert all("(bankid only)" in lines[name] for name in BANKID_ONLY)
     assert "only)" not in lines["outage"] and "only)" not in lines["cancel"]
+
+
+def test_the_cli_names_the_provider_of_the_state_it_prints():
+    """`scenario set outage --provider bankid` printed `outage (server)`, not whose it was."""
+    from mock_bankid.cli.scenarios import _show
+
+    outage = {"scenario": "outage", "source": "server", "params": {}}
+    assert _show({"provider": "bankid", "active": outage}) == "bankid: outage (server)"
+    assert _show({"provider": "vipps", "active": None}) == "vipps: no scenario is on"
+    every = {"active": outage, "providers": {"bankid": {"active": outage}, "vipps": {"active": None}}}
+    assert _show(every) == "bankid: outage (server)\nvipps: no scenario is on"
+    assert _show({"active": None, "providers": {"bankid": {"active": None}}}) == "no scenario is on"
+
+
+def test_a_scenario_for_both_providers_is_described_without_naming_bankid_as_the_provider():
+    """`outage` at Vipps said "BankID is down" in the catalogue and the switchboard: a summary of a
+    scenario for both says "the provider" (a mention of real BankID's issuer is a fact, not the actor)."""
+    settings = Settings(fixtures_dir=FIXTURES)
+    both = [d for d in Scenarios.load(settings).definitions.values() if {"bankid", "vipps"} <= set(d.providers)]
+    assert {"outage", "outage-30s", "server-error", "temporarily-unavailable", "cancel"} <= {d.name for d in both}
+    for d in both:
+        for text in (d.summary, d.summary_nb):
+            assert "BankID" not in re.sub(r"(real|ekte) BankID", "", text or ""), (d.name, text)

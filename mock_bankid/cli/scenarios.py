@@ -81,9 +81,12 @@ def _param(value: str) -> tuple[str, Any]:
 
 
 def _show(state: dict[str, Any]) -> str:
-    """One line for one provider's state; one line per provider for the state of them all."""
+    """One line for one provider's state, named (``bankid: outage (server)``, as when the call
+    named a provider); one line per provider for the state of them all."""
     if "providers" in state and any(one.get("active") for one in state["providers"].values()):
         return "\n".join(f"{name}: {_show(one)}" for name, one in state["providers"].items())
+    if state.get("provider"):
+        return f"{state['provider']}: {_show({'active': state.get('active')})}"
     active = state.get("active")
     if not active:
         return "no scenario is on"
@@ -147,7 +150,7 @@ def register(group: click.Group) -> None:
     def scenario_clear(url: str | None, realm: str | None, provider_name: str | None) -> None:
         """Switch every server-wide scenario off (also the one from MOCK_BANKID_SCENARIO)."""
         _call("DELETE", _scenario_url(url, realm, provider_name))
-        click.echo("no scenario is on")
+        click.echo(f"{provider_name}: no scenario is on" if provider_name else "no scenario is on")
 
     @scenario_group.command("show")
     @click.option("--json", "as_json", is_flag=True)

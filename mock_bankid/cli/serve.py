@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import json
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ from mock_bankid.core.settings import WILDCARD_HOSTS, Settings, default_base_url
 from mock_bankid.http.control_token import ensure_control_token
 from mock_bankid.keys.tls import TlsFiles, ensure_local_tls, hosts_for
 from mock_bankid.oidc.provider import REALM_NAME
+from mock_bankid.scenarios.engine import split_provider
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -65,12 +67,20 @@ def banner(settings: Settings, workers: int, tls: TlsFiles | None = None) -> str
         if tls and tls.ca else None,
         f" fixtures       {settings.fixtures_dir}",
         f" auto-login     {settings.auto_login}" if settings.auto_login else None,
+        f" start scenario {start_scenario(settings.scenario)}" if settings.scenario else None,
         "-" * 78,
         " Other mock-bankid commands (token, scenario, drill) find this server with:",
         f"   export MOCK_BANKID_BASE_URL={settings.base_url}",
         "=" * 78,
     ]
     return "\n".join(line for line in lines if line is not None)
+
+
+def start_scenario(raw: str) -> str:
+    """MOCK_BANKID_SCENARIO as the banner shows it: the scenario and whose it is (checked already)."""
+    spec, given = split_provider(raw)
+    shown = spec.strip() if isinstance(spec, str) else json.dumps(dict(spec), separators=(", ", ": "))
+    return f"{shown}  ({f'for {given} only' if given else 'for every provider it is offered for'})"
 
 
 def resolve_tls(settings: Settings) -> TlsFiles | None:

@@ -67,7 +67,7 @@ class MockAPI:
         return json.loads(text) if text.strip() else None
 
     def connect(self) -> None:
-        """Check it is a mock-bankid and read its issuer and endpoints (the authorize URL's path)."""
+        """Check it is a mock-bankid (its ``/_mock`` index); ``read_discovery`` then reads its endpoints."""
         try:
             info = self.call(routes.CONTROL_INDEX)
         except ControlError as exc:
@@ -75,8 +75,12 @@ class MockAPI:
         if not isinstance(info, dict) or info.get("mock") is not True:
             raise Unreachable(f"{self.base_url}{routes.CONTROL_INDEX.under_base} did not answer as mock-bankid does")
         self.info = info
+
+    def read_discovery(self) -> None:
+        """Read the issuer's endpoints (the authorize URL's path): after ``connect`` and after any
+        scenario is off, as an outage answers discovery with 503."""
         try:
-            with urllib.request.urlopen(info["discovery"], timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(self.info["discovery"], timeout=self.timeout) as response:  # noqa: S310
                 self.discovery = json.loads(response.read())
         except (OSError, ValueError, KeyError) as exc:
             raise Unreachable(f"cannot read mock-bankid's discovery document: {exc}") from None
@@ -124,11 +128,13 @@ class MockAPI:
     def clear_queue(self, provider: str = "bankid") -> None:
         self.call(routes.NEXT_LOGIN_CLEAR, query=self._provider(provider))
 
-    def server_scenario(self) -> dict[str, Any] | None:
-        """The server-wide scenario on for any provider (BankID's first), or None."""
+    def server_scenarios(self) -> dict[str, dict[str, Any]]:
+        """The server-wide scenario on at each provider that has one, by provider (BankID's first);
+        a mock that serves BankID only answers with its one ``active``, named ``bankid``."""
         answer = self.call(routes.SCENARIO_GET)
-        others = [state.get("active") for state in (answer.get("providers") or {}).values() if isinstance(state, dict)]
-        return answer.get("active") or next((active for active in others if active), None)
+        states = answer.get("providers") if isinstance(answer.get("providers"), dict) else {"bankid": answer}
+        return {name: state["active"] for name, state in states.items()
+                if isinstance(state, dict) and state.get("active")}
 
     def set_scenario(self, spec: dict[str, Any]) -> None:
         """A server-wide scenario; ``provider`` in the spec (a case's ``server_scenario``) picks whose."""

@@ -186,14 +186,19 @@ class Drill:
     def prepare(self, cases: list[Case]) -> None:
         """Reach both sides, check every case can be arranged on this mock, start from a clean mock."""
         self.mock.connect()
+        on = self.mock.server_scenarios()  # before discovery: an outage answers it with 503
+        if on:
+            self.mock.clear_scenario()
+            names = ", ".join(f"{active.get('scenario', '?')} for {provider}"
+                              for provider, active in on.items())
+            self.warnings.append(f"a server-wide scenario was on ({names}); the drill switched it off")
+        self.mock.read_discovery()
         self._probe_relying_party()
         self.personas = self.mock.personas()
         self.scenarios = self.mock.scenarios()
         self.queues = tuple(dict.fromkeys(p for case in cases for p in ("bankid", *case.providers)))
         for case in cases:
             self._check_case(case)
-        if self.mock.server_scenario():
-            self.warnings.append("a server-wide scenario was on; the drill switched it off")
         if self.mock.queued():
             self.warnings.append("the next-login queue was not empty; the drill emptied it")
         self._clean()

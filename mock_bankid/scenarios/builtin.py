@@ -92,8 +92,8 @@ def redirect_error(call: Call, error: OAuthError) -> None:
 # --- outage --------------------------------------------------------------------------------
 @scenario(
     name="outage", group="provider",
-    summary_nb="BankID er nede: 503 fra discovery, JWKS, authorize (feilside), token og userinfo",
-    summary="BankID is down: 503 from discovery, JWKS, authorize (error page), token and userinfo",
+    summary_nb="Leverandøren er nede: 503 fra discovery, JWKS, authorize (feilside), token og userinfo",
+    summary="The provider is down: 503 from discovery, JWKS, authorize (error page), token and userinfo",
     points=("request",), sign_in_points=("token", "userinfo"),
     params={"endpoints": list(ALL_ENDPOINTS), "retry_after": 30},
     choices={"endpoints": ENDPOINT_CHOICES}, limits={"retry_after": (0, 86400)},
@@ -317,8 +317,8 @@ def _redirect_scenario(name: str, group: str, summary: str, summary_nb: str, err
 
 
 _redirect_scenario(
-    "cancel", "session", "The user presses Cancel: error=access_denied&state=... (no description, as BankID)",
-    "Brukeren trykker Avbryt: error=access_denied&state=... (ingen beskrivelse, som hos BankID)", AccessDenied, "")
+    "cancel", "session", "The user presses Cancel: error=access_denied&state=... (no error_description)",
+    "Brukeren trykker Avbryt: error=access_denied&state=... (ingen error_description)", AccessDenied, "")
 
 
 @scenario(
@@ -345,10 +345,10 @@ _redirect_scenario(
     "bankid_error_codes:{code}", params={"code": "C301"}, choices={"code": tuple(BANKID_ERROR_CODES)},
     providers=BANKID_ONLY)
 _redirect_scenario(
-    "server-error", "provider", "BankID answers the callback with error=server_error",
-    "BankID svarer callbacken med error=server_error", ServerError,
+    "server-error", "provider", "The provider answers the callback with error=server_error",
+    "Leverandøren svarer callbacken med error=server_error", ServerError,
     "{provider} could not complete the request (mock-bankid scenario: server-error).")
 _redirect_scenario(
-    "temporarily-unavailable", "provider", "BankID answers the callback with error=temporarily_unavailable",
-    "BankID svarer callbacken med error=temporarily_unavailable", TemporarilyUnavailable,
+    "temporarily-unavailable", "provider", "The provider answers the callback with error=temporarily_unavailable",
+    "Leverandøren svarer callbacken med error=temporarily_unavailable", TemporarilyUnavailable,
     "{provider} is temporarily unavailable (mock-bankid scenario).")

@@ -80,6 +80,11 @@ class Definition:
     def offered_for(self, provider: str) -> bool:
         return provider in self.providers
 
+    def check_offered(self, provider: str) -> None:
+        """Refuse this scenario at ``provider`` when it is not offered there (a BankID-only one at Vipps)."""
+        if not self.offered_for(provider):
+            raise ScenarioError(f"{self.name} is for {', '.join(self.providers)} only, not {provider}")
+
     def summary_in(self, locale: str) -> str:
         return self.summary_nb if locale in ("nb", "nn") and self.summary_nb else self.summary
 

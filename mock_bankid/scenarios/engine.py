@@ -104,6 +104,8 @@ class Scenarios:
         self.start_provider: str | None = given
         self.start = self.parse(start_spec) if start_spec else None
         """MOCK_BANKID_SCENARIO, switched on at start for ``start_provider`` (None: every provider)."""
+        if self.start is not None and given is not None:  # refused here as PUT /_mock/scenario refuses it
+            self.start[0].check_offered(given)
         self.boot_id = secrets.token_hex(8)  # the master's; preloaded workers share it
         self._seeded: set[str] = set()
         """The realms whose start this process has seeded (``_seed_start``)."""
@@ -208,13 +210,10 @@ class Scenarios:
         returns the stored entry."""
         definition, params, activation = self.parse(spec)
         if not definition.points:
-            raise ScenarioError(
-                f"{definition.name} acts on one sign-in only: choose it with a persona, the next-login queue "
-                "or the login page"
-            )
+            raise ScenarioError(f"{definition.name} acts on one sign-in only: choose it with a persona, "
+                                "the next-login queue or the login page")
         p = on or self.acting_provider()
-        if not definition.offered_for(p.name):
-            raise ScenarioError(f"{definition.name} is for {', '.join(definition.providers)} only, not {p.name}")
+        definition.check_offered(p.name)
         self._seed_start(p)  # first, or the first read for this provider clears what is put now
         now = p.clock.now()
         for_seconds = activation.get("for_seconds")

@@ -85,8 +85,8 @@ def _form_page(status: int = 200, *, values: dict[str, Any] | None = None, **con
     here_host = urlsplit(request.host_url).netloc
     return page(
         "console/debugger.html", status=status, active="debugger",
-        page_title=console_texts(locale())["nav_debugger"], personas=p.personas.all(today), today=today,
-        sign_in_scenarios=engine().login_panel(), idps=list(p.dialect.acr_values),
+        page_title=console_texts(locale())["nav_debugger"], personas=p.personas.for_provider(p.name, today),
+        today=today, sign_in_scenarios=engine().login_panel(p.name), idps=list(p.dialect.acr_values),
         scopes=tuple(s for s in p.dialect.supported_scopes if s not in p.dialect.retired_scopes),
         retired_scopes=p.dialect.retired_scopes,
         prompts=PROMPTS, ui_locales=list(LOGIN_LOCALES), chosen=chosen, result=result,
@@ -124,8 +124,8 @@ def start() -> Response:
         if values["scenario"]:
             # The same call as POST /_mock/next-login: the queue carries the per-sign-in scenario.
             ops.queue_next_login(p, {"selector": who, "scenario": values["scenario"]})
-        elif who:
-            p.personas.require(who, p.today())  # a clear message here rather than an error redirect
+        elif who and not p.personas.require(who, p.today()).has(p.name):  # a message, not an error redirect
+            raise PersonaError(f"{who} has no {p.dialect.name} account: the debugger signs in at {p.dialect.name}")
     except InvalidRequest as exc:
         return _form_page(400, values=values, error_message=exc.description)
     except PersonaError as exc:

@@ -19,8 +19,8 @@ def home() -> Response:
     return page(
         "console/home.html", active="home", page_title=console_texts(locale())["home_title"],
         discovery=routes.url(routes.DISCOVERY, p.settings), clients=p.clients.all(),
-        scenario=ops.scenario_state(p), clock=ops.clock_state(p), queue=ops.next_login_queue(p),
-        providers=ops.providers_overview(p),
+        clock=ops.clock_state(p),
+        providers=ops.providers_overview(p),  # each with its scenario and queue (no summary of BankID alone)
         mock_index=href(routes.CONTROL_INDEX),
     )
 

@@ -208,8 +208,10 @@ def persona(persona_id: str) -> Response:
     found = p.personas.get(persona_id, p.today())
     if found is None:
         raise Refused("no_persona", 404, error="not_found")
+    offered = [d for d in engine().definitions.values()  # at a provider they have: no BankID-only one for Vipps-only
+               if d.sign_in_points and any(map(d.offered_for, found.providers))]
     return page("console/persona.html", active="personas", page_title=found.name, persona=found,
-                details=found.as_dict(p.today()), sign_in_scenarios=engine().login_panel(),
+                details=found.as_dict(p.today()), sign_in_scenarios=offered,
                 purpose=found.purpose_in(locale()))
 
 
