@@ -87,3 +87,15 @@ def test_the_rule_is_the_same_for_long_names_and_keeps_none_of_them() -> None:
     assert requestlog.is_secret(long_secret) and not requestlog.is_secret(long_plain)
     assert requestlog.is_secret("Client-Secret") and not requestlog.is_secret("login_hint")
     assert requestlog._short_name_is_secret.cache_info().currsize <= before + 2
+
+
+@pytest.mark.unit
+def test_the_request_log_keeps_arrival_order_when_the_clock_moves_back(client):
+    """A provider's log is in the order requests came, though their times are the mock's clock,
+    which a test may move back between them (the drill's rate-limit case does)."""
+    client.delete("/_mock/requests")
+    client.get("/auth/realms/current/.well-known/openid-configuration?first=1")
+    assert client.put("/_mock/clock", json={"advance": -3600}).status_code == 200
+    client.get("/auth/realms/current/.well-known/openid-configuration?second=1")
+    logged = [e["query"] for e in client.get("/_mock/requests?path=openid-configuration").get_json()["requests"]]
+    assert [sorted(q) for q in logged] == [["first"], ["second"]], logged
