@@ -217,6 +217,27 @@ export async function pushAuthorizationRequest(params: Record<string, string>): 
   return url;
 }
 
+/** What a start route seals in its state cookie: the state, nonce and PKCE verifier of one sign-in. */
+export interface PendingSignIn {
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+/** The authorization request of a code flow with PKCE S256 carrying `pending` (without client_id:
+ * the authorize URL and a pushed request add it each their way). */
+export function codeFlowParams(pending: PendingSignIn, redirectUri: string, scope: string): Record<string, string> {
+  return {
+    response_type: "code",
+    redirect_uri: redirectUri,
+    scope,
+    state: pending.state,
+    nonce: pending.nonce,
+    code_challenge: createHash("sha256").update(pending.verifier).digest("base64url"),
+    code_challenge_method: "S256",
+  };
+}
+
 /** BankID's permission_digest: SHA-256 of the permission statement, base64. */
 export function permissionDigest(statement: string): string {
   return createHash("sha256").update(statement, "utf8").digest("base64");

@@ -5,14 +5,12 @@
  * `?client=mobile&app_redirect=drop://auth/done[&app_challenge=<S256 of the app's verifier>]`.
  * Same client, same flow; the cookie also remembers where to hand the result (lib/mobile.ts).
  */
-import { createHash } from "node:crypto";
-
 import { NextResponse, type NextRequest } from "next/server";
 
 import { config } from "@/lib/config";
 import { appFailure, failurePage } from "@/lib/failure";
 import { appHandOff } from "@/lib/mobile";
-import { discover } from "@/lib/oidc";
+import { codeFlowParams, discover } from "@/lib/oidc";
 import {
   type AppHandOff, cookieOptions, randomToken, sealPending, STATE_COOKIE, STATE_PATH, STATE_TTL_S,
 } from "@/lib/session";
@@ -29,13 +27,7 @@ export async function GET(request: NextRequest) {
     const url = new URL(bankid.authorization_endpoint);
     url.search = new URLSearchParams({
       client_id: clientId,
-      response_type: "code",
-      redirect_uri: redirectUri,
-      scope,
-      state: pending.state,
-      nonce: pending.nonce,
-      code_challenge: createHash("sha256").update(pending.verifier).digest("base64url"),
-      code_challenge_method: "S256",
+      ...codeFlowParams(pending, redirectUri, scope),
       ui_locales: "nb",
     }).toString();
     const response = NextResponse.redirect(url, 302);

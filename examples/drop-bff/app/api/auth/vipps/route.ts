@@ -5,13 +5,11 @@
  * /api/auth/vipps); 302 to Vipps's authorize endpoint with the scopes Drop needs, `nin` among them.
  * Web only: the mobile app signs in with BankID.
  */
-import { createHash } from "node:crypto";
-
 import { NextResponse } from "next/server";
 
 import { vipps } from "@/lib/config";
 import { failurePage } from "@/lib/failure";
-import { discover } from "@/lib/oidc";
+import { codeFlowParams, discover } from "@/lib/oidc";
 import { page, TRY_BANKID } from "@/lib/pages";
 import { cookieOptions, randomToken, sealPending, STATE_TTL_S, VIPPS_STATE_COOKIE, VIPPS_STATE_PATH } from "@/lib/session";
 
@@ -27,16 +25,8 @@ export async function GET() {
     const discovery = await discover(idp);
     const pending = { state: randomToken(), nonce: randomToken(), verifier: randomToken(48) };
     const url = new URL(discovery.authorization_endpoint);
-    url.search = new URLSearchParams({
-      client_id: idp.clientId,
-      response_type: "code",
-      redirect_uri: idp.redirectUri,
-      scope: idp.scope,
-      state: pending.state,
-      nonce: pending.nonce,
-      code_challenge: createHash("sha256").update(pending.verifier).digest("base64url"),
-      code_challenge_method: "S256",
-    }).toString();
+    url.search = new URLSearchParams({ client_id: idp.clientId, ...codeFlowParams(pending, idp.redirectUri, idp.scope) })
+      .toString();
     const response = NextResponse.redirect(url, 302);
     response.cookies.set(VIPPS_STATE_COOKIE, await sealPending(pending, VIPPS_STATE_COOKIE),
       cookieOptions(STATE_TTL_S, VIPPS_STATE_PATH));

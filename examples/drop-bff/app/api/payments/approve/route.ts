@@ -5,14 +5,12 @@
  * A demo statement: a real app builds it from the payment the user asked for. The mobile app may start
  * here too, with the same `?client=mobile&app_redirect=...` as /api/auth/bankid (lib/mobile.ts).
  */
-import { createHash } from "node:crypto";
-
 import { NextResponse, type NextRequest } from "next/server";
 
 import { config } from "@/lib/config";
 import { appFailure, failurePage } from "@/lib/failure";
 import { appHandOff } from "@/lib/mobile";
-import { permissionDigest, pushAuthorizationRequest } from "@/lib/oidc";
+import { codeFlowParams, permissionDigest, pushAuthorizationRequest } from "@/lib/oidc";
 import { type AppHandOff, cookieOptions, randomToken, sealPending, STATE_COOKIE, STATE_PATH, STATE_TTL_S } from "@/lib/session";
 
 export const dynamic = "force-dynamic";
@@ -27,13 +25,7 @@ export async function GET(request: NextRequest) {
     const pending = { state: randomToken(), nonce: randomToken(), verifier: randomToken(48), digest: permissionDigest(statement),
       ...(app ? { app } : {}) };
     const url = await pushAuthorizationRequest({
-      response_type: "code",
-      redirect_uri: redirectUri,
-      scope,
-      state: pending.state,
-      nonce: pending.nonce,
-      code_challenge: createHash("sha256").update(pending.verifier).digest("base64url"),
-      code_challenge_method: "S256",
+      ...codeFlowParams(pending, redirectUri, scope),
       ui_locales: "nb",
       authorization_details: JSON.stringify([
         { type: "payment.v1", permission: Buffer.from(statement, "utf8").toString("base64url") },
